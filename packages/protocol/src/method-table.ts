@@ -1,0 +1,485 @@
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { ConnectParams, HelloOk } from "./connect.js";
+import { HealthResult } from "./health.js";
+import * as channels from "./methods/channels.js";
+import * as config from "./methods/config.js";
+import * as cron from "./methods/cron.js";
+import * as messaging from "./methods/messaging.js";
+import * as nodes from "./methods/nodes.js";
+import * as pairing from "./methods/pairing.js";
+import * as sessions from "./methods/sessions.js";
+import * as system from "./methods/system.js";
+import { PresenceEntry } from "./presence.js";
+import { NoParams, OkResult } from "./primitives.js";
+import type { MethodScope, OperatorScope } from "./scopes.js";
+
+/** Everything the server, the client and the docs need to know about one method. */
+export interface MethodDefinition<P extends TSchema = TSchema, R extends TSchema = TSchema> {
+  /** Schema of `params`; validated before any handler runs. Unknown fields are ignored. */
+  readonly params: P;
+  /** Schema of the (final) result. */
+  readonly result: R;
+  /** The scope the reference schema's `methods` map gives it. */
+  readonly scope: MethodScope;
+  /** For `scope: "dynamic"`: the operator scope these params need. */
+  dynamicScope?(params: Static<P>): OperatorScope;
+  /** Side-effecting methods need an `idempotencyKey`; a retry with the same key returns the first result. */
+  readonly sideEffecting: boolean;
+  /** Two-phase methods answer first with this ack, then with `result` under the same request id. */
+  readonly accepted?: TSchema;
+  /** One line for the docs. */
+  readonly description: string;
+}
+
+const define = <P extends TSchema, R extends TSchema>(definition: MethodDefinition<P, R>) => definition;
+
+/**
+ * The method table: the single source of truth for every core method. The server registers handlers against it,
+ * the client types `request()` from it, and `pnpm protocol:gen` writes the docs' JSON Schema from it.
+ */
+export const MethodTable = {
+  connect: define({
+    params: ConnectParams,
+    result: HelloOk,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "The handshake; only valid as the first frame of a connection.",
+  }),
+
+  // system
+  health: define({
+    params: NoParams(),
+    result: HealthResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The health snapshot plus the gateway's process figures.",
+  }),
+  status: define({
+    params: NoParams(),
+    result: system.StatusResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "A one-screen summary of the running gateway, with what is missing and how to add it.",
+  }),
+  "system-presence": define({
+    params: NoParams(),
+    result: Type.Array(PresenceEntry),
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The current presence list.",
+  }),
+  "system-event": define({
+    params: system.SystemEventParams,
+    result: OkResult(),
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Queue a line of text for the main session and update the caller's presence.",
+  }),
+  "last-heartbeat": define({
+    params: NoParams(),
+    result: system.LastHeartbeatResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The last heartbeat event, or null before the first one.",
+  }),
+  "set-heartbeats": define({
+    params: system.SetHeartbeatsParams,
+    result: system.SetHeartbeatsResult,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Turn heartbeats on or off at runtime.",
+  }),
+  wake: define({
+    params: system.WakeParams,
+    result: system.WakeResult,
+    scope: "operator.write",
+    sideEffecting: false,
+    description: "Wake the main session now or at the next heartbeat, with a line of text.",
+  }),
+  "logs.tail": define({
+    params: system.LogsTailParams,
+    result: system.LogsTailResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "Read the gateway's own log file from a byte cursor.",
+  }),
+
+  // config
+  "config.get": define({
+    params: NoParams(),
+    result: config.ConfigGetResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The config (secrets redacted), its file path and hash.",
+  }),
+  "config.set": define({
+    params: config.ConfigSetParams,
+    result: config.ConfigWriteResult,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Replace the config file (needs `baseHash` once a file exists).",
+  }),
+  "config.patch": define({
+    params: config.ConfigPatchParams,
+    result: config.ConfigWriteResult,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Apply a JSON5 merge patch to the config file.",
+  }),
+  "config.apply": define({
+    params: config.ConfigApplyParams,
+    result: config.ConfigWriteResult,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Replace the config and apply it now, restarting if needed.",
+  }),
+  "config.schema": define({
+    params: NoParams(),
+    result: config.ConfigSchemaResponse,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The JSON Schema of the config, with UI hints.",
+  }),
+
+  // messaging
+  send: define({
+    params: messaging.SendParams,
+    result: messaging.SendResult,
+    scope: "operator.write",
+    sideEffecting: true,
+    description: "Send a message to a channel peer.",
+  }),
+  poll: define({
+    params: messaging.PollParams,
+    result: messaging.SendResult,
+    scope: "operator.write",
+    sideEffecting: true,
+    description: "Send a poll to a channel peer.",
+  }),
+  agent: define({
+    params: messaging.AgentParams,
+    result: messaging.AgentResult,
+    accepted: messaging.AgentAccepted,
+    scope: "dynamic",
+    dynamicScope: (params) => (params.extraSystemPrompt === undefined ? "operator.write" : "operator.admin"),
+    sideEffecting: true,
+    description: "Run an agent turn: answers with an ack, then the final result.",
+  }),
+  "agent.wait": define({
+    params: messaging.AgentWaitParams,
+    result: messaging.AgentWaitResult,
+    scope: "operator.write",
+    sideEffecting: false,
+    description: "Wait for a run to end.",
+  }),
+  "chat.send": define({
+    params: messaging.ChatSendParams,
+    result: messaging.ChatSendResult,
+    scope: "operator.write",
+    sideEffecting: true,
+    description: "Send a user message to a session; output arrives as `chat` events.",
+  }),
+  "chat.history": define({
+    params: messaging.ChatHistoryParams,
+    result: messaging.ChatHistoryResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The newest messages of a session.",
+  }),
+  "chat.abort": define({
+    params: messaging.ChatAbortParams,
+    result: messaging.ChatAbortResult,
+    scope: "operator.write",
+    sideEffecting: false,
+    description: "Stop the session's current run.",
+  }),
+  "chat.inject": define({
+    params: messaging.ChatInjectParams,
+    result: messaging.ChatInjectResult,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Append an assistant note to a transcript without running the agent.",
+  }),
+
+  // sessions
+  "sessions.list": define({
+    params: sessions.SessionsListParams,
+    result: sessions.SessionsListResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "Sessions, newest first.",
+  }),
+  "sessions.preview": define({
+    params: sessions.SessionsPreviewParams,
+    result: sessions.SessionsPreviewResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The last messages of several sessions.",
+  }),
+  "sessions.patch": define({
+    params: sessions.SessionsPatchParams,
+    result: sessions.SessionsPatchResult,
+    scope: "dynamic",
+    dynamicScope: (params) => (params.model === undefined ? "operator.write" : "operator.admin"),
+    sideEffecting: false,
+    description: "Change a session's settings.",
+  }),
+  "sessions.reset": define({
+    params: sessions.SessionsResetParams,
+    result: sessions.SessionsResetResult,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Start a new session id under the same key.",
+  }),
+  "sessions.delete": define({
+    params: sessions.SessionsDeleteParams,
+    result: sessions.SessionsDeleteResult,
+    scope: "dynamic",
+    dynamicScope: (params) => (params.deleteTranscript === true ? "operator.admin" : "operator.write"),
+    sideEffecting: false,
+    description: "Delete a session (its transcript is archived unless `deleteTranscript`).",
+  }),
+
+  // channels
+  "channels.status": define({
+    params: channels.ChannelsStatusParams,
+    result: channels.ChannelsStatusResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "Every channel account's status; `probe` checks the platform now.",
+  }),
+  "channels.logout": define({
+    params: channels.ChannelsLogoutParams,
+    result: channels.ChannelsLogoutResult,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Drop a channel account's stored credentials.",
+  }),
+  "web.login.start": define({
+    params: channels.WebLoginStartParams,
+    result: channels.WebLoginResult,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Begin a QR login (WhatsApp).",
+  }),
+  "web.login.wait": define({
+    params: channels.WebLoginWaitParams,
+    result: channels.WebLoginResult,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Wait for the QR to be scanned.",
+  }),
+  "channels.pairing.list": define({
+    params: channels.ChannelsPairingListParams,
+    result: channels.ChannelsPairingListResult,
+    scope: "operator.pairing",
+    sideEffecting: false,
+    description: "Pending DM pairing requests.",
+  }),
+  "channels.pairing.approve": define({
+    params: channels.ChannelsPairingApproveParams,
+    result: channels.ChannelsPairingApproveResult,
+    scope: "dynamic",
+    dynamicScope: () => "operator.pairing",
+    sideEffecting: false,
+    description: "Allow a DM sender by its pairing code.",
+  }),
+
+  // device and node pairing
+  "device.pair.list": define({
+    params: NoParams(),
+    result: pairing.DevicePairListResult,
+    scope: "operator.pairing",
+    sideEffecting: false,
+    description: "Pending and paired devices.",
+  }),
+  "device.pair.approve": define({
+    params: pairing.DevicePairDecisionParams,
+    result: pairing.DevicePairResolvedEvent,
+    scope: "operator.pairing",
+    sideEffecting: false,
+    description: "Approve a pending device.",
+  }),
+  "device.pair.reject": define({
+    params: pairing.DevicePairDecisionParams,
+    result: pairing.DevicePairResolvedEvent,
+    scope: "operator.pairing",
+    sideEffecting: false,
+    description: "Reject a pending device.",
+  }),
+  "device.pair.remove": define({
+    params: pairing.DevicePairRemoveParams,
+    result: pairing.DevicePairRemoveResult,
+    scope: "operator.pairing",
+    sideEffecting: false,
+    description: "Forget a paired device and revoke its tokens.",
+  }),
+  "device.token.rotate": define({
+    params: pairing.DeviceTokenRotateParams,
+    result: pairing.DeviceTokenRotateResult,
+    scope: "operator.pairing",
+    sideEffecting: false,
+    description: "Issue a new device token.",
+  }),
+  "device.token.revoke": define({
+    params: pairing.DeviceTokenRevokeParams,
+    result: pairing.DeviceTokenRevokeResult,
+    scope: "operator.pairing",
+    sideEffecting: false,
+    description: "Revoke a device token.",
+  }),
+  "node.pair.request": define({
+    params: pairing.NodePairRequestParams,
+    result: pairing.NodePairRequestResult,
+    scope: "node",
+    sideEffecting: false,
+    description: "A node asks to be paired.",
+  }),
+  "node.pair.list": define({
+    params: NoParams(),
+    result: pairing.NodePairListResult,
+    scope: "operator.pairing",
+    sideEffecting: false,
+    description: "Pending and paired nodes.",
+  }),
+  "node.pair.approve": define({
+    params: pairing.NodePairDecisionParams,
+    result: pairing.NodePairResolvedEvent,
+    scope: "operator.pairing",
+    sideEffecting: false,
+    description: "Approve a pending node.",
+  }),
+  "node.pair.reject": define({
+    params: pairing.NodePairDecisionParams,
+    result: pairing.NodePairResolvedEvent,
+    scope: "operator.pairing",
+    sideEffecting: false,
+    description: "Reject a pending node.",
+  }),
+  "node.pair.verify": define({
+    params: pairing.NodePairVerifyParams,
+    result: pairing.NodePairVerifyResult,
+    scope: "operator.pairing",
+    sideEffecting: false,
+    description: "Check a node's pairing token.",
+  }),
+
+  // nodes
+  "node.list": define({
+    params: NoParams(),
+    result: nodes.NodeListResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "Known nodes and whether they are connected.",
+  }),
+  "node.describe": define({
+    params: nodes.NodeDescribeParams,
+    result: nodes.NodeSummary,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "One node.",
+  }),
+  "node.rename": define({
+    params: nodes.NodeRenameParams,
+    result: nodes.NodeRenameResult,
+    scope: "operator.pairing",
+    sideEffecting: false,
+    description: "Rename a node.",
+  }),
+  "node.invoke": define({
+    params: nodes.NodeInvokeParams,
+    result: nodes.NodeInvokeResult,
+    scope: "dynamic",
+    dynamicScope: () => "operator.write",
+    sideEffecting: true,
+    description: "Run a command on a node and wait for its answer.",
+  }),
+  "node.invoke.result": define({
+    params: nodes.NodeInvokeResultParams,
+    result: OkResult(),
+    scope: "node",
+    sideEffecting: false,
+    description: "A node answers an invoke request.",
+  }),
+  "node.event": define({
+    params: nodes.NodeEventParams,
+    result: nodes.NodeEventResult,
+    scope: "node",
+    sideEffecting: false,
+    description: "A node reports an event.",
+  }),
+
+  // cron
+  "cron.list": define({
+    params: cron.CronListParams,
+    result: cron.CronListResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "Scheduled jobs.",
+  }),
+  "cron.status": define({
+    params: NoParams(),
+    result: cron.CronStatusResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The scheduler's state.",
+  }),
+  "cron.add": define({
+    params: cron.CronAddParams,
+    result: cron.CronJob,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Add a job.",
+  }),
+  "cron.update": define({
+    params: cron.CronUpdateParams,
+    result: cron.CronJob,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Change a job.",
+  }),
+  "cron.remove": define({
+    params: cron.CronRemoveParams,
+    result: cron.CronRemoveResult,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Remove a job.",
+  }),
+  "cron.run": define({
+    params: cron.CronRunParams,
+    result: cron.CronRunResult,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Run a job now.",
+  }),
+  "cron.runs": define({
+    params: cron.CronRunsParams,
+    result: cron.CronRunsResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "A job's run log, newest first.",
+  }),
+} as const satisfies Record<string, MethodDefinition>;
+
+/** Names of the core methods. */
+export type MethodName = keyof typeof MethodTable;
+/** The params a method takes, from its name. */
+export type MethodParams<M extends MethodName> = Static<(typeof MethodTable)[M]["params"]>;
+/** The (final) result of a method, from its name. */
+export type MethodResult<M extends MethodName> = Static<(typeof MethodTable)[M]["result"]>;
+
+/** Every core method name, in table order. */
+export const METHOD_NAMES = Object.keys(MethodTable) as MethodName[];
+
+/** Whether `name` is a core method of the table. */
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(MethodTable, name);
+}
+
+/** The operator scope a call needs, resolving `dynamic` from the params; `node` for node-only methods. */
+export function requiredScope(name: MethodName, params: unknown): OperatorScope | "node" {
+  const definition: MethodDefinition = MethodTable[name];
+  if (definition.scope !== "dynamic") return definition.scope;
+  // Params were validated against this method's schema by the caller; without a resolver, ask for the most.
+  return definition.dynamicScope ? definition.dynamicScope(params as never) : "operator.admin";
+}

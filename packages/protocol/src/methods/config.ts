@@ -1,0 +1,93 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { NonEmptyString, NonNegativeInteger, StringMap } from "../primitives.js";
+
+/** Result of `config.get`. Secrets in `config` are redacted. `hash` is null while no config file exists. */
+export const ConfigGetResult = Type.Object(
+  {
+    path: NonEmptyString(),
+    exists: Type.Boolean(),
+    hash: Type.Union([NonEmptyString(), Type.Null()]),
+    config: Type.Unknown(),
+    raw: Type.Optional(Type.String({ description: "The file's text with secrets redacted" })),
+  },
+  { additionalProperties: false },
+);
+export type ConfigGetResult = Static<typeof ConfigGetResult>;
+
+/** Params of `config.set`: replace the whole file. `baseHash` is required once a config file exists. */
+export const ConfigSetParams = Type.Object({
+  raw: NonEmptyString(),
+  baseHash: Type.Optional(NonEmptyString()),
+});
+export type ConfigSetParams = Static<typeof ConfigSetParams>;
+
+/** Params of `config.patch`: a JSON5 merge patch (objects merge, `null` deletes). */
+export const ConfigPatchParams = Type.Object({
+  raw: NonEmptyString(),
+  baseHash: Type.Optional(NonEmptyString()),
+  note: Type.Optional(Type.String()),
+  restartDelayMs: Type.Optional(NonNegativeInteger()),
+});
+export type ConfigPatchParams = Static<typeof ConfigPatchParams>;
+
+/** Params of `config.apply`: replace the file and apply it now (restarting if a restart-only key changed). */
+export const ConfigApplyParams = Type.Object({
+  raw: NonEmptyString(),
+  baseHash: Type.Optional(NonEmptyString()),
+  note: Type.Optional(Type.String()),
+  restartDelayMs: Type.Optional(NonNegativeInteger()),
+});
+export type ConfigApplyParams = Static<typeof ConfigApplyParams>;
+
+/** Result of `config.set`, `config.patch` and `config.apply`. */
+export const ConfigWriteResult = Type.Object(
+  {
+    ok: Type.Literal(true),
+    path: NonEmptyString(),
+    hash: NonEmptyString(),
+    changedPaths: Type.Array(Type.String()),
+    restartRequired: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type ConfigWriteResult = Static<typeof ConfigWriteResult>;
+
+/** A UI hint for one config path. */
+export const ConfigUiHint = Type.Object(
+  {
+    label: Type.Optional(Type.String()),
+    help: Type.Optional(Type.String()),
+    docsUrl: Type.Optional(Type.String()),
+    tags: Type.Optional(Type.Array(Type.String())),
+    group: Type.Optional(Type.String()),
+    order: Type.Optional(Type.Integer()),
+    advanced: Type.Optional(Type.Boolean()),
+    sensitive: Type.Optional(Type.Boolean()),
+    placeholder: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+/** Result of `config.schema`: the JSON Schema of the whole config and UI hints keyed by path. */
+export const ConfigSchemaResponse = Type.Object(
+  {
+    schema: Type.Unknown(),
+    uiHints: StringMap(ConfigUiHint),
+    version: NonEmptyString(),
+    generatedAt: NonEmptyString(),
+  },
+  { additionalProperties: false },
+);
+export type ConfigSchemaResponse = Static<typeof ConfigSchemaResponse>;
+
+/** Payload of `config.changed` (ours): sent after a config change was applied. */
+export const ConfigChangedEvent = Type.Object(
+  {
+    hash: NonEmptyString(),
+    changedPaths: Type.Array(Type.String()),
+    mode: Type.Union([Type.Literal("hot"), Type.Literal("restart"), Type.Literal("none")]),
+    source: Type.Union([Type.Literal("file"), Type.Literal("api")]),
+  },
+  { additionalProperties: false },
+);
+export type ConfigChangedEvent = Static<typeof ConfigChangedEvent>;

@@ -1,0 +1,122 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { AuthMode } from "../connect.js";
+import { NonEmptyString, NonNegativeInteger, TimestampMs } from "../primitives.js";
+
+/** Result of `status`: a one-screen summary of the running gateway. */
+export const StatusResult = Type.Object(
+  {
+    ts: TimestampMs(),
+    version: NonEmptyString(),
+    uptimeMs: NonNegativeInteger(),
+    startedAtMs: TimestampMs(),
+    authMode: AuthMode,
+    listen: Type.Object({ host: Type.String(), port: NonNegativeInteger() }, { additionalProperties: false }),
+    connections: Type.Object(
+      { total: NonNegativeInteger(), operators: NonNegativeInteger(), nodes: NonNegativeInteger() },
+      { additionalProperties: false },
+    ),
+    stateDir: Type.Optional(Type.String()),
+    configPath: Type.Optional(Type.String()),
+    methods: NonNegativeInteger({ description: "How many methods are registered" }),
+    warnings: Type.Array(Type.String(), { description: "What is missing and how to add it" }),
+  },
+  { additionalProperties: false },
+);
+export type StatusResult = Static<typeof StatusResult>;
+
+/** Params of `system-event`: a line of text for the main session, optionally updating the caller's presence. */
+export const SystemEventParams = Type.Object({
+  text: Type.String({ minLength: 1, maxLength: 100_000 }),
+  sessionKey: Type.Optional(NonEmptyString()),
+  host: Type.Optional(NonEmptyString()),
+  ip: Type.Optional(NonEmptyString()),
+  mode: Type.Optional(NonEmptyString()),
+  version: Type.Optional(NonEmptyString()),
+  platform: Type.Optional(NonEmptyString()),
+  deviceFamily: Type.Optional(NonEmptyString()),
+  instanceId: Type.Optional(NonEmptyString()),
+  reason: Type.Optional(NonEmptyString()),
+  tags: Type.Optional(Type.Array(NonEmptyString())),
+});
+export type SystemEventParams = Static<typeof SystemEventParams>;
+
+/** Params of `wake`: wake the main session now or at the next heartbeat, with a line of text. */
+export const WakeParams = Type.Object({
+  mode: Type.Union([Type.Literal("now"), Type.Literal("next-heartbeat")]),
+  text: NonEmptyString(),
+  sessionKey: Type.Optional(NonEmptyString()),
+  agentId: Type.Optional(NonEmptyString()),
+});
+export type WakeParams = Static<typeof WakeParams>;
+
+/** Result of `wake`. */
+export const WakeResult = Type.Object(
+  { ok: Type.Literal(true), mode: Type.Union([Type.Literal("now"), Type.Literal("next-heartbeat")]) },
+  { additionalProperties: false },
+);
+export type WakeResult = Static<typeof WakeResult>;
+
+/** Outcome of one heartbeat run. `missed` is raised by the watchdog when no heartbeat completed in time. */
+export const HeartbeatStatus = Type.Union([
+  Type.Literal("sent"),
+  Type.Literal("ok-empty"),
+  Type.Literal("ok-token"),
+  Type.Literal("skipped"),
+  Type.Literal("failed"),
+  Type.Literal("missed"),
+]);
+export type HeartbeatStatus = Static<typeof HeartbeatStatus>;
+
+/** Payload of the `heartbeat` event, and the result of `last-heartbeat` (or null before the first). */
+export const HeartbeatEvent = Type.Object(
+  {
+    ts: TimestampMs(),
+    status: HeartbeatStatus,
+    agentId: Type.Optional(NonEmptyString()),
+    to: Type.Optional(Type.String()),
+    preview: Type.Optional(Type.String()),
+    durationMs: Type.Optional(NonNegativeInteger()),
+    reason: Type.Optional(Type.String()),
+    hasMedia: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type HeartbeatEvent = Static<typeof HeartbeatEvent>;
+
+/** Result of `last-heartbeat`. */
+export const LastHeartbeatResult = Type.Union([HeartbeatEvent, Type.Null()]);
+export type LastHeartbeatResult = Static<typeof LastHeartbeatResult>;
+
+/** Params of `set-heartbeats`: turn heartbeats on or off at runtime. */
+export const SetHeartbeatsParams = Type.Object({ enabled: Type.Boolean() });
+export type SetHeartbeatsParams = Static<typeof SetHeartbeatsParams>;
+
+/** Result of `set-heartbeats`. */
+export const SetHeartbeatsResult = Type.Object(
+  { ok: Type.Literal(true), enabled: Type.Boolean() },
+  { additionalProperties: false },
+);
+export type SetHeartbeatsResult = Static<typeof SetHeartbeatsResult>;
+
+/** Params of `logs.tail`: read the gateway's log file from a byte cursor (omit it to get the tail). */
+export const LogsTailParams = Type.Object({
+  cursor: Type.Optional(NonNegativeInteger()),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+  maxBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+});
+export type LogsTailParams = Static<typeof LogsTailParams>;
+
+/** Result of `logs.tail`; pass `cursor` back to continue. `reset` means the file was rotated or truncated. */
+export const LogsTailResult = Type.Object(
+  {
+    file: NonEmptyString(),
+    cursor: NonNegativeInteger(),
+    size: NonNegativeInteger(),
+    lines: Type.Array(Type.String()),
+    truncated: Type.Optional(Type.Boolean()),
+    reset: Type.Optional(Type.Boolean()),
+    skippedBytes: Type.Optional(NonNegativeInteger()),
+  },
+  { additionalProperties: false },
+);
+export type LogsTailResult = Static<typeof LogsTailResult>;
