@@ -5,7 +5,12 @@ import { ConfigChangedEvent } from "./methods/config.js";
 import { CronEvent } from "./methods/cron.js";
 import { AgentEvent, ChatEvent } from "./methods/messaging.js";
 import { NodeInvokeRequestEvent } from "./methods/nodes.js";
-import { DevicePairRequest, DevicePairResolvedEvent, NodePairRequest, NodePairResolvedEvent } from "./methods/pairing.js";
+import {
+  DevicePairRequest,
+  DevicePairResolvedEvent,
+  NodePairRequest,
+  NodePairResolvedEvent,
+} from "./methods/pairing.js";
 import { HeartbeatEvent } from "./methods/system.js";
 import { PresenceEvent } from "./presence.js";
 import { NonEmptyString, NonNegativeInteger, TimestampMs } from "./primitives.js";
@@ -83,7 +88,12 @@ export const EventTable = {
     dropIfSlow: false,
     description: "Chat output of a session.",
   }),
-  cron: define({ payload: CronEvent, audience: "operator.read", dropIfSlow: false, description: "A job changed or ran." }),
+  cron: define({
+    payload: CronEvent,
+    audience: "operator.read",
+    dropIfSlow: false,
+    description: "A job changed or ran.",
+  }),
   "device.pair.requested": define({
     payload: DevicePairRequest,
     audience: "operator.pairing",

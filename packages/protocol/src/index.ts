@@ -22,11 +22,11 @@ export {
   ErrorShape,
 } from "./errors.js";
 export {
+  EVENT_NAMES,
   type EventAudience,
   type EventDefinition,
   type EventName,
   type EventPayload,
-  EVENT_NAMES,
   EventTable,
   ShutdownEvent,
   TickEvent,
@@ -95,9 +95,9 @@ export {
   CronRunMode,
   CronRunParams,
   CronRunResult,
+  CronRunStatus,
   CronRunsParams,
   CronRunsResult,
-  CronRunStatus,
   CronSchedule,
   CronSessionTarget,
   CronStatusResult,

@@ -87,7 +87,10 @@ describe("generated JSON Schema", () => {
 
   it("lists every method with its scope and refers to named definitions", () => {
     expect(Object.keys(schema.methods)).toEqual(METHOD_NAMES);
-    expect(schema.methods.send).toMatchObject({ scope: "operator.write", params: { $ref: "#/definitions/SendParams" } });
+    expect(schema.methods.send).toMatchObject({
+      scope: "operator.write",
+      params: { $ref: "#/definitions/SendParams" },
+    });
     for (const [name, method] of Object.entries(schema.methods)) {
       for (const part of [method.params, method.result]) {
         if (part.$ref) expect(schema.definitions[part.$ref.replace("#/definitions/", "")], name).toBeDefined();

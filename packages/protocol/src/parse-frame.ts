@@ -80,7 +80,11 @@ export function parseFrame(data: unknown, limits: FrameLimits = {}): ParseFrameR
   if (!checker.Check(value)) {
     const first = checker.Errors(value).First();
     const path = first?.path ?? "";
-    return fail("INVALID_FRAME", `Invalid ${type} frame at ${path || "/"}: ${first?.message ?? "does not match"}.`, path);
+    return fail(
+      "INVALID_FRAME",
+      `Invalid ${type} frame at ${path || "/"}: ${first?.message ?? "does not match"}.`,
+      path,
+    );
   }
   return { ok: true, frame: value as GatewayFrame };
 }

@@ -1,5 +1,5 @@
 import type { Static, TSchema } from "@sinclair/typebox";
-import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import type { ValueError } from "@sinclair/typebox/errors";
 import { type EventName, EventTable } from "./events.js";
 import { type MethodName, type MethodParams, MethodTable } from "./method-table.js";
@@ -64,10 +64,7 @@ export function describeIssues(issues: readonly ValidationIssue[], root = "param
 }
 
 /** Validate the params of a core method. A missing `params` is treated as `{}`. */
-export function validateParams<M extends MethodName>(
-  method: M,
-  params: unknown,
-): ValidationResult<MethodParams<M>> {
+export function validateParams<M extends MethodName>(method: M, params: unknown): ValidationResult<MethodParams<M>> {
   return validate(MethodTable[method].params, params ?? {}) as ValidationResult<MethodParams<M>>;
 }
 

@@ -168,9 +168,10 @@ describe("conformance with the reference protocol.schema.json", () => {
             expect(result.ok, `${fixture.label} (${refusal}) is deliberately refused`).toBe(false);
             continue;
           }
-          expect(result.ok ? [] : result.issues, `${method} ${fixture.label}: ${JSON.stringify(fixture.value)}`).toEqual(
-            [],
-          );
+          expect(
+            result.ok ? [] : result.issues,
+            `${method} ${fixture.label}: ${JSON.stringify(fixture.value)}`,
+          ).toEqual([]);
           accepted++;
         }
         expect(accepted).toBeGreaterThan(0);

@@ -110,7 +110,8 @@ export function sampleFromSchema(schema: Schema, options: SampleOptions, seed = 
       }
       if (options.mode === "full" && schema.patternProperties !== undefined) {
         const [pattern, value] = Object.entries(schema.patternProperties)[0]!;
-        if (pattern === "^.*$" || pattern === "^(.*)$") result.extraKey = sampleFromSchema(value, options, "extra", depth + 1);
+        if (pattern === "^.*$" || pattern === "^(.*)$")
+          result.extraKey = sampleFromSchema(value, options, "extra", depth + 1);
       }
       return result;
     }
@@ -120,7 +121,11 @@ export function sampleFromSchema(schema: Schema, options: SampleOptions, seed = 
 }
 
 /** How many branch variants cover every union of `schema` at least once. */
-export function variantCount(schema: Schema, definitions: Record<string, Schema> = {}, seen = new Set<Schema>()): number {
+export function variantCount(
+  schema: Schema,
+  definitions: Record<string, Schema> = {},
+  seen = new Set<Schema>(),
+): number {
   if (seen.has(schema)) return 1;
   seen.add(schema);
   let count = 1;
@@ -141,7 +146,10 @@ export function variantCount(schema: Schema, definitions: Record<string, Schema>
 }
 
 /** Minimal and full fixtures over every branch variant. */
-export function fixturesFor(schema: Schema, definitions?: Record<string, Schema>): Array<{ label: string; value: unknown }> {
+export function fixturesFor(
+  schema: Schema,
+  definitions?: Record<string, Schema>,
+): Array<{ label: string; value: unknown }> {
   const count = variantCount(schema, definitions ?? {});
   const fixtures: Array<{ label: string; value: unknown }> = [];
   for (const mode of ["minimal", "full"] as const) {

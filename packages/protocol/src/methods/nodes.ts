@@ -91,7 +91,9 @@ export const NodeInvokeResultParams = Type.Object({
   ok: Type.Boolean(),
   payload: Type.Optional(Type.Unknown()),
   payloadJSON: Type.Optional(Type.String()),
-  error: Type.Optional(Type.Object({ code: Type.Optional(NonEmptyString()), message: Type.Optional(NonEmptyString()) })),
+  error: Type.Optional(
+    Type.Object({ code: Type.Optional(NonEmptyString()), message: Type.Optional(NonEmptyString()) }),
+  ),
 });
 export type NodeInvokeResultParams = Static<typeof NodeInvokeResultParams>;
 
