@@ -48,7 +48,10 @@ function collectIssues(errors: Iterable<ValueError>): ValidationIssue[] {
     const best = branches
       .filter((branch) => branch.length > 0)
       .sort((a, b) => depth(b[0]!.path) - depth(a[0]!.path) || a.length - b.length)[0];
-    issues.push(...(best ?? [{ path: error.path, message: error.message }]));
+    for (const issue of best ?? [{ path: error.path, message: error.message }]) {
+      // The first reason per field is the useful one ("required", not "required" then "expected string").
+      if (!issues.some((existing) => existing.path === issue.path)) issues.push(issue);
+    }
     if (issues.length >= MAX_ISSUES) return issues.slice(0, MAX_ISSUES);
   }
   return issues;
