@@ -15,8 +15,10 @@ it("runs the README example", () => {
   const file = join(packageDir, "test", ".readme-example.ts");
   writeFileSync(file, code!);
   try {
-    const tsx = join(packageDir, "..", "..", "node_modules", "tsx", "dist", "cli.mjs");
-    const result = spawnSync(process.execPath, ["--conditions=@gateway/source", tsx, file], { encoding: "utf8" });
+    const result = spawnSync(process.execPath, ["--conditions=@gateway/source", "--import", "tsx", file], {
+      cwd: packageDir,
+      encoding: "utf8",
+    });
     expect(result.stderr).toBe("");
     expect(result.stdout.trim().split("\n")).toEqual([
       "operator.write operator.write",
