@@ -1,0 +1,63 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+
+/** Compare a presented secret with the expected one in constant time (both are hashed to equal lengths first). */
+export function secretsEqual(presented: string, expected: string): boolean {
+  const a = createHash("sha256").update(presented, "utf8").digest();
+  const b = createHash("sha256").update(expected, "utf8").digest();
+  return timingSafeEqual(a, b);
+}
+
+interface AddressRecord {
+  failures: number[];
+  lockedUntil: number;
+}
+
+/**
+ * Failed authentication attempts per remote address: after `maxFailures` within `windowMs`, the address is locked
+ * out for `lockoutMs`. Memory is bounded: records are dropped once they are stale.
+ */
+export class AuthRateLimiter {
+  readonly #records = new Map<string, AddressRecord>();
+
+  constructor(
+    private readonly maxFailures: number,
+    private readonly windowMs: number,
+    private readonly lockoutMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Milliseconds until `address` may try again, or 0 when it is not locked out. */
+  retryAfterMs(address: string): number {
+    const record = this.#records.get(address);
+    if (!record) return 0;
+    return Math.max(0, record.lockedUntil - this.now());
+  }
+
+  /** Record a failure; returns the lockout in ms when this failure triggered one, else 0. */
+  recordFailure(address: string): number {
+    const now = this.now();
+    const record = this.#records.get(address) ?? { failures: [], lockedUntil: 0 };
+    record.failures = record.failures.filter((at) => now - at < this.windowMs);
+    record.failures.push(now);
+    if (record.failures.length >= this.maxFailures) {
+      record.lockedUntil = now + this.lockoutMs;
+      record.failures = [];
+    }
+    this.#records.set(address, record);
+    if (this.#records.size > 10_000) this.#prune(now);
+    return Math.max(0, record.lockedUntil - now);
+  }
+
+  /** A success clears the address's failures. */
+  recordSuccess(address: string): void {
+    const record = this.#records.get(address);
+    if (record && record.lockedUntil <= this.now()) this.#records.delete(address);
+  }
+
+  #prune(now: number): void {
+    for (const [address, record] of this.#records) {
+      const recent = record.failures.some((at) => now - at < this.windowMs);
+      if (!recent && record.lockedUntil <= now) this.#records.delete(address);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import type { ClientInfo, OperatorScope, Role } from "@gateway/protocol";
+import type { WebSocket } from "ws";
+
+/** What the server knows about a connected client once its handshake succeeded. */
+export interface ConnectionIdentity {
+  readonly role: Role;
+  readonly scopes: readonly OperatorScope[];
+  readonly client: ClientInfo;
+  readonly deviceId?: string;
+}
+
+/** One WebSocket connection: its state, identity, and event sequence. */
+export class GatewayConnection {
+  /** `open` until the handshake completes, then `ready`; `closing` once a close has begun. */
+  state: "handshake" | "ready" | "closing" = "handshake";
+  identity: ConnectionIdentity | undefined;
+  /** Per-connection monotonic sequence of broadcast events (incremented even when an event is dropped). */
+  seq = 0;
+  readonly inFlight = new Set<Promise<unknown>>();
+  readonly connectedAt = Date.now();
+  challengeNonce = "";
+  presenceKey: string | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly socket: WebSocket,
+    readonly remoteAddress: string,
+    readonly origin: string | undefined,
+    readonly host: string | undefined,
+  ) {}
+
+  /** Bytes queued for this client and not yet written to the network. */
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  /** Send an already serialised frame. */
+  sendText(text: string): void {
+    if (this.socket.readyState === 1) this.socket.send(text);
+  }
+
+  /** Close with a code and a reason (reasons are capped at 123 bytes by the protocol). */
+  close(code: number, reason: string, terminateAfterMs = 2_000): void {
+    if (this.state === "closing") return;
+    this.state = "closing";
+    const socket = this.socket;
+    try {
+      socket.close(code, reason.slice(0, 120));
+    } catch {
+      socket.terminate();
+      return;
+    }
+    // A client that never reads cannot finish the closing handshake: do not wait for it forever.
+    const timer = setTimeout(() => socket.terminate(), terminateAfterMs);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
+  }
+}

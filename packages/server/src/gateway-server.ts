@@ -1,0 +1,799 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import fastifyWebsocket from "@fastify/websocket";
+import {
+  ConnectParams,
+  describeIssues,
+  ErrorCodes,
+  EVENT_NAMES,
+  type EventName,
+  type EventPayload,
+  type GatewayFrame,
+  type HealthSnapshot,
+  type HelloOk,
+  type MethodName,
+  type MethodParams,
+  type MethodResult,
+  PROTOCOL_VERSION,
+  parseFrame,
+  type RequestFrame,
+  type StateVersion,
+  type SystemEventParams,
+  validate,
+} from "@gateway/protocol";
+import type { Static, TSchema } from "@sinclair/typebox";
+import Fastify from "fastify";
+import type { Logger } from "pino";
+import type { RawData, WebSocket } from "ws";
+import { AuthRateLimiter, secretsEqual } from "./auth.js";
+import { Broadcaster, type BroadcastOptions } from "./broadcaster.js";
+import { type ConnectContext, ConnectRefusal, runConnectPipeline } from "./connect-pipeline.js";
+import { type ConnectionIdentity, GatewayConnection } from "./connection.js";
+import { registerCoreMethods } from "./core-methods.js";
+import { GatewayError } from "./errors.js";
+import { type HealthContributor, HealthMonitor } from "./health.js";
+import { IdempotencyCache } from "./idempotency.js";
+import { createLogger } from "./logger.js";
+import {
+  type CoreMethodOptions,
+  type CustomMethodOptions,
+  type MethodContext,
+  type MethodHandler,
+  MethodRegistry,
+} from "./method-registry.js";
+import { GatewayMetrics } from "./metrics.js";
+import { type GatewayServerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { PresenceStore } from "./presence.js";
+
+/** A long-lived part of the gateway (channels, agent, cron…) started after `listen()` and stopped by `close()`. */
+export interface GatewayService {
+  readonly name: string;
+  start(): void | Promise<void>;
+  stop(): void | Promise<void>;
+}
+
+/** A line of text for the main session, queued by `system-event` (the agent runtime drains it). */
+export interface SystemEvent {
+  readonly text: string;
+  readonly ts: number;
+  readonly sessionKey?: string;
+  readonly source: { connectionId: string; instanceId?: string };
+}
+
+/** Who connected or disconnected. */
+export interface ConnectionInfo {
+  readonly id: string;
+  readonly remoteAddress: string;
+  readonly identity: ConnectionIdentity;
+}
+
+/** Where the server listens. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+  /** `ws://host:port` */
+  readonly url: string;
+}
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** Sent to clients in the `shutdown` event. @default "gateway stopping" */
+  reason?: string;
+  /** Tells clients when to reconnect. */
+  restartExpectedMs?: number;
+}
+
+/** The object `createGatewayServer` returns. */
+export interface GatewayServer {
+  /** Bind and start serving; resolves with the address (port 0 picks a free port). */
+  listen(): Promise<ListenAddress>;
+  /** Graceful shutdown: stop accepting, tell clients, finish in-flight requests, close sockets with 1012. Idempotent. */
+  close(options?: CloseOptions): Promise<void>;
+  /** Register a core method's handler (typed from the protocol's method table) or a custom method. */
+  registerMethod<M extends MethodName>(
+    name: M,
+    handler: MethodHandler<MethodParams<M>, MethodResult<M>>,
+    options?: CoreMethodOptions<M>,
+  ): void;
+  registerMethod<P extends TSchema>(
+    name: string,
+    handler: MethodHandler<Static<P>>,
+    options: CustomMethodOptions<P>,
+  ): void;
+  /** Send an event to every connection in its audience (typed for the protocol's events). */
+  broadcast<E extends EventName>(event: E, payload: EventPayload<E>, options?: BroadcastOptions): number;
+  broadcast(event: string, payload: unknown, options?: BroadcastOptions): number;
+  /** Add a long-lived service; started after listen (in order), stopped on close (in reverse). */
+  registerService(service: GatewayService): void;
+  /** Add a section to the health snapshot. */
+  contributeHealth(name: string, contributor: HealthContributor): void;
+  /** Recompute health now and broadcast it (call when a contributed section changed). */
+  refreshHealth(): HealthSnapshot;
+  /** Add a source of "what is missing and how to add it" lines for `status` and `health`. */
+  addWarnings(provider: () => string[]): void;
+  /** Subscribe to connections, disconnections and system events. Each returns an unsubscribe function. */
+  onConnection(listener: (connection: ConnectionInfo) => void): () => void;
+  onDisconnect(listener: (connection: ConnectionInfo) => void): () => void;
+  onSystemEvent(listener: (event: SystemEvent) => void): () => void;
+  /** System events not yet taken by the agent runtime (bounded). */
+  drainSystemEvents(): SystemEvent[];
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  /** Connections that completed the handshake. */
+  readonly connectionCount: number;
+  readonly address: ListenAddress | undefined;
+  readonly options: Readonly<ResolvedOptions>;
+}
+
+const SYSTEM_EVENT_QUEUE_LIMIT = 100;
+const PRESENCE_BROADCAST_DELAY_MS = 250;
+const MAX_PENDING_FRAMES = 16;
+
+/** Create a gateway server. Nothing is bound until `listen()`; two servers can run in one process. */
+export function createGatewayServer(input: GatewayServerOptions = {}): GatewayServer {
+  const options = resolveOptions(input);
+  const logFile =
+    input.logging?.file === false
+      ? undefined
+      : (input.logging?.file ?? (options.stateDir ? join(options.stateDir, "logs", "gateway.log") : undefined));
+  const logger =
+    input.logger ??
+    createLogger({
+      level: input.logging?.level ?? "info",
+      file: logFile ?? false,
+      ...(input.logging?.pretty !== undefined ? { pretty: input.logging.pretty } : {}),
+      ...(input.logging?.json !== undefined ? { json: input.logging.json } : {}),
+      ...(input.logging?.stdout !== undefined ? { stdout: input.logging.stdout } : {}),
+    });
+  const bootId = randomUUID();
+  const selfPresenceKey = `gateway-${bootId}`;
+  const startedAt = Date.now();
+
+  const connections = new Map<string, GatewayConnection>();
+  const perAddress = new Map<string, number>();
+  const serverInFlight = new Set<Promise<unknown>>();
+  const shutdownController = new AbortController();
+  const services: GatewayService[] = [];
+  const startedServices: GatewayService[] = [];
+  const warningProviders: Array<() => string[]> = [];
+  const systemEvents: SystemEvent[] = [];
+  const listeners = {
+    connection: new Set<(info: ConnectionInfo) => void>(),
+    disconnect: new Set<(info: ConnectionInfo) => void>(),
+    systemEvent: new Set<(event: SystemEvent) => void>(),
+  };
+  let readyConnections = 0;
+  let address: ListenAddress | undefined;
+  let closing = false;
+  let closePromise: Promise<void> | undefined;
+  let ready = false;
+  let connectionCounter = 0;
+  const timers: NodeJS.Timeout[] = [];
+  let presenceTimer: NodeJS.Timeout | undefined;
+
+  const metrics = new GatewayMetrics(() => readyConnections);
+  const idempotency = new IdempotencyCache(options.idempotencyTtlMs, options.idempotencyMaxEntries);
+  const registry = new MethodRegistry(idempotency, options.requestTimeoutMs);
+  const presence = new PresenceStore(options.presenceTtlMs, selfPresenceKey);
+  const health = new HealthMonitor();
+  const rateLimiter = new AuthRateLimiter(options.authMaxFailures, options.authWindowMs, options.authLockoutMs);
+
+  const stateVersion = (): StateVersion => ({ presence: presence.version, health: health.version });
+  const warnings = (): string[] => {
+    const lines: string[] = [];
+    if (options.auth.mode === "none")
+      lines.push("auth is off (allowed on loopback only): set gateway.auth.mode to token");
+    for (const provider of warningProviders) lines.push(...provider());
+    return lines;
+  };
+  const connectionCounts = () => {
+    let operators = 0;
+    let nodes = 0;
+    for (const connection of connections.values()) {
+      if (connection.identity?.role === "operator") operators++;
+      else if (connection.identity?.role === "node") nodes++;
+    }
+    return { total: operators + nodes, operators, nodes };
+  };
+
+  const closeSlowConsumer = (connection: GatewayConnection) => {
+    if (connection.state === "closing") return;
+    metrics.slowConsumerCloses.inc();
+    logger.warn(
+      { connId: connection.id, remote: connection.remoteAddress, bufferedBytes: connection.bufferedBytes },
+      "closing slow consumer",
+    );
+    connection.close(1008, "slow consumer", 500);
+  };
+  const broadcaster = new Broadcaster(connections, options, metrics, closeSlowConsumer);
+
+  const broadcastPresenceSoon = () => {
+    if (presenceTimer || closing) return;
+    presenceTimer = setTimeout(() => {
+      presenceTimer = undefined;
+      broadcaster.broadcast("presence", { presence: presence.list() }, { stateVersion: stateVersion() });
+    }, PRESENCE_BROADCAST_DELAY_MS);
+    presenceTimer.unref();
+  };
+  const refreshHealth = (): HealthSnapshot => {
+    const snapshot = health.refresh();
+    if (address) broadcaster.broadcast("health", snapshot, { stateVersion: stateVersion() });
+    return snapshot;
+  };
+
+  // ---- the HTTP side --------------------------------------------------------------------------------------------
+  const app = Fastify({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: true,
+  });
+
+  const httpAuthorized = (authorization: string | undefined): boolean => {
+    if (options.auth.mode === "none") return true;
+    const secret = options.auth.mode === "token" ? options.auth.token! : options.auth.password!;
+    const presented = authorization?.startsWith("Bearer ") ? authorization.slice(7) : undefined;
+    return presented !== undefined && secretsEqual(presented, secret);
+  };
+
+  app.register(async (scope) => {
+    await scope.register(fastifyWebsocket, {
+      options: { maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false },
+      errorHandler: (error, socket) => {
+        logger.debug({ err: error }, "websocket error");
+        socket.terminate();
+      },
+    });
+    scope.route({
+      method: "GET",
+      url: "/",
+      handler: (_request, reply) => {
+        reply
+          .type("text/plain; charset=utf-8")
+          .send(
+            `Gateway ${options.version} is running. Connect a WebSocket client to this URL (protocol ${PROTOCOL_VERSION}).\n`,
+          );
+      },
+      wsHandler: (socket, request) => {
+        acceptSocket(socket, request.socket.remoteAddress ?? "unknown", request.headers.origin, request.headers.host);
+      },
+    });
+    scope.get("/healthz", (_request, reply) => {
+      reply.send({ ok: true, uptimeMs: Date.now() - startedAt });
+    });
+    scope.get("/readyz", (_request, reply) => {
+      if (ready && !closing) reply.send({ ready: true });
+      else reply.code(503).send({ ready: false, reason: closing ? "shutting down" : "starting" });
+    });
+    scope.get("/metrics", async (request, reply) => {
+      if (!options.metricsPublic && !httpAuthorized(request.headers.authorization)) {
+        metrics.authFailures.inc({ reason: "metrics" });
+        reply
+          .code(401)
+          .header("www-authenticate", 'Bearer realm="gateway"')
+          .send({ error: "unauthorized", message: "Send the gateway token as `Authorization: Bearer <token>`." });
+        return;
+      }
+      reply.type("text/plain; version=0.0.4; charset=utf-8").send(await metrics.render());
+    });
+  });
+
+  // ---- connections ----------------------------------------------------------------------------------------------
+  function acceptSocket(
+    socket: WebSocket,
+    remoteAddress: string,
+    origin: string | undefined,
+    host: string | undefined,
+  ) {
+    if (closing) {
+      socket.close(1012, "gateway is shutting down");
+      return;
+    }
+    const count = (perAddress.get(remoteAddress) ?? 0) + 1;
+    if (count > options.maxConnectionsPerAddress) {
+      logger.warn({ remote: remoteAddress }, "connection cap per address reached");
+      socket.close(1008, `too many connections from ${remoteAddress}`);
+      return;
+    }
+    perAddress.set(remoteAddress, count);
+    const id = `c-${(++connectionCounter).toString(36)}-${randomBytes(3).toString("hex")}`;
+    const connection = new GatewayConnection(id, socket, remoteAddress, origin, host);
+    connections.set(id, connection);
+    setReceiverLimit(socket, options.maxPreHandshakeBytes);
+    connection.challengeNonce = randomBytes(16).toString("base64url");
+    socket.send(
+      JSON.stringify({
+        type: "event",
+        event: "connect.challenge",
+        payload: { nonce: connection.challengeNonce, ts: Date.now() },
+      }),
+    );
+    const handshakeTimer = setTimeout(() => {
+      if (connection.state === "handshake") connection.close(1008, "handshake timeout: send connect first");
+    }, options.handshakeTimeoutMs);
+    handshakeTimer.unref();
+    const pending: string[] = [];
+    let connecting = false;
+
+    socket.on("message", (data: RawData, isBinary: boolean) => {
+      if (connection.state === "closing") return;
+      if (connection.state === "handshake") {
+        const size = rawSize(data);
+        if (size > options.maxPreHandshakeBytes) {
+          connection.close(1009, `frame too large before the handshake (limit ${options.maxPreHandshakeBytes} bytes)`);
+          return;
+        }
+        if (isBinary) {
+          connection.close(1008, "binary frames are not accepted: send connect as JSON text");
+          return;
+        }
+        const text = rawText(data);
+        if (connecting) {
+          if (pending.length >= MAX_PENDING_FRAMES) connection.close(1008, "too many frames before hello-ok");
+          else pending.push(text);
+          return;
+        }
+        connecting = true;
+        void handshake(connection, text).then((ok) => {
+          clearTimeout(handshakeTimer);
+          if (ok) for (const frame of pending.splice(0)) onReadyFrame(connection, frame, false);
+        });
+        return;
+      }
+      onReadyFrame(connection, isBinary ? data : rawText(data), isBinary);
+    });
+    socket.on("close", () => {
+      clearTimeout(handshakeTimer);
+      connection.state = "closing";
+      connections.delete(id);
+      const remaining = (perAddress.get(remoteAddress) ?? 1) - 1;
+      if (remaining <= 0) perAddress.delete(remoteAddress);
+      else perAddress.set(remoteAddress, remaining);
+      if (connection.identity) {
+        readyConnections--;
+        if (connection.presenceKey) {
+          presence.upsert(connection.presenceKey, { reason: "disconnect" });
+          broadcastPresenceSoon();
+        }
+        const info: ConnectionInfo = { id, remoteAddress, identity: connection.identity };
+        for (const listener of listeners.disconnect) listener(info);
+      }
+    });
+  }
+
+  async function handshake(connection: GatewayConnection, text: string): Promise<boolean> {
+    const parsed = parseFrame(text, { maxBytes: options.maxPreHandshakeBytes });
+    if (!parsed.ok) {
+      connection.close(1008, `invalid first frame: ${parsed.error.message}`);
+      return false;
+    }
+    const frame = parsed.frame;
+    if (frame.type !== "req" || frame.method !== "connect") {
+      connection.close(1008, "the first frame must be a connect request");
+      return false;
+    }
+    const refuse = (error: GatewayError) => {
+      sendResponse(connection, frame.id, { ok: false, error });
+      connection.close(1008, error.message);
+      return false;
+    };
+    const validation = validate(ConnectParams, frame.params ?? {});
+    if (!validation.ok) {
+      return refuse(
+        new GatewayError(ErrorCodes.INVALID_REQUEST, `invalid connect params: ${describeIssues(validation.issues)}`),
+      );
+    }
+    const context: ConnectContext = {
+      params: validation.value,
+      connectionId: connection.id,
+      remoteAddress: connection.remoteAddress,
+      origin: connection.origin,
+      host: connection.host,
+      challengeNonce: connection.challengeNonce,
+      authMode: options.auth.mode,
+      authenticatedBy: undefined,
+      deviceId: undefined,
+      deviceToken: undefined,
+      issuedAtMs: undefined,
+    };
+    let grant: Awaited<ReturnType<typeof runConnectPipeline>>;
+    try {
+      grant = await runConnectPipeline(context, {
+        auth: options.auth,
+        bindHost: options.host,
+        allowedOrigins: options.allowedOrigins,
+        rateLimiter,
+        beforeAuthStages: options.connectStages.beforeAuth,
+        afterAuthStages: options.connectStages.afterAuth,
+        onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
+      });
+    } catch (error) {
+      if (error instanceof ConnectRefusal) {
+        logger.info(
+          { connId: connection.id, remote: connection.remoteAddress, code: error.detailCode },
+          "connect refused",
+        );
+        const details = { code: error.detailCode, ...error.extra };
+        const code = error.detailCode === "PAIRING_REQUIRED" ? ErrorCodes.NOT_PAIRED : ErrorCodes.INVALID_REQUEST;
+        return refuse(
+          new GatewayError(code, error.message, {
+            details,
+            ...(error.extra.retryAfterMs !== undefined
+              ? { retryAfterMs: error.extra.retryAfterMs, retryable: true }
+              : {}),
+          }),
+        );
+      }
+      logger.error({ err: error, connId: connection.id }, "connect pipeline failed");
+      return refuse(
+        new GatewayError(ErrorCodes.UNAVAILABLE, "The gateway could not complete the handshake; see its log."),
+      );
+    }
+    if (connection.state === "closing") return false;
+    const { client } = validation.value;
+    const identity: ConnectionIdentity = {
+      role: grant.role,
+      scopes: grant.scopes,
+      client,
+      ...(grant.deviceId !== undefined ? { deviceId: grant.deviceId } : {}),
+    };
+    connection.identity = identity;
+    connection.state = "ready";
+    readyConnections++;
+    setReceiverLimit(connection.socket, options.maxPayload);
+    if (client.instanceId) {
+      connection.presenceKey = client.instanceId;
+      presence.upsert(client.instanceId, {
+        ip: connection.remoteAddress,
+        version: client.version,
+        platform: client.platform,
+        ...(client.deviceFamily ? { deviceFamily: client.deviceFamily } : {}),
+        ...(client.modelIdentifier ? { modelIdentifier: client.modelIdentifier } : {}),
+        ...(client.displayName ? { host: client.displayName } : {}),
+        mode: client.mode,
+        reason: "connect",
+        roles: [grant.role],
+        scopes: grant.scopes,
+        instanceId: client.instanceId,
+        ...(grant.deviceId ? { deviceId: grant.deviceId } : {}),
+      });
+      broadcastPresenceSoon();
+    }
+    const hello: HelloOk = {
+      type: "hello-ok",
+      protocol: PROTOCOL_VERSION,
+      server: { version: options.version, connId: connection.id },
+      features: { methods: registry.names(), events: [...EVENT_NAMES] },
+      snapshot: {
+        presence: presence.list(),
+        health: health.snapshot,
+        stateVersion: stateVersion(),
+        uptimeMs: Date.now() - startedAt,
+        authMode: options.auth.mode,
+        ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+        ...(options.configPath ? { configPath: options.configPath } : {}),
+      },
+      auth: {
+        role: grant.role,
+        scopes: grant.scopes,
+        ...(grant.deviceToken ? { deviceToken: grant.deviceToken } : {}),
+        ...(grant.issuedAtMs !== undefined ? { issuedAtMs: grant.issuedAtMs } : {}),
+      },
+      policy: {
+        maxPayload: options.maxPayload,
+        maxBufferedBytes: options.maxBufferedBytes,
+        tickIntervalMs: options.tickIntervalMs,
+      },
+    };
+    sendResponse(connection, frame.id, { ok: true, payload: hello });
+    logger.debug({ connId: connection.id, remote: connection.remoteAddress, client: client.id }, "connected");
+    const info: ConnectionInfo = { id: connection.id, remoteAddress: connection.remoteAddress, identity };
+    for (const listener of listeners.connection) listener(info);
+    return true;
+  }
+
+  function onReadyFrame(connection: GatewayConnection, data: string | RawData, isBinary: boolean) {
+    const parsed = parseFrame(isBinary ? data : (data as string), { maxBytes: options.maxPayload });
+    if (!parsed.ok) {
+      // Answer the request when its id is readable (the JSON parsed but the frame was wrong); otherwise close.
+      const readable = parsed.error.code === "INVALID_FRAME" || parsed.error.code === "FORBIDDEN_KEY";
+      const id = readable ? recoverRequestId(data as string) : undefined;
+      if (id !== undefined) {
+        sendResponse(connection, id, {
+          ok: false,
+          error: new GatewayError(ErrorCodes.INVALID_REQUEST, `invalid frame: ${parsed.error.message}`),
+        });
+      } else {
+        connection.close(1008, `invalid frame: ${parsed.error.message}`);
+      }
+      return;
+    }
+    const frame: GatewayFrame = parsed.frame;
+    if (frame.type !== "req") {
+      logger.debug({ connId: connection.id, type: frame.type }, "ignoring a non-request frame from a client");
+      return;
+    }
+    handleRequest(connection, frame);
+  }
+
+  function handleRequest(connection: GatewayConnection, frame: RequestFrame) {
+    if (frame.method === "connect") {
+      sendResponse(connection, frame.id, {
+        ok: false,
+        error: new GatewayError(
+          ErrorCodes.INVALID_REQUEST,
+          "already connected: connect is only valid as the first frame",
+        ),
+      });
+      return;
+    }
+    if (closing) {
+      sendResponse(connection, frame.id, {
+        ok: false,
+        error: new GatewayError(ErrorCodes.UNAVAILABLE, "the gateway is shutting down; reconnect shortly", {
+          retryable: true,
+        }),
+      });
+      return;
+    }
+    const started = performance.now();
+    const identity = connection.identity!;
+    const context: Omit<MethodContext, "signal"> = {
+      connectionId: connection.id,
+      identity,
+      remoteAddress: connection.remoteAddress,
+      requestId: frame.id,
+      logger,
+      accept: (payload) => sendResponse(connection, frame.id, { ok: true, payload }),
+    };
+    const promise = registry
+      .dispatch(frame.method, frame.params, context, shutdownController.signal)
+      .then((outcome) => {
+        sendResponse(connection, frame.id, outcome);
+        const method = registry.has(frame.method) ? frame.method : "unknown";
+        metrics.requests.inc({ method, outcome: outcome.ok ? "ok" : outcome.error.code });
+        metrics.requestDuration.observe({ method }, (performance.now() - started) / 1000);
+      });
+    connection.inFlight.add(promise);
+    serverInFlight.add(promise);
+    void promise.finally(() => {
+      connection.inFlight.delete(promise);
+      serverInFlight.delete(promise);
+    });
+  }
+
+  function sendResponse(
+    connection: GatewayConnection,
+    id: string,
+    outcome: { ok: true; payload: unknown } | { ok: false; error: GatewayError },
+  ) {
+    const frame = outcome.ok
+      ? outcome.payload === undefined
+        ? { type: "res", id, ok: true }
+        : { type: "res", id, ok: true, payload: outcome.payload }
+      : { type: "res", id, ok: false, error: outcome.error.toShape() };
+    connection.sendText(JSON.stringify(frame));
+    if (connection.bufferedBytes > options.maxBufferedBytes) closeSlowConsumer(connection);
+  }
+
+  // ---- core methods ---------------------------------------------------------------------------------------------
+  const server: GatewayServer = {
+    listen,
+    close,
+    registerMethod: ((name: string, handler: MethodHandler<never>, methodOptions?: never) =>
+      registry.register(
+        name as MethodName,
+        handler as never,
+        methodOptions,
+      )) as unknown as GatewayServer["registerMethod"],
+    broadcast: ((event: string, payload: unknown, broadcastOptions?: BroadcastOptions) =>
+      broadcaster.broadcast(event, payload, broadcastOptions)) as GatewayServer["broadcast"],
+    registerService(service) {
+      services.push(service);
+      if (ready && !closing) {
+        void Promise.resolve(service.start()).then(
+          () => startedServices.push(service),
+          (error: unknown) => logger.error({ err: error, service: service.name }, "service failed to start"),
+        );
+      }
+    },
+    contributeHealth: (name, contributor) => health.contribute(name, contributor),
+    refreshHealth,
+    addWarnings: (provider) => {
+      warningProviders.push(provider);
+    },
+    onConnection: (listener) => subscribe(listeners.connection, listener),
+    onDisconnect: (listener) => subscribe(listeners.disconnect, listener),
+    onSystemEvent: (listener) => subscribe(listeners.systemEvent, listener),
+    drainSystemEvents: () => systemEvents.splice(0),
+    logger,
+    metrics,
+    get connectionCount() {
+      return readyConnections;
+    },
+    get address() {
+      return address;
+    },
+    options,
+  };
+
+  registerCoreMethods(server, {
+    health: () => ({
+      ...health.snapshot,
+      gateway: health.processHealth(options.version, startedAt, connectionCounts(), warnings()),
+    }),
+    status: () => ({
+      ts: Date.now(),
+      version: options.version,
+      uptimeMs: Date.now() - startedAt,
+      startedAtMs: startedAt,
+      authMode: options.auth.mode,
+      listen: { host: address?.host ?? options.host, port: address?.port ?? options.port },
+      connections: connectionCounts(),
+      ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+      ...(options.configPath ? { configPath: options.configPath } : {}),
+      methods: registry.names().length,
+      warnings: warnings(),
+    }),
+    presence: () => presence.list(),
+    systemEvent: (params: SystemEventParams, context: MethodContext) => {
+      const connection = connections.get(context.connectionId);
+      const key = params.instanceId ?? connection?.presenceKey ?? context.connectionId;
+      presence.upsert(key, {
+        text: params.text,
+        ...(params.host ? { host: params.host } : {}),
+        ip: params.ip ?? context.remoteAddress,
+        ...(params.mode ? { mode: params.mode } : {}),
+        ...(params.version ? { version: params.version } : {}),
+        ...(params.platform ? { platform: params.platform } : {}),
+        ...(params.deviceFamily ? { deviceFamily: params.deviceFamily } : {}),
+        ...(params.tags ? { tags: params.tags } : {}),
+        reason: params.reason ?? "system-event",
+        instanceId: key,
+      });
+      broadcastPresenceSoon();
+      const event: SystemEvent = {
+        text: params.text,
+        ts: Date.now(),
+        ...(params.sessionKey ? { sessionKey: params.sessionKey } : {}),
+        source: { connectionId: context.connectionId, instanceId: key },
+      };
+      systemEvents.push(event);
+      if (systemEvents.length > SYSTEM_EVENT_QUEUE_LIMIT) systemEvents.shift();
+      for (const listener of listeners.systemEvent) listener(event);
+    },
+    logFile,
+  });
+
+  // ---- lifecycle ------------------------------------------------------------------------------------------------
+  async function listen(): Promise<ListenAddress> {
+    if (address) return address;
+    if (closing) throw new Error("this gateway server was closed; create a new one");
+    try {
+      await app.listen({ host: options.host, port: options.port });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EADDRINUSE") {
+        throw new Error(
+          `port ${options.port} on ${options.host} is already in use: stop the other gateway (gateway status) or pick another port with --port`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    const bound = app.server.address();
+    const port = typeof bound === "object" && bound ? bound.port : options.port;
+    const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+    address = { host: options.host, port, url: `ws://${host}:${port}` };
+    presence.upsert(selfPresenceKey, {
+      host: hostname(),
+      version: options.version,
+      platform: process.platform,
+      mode: "gateway",
+      reason: "self",
+      instanceId: selfPresenceKey,
+    });
+    health.refresh();
+    timers.push(
+      setInterval(() => broadcaster.broadcast("tick", { ts: Date.now() }), options.tickIntervalMs),
+      setInterval(refreshHealth, options.healthIntervalMs),
+      setInterval(
+        () => {
+          presence.upsert(selfPresenceKey, { reason: "self" });
+          if (presence.sweep()) broadcastPresenceSoon();
+        },
+        Math.max(10, Math.min(60_000, Math.floor(options.presenceTtlMs / 2))),
+      ),
+    );
+    for (const timer of timers) timer.unref();
+    for (const service of services) {
+      await service.start();
+      startedServices.push(service);
+    }
+    ready = true;
+    logger.info({ url: address.url, version: options.version, authMode: options.auth.mode }, "gateway listening");
+    return address;
+  }
+
+  function close(closeOptions: CloseOptions = {}): Promise<void> {
+    closePromise ??= (async () => {
+      closing = true;
+      ready = false;
+      const reason = closeOptions.reason ?? "gateway stopping";
+      logger.info({ reason }, "gateway shutting down");
+      broadcaster.broadcast("shutdown", {
+        reason,
+        ...(closeOptions.restartExpectedMs !== undefined ? { restartExpectedMs: closeOptions.restartExpectedMs } : {}),
+      });
+      if (serverInFlight.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, options.shutdownTimeoutMs);
+        });
+        await Promise.race([Promise.allSettled([...serverInFlight]), deadline]);
+        clearTimeout(timer);
+      }
+      shutdownController.abort(new Error("gateway shutting down"));
+      for (const timer of timers) clearInterval(timer);
+      if (presenceTimer) clearTimeout(presenceTimer);
+      const closed = [...connections.values()].map(
+        (connection) =>
+          new Promise<void>((resolve) => {
+            if (connection.socket.readyState === 3) return resolve();
+            connection.socket.once("close", () => resolve());
+            connection.close(1012, reason, 1000);
+          }),
+      );
+      await Promise.all(closed);
+      for (const service of startedServices.splice(0).reverse()) {
+        try {
+          await service.stop();
+        } catch (error) {
+          logger.error({ err: error, service: service.name }, "service failed to stop");
+        }
+      }
+      health.close();
+      await app.close();
+      logger.info("gateway stopped");
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    })();
+    return closePromise;
+  }
+
+  return server;
+}
+
+function subscribe<T>(set: Set<T>, listener: T): () => void {
+  set.add(listener);
+  return () => set.delete(listener);
+}
+
+function rawSize(data: RawData): number {
+  if (Buffer.isBuffer(data)) return data.length;
+  if (Array.isArray(data)) return data.reduce((total, part) => total + part.length, 0);
+  return (data as ArrayBuffer).byteLength;
+}
+
+function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString("utf8");
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  return Buffer.from(data as ArrayBuffer).toString("utf8");
+}
+
+/** The `id` of a request frame that failed validation, when it can be read, so the error can answer it. */
+function recoverRequestId(text: string): string | undefined {
+  try {
+    const value = JSON.parse(text) as { id?: unknown };
+    return typeof value?.id === "string" && value.id.length > 0 && value.id.length <= 256 ? value.id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** ws keeps the payload limit on the receiver; lower it before the handshake so no one can make us buffer more. */
+function setReceiverLimit(socket: WebSocket, maxPayload: number): void {
+  const receiver = (socket as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
+  if (receiver && typeof receiver._maxPayload === "number") receiver._maxPayload = maxPayload;
+}

@@ -1,0 +1,22 @@
+// @gateway/server — the public surface.
+export { AuthRateLimiter, secretsEqual } from "./auth.js";
+export type { Audience, BroadcastOptions } from "./broadcaster.js";
+export { type ConnectContext, ConnectRefusal, type ConnectStage } from "./connect-pipeline.js";
+export type { ConnectionIdentity } from "./connection.js";
+export { GatewayError, invalidRequest, unavailable } from "./errors.js";
+export {
+  type CloseOptions,
+  type ConnectionInfo,
+  createGatewayServer,
+  type GatewayServer,
+  type GatewayService,
+  type ListenAddress,
+  type SystemEvent,
+} from "./gateway-server.js";
+export type { HealthContributor } from "./health.js";
+export { IdempotencyCache } from "./idempotency.js";
+export { createLogger, type LoggerOptions, REDACTED_PATHS } from "./logger.js";
+export type { CoreMethodOptions, CustomMethodOptions, MethodContext, MethodHandler } from "./method-registry.js";
+export type { GatewayMetrics } from "./metrics.js";
+export { type AuthOptions, type GatewayServerOptions, isLoopback, type ResolvedOptions } from "./options.js";
+export { installShutdownSignals } from "./signals.js";

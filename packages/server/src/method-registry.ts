@@ -1,0 +1,220 @@
+import {
+  compiledChecker,
+  describeIssues,
+  ErrorCodes,
+  hasScope,
+  isMethodName,
+  type MethodName,
+  type MethodParams,
+  type MethodResult,
+  MethodTable,
+  type OperatorScope,
+  type Role,
+  requiredScope,
+  validate,
+} from "@gateway/protocol";
+import type { Static, TSchema } from "@sinclair/typebox";
+import type { Logger } from "pino";
+import type { ConnectionIdentity } from "./connection.js";
+import { GatewayError, invalidRequest, unavailable } from "./errors.js";
+import type { IdempotencyCache } from "./idempotency.js";
+
+/** What a handler knows about the call. */
+export interface MethodContext {
+  readonly connectionId: string;
+  readonly identity: ConnectionIdentity;
+  readonly remoteAddress: string;
+  readonly requestId: string;
+  /** Aborted when the request times out or the gateway shuts down. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  /** Two-phase methods (`agent`): send the first answer now; the handler's return value is the second. */
+  accept(payload: unknown): void;
+}
+
+/** A method handler: receives validated params, returns the result (or throws a GatewayError). */
+export type MethodHandler<P = unknown, R = unknown> = (params: P, context: MethodContext) => R | Promise<R>;
+
+/** Options of a method that is not in the protocol's method table (a plugin's own method). */
+export interface CustomMethodOptions<P extends TSchema> {
+  params: P;
+  scope: OperatorScope | "node";
+  sideEffecting?: boolean;
+  timeoutMs?: number;
+  description?: string;
+}
+
+/** Per-registration overrides for a core method. */
+export interface CoreMethodOptions<M extends MethodName> {
+  /** @default the server's requestTimeoutMs */
+  timeoutMs?: number;
+  /** Answer for a retry that arrives while the first call is still running, instead of waiting for it. */
+  inFlightResult?: (params: MethodParams<M>) => MethodResult<M>;
+}
+
+interface Registration {
+  readonly name: string;
+  readonly params: TSchema;
+  readonly sideEffecting: boolean;
+  readonly scope: (params: unknown) => OperatorScope | "node";
+  readonly staticScope: OperatorScope | "node" | undefined;
+  readonly handler: MethodHandler;
+  readonly timeoutMs: number | undefined;
+  readonly inFlightResult: ((params: never) => unknown) | undefined;
+}
+
+/** The outcome of a dispatch: a result payload or a protocol error. */
+export type DispatchOutcome = { ok: true; payload: unknown } | { ok: false; error: GatewayError };
+
+function checkScope(name: string, required: OperatorScope | "node", identity: ConnectionIdentity): void {
+  if (required === "node") {
+    if (identity.role !== "node") {
+      throw new GatewayError(ErrorCodes.FORBIDDEN, `${name} can only be called by a node connection.`);
+    }
+    return;
+  }
+  if (identity.role !== ("operator" satisfies Role)) {
+    throw new GatewayError(ErrorCodes.FORBIDDEN, `${name} is an operator method; node connections cannot call it.`);
+  }
+  if (!hasScope(identity.scopes, required)) {
+    throw new GatewayError(
+      ErrorCodes.FORBIDDEN,
+      `${name} needs the ${required} scope; this connection has ${identity.scopes.join(", ") || "no scopes"}.`,
+      { details: { missingScope: required } },
+    );
+  }
+}
+
+/**
+ * The method registry: handlers for core methods (typed from the protocol's method table) and for custom ones.
+ * `dispatch` runs the request pipeline: lookup → scope → params → idempotency → handler (with a timeout).
+ */
+export class MethodRegistry {
+  readonly #methods = new Map<string, Registration>();
+
+  constructor(
+    private readonly idempotency: IdempotencyCache,
+    private readonly defaultTimeoutMs: number,
+  ) {}
+
+  /** Register the handler of a core method; params and scope come from the method table. */
+  register<M extends MethodName>(
+    name: M,
+    handler: MethodHandler<MethodParams<M>, MethodResult<M>>,
+    options?: CoreMethodOptions<M>,
+  ): void;
+  /** Register a custom method with its own params schema and scope. */
+  register<P extends TSchema>(name: string, handler: MethodHandler<Static<P>>, options: CustomMethodOptions<P>): void;
+  register(
+    name: string,
+    handler: MethodHandler<never, unknown>,
+    options?: Partial<CustomMethodOptions<TSchema>> & CoreMethodOptions<MethodName>,
+  ): void {
+    if (name === "connect") throw new Error("connect is the handshake and cannot be registered as a method");
+    if (this.#methods.has(name)) throw new Error(`method ${name} is already registered`);
+    let registration: Registration;
+    if (isMethodName(name)) {
+      const definition = MethodTable[name];
+      registration = {
+        name,
+        params: definition.params,
+        sideEffecting: definition.sideEffecting,
+        scope: (params) => requiredScope(name, params),
+        staticScope: definition.scope === "dynamic" ? undefined : definition.scope,
+        handler: handler as MethodHandler,
+        timeoutMs: options?.timeoutMs,
+        inFlightResult: options?.inFlightResult as Registration["inFlightResult"],
+      };
+    } else {
+      if (!options?.params || !options.scope) {
+        throw new Error(`custom method ${name} needs options.params and options.scope`);
+      }
+      const scope = options.scope;
+      registration = {
+        name,
+        params: options.params,
+        sideEffecting: options.sideEffecting ?? false,
+        scope: () => scope,
+        staticScope: scope,
+        handler: handler as MethodHandler,
+        timeoutMs: options.timeoutMs,
+        inFlightResult: undefined,
+      };
+    }
+    compiledChecker(registration.params);
+    this.#methods.set(name, registration);
+  }
+
+  /** Whether a method has a handler. */
+  has(name: string): boolean {
+    return this.#methods.has(name);
+  }
+
+  /** Names of the registered methods (for `hello-ok.features.methods`). */
+  names(): string[] {
+    return [...this.#methods.keys()];
+  }
+
+  /** Run one request through the pipeline. Never throws: every failure becomes a protocol error. */
+  async dispatch(
+    method: string,
+    rawParams: unknown,
+    context: Omit<MethodContext, "signal">,
+    shutdownSignal: AbortSignal,
+  ): Promise<DispatchOutcome> {
+    try {
+      const registration = this.#methods.get(method);
+      if (!registration) throw invalidRequest(`unknown method: ${method}`);
+      if (registration.staticScope) checkScope(method, registration.staticScope, context.identity);
+      const validation = validate(registration.params, rawParams ?? {});
+      if (!validation.ok) {
+        throw invalidRequest(`invalid params for ${method}: ${describeIssues(validation.issues)}`, {
+          issues: validation.issues,
+        });
+      }
+      const params = validation.value;
+      if (!registration.staticScope) checkScope(method, registration.scope(params), context.identity);
+      const execute = () => this.#execute(registration, params, context, shutdownSignal);
+      if (!registration.sideEffecting) return { ok: true, payload: await execute() };
+      const key = (params as { idempotencyKey: string }).idempotencyKey;
+      if (registration.inFlightResult && this.idempotency.isInFlight(method, key)) {
+        return { ok: true, payload: registration.inFlightResult(params as never) };
+      }
+      return { ok: true, payload: await this.idempotency.run(method, key, execute) };
+    } catch (error) {
+      if (GatewayError.isInstance(error)) return { ok: false, error };
+      context.logger.error({ err: error, method, requestId: context.requestId }, `method ${method} failed`);
+      return {
+        ok: false,
+        error: unavailable(`${method} failed on the gateway; see the gateway log (request ${context.requestId}).`),
+      };
+    }
+  }
+
+  async #execute(
+    registration: Registration,
+    params: unknown,
+    context: Omit<MethodContext, "signal">,
+    shutdownSignal: AbortSignal,
+  ): Promise<unknown> {
+    const timeoutMs = registration.timeoutMs ?? this.defaultTimeoutMs;
+    const controller = new AbortController();
+    const onShutdown = () => controller.abort(shutdownSignal.reason);
+    shutdownSignal.addEventListener("abort", onShutdown, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = unavailable(`${registration.name} did not answer within ${timeoutMs} ms.`);
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      const result = Promise.resolve(registration.handler(params as never, { ...context, signal: controller.signal }));
+      return await Promise.race([result, timeout]);
+    } finally {
+      clearTimeout(timer);
+      shutdownSignal.removeEventListener("abort", onShutdown);
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import type { AuthMode } from "@gateway/protocol";
+import type { Logger } from "pino";
+import type { ConnectStage } from "./connect-pipeline.js";
+
+/** How clients authenticate. `none` is refused unless the gateway binds to a loopback address. */
+export interface AuthOptions {
+  /** @default "token" */
+  mode: AuthMode;
+  token?: string;
+  password?: string;
+}
+
+/** Options of `createGatewayServer`. Every field has a production default; tests pass `port: 0`. */
+export interface GatewayServerOptions {
+  /** Address to bind. @default "127.0.0.1" */
+  host?: string;
+  /** Port; 0 picks a free one. @default 18789 */
+  port?: number;
+  auth?: AuthOptions;
+  /** Browser origins (exact `scheme://host:port`) allowed besides the gateway's own. @default [] */
+  allowedOrigins?: string[];
+  /** Close a connection that has not completed `connect` within this time. @default 10000 */
+  handshakeTimeoutMs?: number;
+  /** Largest frame before the handshake. @default 65536 */
+  maxPreHandshakeBytes?: number;
+  /** Largest frame after the handshake (`policy.maxPayload`). @default 26214400 */
+  maxPayload?: number;
+  /** Outbound backlog at which a client is closed as a slow consumer (`policy.maxBufferedBytes`). @default 52428800 */
+  maxBufferedBytes?: number;
+  /** Backlog above which drop-if-slow events are skipped for a client. @default min(1 MiB, maxBufferedBytes / 2) */
+  slowThresholdBytes?: number;
+  /** `tick` interval (`policy.tickIntervalMs`). @default 30000 */
+  tickIntervalMs?: number;
+  /** Open connections allowed per remote address. @default 256 */
+  maxConnectionsPerAddress?: number;
+  /** Failed auth attempts per address within `authWindowMs` before a lockout. @default 10 */
+  authMaxFailures?: number;
+  /** @default 60000 */
+  authWindowMs?: number;
+  /** @default 300000 */
+  authLockoutMs?: number;
+  /** A method handler that has not answered by then fails with UNAVAILABLE. @default 30000 */
+  requestTimeoutMs?: number;
+  /** How long `close()` lets in-flight requests finish. @default 30000 */
+  shutdownTimeoutMs?: number;
+  /** How long `(method, idempotencyKey)` results are kept. @default 300000 */
+  idempotencyTtlMs?: number;
+  /** @default 1000 */
+  idempotencyMaxEntries?: number;
+  /** Presence entries expire this long after their last update. @default 300000 */
+  presenceTtlMs?: number;
+  /** Health is recomputed and broadcast this often. @default 60000 */
+  healthIntervalMs?: number;
+  /** Serve `/metrics` without auth. @default false */
+  metricsPublic?: boolean;
+  /** Version reported in `hello-ok`, `health` and `status`. */
+  version?: string;
+  /** State directory, shown in the snapshot; the log file defaults to `<stateDir>/logs/gateway.log`. */
+  stateDir?: string;
+  configPath?: string;
+  /** A pino logger; by default one is created from `logging`. */
+  logger?: Logger;
+  logging?: { level?: string; file?: string | false; pretty?: boolean; json?: boolean; stdout?: boolean };
+  /** Extra stages of the connect pipeline (device identity and pairing plug in here). */
+  connectStages?: { beforeAuth?: ConnectStage[]; afterAuth?: ConnectStage[] };
+}
+
+/** Options with every default applied. */
+export type ResolvedOptions = Required<
+  Omit<GatewayServerOptions, "logger" | "logging" | "stateDir" | "configPath" | "auth" | "connectStages">
+> & {
+  auth: AuthOptions;
+  stateDir: string | undefined;
+  configPath: string | undefined;
+  connectStages: { beforeAuth: ConnectStage[]; afterAuth: ConnectStage[] };
+};
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost", "::ffff:127.0.0.1"]);
+
+/** Whether a bind address or remote address is loopback. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return LOOPBACK.has(address) || address.startsWith("127.") || address.startsWith("::ffff:127.");
+}
+
+/** Apply defaults and refuse settings that are unsafe or inconsistent, with a message that says how to fix them. */
+export function resolveOptions(options: GatewayServerOptions): ResolvedOptions {
+  const host = options.host ?? "127.0.0.1";
+  const auth: AuthOptions = options.auth ?? { mode: "token" };
+  if (auth.mode === "none" && !isLoopback(host)) {
+    throw new Error(
+      `auth mode "none" is only allowed on a loopback bind, not ${host}: set gateway.auth.mode to "token" (and a token), or bind to 127.0.0.1`,
+    );
+  }
+  if (auth.mode === "token" && !auth.token) {
+    throw new Error('auth mode "token" needs a token: set gateway.auth.token or GATEWAY_TOKEN');
+  }
+  if (auth.mode === "password" && !auth.password) {
+    throw new Error('auth mode "password" needs a password: set gateway.auth.password or GATEWAY_PASSWORD');
+  }
+  const maxBufferedBytes = options.maxBufferedBytes ?? 50 * 1024 * 1024;
+  return {
+    host,
+    port: options.port ?? 18789,
+    auth,
+    allowedOrigins: options.allowedOrigins ?? [],
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+    maxPreHandshakeBytes: options.maxPreHandshakeBytes ?? 64 * 1024,
+    maxPayload: options.maxPayload ?? 25 * 1024 * 1024,
+    maxBufferedBytes,
+    slowThresholdBytes: options.slowThresholdBytes ?? Math.min(1024 * 1024, Math.floor(maxBufferedBytes / 2)),
+    tickIntervalMs: options.tickIntervalMs ?? 30_000,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 256,
+    authMaxFailures: options.authMaxFailures ?? 10,
+    authWindowMs: options.authWindowMs ?? 60_000,
+    authLockoutMs: options.authLockoutMs ?? 300_000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? 30_000,
+    idempotencyTtlMs: options.idempotencyTtlMs ?? 300_000,
+    idempotencyMaxEntries: options.idempotencyMaxEntries ?? 1000,
+    presenceTtlMs: options.presenceTtlMs ?? 300_000,
+    healthIntervalMs: options.healthIntervalMs ?? 60_000,
+    metricsPublic: options.metricsPublic ?? false,
+    version: options.version ?? "0.0.0",
+    stateDir: options.stateDir,
+    configPath: options.configPath,
+    connectStages: {
+      beforeAuth: options.connectStages?.beforeAuth ?? [],
+      afterAuth: options.connectStages?.afterAuth ?? [],
+    },
+  };
+}
