@@ -102,7 +102,6 @@ const paramsPairs: Array<{ method: MethodName; theirs: string }> = [
  */
 function deliberatelyRefused(method: MethodName, fixture: unknown): string | undefined {
   if (method !== "cron.add" && method !== "cron.update") return undefined;
-  // biome-ignore lint/suspicious/noExplicitAny: fixture is generated JSON
   const job: any = method === "cron.update" ? (fixture as any).patch : fixture;
   if (job?.schedule && !["at", "every", "cron"].includes(job.schedule.kind)) return `schedule ${job.schedule.kind}`;
   if (job?.payload && !["systemEvent", "agentTurn"].includes(job.payload.kind)) return `payload ${job.payload.kind}`;

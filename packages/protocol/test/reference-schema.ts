@@ -7,7 +7,6 @@ import { Ajv, type ValidateFunction } from "ajv";
 
 const require = createRequire(import.meta.url);
 
-// biome-ignore lint/suspicious/noExplicitAny: the reference schema is untyped JSON data
 type Json = any;
 
 /** The reference schema as parsed JSON. */

@@ -53,7 +53,7 @@ export class IdempotencyCache {
 
   #live(id: string): Entry | undefined {
     const entry = this.#entries.get(id);
-    if (entry && entry.settled && entry.expiresAt <= this.now()) {
+    if (entry?.settled && entry.expiresAt <= this.now()) {
       this.#entries.delete(id);
       return undefined;
     }
