@@ -24,7 +24,7 @@ import {
   validate,
 } from "@gateway/protocol";
 import type { Static, TSchema } from "@sinclair/typebox";
-import Fastify from "fastify";
+import Fastify, { LogController } from "fastify";
 import type { Logger } from "pino";
 import type { RawData, WebSocket } from "ws";
 import { AuthRateLimiter, secretsEqual } from "./auth.js";
@@ -138,15 +138,16 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     input.logging?.file === false
       ? undefined
       : (input.logging?.file ?? (options.stateDir ? join(options.stateDir, "logs", "gateway.log") : undefined));
-  const logger =
-    input.logger ??
-    createLogger({
-      level: input.logging?.level ?? "info",
-      file: logFile ?? false,
-      ...(input.logging?.pretty !== undefined ? { pretty: input.logging.pretty } : {}),
-      ...(input.logging?.json !== undefined ? { json: input.logging.json } : {}),
-      ...(input.logging?.stdout !== undefined ? { stdout: input.logging.stdout } : {}),
-    });
+  const ownedLogger = input.logger
+    ? undefined
+    : createLogger({
+        level: input.logging?.level ?? "info",
+        file: logFile ?? false,
+        ...(input.logging?.pretty !== undefined ? { pretty: input.logging.pretty } : {}),
+        ...(input.logging?.json !== undefined ? { json: input.logging.json } : {}),
+        ...(input.logging?.stdout !== undefined ? { stdout: input.logging.stdout } : {}),
+      });
+  const logger = input.logger ?? ownedLogger!.logger;
   const bootId = randomUUID();
   const selfPresenceKey = `gateway-${bootId}`;
   const startedAt = Date.now();
@@ -226,7 +227,8 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
   // ---- the HTTP side --------------------------------------------------------------------------------------------
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    // Every WebSocket upgrade is an HTTP request: logging each would flood the log.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
   });
@@ -758,6 +760,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
       await app.close();
       logger.info("gateway stopped");
       await new Promise<void>((resolve) => logger.flush(() => resolve()));
+      ownedLogger?.close();
     })();
     return closePromise;
   }

@@ -15,7 +15,7 @@ export {
 } from "./gateway-server.js";
 export type { HealthContributor } from "./health.js";
 export { IdempotencyCache } from "./idempotency.js";
-export { createLogger, type LoggerOptions, REDACTED_PATHS } from "./logger.js";
+export { createLogger, type LoggerOptions, type OwnedLogger, REDACTED_PATHS } from "./logger.js";
 export type { CoreMethodOptions, CustomMethodOptions, MethodContext, MethodHandler } from "./method-registry.js";
 export type { GatewayMetrics } from "./metrics.js";
 export { type AuthOptions, type GatewayServerOptions, isLoopback, type ResolvedOptions } from "./options.js";

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import pino, { type DestinationStream, type Logger } from "pino";
@@ -35,11 +35,17 @@ export interface LoggerOptions {
   stdout?: boolean;
 }
 
+/** A logger and the function that flushes and closes the files it opened. */
+export interface OwnedLogger {
+  readonly logger: Logger;
+  close(): void;
+}
+
 /**
- * The gateway's structured logger: JSON lines to the log file (for `logs.tail`) and to stdout (pretty in a TTY),
- * with tokens, passwords and auth headers redacted.
+ * The gateway's structured logger: JSON lines to the log file (for `logs.tail`, mode 0600) and to stdout (pretty in
+ * a TTY), with tokens, passwords and auth headers redacted.
  */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): OwnedLogger {
   const level = options.level ?? "info";
   const streams: Array<{ level: string; stream: DestinationStream }> = [];
   const pretty = options.pretty ?? (!options.json && process.stdout.isTTY === true);
@@ -55,13 +61,31 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   } else {
     streams.push({ level, stream: pino.destination({ fd: 1, sync: false }) });
   }
+  let fileDescriptor: number | undefined;
+  let fileStream: ReturnType<typeof pino.destination> | undefined;
   if (options.file) {
     mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
-    streams.push({ level, stream: pino.destination({ dest: options.file, mkdir: true, sync: false }) });
+    // Opened synchronously so a failure (permissions, missing dir) surfaces at start-up, not as a stray async error.
+    fileDescriptor = openSync(options.file, "a", 0o600);
+    fileStream = pino.destination({ fd: fileDescriptor, sync: false });
+    streams.push({ level, stream: fileStream });
   }
-  if (streams.length === 0) return pino({ level: "silent" });
-  return pino(
-    { level, redact: { paths: REDACTED_PATHS, censor: "[redacted]" }, base: { pid: process.pid } },
-    pino.multistream(streams),
-  );
+  const logger =
+    streams.length === 0
+      ? pino({ level: "silent" })
+      : pino(
+          { level, redact: { paths: REDACTED_PATHS, censor: "[redacted]" }, base: { pid: process.pid } },
+          pino.multistream(streams),
+        );
+  let closed = false;
+  return {
+    logger,
+    close() {
+      if (closed) return;
+      closed = true;
+      // The stream owns the descriptor from here: flush what is buffered, then let it close the file.
+      fileStream?.flushSync();
+      fileStream?.end();
+    },
+  };
 }
