@@ -1,10 +1,18 @@
 import { defineConfig } from "tsup";
 
+// The app ships as one bundle: resolving and compiling hundreds of dependency modules dominated start-up time.
+// pino-pretty stays external: it is loaded only in a terminal, by name, at run time.
 export default defineConfig({
-  entry: ["src/main.ts"],
+  entry: { main: "src/main.ts", gateway: "src/gateway.ts" },
   format: ["esm"],
   target: "node22",
+  platform: "node",
   clean: true,
   sourcemap: true,
-  banner: { js: "#!/usr/bin/env node" },
+  splitting: false,
+  noExternal: [/.*/],
+  external: ["pino-pretty"],
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __gatewayCreateRequire } from 'node:module'; const require = __gatewayCreateRequire(import.meta.url);",
+  },
 });

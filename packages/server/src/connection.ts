@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import type { ClientInfo, OperatorScope, Role } from "@gateway/protocol";
 import type { WebSocket } from "ws";
 
@@ -20,10 +21,14 @@ export class GatewayConnection {
   readonly connectedAt = Date.now();
   challengeNonce = "";
   presenceKey: string | undefined;
+  /** Whether writes are being batched until the end of the current tick (see Broadcaster). */
+  corked = false;
 
   constructor(
     readonly id: string,
     readonly socket: WebSocket,
+    /** The TCP socket under the WebSocket, corked to batch a burst of frames into one write. */
+    readonly transport: Socket | undefined,
     readonly remoteAddress: string,
     readonly origin: string | undefined,
     readonly host: string | undefined,

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import type { Socket } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -39,6 +40,8 @@ import { createLogger } from "./logger.js";
 import {
   type CoreMethodOptions,
   type CustomMethodOptions,
+  type DispatchOutcome,
+  isPromiseLike,
   type MethodContext,
   type MethodHandler,
   MethodRegistry,
@@ -166,6 +169,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     systemEvent: new Set<(event: SystemEvent) => void>(),
   };
   let readyConnections = 0;
+  const readyByRole = { operator: 0, node: 0 };
   let address: ListenAddress | undefined;
   let closing = false;
   let closePromise: Promise<void> | undefined;
@@ -189,15 +193,11 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     for (const provider of warningProviders) lines.push(...provider());
     return lines;
   };
-  const connectionCounts = () => {
-    let operators = 0;
-    let nodes = 0;
-    for (const connection of connections.values()) {
-      if (connection.identity?.role === "operator") operators++;
-      else if (connection.identity?.role === "node") nodes++;
-    }
-    return { total: operators + nodes, operators, nodes };
-  };
+  const connectionCounts = () => ({
+    total: readyConnections,
+    operators: readyByRole.operator,
+    nodes: readyByRole.node,
+  });
 
   const closeSlowConsumer = (connection: GatewayConnection) => {
     if (connection.state === "closing") return;
@@ -259,7 +259,20 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
           );
       },
       wsHandler: (socket, request) => {
-        acceptSocket(socket, request.socket.remoteAddress ?? "unknown", request.headers.origin, request.headers.host);
+        // @fastify/websocket's own error listener closes over fastify's request and reply objects, keeping them
+        // alive as long as the socket: several KB per idle connection. Ours keeps nothing.
+        socket.removeAllListeners("error");
+        socket.on("error", (error) => {
+          logger.debug({ err: error }, "websocket error");
+          socket.terminate();
+        });
+        acceptSocket(
+          socket,
+          request.socket,
+          request.socket.remoteAddress ?? "unknown",
+          request.headers.origin,
+          request.headers.host,
+        );
       },
     });
     scope.get("/healthz", (_request, reply) => {
@@ -285,6 +298,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
   // ---- connections ----------------------------------------------------------------------------------------------
   function acceptSocket(
     socket: WebSocket,
+    transport: Socket,
     remoteAddress: string,
     origin: string | undefined,
     host: string | undefined,
@@ -301,7 +315,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     }
     perAddress.set(remoteAddress, count);
     const id = `c-${(++connectionCounter).toString(36)}-${randomBytes(3).toString("hex")}`;
-    const connection = new GatewayConnection(id, socket, remoteAddress, origin, host);
+    const connection = new GatewayConnection(id, socket, transport, remoteAddress, origin, host);
     connections.set(id, connection);
     setReceiverLimit(socket, options.maxPreHandshakeBytes);
     connection.challengeNonce = randomBytes(16).toString("base64url");
@@ -355,6 +369,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
       else perAddress.set(remoteAddress, remaining);
       if (connection.identity) {
         readyConnections--;
+        readyByRole[connection.identity.role]--;
         if (connection.presenceKey) {
           presence.upsert(connection.presenceKey, { reason: "disconnect" });
           broadcastPresenceSoon();
@@ -444,6 +459,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     connection.identity = identity;
     connection.state = "ready";
     readyConnections++;
+    readyByRole[identity.role]++;
     setReceiverLimit(connection.socket, options.maxPayload);
     if (client.instanceId) {
       connection.presenceKey = client.instanceId;
@@ -550,14 +566,18 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
       logger,
       accept: (payload) => sendResponse(connection, frame.id, { ok: true, payload }),
     };
-    const promise = registry
-      .dispatch(frame.method, frame.params, context, shutdownController.signal)
-      .then((outcome) => {
-        sendResponse(connection, frame.id, outcome);
-        const method = registry.has(frame.method) ? frame.method : "unknown";
-        metrics.requests.inc({ method, outcome: outcome.ok ? "ok" : outcome.error.code });
-        metrics.requestDuration.observe({ method }, (performance.now() - started) / 1000);
-      });
+    const finish = (outcome: DispatchOutcome) => {
+      sendResponse(connection, frame.id, outcome);
+      const method = registry.has(frame.method) ? frame.method : "unknown";
+      metrics.countRequest(method, outcome.ok ? "ok" : outcome.error.code, (performance.now() - started) / 1000);
+    };
+    const outcome = registry.dispatch(frame.method, frame.params, context, shutdownController.signal);
+    if (!isPromiseLike(outcome)) {
+      finish(outcome);
+      return;
+    }
+    // Asynchronous handlers are tracked so that shutdown can let them finish.
+    const promise = Promise.resolve(outcome).then(finish);
     connection.inFlight.add(promise);
     serverInFlight.add(promise);
     void promise.finally(() => {

@@ -60,14 +60,21 @@ export class HealthMonitor {
     return snapshot;
   }
 
-  /** Process figures for the `health` method. */
+  #memory = { rss: 0, heapUsed: 0, sampledAt: 0 };
+
+  /** Process figures for the `health` method. Memory is sampled at most every 250 ms (it is not free to read). */
   processHealth(
     version: string,
     startedAt: number,
     connections: GatewayProcessHealth["connections"],
     warnings: string[],
   ) {
-    const memory = process.memoryUsage();
+    const now = Date.now();
+    if (now - this.#memory.sampledAt > 250) {
+      const usage = process.memoryUsage();
+      this.#memory = { rss: usage.rss, heapUsed: usage.heapUsed, sampledAt: now };
+    }
+    const memory = this.#memory;
     return {
       version,
       uptimeMs: Date.now() - startedAt,

@@ -155,13 +155,18 @@ export class MethodRegistry {
     return [...this.#methods.keys()];
   }
 
-  /** Run one request through the pipeline. Never throws: every failure becomes a protocol error. */
-  async dispatch(
+  /**
+   * Run one request through the pipeline. Never throws: every failure becomes a protocol error. A synchronous
+   * handler's outcome is returned synchronously (no promise, no microtask hop); an asynchronous one as a promise.
+   */
+  dispatch(
     method: string,
     rawParams: unknown,
     context: Omit<MethodContext, "signal">,
     shutdownSignal: AbortSignal,
-  ): Promise<DispatchOutcome> {
+  ): DispatchOutcome | Promise<DispatchOutcome> {
+    const fail = (error: unknown): DispatchOutcome => this.#failure(error, method, context);
+    const succeed = (payload: unknown): DispatchOutcome => ({ ok: true, payload });
     try {
       const registration = this.#methods.get(method);
       if (!registration) throw invalidRequest(`unknown method: ${method}`);
@@ -174,47 +179,80 @@ export class MethodRegistry {
       }
       const params = validation.value;
       if (!registration.staticScope) checkScope(method, registration.scope(params), context.identity);
-      const execute = () => this.#execute(registration, params, context, shutdownSignal);
-      if (!registration.sideEffecting) return { ok: true, payload: await execute() };
+      if (!registration.sideEffecting) {
+        const result = this.#execute(registration, params, context, shutdownSignal);
+        return isPromiseLike(result) ? Promise.resolve(result).then(succeed, fail) : succeed(result);
+      }
       const key = (params as { idempotencyKey: string }).idempotencyKey;
       if (registration.inFlightResult && this.idempotency.isInFlight(method, key)) {
-        return { ok: true, payload: registration.inFlightResult(params as never) };
+        return succeed(registration.inFlightResult(params as never));
       }
-      return { ok: true, payload: await this.idempotency.run(method, key, execute) };
+      return this.idempotency
+        .run(method, key, async () => this.#execute(registration, params, context, shutdownSignal))
+        .then(succeed, fail);
     } catch (error) {
-      if (GatewayError.isInstance(error)) return { ok: false, error };
-      context.logger.error({ err: error, method, requestId: context.requestId }, `method ${method} failed`);
-      return {
-        ok: false,
-        error: unavailable(`${method} failed on the gateway; see the gateway log (request ${context.requestId}).`),
-      };
+      return fail(error);
     }
   }
 
-  async #execute(
+  #failure(error: unknown, method: string, context: Omit<MethodContext, "signal">): DispatchOutcome {
+    if (GatewayError.isInstance(error)) return { ok: false, error };
+    context.logger.error({ err: error, method, requestId: context.requestId }, `method ${method} failed`);
+    return {
+      ok: false,
+      error: unavailable(`${method} failed on the gateway; see the gateway log (request ${context.requestId}).`),
+    };
+  }
+
+  /**
+   * Run the handler. A synchronous handler is answered directly; only a pending promise gets a timeout, and the abort
+   * signal (linked to shutdown) is created only when the handler reads it: the hot path allocates no timers.
+   */
+  #execute(
     registration: Registration,
     params: unknown,
     context: Omit<MethodContext, "signal">,
     shutdownSignal: AbortSignal,
-  ): Promise<unknown> {
+  ): unknown {
+    let controller: AbortController | undefined;
+    let unlink: (() => void) | undefined;
+    const signal = () => {
+      if (!controller) {
+        const created = new AbortController();
+        controller = created;
+        const onShutdown = () => created.abort(shutdownSignal.reason);
+        if (shutdownSignal.aborted) onShutdown();
+        else {
+          shutdownSignal.addEventListener("abort", onShutdown, { once: true });
+          unlink = () => shutdownSignal.removeEventListener("abort", onShutdown);
+        }
+      }
+      return controller.signal;
+    };
+    const handlerContext = Object.defineProperty({ ...context }, "signal", { get: signal, enumerable: true });
+    const result = registration.handler(params as never, handlerContext as MethodContext);
+    if (!isPromiseLike(result)) {
+      unlink?.();
+      return result;
+    }
     const timeoutMs = registration.timeoutMs ?? this.defaultTimeoutMs;
-    const controller = new AbortController();
-    const onShutdown = () => controller.abort(shutdownSignal.reason);
-    shutdownSignal.addEventListener("abort", onShutdown, { once: true });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const error = unavailable(`${registration.name} did not answer within ${timeoutMs} ms.`);
-        controller.abort(error);
+        signal();
+        controller!.abort(error);
         reject(error);
       }, timeoutMs);
     });
-    try {
-      const result = Promise.resolve(registration.handler(params as never, { ...context, signal: controller.signal }));
-      return await Promise.race([result, timeout]);
-    } finally {
+    return Promise.race([result, timeout]).finally(() => {
       clearTimeout(timer);
-      shutdownSignal.removeEventListener("abort", onShutdown);
-    }
+      unlink?.();
+    });
   }
+}
+
+/** Whether a value is a promise (or any thenable). */
+export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
 }

@@ -67,6 +67,23 @@ export class GatewayMetrics {
     });
   }
 
+  readonly #requestChildren = new Map<string, { count: { inc(): void }; duration: { observe(value: number): void } }>();
+
+  /** Count one answered request; the labelled children are cached so the hot path does no label hashing. */
+  countRequest(method: string, outcome: string, seconds: number): void {
+    const key = `${method}\u0000${outcome}`;
+    let children = this.#requestChildren.get(key);
+    if (!children) {
+      children = {
+        count: this.requests.labels({ method, outcome }),
+        duration: this.requestDuration.labels({ method }),
+      };
+      this.#requestChildren.set(key, children);
+    }
+    children.count.inc();
+    children.duration.observe(seconds);
+  }
+
   /** The Prometheus text exposition. */
   render(): Promise<string> {
     return this.registry.metrics();

@@ -1,0 +1,339 @@
+#!/usr/bin/env node
+// `pnpm bench`: measures the targets of docs/BENCH.md against the built gateway, beside a bare `ws` server measured in
+// the same run, prints the table and writes bench/results/latest.md. A measurement, not a gate: always exits 0.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { WebSocket } from "ws";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..");
+const TOKEN = "bench-token";
+const quick = process.argv.includes("--quick");
+const CONNECTIONS = quick ? 2_000 : 10_000;
+const FANOUT_CLIENTS = 1_000;
+
+const progress = (message) => process.stderr.write(`› ${message}\n`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+const median = (values) => percentile(values, 50);
+const rssOf = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) * 1024;
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const ms = (value) => `${value < 1 ? value.toFixed(3) : value.toFixed(1)} ms`;
+
+function spawnChild(args, readyPattern, nodeFlags = []) {
+  const child = spawn(process.execPath, [...nodeFlags, ...args], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let output = "";
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+      const match = readyPattern.exec(output);
+      if (match) resolve({ child, port: Number(match[1]) });
+    });
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code} before it was ready`)));
+  });
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once("exit", resolve);
+    child.kill("SIGTERM");
+    setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+  });
+}
+
+/** A protocol client: handshake, then request() with latency. */
+class Client {
+  constructor(url, options = {}) {
+    this.socket = new WebSocket(url, { perMessageDeflate: false, ...options });
+    this.pending = new Map();
+    this.nextId = 0;
+    this.events = 0;
+    this.onEvent = undefined;
+    this.socket.on("message", (data) => {
+      // `{"type":"e…`: an event. Counted without decoding, so the client costs as little as possible.
+      if (data[9] === 0x65) {
+        this.events++;
+        this.onEvent?.();
+        return;
+      }
+      const frame = JSON.parse(data.toString());
+      const resolve = this.pending.get(frame.id);
+      if (resolve) {
+        this.pending.delete(frame.id);
+        resolve(frame);
+      }
+    });
+    this.socket.on("error", () => {});
+  }
+  opened() {
+    return new Promise((resolve, reject) => {
+      this.socket.once("open", resolve);
+      this.socket.once("error", reject);
+    });
+  }
+  request(method, params = {}) {
+    const id = String(++this.nextId);
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.socket.send(JSON.stringify({ type: "req", id, method, params }));
+    });
+  }
+  async connect() {
+    await this.opened();
+    const hello = await this.request("connect", {
+      minProtocol: 4,
+      maxProtocol: 4,
+      client: { id: "test", version: "1", platform: "linux", mode: "test" },
+      auth: { token: TOKEN },
+    });
+    if (!hello.ok) throw new Error(`connect refused: ${JSON.stringify(hello.error)}`);
+    return this;
+  }
+  close() {
+    this.socket.terminate();
+  }
+}
+
+/** Echo client for the baseline: same frame, same round trip. */
+class EchoClient extends Client {
+  request(method, params = {}) {
+    const id = String(++this.nextId);
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.socket.send(JSON.stringify({ type: "req", id, method, params }));
+    });
+  }
+  async connect() {
+    await this.opened();
+    return this;
+  }
+}
+
+async function sequential(client, count) {
+  const latencies = [];
+  for (let index = 0; index < count; index++) {
+    const started = performance.now();
+    await client.request("health");
+    latencies.push(performance.now() - started);
+  }
+  return latencies;
+}
+
+async function parallel(clients, durationMs) {
+  const latencies = [];
+  const deadline = performance.now() + durationMs;
+  const started = performance.now();
+  await Promise.all(
+    clients.map(async (client) => {
+      while (performance.now() < deadline) {
+        const begin = performance.now();
+        await client.request("health");
+        latencies.push(performance.now() - begin);
+      }
+    }),
+  );
+  return { rate: latencies.length / ((performance.now() - started) / 1000), p99: percentile(latencies, 99) };
+}
+
+async function openMany(ClientClass, url, count) {
+  const clients = [];
+  for (let offset = 0; offset < count; offset += 250) {
+    const batch = Array.from({ length: Math.min(250, count - offset) }, () => new ClientClass(url).connect());
+    clients.push(...(await Promise.all(batch)));
+  }
+  return clients;
+}
+
+async function fanout(clients, trigger, count) {
+  const expected = count * clients.length;
+  let received = 0;
+  const done = new Promise((resolve) => {
+    for (const client of clients) {
+      client.events = 0;
+      client.onEvent = () => {
+        if (++received === expected) resolve();
+      };
+    }
+  });
+  const started = performance.now();
+  trigger();
+  await done;
+  return expected / ((performance.now() - started) / 1000);
+}
+
+async function measureStartup() {
+  const stateDir = mkdtempSync(join(tmpdir(), "gateway-bench-"));
+  const times = [];
+  let idleRss = 0;
+  for (let run = 0; run < 5; run++) {
+    const started = performance.now();
+    const { child, port } = await spawnChild(
+      ["apps/gateway/dist/main.js", "--port", "0", "--token", TOKEN, "--state-dir", stateDir, "--json-logs"],
+      /listening on ws:\/\/[^:]+:(\d+)/,
+    );
+    const client = await new Client(`ws://127.0.0.1:${port}`).connect();
+    await client.request("health");
+    times.push(performance.now() - started);
+    client.close();
+    if (run === 4) {
+      await sleep(1_500);
+      idleRss = rssOf(child.pid);
+    }
+    await stop(child);
+  }
+  rmSync(stateDir, { recursive: true, force: true });
+  const baselineTimes = [];
+  let baselineRss = 0;
+  for (let run = 0; run < 5; run++) {
+    const started = performance.now();
+    const { child, port } = await spawnChild(["bench/baseline-child.mjs"], /READY (\d+)/);
+    const client = await new EchoClient(`ws://127.0.0.1:${port}`).connect();
+    await client.request("health");
+    baselineTimes.push(performance.now() - started);
+    client.close();
+    if (run === 4) {
+      await sleep(1_500);
+      baselineRss = rssOf(child.pid);
+    }
+    await stop(child);
+  }
+  return { startup: median(times), baselineStartup: median(baselineTimes), idleRss, baselineRss };
+}
+
+async function collectGarbage(client, isGateway) {
+  if (isGateway) await client.request("bench.gc");
+  else {
+    const id = "gc";
+    await new Promise((resolve) => {
+      client.pending.set(id, resolve);
+      client.socket.send("gc");
+    });
+  }
+  await sleep(200);
+}
+
+async function measureServer(script, ClientClass, isGateway) {
+  const { child, port } = await spawnChild([script], /READY (\d+)/, ["--expose-gc"]);
+  const url = `ws://127.0.0.1:${port}`;
+  const label = isGateway ? "gateway" : "baseline";
+  const result = {};
+  try {
+    progress(`${label}: holding ${CONNECTIONS.toLocaleString("en")} connections`);
+    const control = await new ClientClass(url).connect();
+    await sequential(control, 500);
+    await collectGarbage(control, isGateway);
+    const rssBefore = rssOf(child.pid);
+    const held = await openMany(ClientClass, url, CONNECTIONS);
+    await sleep(500);
+    await collectGarbage(control, isGateway);
+    result.perConnection = (rssOf(child.pid) - rssBefore) / CONNECTIONS;
+    const heldLatencies = await sequential(held[held.length - 1], 500);
+    result.heldP50 = percentile(heldLatencies, 50);
+    result.held = held.length;
+    for (const client of held) client.close();
+    await sleep(500);
+
+    progress(`${label}: health round trips, 1 client`);
+    await sequential(control, 2_000);
+    const latencies = await sequential(control, 5_000);
+    result.p50 = percentile(latencies, 50);
+    result.p99 = percentile(latencies, 99);
+
+    progress(`${label}: 100 clients in parallel`);
+    const hundred = await openMany(ClientClass, url, 100);
+    await parallel(hundred, 500);
+    result.parallel = await parallel(hundred, 3_000);
+    for (const client of hundred) client.close();
+
+    progress(`${label}: broadcast to ${FANOUT_CLIENTS.toLocaleString("en")} clients`);
+    const many = await openMany(ClientClass, url, FANOUT_CLIENTS);
+    const trigger = isGateway
+      ? () => control.request("bench.broadcast", { count: 300, bytes: 100 })
+      : () => control.socket.send("broadcast 300 100");
+    await fanout(many, trigger, 300);
+    result.fanout = await fanout(many, trigger, 300);
+    for (const client of many) client.close();
+    control.close();
+  } finally {
+    await stop(child);
+  }
+  return result;
+}
+
+progress("building is done by `pnpm bench`; measuring start-up (5 runs each)");
+const startup = await measureStartup();
+progress("gateway: health round trips");
+const gateway = await measureServer("bench/gateway-child.mjs", Client, true);
+progress("baseline: echo round trips");
+const baseline = await measureServer("bench/baseline-child.mjs", EchoClient, false);
+
+const verdict = (ok) => (ok ? "PASS" : "MISS");
+const rows = [
+  [
+    "start-up: launch → hello-ok + health",
+    "≤ 400 ms",
+    ms(startup.startup),
+    ms(startup.baselineStartup),
+    verdict(startup.startup <= 400),
+  ],
+  [
+    "idle RSS, no channels",
+    "≤ 80 MB",
+    mb(startup.idleRss),
+    mb(startup.baselineRss),
+    verdict(startup.idleRss <= 80 * 1024 * 1024),
+  ],
+  ["health, 1 client: p50", "≤ 0.2 ms", ms(gateway.p50), ms(baseline.p50), verdict(gateway.p50 <= 0.2)],
+  ["health, 1 client: p99", "≤ 1 ms", ms(gateway.p99), ms(baseline.p99), verdict(gateway.p99 <= 1)],
+  [
+    "health, 100 clients: throughput",
+    "≥ 20,000 req/s",
+    `${Math.round(gateway.parallel.rate).toLocaleString("en")} req/s`,
+    `${Math.round(baseline.parallel.rate).toLocaleString("en")} req/s`,
+    verdict(gateway.parallel.rate >= 20_000),
+  ],
+  [
+    "health, 100 clients: p99",
+    "≤ 10 ms",
+    ms(gateway.parallel.p99),
+    ms(baseline.parallel.p99),
+    verdict(gateway.parallel.p99 <= 10),
+  ],
+  [
+    `connections held (${CONNECTIONS.toLocaleString("en")}), health p50 while held`,
+    "≥ 10,000, answered",
+    `${gateway.held.toLocaleString("en")}, ${ms(gateway.heldP50)}`,
+    `${baseline.held.toLocaleString("en")}, ${ms(baseline.heldP50)}`,
+    verdict(gateway.held >= 10_000),
+  ],
+  [
+    "RSS per idle connection",
+    "≤ 8 KB",
+    `${(gateway.perConnection / 1024).toFixed(1)} KB`,
+    `${(baseline.perConnection / 1024).toFixed(1)} KB`,
+    verdict(gateway.perConnection <= 8 * 1024),
+  ],
+  [
+    `broadcast fan-out, ${FANOUT_CLIENTS.toLocaleString("en")} clients`,
+    "≥ 300,000 deliveries/s",
+    `${Math.round(gateway.fanout).toLocaleString("en")}/s`,
+    `${Math.round(baseline.fanout).toLocaleString("en")}/s`,
+    verdict(gateway.fanout >= 300_000),
+  ],
+];
+const header = ["figure", "target", "gateway", "baseline (bare ws, same run)", ""];
+const table = [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.versions.node}`;
+const report = `# Benchmark results\n\n${new Date().toISOString()} — ${machine}${quick ? " — quick run" : ""}\n\n${table}\n\nClients run in the benchmark process on the same machine, so every figure includes the client's own cost; the baseline pays the same. Not measured here yet: Redis bridge and inbound-message latency (their packages are not built yet).\n`;
+mkdirSync(join(here, "results"), { recursive: true });
+writeFileSync(join(here, "results", "latest.md"), report);
+process.stdout.write(`\n${report}\nwritten to bench/results/latest.md\n`);
+process.exit(0);
