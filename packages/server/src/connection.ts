@@ -17,7 +17,6 @@ export class GatewayConnection {
   identity: ConnectionIdentity | undefined;
   /** Per-connection monotonic sequence of broadcast events (incremented even when an event is dropped). */
   seq = 0;
-  readonly inFlight = new Set<Promise<unknown>>();
   readonly connectedAt = Date.now();
   challengeNonce = "";
   presenceKey: string | undefined;

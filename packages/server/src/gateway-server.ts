@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -262,6 +263,10 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
         // @fastify/websocket's own error listener closes over fastify's request and reply objects, keeping them
         // alive as long as the socket: several KB per idle connection. Ours keeps nothing.
         socket.removeAllListeners("error");
+        // The HTTP response of the upgrade stays attached to the TCP socket and, through its listeners, fastify's
+        // request, reply and child logger: detach it so an idle connection holds only the WebSocket.
+        const upgradeResponse = (request.socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+        upgradeResponse?.detachSocket(request.socket);
         socket.on("error", (error) => {
           logger.debug({ err: error }, "websocket error");
           socket.terminate();
@@ -326,7 +331,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
         payload: { nonce: connection.challengeNonce, ts: Date.now() },
       }),
     );
-    const handshakeTimer = setTimeout(() => {
+    let handshakeTimer: NodeJS.Timeout | undefined = setTimeout(() => {
       if (connection.state === "handshake") connection.close(1008, "handshake timeout: send connect first");
     }, options.handshakeTimeoutMs);
     handshakeTimer.unref();
@@ -354,6 +359,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
         connecting = true;
         void handshake(connection, text).then((ok) => {
           clearTimeout(handshakeTimer);
+          handshakeTimer = undefined; // an idle connection keeps nothing from its handshake
           if (ok) for (const frame of pending.splice(0)) onReadyFrame(connection, frame, false);
         });
         return;
@@ -458,6 +464,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     };
     connection.identity = identity;
     connection.state = "ready";
+    connection.challengeNonce = "";
     readyConnections++;
     readyByRole[identity.role]++;
     setReceiverLimit(connection.socket, options.maxPayload);
@@ -578,10 +585,8 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     }
     // Asynchronous handlers are tracked so that shutdown can let them finish.
     const promise = Promise.resolve(outcome).then(finish);
-    connection.inFlight.add(promise);
     serverInFlight.add(promise);
     void promise.finally(() => {
-      connection.inFlight.delete(promise);
       serverInFlight.delete(promise);
     });
   }
