@@ -39,6 +39,9 @@ describe("graceful shutdown", () => {
     void client.closed.then(() => order.push("closed"));
     await sleep(20);
     const closing = gateway.stop();
+    await sleep(10);
+    // Still answering HTTP while it drains, but no longer ready.
+    expect((await fetch(`http://127.0.0.1:${gateway.port}/readyz`)).status).toBe(503);
     // New connections are refused while closing.
     const late = await TestClient.open(gateway.url).catch(() => undefined);
     if (late) expect((await late.closed).code).toBe(1012);

@@ -1,0 +1,129 @@
+// The user's first command: the built `gateway` binary starts on its embedded defaults, answers a client, says what
+// is missing, and stops cleanly on SIGTERM.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+
+const appDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+const main = join(appDir, "dist", "main.js");
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+beforeAll(() => {
+  // `npm test` builds first; a bare vitest run builds here when the bundle is missing.
+  if (!existsSync(main))
+    spawnSync(process.execPath, [join(appDir, "node_modules", "tsup", "dist", "cli-default.js")], { cwd: appDir });
+}, 120_000);
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function start(args: string[], env: Record<string, string> = {}) {
+  const stateDir = mkdtempSync(join(tmpdir(), "gateway-app-"));
+  dirs.push(stateDir);
+  const child = spawn(process.execPath, [main, ...args, "--state-dir", join(stateDir, "state")], {
+    env: { ...process.env, ...env, GATEWAY_TOKEN: env.GATEWAY_TOKEN ?? "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr!.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const listening = new Promise<{ port: number; token: string | undefined }>((resolve, reject) => {
+    const check = () => {
+      const match = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
+      if (match) resolve({ port: Number(match[1]), token: /generated for this run: (\S+)/.exec(stdout)?.[1] });
+    };
+    child.stdout!.on("data", check);
+    void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
+  });
+  listening.catch(() => {}); // the refusal tests await `exited` instead
+  return { child, stateDir: join(stateDir, "state"), exited, listening, output: () => stdout, errors: () => stderr };
+}
+
+function healthOver(
+  port: number,
+  token: string,
+): Promise<{ ok: boolean; payload: { gateway: { warnings: string[] } } }> {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}`);
+  return new Promise((resolve, reject) => {
+    socket.on("error", reject);
+    socket.on("message", (data) => {
+      const frame = JSON.parse(data.toString());
+      if (frame.event === "connect.challenge") {
+        socket.send(
+          JSON.stringify({
+            type: "req",
+            id: "c",
+            method: "connect",
+            params: {
+              minProtocol: 4,
+              maxProtocol: 4,
+              client: { id: "cli", version: "1", platform: "linux", mode: "cli" },
+              auth: { token },
+            },
+          }),
+        );
+      } else if (frame.id === "c") {
+        if (!frame.ok) reject(new Error(JSON.stringify(frame.error)));
+        socket.send(JSON.stringify({ type: "req", id: "h", method: "health" }));
+      } else if (frame.id === "h") {
+        socket.close();
+        resolve(frame);
+      }
+    });
+  });
+}
+
+describe("the gateway app", () => {
+  it("starts on its defaults with a generated token, says what is missing, and stops on SIGTERM", async () => {
+    const app = start(["--port", "0"]);
+    const { port, token } = await app.listening;
+    expect(token).toMatch(/^[\w-]{32}$/);
+    expect(app.output()).toMatch(/missing\s+channels and a model/);
+    expect(statSync(app.stateDir).mode & 0o777).toBe(0o700);
+    const health = await healthOver(port, token!);
+    expect(health.ok).toBe(true);
+    expect(health.payload.gateway.warnings.join("\n")).toMatch(/no model configured/);
+    app.child.kill("SIGTERM");
+    expect(await app.exited).toBe(0);
+  });
+
+  it("uses GATEWAY_TOKEN when set", async () => {
+    const app = start(["--port", "0"], { GATEWAY_TOKEN: "from-the-environment-0123456789" });
+    const { port, token } = await app.listening;
+    expect(token).toBeUndefined();
+    expect((await healthOver(port, "from-the-environment-0123456789")).ok).toBe(true);
+    app.child.kill("SIGTERM");
+    expect(await app.exited).toBe(0);
+  });
+
+  it("refuses unsafe or invalid settings with a clear message and exit code 2", async () => {
+    const unsafe = start(["--port", "0", "--auth", "none", "--bind", "lan"]);
+    expect(await unsafe.exited).toBe(2);
+    expect(unsafe.errors()).toMatch(/only allowed on a loopback bind/);
+    const badPort = start(["--port", "http"]);
+    expect(await badPort.exited).toBe(2);
+    expect(badPort.errors()).toMatch(/--port must be 0–65535/);
+  });
+
+  it("explains a busy port", async () => {
+    const first = start(["--port", "0"]);
+    const { port } = await first.listening;
+    const second = start(["--port", String(port)]);
+    expect(await second.exited).toBe(1);
+    expect(second.errors()).toMatch(/already in use/);
+  });
+});

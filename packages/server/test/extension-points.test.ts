@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ConnectRefusal } from "../src/index.js";
+import { connect, connectParams, startGateway, TestClient, type TestGateway } from "./helpers.js";
+
+let gateway: TestGateway | undefined;
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await gateway?.stop();
+  gateway = undefined;
+});
+
+describe("extension points", () => {
+  it("serialises a broadcast payload once, however many clients receive it", async () => {
+    gateway = await startGateway();
+    const clients = await Promise.all(Array.from({ length: 5 }, () => connect(gateway!.url)));
+    const stringify = vi.spyOn(JSON, "stringify");
+    const payload = { runId: "r", seq: 0, stream: "assistant", ts: 1, data: { delta: "hello" } };
+    expect(gateway.server.broadcast("agent", payload)).toBe(5);
+    const payloadCalls = stringify.mock.calls.filter(([value]) => value === payload);
+    expect(payloadCalls).toHaveLength(1);
+    stringify.mockRestore();
+    for (const { client } of clients) {
+      const event = await client.waitForEvent("agent");
+      expect(event.payload).toEqual(payload);
+      client.close();
+    }
+  });
+
+  it("lets a device stage authenticate before the shared secret, and a pairing stage refuse after it", async () => {
+    gateway = await startGateway({
+      connectStages: {
+        beforeAuth: [
+          (context) => {
+            if (context.params.auth?.deviceToken === "device-token-1") {
+              context.authenticatedBy = "device-token";
+              context.deviceId = "device-1";
+            }
+          },
+        ],
+        afterAuth: [
+          (context) => {
+            if (context.params.client.id === "unpaired-app") {
+              throw new ConnectRefusal("PAIRING_REQUIRED", "approve this device first", {
+                requestId: "req-1",
+                reason: "not-paired",
+              });
+            }
+          },
+        ],
+      },
+    });
+    const { hello } = await connect(gateway.url, { auth: { deviceToken: "device-token-1" } });
+    expect(hello.auth.role).toBe("operator");
+    const node = await connect(gateway.url, { role: "node", auth: { deviceToken: "device-token-1" } });
+    expect(node.hello.auth).toEqual({ role: "node", scopes: [] });
+    const client = await TestClient.open(gateway.url);
+    await client.waitForEvent("connect.challenge");
+    const refused = await client.request(
+      "connect",
+      connectParams({ client: { id: "unpaired-app", version: "1", platform: "linux", mode: "ui" } }),
+    );
+    expect(refused.error).toMatchObject({
+      code: "NOT_PAIRED",
+      details: { code: "PAIRING_REQUIRED", requestId: "req-1", reason: "not-paired" },
+    });
+    expect((await client.closed).code).toBe(1008);
+    node.client.close();
+  });
+
+  it("tells listeners about connections and disconnections", async () => {
+    gateway = await startGateway();
+    const seen: string[] = [];
+    const off = gateway.server.onConnection((info) => seen.push(`+${info.identity.client.id}`));
+    gateway.server.onDisconnect((info) => seen.push(`-${info.identity.client.id}`));
+    const { client } = await connect(gateway.url);
+    client.close();
+    await client.closed;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    off();
+    const again = await connect(gateway.url);
+    again.client.close();
+    await again.client.closed;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen).toEqual(["+test", "-test", "-test"]);
+  });
+
+  it("starts services after listen and reports readiness", async () => {
+    gateway = await startGateway();
+    const started: string[] = [];
+    gateway.server.registerService({ name: "late", start: () => void started.push("late"), stop() {} });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(started).toEqual(["late"]);
+    const ready = await fetch(`http://127.0.0.1:${gateway.port}/readyz`);
+    expect(ready.status).toBe(200);
+  });
+});
