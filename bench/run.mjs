@@ -102,15 +102,8 @@ class Client {
   }
 }
 
-/** Echo client for the baseline: same frame, same round trip. */
+/** Echo client for the baseline: same frame, same round trip, no handshake. */
 class EchoClient extends Client {
-  request(method, params = {}) {
-    const id = String(++this.nextId);
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      this.socket.send(JSON.stringify({ type: "req", id, method, params }));
-    });
-  }
   async connect() {
     await this.opened();
     return this;
@@ -169,17 +162,14 @@ async function fanout(clients, trigger, count) {
   return expected / ((performance.now() - started) / 1000);
 }
 
-async function measureStartup() {
-  const stateDir = mkdtempSync(join(tmpdir(), "gateway-bench-"));
+/** Median time from process launch to an answered `health` over five launches, and the idle RSS after the last. */
+async function startupRuns(args, readyPattern, ClientClass) {
   const times = [];
   let idleRss = 0;
   for (let run = 0; run < 5; run++) {
     const started = performance.now();
-    const { child, port } = await spawnChild(
-      ["apps/gateway/dist/main.js", "--port", "0", "--token", TOKEN, "--state-dir", stateDir, "--json-logs"],
-      /listening on ws:\/\/[^:]+:(\d+)/,
-    );
-    const client = await new Client(`ws://127.0.0.1:${port}`).connect();
+    const { child, port } = await spawnChild(args, readyPattern);
+    const client = await new ClientClass(`ws://127.0.0.1:${port}`).connect();
     await client.request("health");
     times.push(performance.now() - started);
     client.close();
@@ -189,23 +179,30 @@ async function measureStartup() {
     }
     await stop(child);
   }
+  return { time: median(times), idleRss };
+}
+
+async function measureStartup() {
+  const stateDir = mkdtempSync(join(tmpdir(), "gateway-bench-"));
+  const gatewayArgs = [
+    "apps/gateway/dist/main.js",
+    "--port",
+    "0",
+    "--token",
+    TOKEN,
+    "--state-dir",
+    stateDir,
+    "--json-logs",
+  ];
+  const gateway = await startupRuns(gatewayArgs, /listening on ws:\/\/[^:]+:(\d+)/, Client);
   rmSync(stateDir, { recursive: true, force: true });
-  const baselineTimes = [];
-  let baselineRss = 0;
-  for (let run = 0; run < 5; run++) {
-    const started = performance.now();
-    const { child, port } = await spawnChild(["bench/baseline-child.mjs"], /READY (\d+)/);
-    const client = await new EchoClient(`ws://127.0.0.1:${port}`).connect();
-    await client.request("health");
-    baselineTimes.push(performance.now() - started);
-    client.close();
-    if (run === 4) {
-      await sleep(1_500);
-      baselineRss = rssOf(child.pid);
-    }
-    await stop(child);
-  }
-  return { startup: median(times), baselineStartup: median(baselineTimes), idleRss, baselineRss };
+  const baseline = await startupRuns(["bench/baseline-child.mjs"], /READY (\d+)/, EchoClient);
+  return {
+    startup: gateway.time,
+    baselineStartup: baseline.time,
+    idleRss: gateway.idleRss,
+    baselineRss: baseline.idleRss,
+  };
 }
 
 async function collectGarbage(client, isGateway) {
