@@ -1,0 +1,142 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import JSON5 from "json5";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ConfigError } from "./errors.js";
+import { ensureStarterConfig, hashConfigText, loadConfig } from "./load-config.js";
+import { redactSecrets } from "./redact.js";
+import { composeConfigSchema, serverConfigSections } from "./schema.js";
+
+const schema = composeConfigSchema(serverConfigSections);
+let stateDir = "";
+let path = "";
+beforeEach(() => {
+  stateDir = mkdtempSync(join(tmpdir(), "gateway-config-"));
+  path = join(stateDir, "gateway.json5");
+});
+afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
+
+const load = (env: Record<string, string> = {}, flags?: Record<string, unknown>) =>
+  loadConfig({ path, stateDir, schema, env, ...(flags ? { flags } : {}) });
+
+function issuesOf(run: () => unknown) {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("treats a missing file as safe defaults", () => {
+    const loaded = load();
+    expect(loaded).toMatchObject({ exists: false, hash: null, raw: null, config: {} });
+  });
+
+  it("layers defaults < file < GATEWAY_* < flags", () => {
+    writeFileSync(
+      path,
+      "{ gateway: { port: 1000, bind: 'lan', auth: { token: 'file-token-0123456789' } }, logging: { level: 'warn' } }",
+    );
+    const loaded = load({ GATEWAY_PORT: "2000", GATEWAY_LOG_LEVEL: "debug" }, { gateway: { port: 3000 } });
+    expect(loaded.config).toEqual({
+      gateway: { port: 3000, bind: "lan", auth: { token: "file-token-0123456789" } },
+      logging: { level: "debug" },
+    });
+    expect(loaded.fileConfig).toMatchObject({ gateway: { port: 1000 } });
+    expect(loaded.hash).toBe(hashConfigText(readFileSync(path, "utf8")));
+  });
+
+  it("substitutes ${VAR}, reads .env without overriding the environment, and keeps $${VAR} literal", () => {
+    writeFileSync(join(stateDir, ".env"), "# secrets\nTOKEN_FROM_DOTENV=dotenv-token-0123456789\nLEVEL=error\n");
+    writeFileSync(
+      path,
+      "{ gateway: { auth: { token: '${TOKEN_FROM_DOTENV}' }, host: 'x$${NOT_A_VAR}' }, logging: { level: '${LEVEL}' } }",
+    );
+    const loaded = load({ LEVEL: "warn" });
+    expect(loaded.config).toEqual({
+      gateway: { auth: { token: "dotenv-token-0123456789" }, host: "x${NOT_A_VAR}" },
+      logging: { level: "warn" },
+    });
+  });
+
+  it("names a missing or empty variable and where it is used", () => {
+    writeFileSync(path, "{ gateway: { auth: { token: '${MISSING_TOKEN}', password: '${EMPTY}' } } }");
+    const issues = issuesOf(() => load({ EMPTY: "" }));
+    expect(issues).toEqual([
+      expect.objectContaining({ path: "gateway.auth.token", message: "environment variable MISSING_TOKEN is not set" }),
+      expect.objectContaining({ path: "gateway.auth.password", message: "environment variable EMPTY is empty" }),
+    ]);
+  });
+
+  it("resolves $include relative to the including file, and refuses cycles and missing files", () => {
+    mkdirSync(join(stateDir, "parts"));
+    writeFileSync(join(stateDir, "parts", "logging.json5"), "{ logging: { level: 'debug', file: '/tmp/x.log' } }");
+    writeFileSync(path, "{ $include: './parts/logging.json5', logging: { level: 'error' } }");
+    expect(load().config).toEqual({ logging: { level: "error", file: "/tmp/x.log" } });
+    expect(load().files).toEqual([path, join(stateDir, "parts", "logging.json5")]);
+
+    writeFileSync(join(stateDir, "a.json5"), "{ $include: 'b.json5' }");
+    writeFileSync(join(stateDir, "b.json5"), "{ $include: 'a.json5' }");
+    writeFileSync(path, "{ $include: 'a.json5' }");
+    expect(issuesOf(() => load())[0]?.message).toMatch(/\$include cycle: .*a\.json5 → .*b\.json5 → .*a\.json5/);
+
+    writeFileSync(path, "{ $include: 'nope.json5' }");
+    expect(issuesOf(() => load())[0]).toMatchObject({ message: "cannot read included file: ENOENT" });
+  });
+
+  it("reports JSON5 syntax errors with line and column", () => {
+    writeFileSync(path, "{\n  gateway: { port: 18789,, }\n}");
+    const [issue] = issuesOf(() => load());
+    expect(issue?.path).toMatch(/gateway\.json5:2:\d+$/);
+    expect(issue?.message).toMatch(/not valid JSON5/);
+  });
+
+  it("lists every validation problem with path, expectation, finding and a did-you-mean hint", () => {
+    writeFileSync(
+      path,
+      "{ gateway: { prot: 80, port: 'x', bind: 'everywhere', auth: { mode: 'token', token: 'short' } }, loging: {} }",
+    );
+    const issues = issuesOf(() => load());
+    const byPath = Object.fromEntries(issues.map((issue) => [issue.path, issue]));
+    expect(byPath["gateway.prot"]).toMatchObject({ message: "unknown key", hint: "did you mean `port`?" });
+    expect(byPath.loging).toMatchObject({ message: "unknown key", hint: "did you mean `logging`?" });
+    expect(byPath["gateway.port"]).toMatchObject({ expected: "an integer ≥ 0 and ≤ 65535", found: '"x"' });
+    expect(byPath["gateway.bind"]).toMatchObject({ expected: '"loopback" | "lan" | "custom"', found: '"everywhere"' });
+    expect(byPath["gateway.auth.token"]).toMatchObject({
+      expected: "a string of at least 16 characters",
+      found: "[redacted]",
+    });
+    expect(issues.length).toBe(5);
+    expect(String(new ConfigError(path, issues).message)).not.toContain("short");
+  });
+
+  it("validates GATEWAY_* values and names the variable", () => {
+    const issues = issuesOf(() => load({ GATEWAY_PORT: "eighty" }));
+    expect(issues[0]).toMatchObject({ path: "gateway.port", message: "GATEWAY_PORT must be an integer" });
+    expect(issuesOf(() => load({ GATEWAY_BIND: "moon" }))[0]).toMatchObject({ path: "gateway.bind" });
+  });
+
+  it("writes a commented starter config with a strong token, mode 0600, once", () => {
+    const created = ensureStarterConfig(path);
+    expect(created?.token).toMatch(/^[\w-]{43}$/);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const text = readFileSync(path, "utf8");
+    expect(text).toMatch(/^\/\/ Gateway configuration/);
+    expect(JSON5.parse(text).gateway.auth.token).toBe(created?.token);
+    expect(load().config).toMatchObject({ gateway: { auth: { mode: "token", token: created?.token } } });
+    expect(ensureStarterConfig(path)).toBeUndefined();
+  });
+
+  it("redacts secrets wherever config is shown", () => {
+    expect(
+      redactSecrets({ gateway: { auth: { token: "abc", password: "" } }, models: { openai: { apiKey: "k" } } }),
+    ).toEqual({
+      gateway: { auth: { token: "[redacted]", password: "" } },
+      models: { openai: { apiKey: "[redacted]" } },
+    });
+  });
+});

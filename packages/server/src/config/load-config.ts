@@ -1,0 +1,186 @@
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { removeStaleTempFilesSync, writeFileAtomicSync } from "@gateway/state";
+import { type TSchema, TypeGuard } from "@sinclair/typebox";
+import { ConfigError, type ConfigIssue } from "./errors.js";
+import { deepMerge, isObject, readConfigFile } from "./read-config-file.js";
+import { parseDotEnv, substituteEnv } from "./substitute.js";
+import { validateConfig } from "./validate-config.js";
+
+/** Where `GATEWAY_*` environment variables land in the config. */
+export const ENV_OVERRIDES: ReadonlyArray<{ variable: string; path: string[]; integer?: boolean }> = [
+  { variable: "GATEWAY_PORT", path: ["gateway", "port"], integer: true },
+  { variable: "GATEWAY_BIND", path: ["gateway", "bind"] },
+  { variable: "GATEWAY_HOST", path: ["gateway", "host"] },
+  { variable: "GATEWAY_AUTH_MODE", path: ["gateway", "auth", "mode"] },
+  { variable: "GATEWAY_TOKEN", path: ["gateway", "auth", "token"] },
+  { variable: "GATEWAY_PASSWORD", path: ["gateway", "auth", "password"] },
+  { variable: "GATEWAY_LOG_LEVEL", path: ["logging", "level"] },
+  { variable: "GATEWAY_REDIS_URL", path: ["redis", "url"] },
+];
+
+/** Inputs of `loadConfig`. Only the app passes `process.env`. */
+export interface LoadConfigOptions {
+  /** The config file (`gateway.json5` in the state dir unless overridden). */
+  path: string;
+  /** The state directory; its `.env` is read without overriding `env`. */
+  stateDir: string;
+  schema: TSchema;
+  env: Readonly<Record<string, string | undefined>>;
+  /** CLI flags as a partial config; they win over the file and the environment. */
+  flags?: Record<string, unknown>;
+}
+
+/** A loaded, validated configuration. */
+export interface LoadedConfig {
+  readonly path: string;
+  readonly exists: boolean;
+  /** The file's text (null when there is no file). */
+  readonly raw: string | null;
+  /** sha256 of the file's text: the `baseHash` of config edits (null when there is no file). */
+  readonly hash: string | null;
+  /** What the file says, after includes and substitution. */
+  readonly fileConfig: Record<string, unknown>;
+  /** The effective config: defaults < file < GATEWAY_* environment < flags. */
+  readonly config: Record<string, unknown>;
+  /** The config file and every file it includes (watched for hot reload). */
+  readonly files: string[];
+}
+
+/** sha256 of a config text. */
+export function hashConfigText(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (!isObject(node[key])) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path.at(-1)!] = value;
+}
+
+function schemaHasSection(schema: TSchema, section: string): boolean {
+  return TypeGuard.IsObject(schema) && section in schema.properties;
+}
+
+/** The environment overrides as a partial config (unparseable numbers are issues naming the variable). */
+export function envOverrides(
+  schema: TSchema,
+  env: LoadConfigOptions["env"],
+  issues: ConfigIssue[],
+): Record<string, unknown> {
+  const overrides: Record<string, unknown> = {};
+  for (const { variable, path, integer } of ENV_OVERRIDES) {
+    const text = env[variable];
+    if (text === undefined || text === "") continue;
+    if (!schemaHasSection(schema, path[0]!)) continue;
+    if (integer) {
+      const number = Number(text);
+      if (!Number.isInteger(number)) {
+        issues.push({ path: path.join("."), message: `${variable} must be an integer`, found: JSON.stringify(text) });
+        continue;
+      }
+      setPath(overrides, path, number);
+    } else setPath(overrides, path, text);
+  }
+  return overrides;
+}
+
+/** The environment used for `${VAR}`: the real one, completed (never overridden) by the state dir's `.env`. */
+export function environmentWithDotEnv(
+  stateDir: string,
+  env: LoadConfigOptions["env"],
+): Record<string, string | undefined> {
+  const file = join(stateDir, ".env");
+  if (!existsSync(file)) return { ...env };
+  return { ...parseDotEnv(readFileSync(file, "utf8")), ...env };
+}
+
+/** Parse, include, substitute and validate `text` as the config file's content (used for edits before writing). */
+export function evaluateConfigText(
+  options: LoadConfigOptions,
+  issues: ConfigIssue[],
+): { fileConfig: Record<string, unknown>; files: string[] } {
+  const { value, files } = readConfigFile(options.path, issues);
+  const env = environmentWithDotEnv(options.stateDir, options.env);
+  const fileConfig = substituteEnv(value, env, issues) as Record<string, unknown>;
+  if (issues.length === 0) issues.push(...validateConfig(options.schema, fileConfig));
+  return { fileConfig, files };
+}
+
+/**
+ * Load the configuration: read the JSON5 file (a missing file means safe defaults), resolve `$include`, substitute
+ * `${VAR}`, validate against the composed schema, then layer GATEWAY_* variables and flags on top and validate the
+ * result. Throws a ConfigError listing every problem.
+ */
+export function loadConfig(options: LoadConfigOptions): LoadedConfig {
+  const issues: ConfigIssue[] = [];
+  const exists = existsSync(options.path);
+  let raw: string | null = null;
+  let fileConfig: Record<string, unknown> = {};
+  let files: string[] = [options.path];
+  if (exists) {
+    removeStaleTempFilesSync(options.path);
+    raw = readFileSync(options.path, "utf8");
+    ({ fileConfig, files } = evaluateConfigText(options, issues));
+  }
+  if (issues.length > 0) throw new ConfigError(options.path, issues);
+  const layered = deepMerge(
+    deepMerge(fileConfig, envOverrides(options.schema, options.env, issues)),
+    options.flags ?? {},
+  );
+  if (issues.length === 0) {
+    for (const issue of validateConfig(options.schema, layered)) {
+      issues.push({ ...issue, hint: issue.hint ?? "set by a GATEWAY_* variable or a command-line flag" });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(options.path, issues);
+  return {
+    path: options.path,
+    exists,
+    raw,
+    hash: raw === null ? null : hashConfigText(raw),
+    fileConfig,
+    config: layered,
+    files,
+  };
+}
+
+/** The commented starter config written on first run. */
+export function starterConfig(token: string): string {
+  return `// Gateway configuration (JSON5: comments and trailing commas are fine).
+// Every key is optional; \`gateway config validate\` checks this file, and edits apply without a restart
+// where they can (see gateway.reload). Values may use \${ENV_VAR}; a .env file next to this one is read too.
+{
+  gateway: {
+    port: 18789,
+    // loopback (this machine only), lan (every interface) or custom (set gateway.host)
+    bind: "loopback",
+    auth: {
+      mode: "token",
+      // Clients (the CLI, the Control UI, apps) present this token. Keep it secret; rotate it by editing it here.
+      token: "${token}",
+    },
+    reload: { mode: "hybrid", debounceMs: 300 },
+  },
+  logging: {
+    level: "info",
+  },
+}
+`;
+}
+
+/**
+ * On first run, write the starter config with a strong random token (mode 0600) and return the token; when a config
+ * file exists, return undefined and change nothing.
+ */
+export function ensureStarterConfig(path: string): { token: string } | undefined {
+  if (existsSync(path)) return undefined;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const token = randomBytes(32).toString("base64url");
+  writeFileAtomicSync(path, starterConfig(token), { mode: 0o600 });
+  return { token };
+}

@@ -1,0 +1,76 @@
+import { type Static, type TObject, type TOptional, type TSchema, Type } from "@sinclair/typebox";
+
+/** The `gateway` section: where and how the gateway listens. */
+export const GatewayConfigSection = Type.Object(
+  {
+    port: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 65535, default: 18789, description: "HTTP + WebSocket port" }),
+    ),
+    bind: Type.Optional(
+      Type.Union([Type.Literal("loopback"), Type.Literal("lan"), Type.Literal("custom")], {
+        default: "loopback",
+        description: "loopback (127.0.0.1), lan (all interfaces) or custom (gateway.host)",
+      }),
+    ),
+    host: Type.Optional(Type.String({ minLength: 1, description: "The address to bind when bind is custom" })),
+    auth: Type.Optional(
+      Type.Object(
+        {
+          mode: Type.Optional(
+            Type.Union([Type.Literal("token"), Type.Literal("password"), Type.Literal("none")], { default: "token" }),
+          ),
+          token: Type.Optional(Type.String({ minLength: 16, description: "Shared token (secret)" })),
+          password: Type.Optional(Type.String({ minLength: 8, description: "Shared password (secret)" })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    reload: Type.Optional(
+      Type.Object(
+        {
+          mode: Type.Optional(
+            Type.Union([Type.Literal("off"), Type.Literal("restart"), Type.Literal("hot"), Type.Literal("hybrid")], {
+              default: "hybrid",
+            }),
+          ),
+          debounceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, default: 300 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    handshakeTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 })),
+    controlUi: Type.Optional(
+      Type.Object(
+        { allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { default: [] })) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type GatewayConfigSection = Static<typeof GatewayConfigSection>;
+
+/** The `logging` section. */
+export const LoggingConfigSection = Type.Object(
+  {
+    level: Type.Optional(
+      Type.Union(
+        ["trace", "debug", "info", "warn", "error", "fatal", "silent"].map((level) => Type.Literal(level)),
+        { default: "info" },
+      ),
+    ),
+    file: Type.Optional(Type.String({ minLength: 1, description: "Log file; default <stateDir>/logs/gateway.log" })),
+  },
+  { additionalProperties: false },
+);
+export type LoggingConfigSection = Static<typeof LoggingConfigSection>;
+
+/** The sections the server owns; other packages add theirs when the app composes the schema. */
+export const serverConfigSections = { gateway: GatewayConfigSection, logging: LoggingConfigSection } as const;
+
+/** Compose the whole config schema from the sections each package owns. Unknown top-level keys are errors. */
+export function composeConfigSchema<S extends Record<string, TObject>>(sections: S) {
+  const properties: Record<string, TSchema> = {};
+  for (const [name, section] of Object.entries(sections)) properties[name] = Type.Optional(section);
+  return Type.Object(properties, { additionalProperties: false }) as TObject<{ [K in keyof S]: TOptional<S[K]> }>;
+}

@@ -1,0 +1,8 @@
+// @gateway/state — the public surface.
+export {
+  type AtomicWriteOptions,
+  removeStaleTempFiles,
+  removeStaleTempFilesSync,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from "./atomic-write.js";
