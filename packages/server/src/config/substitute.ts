@@ -13,8 +13,8 @@ export function substituteEnv(
   path = "",
 ): unknown {
   if (typeof value === "string") {
-    return value.replace(VARIABLE, (match, escape: string, name: string) => {
-      if (escape) return match.slice(1);
+    return value.replace(VARIABLE, (match, escaped: string, name: string) => {
+      if (escaped) return match.slice(1);
       const replacement = env[name];
       if (replacement === undefined || replacement === "") {
         issues.push({
