@@ -1,33 +1,76 @@
 // The gateway command (bundled into dist/gateway.js and loaded by dist/main.js). It runs the gateway in the foreground
 // on its embedded defaults: no Redis, no channels, no model key needed. Flags and GATEWAY_* variables set everything.
-import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PROTOCOL_VERSION } from "@gateway/protocol";
-import { createGatewayServer, installShutdownSignals } from "@gateway/server";
+import {
+  attachConfig,
+  ConfigError,
+  ConfigManager,
+  composeConfigSchema,
+  createGatewayServer,
+  ensureStarterConfig,
+  formatIssues,
+  installShutdownSignals,
+  serverConfigSections,
+  serverOptionsFromConfig,
+} from "@gateway/server";
+import pino from "pino";
 import packageJson from "../package.json" with { type: "json" };
+
+/** The whole config: each package contributes the sections it owns. */
+const configSchema = composeConfigSchema({ ...serverConfigSections });
 
 const HELP = `gateway ${packageJson.version} — the control plane for your personal AI agent (protocol v${PROTOCOL_VERSION})
 
 Usage: gateway [run] [options]
 
-  --port <n>          port for HTTP and WebSocket (env GATEWAY_PORT, default 18789; 0 picks a free one)
-  --bind <where>      loopback | lan | an address (env GATEWAY_BIND, default loopback)
-  --auth <mode>       token | password | none (env GATEWAY_AUTH_MODE, default token; none only on loopback)
-  --token <secret>    the shared token (env GATEWAY_TOKEN; generated for this run when absent)
+  --config <file>     the config file (env GATEWAY_CONFIG, default <state dir>/gateway.json5)
+  --state-dir <dir>   where state, config and logs live (env GATEWAY_STATE_DIR, default ~/.gateway)
+  --port <n>          port for HTTP and WebSocket (env GATEWAY_PORT; config gateway.port, default 18789)
+  --bind <where>      loopback | lan | custom (env GATEWAY_BIND; config gateway.bind, default loopback)
+  --auth <mode>       token | password | none (env GATEWAY_AUTH_MODE; none only on loopback)
+  --token <secret>    the shared token (env GATEWAY_TOKEN; config gateway.auth.token)
   --password <secret> the shared password (env GATEWAY_PASSWORD)
-  --state-dir <dir>   where state and logs live (env GATEWAY_STATE_DIR, default ~/.gateway)
-  --verbose           debug logging (env GATEWAY_LOG_LEVEL)
+  --verbose           debug logging (env GATEWAY_LOG_LEVEL; config logging.level)
   --json-logs         JSON log lines on stdout instead of pretty output
   --version           print the version
   --help              this help
+
+Precedence: built-in defaults < config file < GATEWAY_* environment < these flags < changes made through the API.
+The first run writes a commented starter config with a strong random token (mode 0600).
 `;
 
-function fail(message: string): never {
+function fail(message: string, code = 2): never {
   process.stderr.write(`✖ ${message}\n  Run \`gateway --help\` for the options.\n`);
-  process.exit(2);
+  process.exit(code);
+}
+
+function flagsAsConfig(values: ReturnType<typeof parseOptions>["values"]): Record<string, unknown> {
+  const gateway: Record<string, unknown> = {};
+  const auth: Record<string, unknown> = {};
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0–65535, got "${values.port}"`);
+    gateway.port = port;
+  }
+  if (values.bind !== undefined) {
+    if (values.bind === "loopback" || values.bind === "lan" || values.bind === "custom") gateway.bind = values.bind;
+    else {
+      gateway.bind = "custom";
+      gateway.host = values.bind;
+    }
+  }
+  if (values.auth !== undefined) auth.mode = values.auth;
+  if (values.token !== undefined) auth.token = values.token;
+  if (values.password !== undefined) auth.password = values.password;
+  if (Object.keys(auth).length > 0) gateway.auth = auth;
+  const flags: Record<string, unknown> = {};
+  if (Object.keys(gateway).length > 0) flags.gateway = gateway;
+  if (values.verbose) flags.logging = { level: "debug" };
+  return flags;
 }
 
 function main(): void {
@@ -52,53 +95,70 @@ function main(): void {
   if (command !== "run") fail(`unknown command "${command}"`);
 
   const env = process.env;
-  const portText = values.port ?? env.GATEWAY_PORT ?? "18789";
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0–65535, got "${portText}"`);
-  const bind = values.bind ?? env.GATEWAY_BIND ?? "loopback";
-  const host = bind === "loopback" ? "127.0.0.1" : bind === "lan" ? "0.0.0.0" : bind;
-  const mode = values.auth ?? env.GATEWAY_AUTH_MODE ?? "token";
-  if (mode !== "token" && mode !== "password" && mode !== "none")
-    fail(`--auth must be token, password or none, got "${mode}"`);
-  let token = values.token ?? env.GATEWAY_TOKEN;
-  const generatedToken = mode === "token" && !token;
-  if (generatedToken) token = randomBytes(24).toString("base64url");
-  const password = values.password ?? env.GATEWAY_PASSWORD;
   const stateDir = resolve(values["state-dir"] ?? env.GATEWAY_STATE_DIR ?? join(homedir(), ".gateway"));
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const configPath = resolve(values.config ?? env.GATEWAY_CONFIG ?? join(stateDir, "gateway.json5"));
+  const starter = ensureStarterConfig(configPath);
+  const flags = flagsAsConfig(values);
+
+  let manager: ConfigManager;
+  try {
+    manager = ConfigManager.load({
+      path: configPath,
+      stateDir,
+      schema: configSchema,
+      env,
+      flags,
+      version: packageJson.version,
+      logger: pino({ level: "silent" }),
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      fail(
+        `the config is invalid (${error.issues.length} problem${error.issues.length === 1 ? "" : "s"}) — ${error.file}\n${formatIssues(error.issues)}\n  Fix the file (or the GATEWAY_* variable / flag named above) and start again.`,
+      );
+    }
+    throw error;
+  }
 
   let server: ReturnType<typeof createGatewayServer>;
   try {
+    const fromConfig = serverOptionsFromConfig(manager.current.config);
     server = createGatewayServer({
-      host,
-      port,
-      auth: { mode, ...(token ? { token } : {}), ...(password ? { password } : {}) },
+      ...fromConfig,
       stateDir,
+      configPath,
       version: packageJson.version,
-      logging: {
-        level: values.verbose ? "debug" : (env.GATEWAY_LOG_LEVEL ?? "info"),
-        ...(values["json-logs"] ? { json: true } : {}),
-      },
+      logging: { ...fromConfig.logging, ...(values["json-logs"] ? { json: true } : {}) },
     });
   } catch (error) {
     fail((error as Error).message);
   }
+  attachConfig(server, manager);
   server.addWarnings(() => [
     "no channels configured — channel packages (Telegram, WhatsApp, Discord, Slack) plug in with the next releases",
     "no model configured — the agent runtime arrives with @gateway/agent; set OPENAI_API_KEY then",
   ]);
   installShutdownSignals(server);
+  const mode = server.options.auth.mode;
+  const tokenSource = values.token
+    ? "--token"
+    : env.GATEWAY_TOKEN
+      ? "GATEWAY_TOKEN"
+      : `gateway.auth.token in ${configPath}`;
   server.listen().then(
     (address) => {
       const lines = [
         `Gateway ${packageJson.version} listening on ${address.url} (HTTP on http://${address.host}:${address.port})`,
         `  state dir  ${stateDir}`,
+        `  config     ${configPath}${starter ? " (new: a commented starter config, mode 0600)" : ""}`,
         mode === "token"
-          ? generatedToken
-            ? `  auth       token, generated for this run: ${token}\n             set GATEWAY_TOKEN (or --token) to keep one across restarts`
-            : "  auth       token (from --token / GATEWAY_TOKEN)"
+          ? starter && !values.token && !env.GATEWAY_TOKEN
+            ? `  auth       token, generated and saved in the config: ${starter.token}`
+            : `  auth       token (from ${tokenSource})`
           : `  auth       ${mode}`,
         "  missing    channels and a model: the gateway runs without them; status and health list what to add",
+        "  reload     edits to the config apply while running (see gateway.reload)",
         "  stop       Ctrl-C (twice to force)",
       ];
       process.stdout.write(`${lines.join("\n")}\n`);
@@ -114,6 +174,7 @@ function parseOptions() {
   return parseArgs({
     allowPositionals: true,
     options: {
+      config: { type: "string" },
       port: { type: "string" },
       bind: { type: "string" },
       auth: { type: "string" },

@@ -1,7 +1,7 @@
 // The user's first command: the built `gateway` binary starts on its embedded defaults, answers a client, says what
 // is missing, and stops cleanly on SIGTERM.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,9 +24,9 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function start(args: string[], env: Record<string, string> = {}) {
-  const stateDir = mkdtempSync(join(tmpdir(), "gateway-app-"));
-  dirs.push(stateDir);
+function start(args: string[], env: Record<string, string> = {}, existingStateDir?: string) {
+  const stateDir = existingStateDir ?? mkdtempSync(join(tmpdir(), "gateway-app-"));
+  if (!existingStateDir) dirs.push(stateDir);
   const child = spawn(process.execPath, [main, ...args, "--state-dir", join(stateDir, "state")], {
     env: { ...process.env, ...env, GATEWAY_TOKEN: env.GATEWAY_TOKEN ?? "" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -44,7 +44,8 @@ function start(args: string[], env: Record<string, string> = {}) {
   const listening = new Promise<{ port: number; token: string | undefined }>((resolve, reject) => {
     const check = () => {
       const match = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
-      if (match) resolve({ port: Number(match[1]), token: /generated for this run: (\S+)/.exec(stdout)?.[1] });
+      if (match)
+        resolve({ port: Number(match[1]), token: /generated and saved in the config: (\S+)/.exec(stdout)?.[1] });
     };
     child.stdout!.on("data", check);
     void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
@@ -88,17 +89,46 @@ function healthOver(
 }
 
 describe("the gateway app", () => {
-  it("starts on its defaults with a generated token, says what is missing, and stops on SIGTERM", async () => {
+  it("first run: writes a starter config with a token, says what is missing, and stops on SIGTERM", async () => {
     const app = start(["--port", "0"]);
     const { port, token } = await app.listening;
-    expect(token).toMatch(/^[\w-]{32}$/);
+    expect(token).toMatch(/^[\w-]{43}$/);
     expect(app.output()).toMatch(/missing\s+channels and a model/);
     expect(statSync(app.stateDir).mode & 0o777).toBe(0o700);
+    const configFile = join(app.stateDir, "gateway.json5");
+    expect(statSync(configFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(configFile, "utf8")).toContain(token!);
     const health = await healthOver(port, token!);
     expect(health.ok).toBe(true);
     expect(health.payload.gateway.warnings.join("\n")).toMatch(/no model configured/);
     app.child.kill("SIGTERM");
     expect(await app.exited).toBe(0);
+  });
+
+  it("keeps the token across restarts, from the config file", async () => {
+    const first = start(["--port", "0"]);
+    const { token } = await first.listening;
+    first.child.kill("SIGTERM");
+    await first.exited;
+    const second = start(["--port", "0"], {}, dirname(first.stateDir));
+    const { port, token: regenerated } = await second.listening;
+    expect(regenerated).toBeUndefined();
+    expect(second.output()).toMatch(/token \(from gateway\.auth\.token in /);
+    expect((await healthOver(port, token!)).ok).toBe(true);
+    second.child.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+  });
+
+  it("refuses an invalid config file with every problem and exit code 2", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "gateway-app-"));
+    dirs.push(stateDir);
+    mkdirSync(join(stateDir, "state"));
+    writeFileSync(join(stateDir, "state", "gateway.json5"), "{ gateway: { prot: 1, bind: 'moon' } }");
+    const app = start(["--port", "0"], {}, stateDir);
+    expect(await app.exited).toBe(2);
+    expect(app.errors()).toMatch(/the config is invalid \(2 problems\)/);
+    expect(app.errors()).toMatch(/gateway\.prot: unknown key.*did you mean `port`\?/);
+    expect(app.errors()).toMatch(/gateway\.bind: not an allowed value/);
   });
 
   it("uses GATEWAY_TOKEN when set", async () => {

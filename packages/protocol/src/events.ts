@@ -1,7 +1,7 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { ConnectChallengeEvent } from "./connect.js";
 import { HealthSnapshot } from "./health.js";
-import { ConfigChangedEvent } from "./methods/config.js";
+import { ConfigChangedEvent, ConfigErrorEvent } from "./methods/config.js";
 import { CronEvent } from "./methods/cron.js";
 import { AgentEvent, ChatEvent } from "./methods/messaging.js";
 import { NodeInvokeRequestEvent } from "./methods/nodes.js";
@@ -129,6 +129,12 @@ export const EventTable = {
     audience: "operator.read",
     dropIfSlow: false,
     description: "A config change was applied (ours).",
+  }),
+  "config.error": define({
+    payload: ConfigErrorEvent,
+    audience: "operator.read",
+    dropIfSlow: false,
+    description: "A config edit was refused; the last good config keeps running (ours).",
   }),
 } as const satisfies Record<string, EventDefinition>;
 

@@ -70,6 +70,7 @@ export {
 export {
   ConfigApplyParams,
   ConfigChangedEvent,
+  ConfigErrorEvent,
   ConfigGetResult,
   ConfigPatchParams,
   ConfigSchemaResponse,

@@ -129,6 +129,14 @@ export interface GatewayServer {
   readonly connectionCount: number;
   readonly address: ListenAddress | undefined;
   readonly options: Readonly<ResolvedOptions>;
+  /** Apply settings that change in place: auth secrets, allowed origins, timeouts, limits, logging level. */
+  updateSettings(next: GatewayServerOptions): void;
+  /**
+   * Apply settings that need a new bind (host, port, auth mode): clients get `shutdown` with `restartExpectedMs` and
+   * are closed with 1012, the listener rebinds in-process, services keep running. On a failed bind the old listener
+   * comes back and the error is thrown.
+   */
+  restartListener(next: GatewayServerOptions, restartExpectedMs?: number): Promise<ListenAddress>;
 }
 
 const SYSTEM_EVENT_QUEUE_LIMIT = 100;
@@ -137,7 +145,8 @@ const MAX_PENDING_FRAMES = 16;
 
 /** Create a gateway server. Nothing is bound until `listen()`; two servers can run in one process. */
 export function createGatewayServer(input: GatewayServerOptions = {}): GatewayServer {
-  const options = resolveOptions(input);
+  let options = resolveOptions(input);
+  let currentInput: GatewayServerOptions = input;
   const logFile =
     input.logging?.file === false
       ? undefined
@@ -226,14 +235,6 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
   };
 
   // ---- the HTTP side --------------------------------------------------------------------------------------------
-  const app = Fastify({
-    loggerInstance: logger,
-    // Every WebSocket upgrade is an HTTP request: logging each would flood the log.
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
-    forceCloseConnections: true,
-  });
-
   const httpAuthorized = (authorization: string | undefined): boolean => {
     if (options.auth.mode === "none") return true;
     const secret = options.auth.mode === "token" ? options.auth.token! : options.auth.password!;
@@ -241,64 +242,78 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     return presented !== undefined && secretsEqual(presented, secret);
   };
 
-  app.register(async (scope) => {
-    await scope.register(fastifyWebsocket, {
-      options: { maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false },
-      errorHandler: (error, socket) => {
-        logger.debug({ err: error }, "websocket error");
-        socket.terminate();
-      },
+  /** The HTTP + WebSocket listener. Recreated when a config change needs a new bind (see restartListener). */
+  function createHttpApp() {
+    const app = Fastify({
+      loggerInstance: logger,
+      // Every WebSocket upgrade is an HTTP request: logging each would flood the log.
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: 1024 * 1024,
+      forceCloseConnections: true,
     });
-    scope.route({
-      method: "GET",
-      url: "/",
-      handler: (_request, reply) => {
-        reply
-          .type("text/plain; charset=utf-8")
-          .send(
-            `Gateway ${options.version} is running. Connect a WebSocket client to this URL (protocol ${PROTOCOL_VERSION}).\n`,
-          );
-      },
-      wsHandler: (socket, request) => {
-        // @fastify/websocket's own error listener closes over fastify's request and reply objects, keeping them
-        // alive as long as the socket: several KB per idle connection. Ours keeps nothing.
-        socket.removeAllListeners("error");
-        // The HTTP response of the upgrade stays attached to the TCP socket and, through its listeners, fastify's
-        // request, reply and child logger: detach it so an idle connection holds only the WebSocket.
-        const upgradeResponse = (request.socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-        upgradeResponse?.detachSocket(request.socket);
-        socket.on("error", (error) => {
+
+    app.register(async (scope) => {
+      await scope.register(fastifyWebsocket, {
+        options: { maxPayload: options.maxPayload, perMessageDeflate: false, clientTracking: false },
+        errorHandler: (error, socket) => {
           logger.debug({ err: error }, "websocket error");
           socket.terminate();
-        });
-        acceptSocket(
-          socket,
-          request.socket,
-          request.socket.remoteAddress ?? "unknown",
-          request.headers.origin,
-          request.headers.host,
-        );
-      },
+        },
+      });
+      scope.route({
+        method: "GET",
+        url: "/",
+        handler: (_request, reply) => {
+          reply
+            .type("text/plain; charset=utf-8")
+            .send(
+              `Gateway ${options.version} is running. Connect a WebSocket client to this URL (protocol ${PROTOCOL_VERSION}).\n`,
+            );
+        },
+        wsHandler: (socket, request) => {
+          // @fastify/websocket's own error listener closes over fastify's request and reply objects, keeping them
+          // alive as long as the socket: several KB per idle connection. Ours keeps nothing.
+          socket.removeAllListeners("error");
+          // The HTTP response of the upgrade stays attached to the TCP socket and, through its listeners, fastify's
+          // request, reply and child logger: detach it so an idle connection holds only the WebSocket.
+          const upgradeResponse = (request.socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+          upgradeResponse?.detachSocket(request.socket);
+          socket.on("error", (error) => {
+            logger.debug({ err: error }, "websocket error");
+            socket.terminate();
+          });
+          acceptSocket(
+            socket,
+            request.socket,
+            request.socket.remoteAddress ?? "unknown",
+            request.headers.origin,
+            request.headers.host,
+          );
+        },
+      });
+      scope.get("/healthz", (_request, reply) => {
+        reply.send({ ok: true, uptimeMs: Date.now() - startedAt });
+      });
+      scope.get("/readyz", (_request, reply) => {
+        if (ready && !closing) reply.send({ ready: true });
+        else reply.code(503).send({ ready: false, reason: closing ? "shutting down" : "starting" });
+      });
+      scope.get("/metrics", async (request, reply) => {
+        if (!options.metricsPublic && !httpAuthorized(request.headers.authorization)) {
+          metrics.authFailures.inc({ reason: "metrics" });
+          reply
+            .code(401)
+            .header("www-authenticate", 'Bearer realm="gateway"')
+            .send({ error: "unauthorized", message: "Send the gateway token as `Authorization: Bearer <token>`." });
+          return;
+        }
+        reply.type("text/plain; version=0.0.4; charset=utf-8").send(await metrics.render());
+      });
     });
-    scope.get("/healthz", (_request, reply) => {
-      reply.send({ ok: true, uptimeMs: Date.now() - startedAt });
-    });
-    scope.get("/readyz", (_request, reply) => {
-      if (ready && !closing) reply.send({ ready: true });
-      else reply.code(503).send({ ready: false, reason: closing ? "shutting down" : "starting" });
-    });
-    scope.get("/metrics", async (request, reply) => {
-      if (!options.metricsPublic && !httpAuthorized(request.headers.authorization)) {
-        metrics.authFailures.inc({ reason: "metrics" });
-        reply
-          .code(401)
-          .header("www-authenticate", 'Bearer realm="gateway"')
-          .send({ error: "unauthorized", message: "Send the gateway token as `Authorization: Bearer <token>`." });
-        return;
-      }
-      reply.type("text/plain; version=0.0.4; charset=utf-8").send(await metrics.render());
-    });
-  });
+    return app;
+  }
+  let app = createHttpApp();
+  let restarting = false;
 
   // ---- connections ----------------------------------------------------------------------------------------------
   function acceptSocket(
@@ -308,8 +323,8 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     origin: string | undefined,
     host: string | undefined,
   ) {
-    if (closing) {
-      socket.close(1012, "gateway is shutting down");
+    if (closing || restarting) {
+      socket.close(1012, closing ? "gateway is shutting down" : "gateway is restarting");
       return;
     }
     const count = (perAddress.get(remoteAddress) ?? 0) + 1;
@@ -609,6 +624,8 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
   const server: GatewayServer = {
     listen,
     close,
+    updateSettings,
+    restartListener,
     registerMethod: ((name: string, handler: MethodHandler<never>, methodOptions?: never) =>
       registry.register(
         name as MethodName,
@@ -643,7 +660,9 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     get address() {
       return address;
     },
-    options,
+    get options() {
+      return options;
+    },
   };
 
   registerCoreMethods(server, {
@@ -695,9 +714,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
   });
 
   // ---- lifecycle ------------------------------------------------------------------------------------------------
-  async function listen(): Promise<ListenAddress> {
-    if (address) return address;
-    if (closing) throw new Error("this gateway server was closed; create a new one");
+  async function bindListener(): Promise<ListenAddress> {
     try {
       await app.listen({ host: options.host, port: options.port });
     } catch (error) {
@@ -714,6 +731,13 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     const port = typeof bound === "object" && bound ? bound.port : options.port;
     const host = options.host.includes(":") ? `[${options.host}]` : options.host;
     address = { host: options.host, port, url: `ws://${host}:${port}` };
+    return address;
+  }
+
+  async function listen(): Promise<ListenAddress> {
+    if (address) return address;
+    if (closing) throw new Error("this gateway server was closed; create a new one");
+    const bound = await bindListener();
     presence.upsert(selfPresenceKey, {
       host: hostname(),
       version: options.version,
@@ -740,8 +764,78 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
       startedServices.push(service);
     }
     ready = true;
-    logger.info({ url: address.url, version: options.version, authMode: options.auth.mode }, "gateway listening");
-    return address;
+    logger.info({ url: bound.url, version: options.version, authMode: options.auth.mode }, "gateway listening");
+    return bound;
+  }
+
+  /** Tell every client we are going, let in-flight requests finish (bounded), then close every socket with 1012. */
+  async function drainConnections(reason: string, restartExpectedMs: number | undefined): Promise<void> {
+    broadcaster.broadcast("shutdown", { reason, ...(restartExpectedMs !== undefined ? { restartExpectedMs } : {}) });
+    if (serverInFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, options.shutdownTimeoutMs);
+      });
+      await Promise.race([Promise.allSettled([...serverInFlight]), deadline]);
+      clearTimeout(timer);
+    }
+  }
+
+  async function closeConnections(reason: string): Promise<void> {
+    const closed = [...connections.values()].map(
+      (connection) =>
+        new Promise<void>((resolve) => {
+          if (connection.socket.readyState === 3) return resolve();
+          connection.socket.once("close", () => resolve());
+          connection.close(1012, reason, 1000);
+        }),
+    );
+    await Promise.all(closed);
+  }
+
+  function updateSettings(next: GatewayServerOptions): void {
+    const merged = { ...currentInput, ...next };
+    const resolved = resolveOptions(merged);
+    const needsRestart =
+      resolved.host !== options.host || resolved.port !== options.port || resolved.auth.mode !== options.auth.mode;
+    if (needsRestart) throw new Error("host, port and auth mode change only with restartListener()");
+    currentInput = merged;
+    options = resolved;
+    if (next.logging?.level) logger.level = next.logging.level;
+  }
+
+  async function restartListener(next: GatewayServerOptions, restartExpectedMs = 1_000): Promise<ListenAddress> {
+    if (!address || closing) throw new Error("restartListener needs a listening, open server");
+    const merged = { ...currentInput, ...next };
+    const resolved = resolveOptions(merged); // refuse invalid settings before anything is torn down
+    const previous = options;
+    restarting = true;
+    ready = false;
+    try {
+      logger.info({ from: address.url, host: resolved.host, port: resolved.port }, "restarting the listener");
+      await drainConnections("restarting to apply a config change", restartExpectedMs);
+      await closeConnections("restarting to apply a config change");
+      await app.close();
+      options = resolved;
+      app = createHttpApp();
+      try {
+        await bindListener();
+        currentInput = merged;
+      } catch (error) {
+        // The new bind failed (port taken…): come back on the old one and report why.
+        options = previous;
+        app = createHttpApp();
+        await bindListener();
+        throw error;
+      }
+      if (next.logging?.level) logger.level = next.logging.level;
+      const rebound = address as ListenAddress;
+      logger.info({ url: rebound.url }, "listener restarted");
+      return rebound;
+    } finally {
+      restarting = false;
+      ready = !closing;
+    }
   }
 
   function close(closeOptions: CloseOptions = {}): Promise<void> {
@@ -750,30 +844,11 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
       ready = false;
       const reason = closeOptions.reason ?? "gateway stopping";
       logger.info({ reason }, "gateway shutting down");
-      broadcaster.broadcast("shutdown", {
-        reason,
-        ...(closeOptions.restartExpectedMs !== undefined ? { restartExpectedMs: closeOptions.restartExpectedMs } : {}),
-      });
-      if (serverInFlight.size > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        const deadline = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, options.shutdownTimeoutMs);
-        });
-        await Promise.race([Promise.allSettled([...serverInFlight]), deadline]);
-        clearTimeout(timer);
-      }
+      await drainConnections(reason, closeOptions.restartExpectedMs);
       shutdownController.abort(new Error("gateway shutting down"));
       for (const timer of timers) clearInterval(timer);
       if (presenceTimer) clearTimeout(presenceTimer);
-      const closed = [...connections.values()].map(
-        (connection) =>
-          new Promise<void>((resolve) => {
-            if (connection.socket.readyState === 3) return resolve();
-            connection.socket.once("close", () => resolve());
-            connection.close(1012, reason, 1000);
-          }),
-      );
-      await Promise.all(closed);
+      await closeConnections(reason);
       for (const service of startedServices.splice(0).reverse()) {
         try {
           await service.stop();

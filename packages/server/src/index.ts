@@ -1,6 +1,35 @@
 // @gateway/server — the public surface.
 export { AuthRateLimiter, secretsEqual } from "./auth.js";
 export type { Audience, BroadcastOptions } from "./broadcaster.js";
+export { attachConfig, serverOptionsFromConfig } from "./config/attach-config.js";
+export {
+  type ConfigApplier,
+  ConfigManager,
+  type ConfigManagerOptions,
+  changedPaths,
+  isRestartPath,
+  mergePatch,
+  RESTART_PATHS,
+  type ReloadMode,
+} from "./config/config-manager.js";
+export { ConfigError, type ConfigIssue, formatIssues } from "./config/errors.js";
+export {
+  ENV_OVERRIDES,
+  ensureStarterConfig,
+  hashConfigText,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfig,
+  loadConfigText,
+  starterConfig,
+} from "./config/load-config.js";
+export { isSecretKey, redactSecrets } from "./config/redact.js";
+export {
+  composeConfigSchema,
+  GatewayConfigSection,
+  LoggingConfigSection,
+  serverConfigSections,
+} from "./config/schema.js";
 export { type ConnectContext, ConnectRefusal, type ConnectStage } from "./connect-pipeline.js";
 export type { ConnectionIdentity } from "./connection.js";
 export { GatewayError, invalidRequest, unavailable } from "./errors.js";

@@ -85,9 +85,30 @@ export const ConfigChangedEvent = Type.Object(
   {
     hash: NonEmptyString(),
     changedPaths: Type.Array(Type.String()),
-    mode: Type.Union([Type.Literal("hot"), Type.Literal("restart"), Type.Literal("none")]),
+    /** Paths applied in place. */
+    appliedHot: Type.Array(Type.String()),
+    /** Whether the listener restarted in-process to apply restart-only paths (port, bind, auth mode…). */
+    restarted: Type.Boolean(),
+    /** Restart-only paths left for the next restart (reload mode `hot`). */
+    restartRequired: Type.Array(Type.String()),
     source: Type.Union([Type.Literal("file"), Type.Literal("api")]),
   },
   { additionalProperties: false },
 );
 export type ConfigChangedEvent = Static<typeof ConfigChangedEvent>;
+
+/** Payload of `config.error` (ours): an edit of the config file was refused; the last good config keeps running. */
+export const ConfigErrorEvent = Type.Object(
+  {
+    path: NonEmptyString(),
+    ts: Type.Integer({ minimum: 0 }),
+    issues: Type.Array(
+      Type.Object(
+        { path: Type.String(), message: Type.String(), hint: Type.Optional(Type.String()) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ConfigErrorEvent = Static<typeof ConfigErrorEvent>;

@@ -103,8 +103,9 @@ export function environmentWithDotEnv(
 export function evaluateConfigText(
   options: LoadConfigOptions,
   issues: ConfigIssue[],
+  text?: string,
 ): { fileConfig: Record<string, unknown>; files: string[] } {
-  const { value, files } = readConfigFile(options.path, issues);
+  const { value, files } = readConfigFile(options.path, issues, text);
   const env = environmentWithDotEnv(options.stateDir, options.env);
   const fileConfig = substituteEnv(value, env, issues) as Record<string, unknown>;
   if (issues.length === 0) issues.push(...validateConfig(options.schema, fileConfig));
@@ -117,16 +118,18 @@ export function evaluateConfigText(
  * result. Throws a ConfigError listing every problem.
  */
 export function loadConfig(options: LoadConfigOptions): LoadedConfig {
-  const issues: ConfigIssue[] = [];
   const exists = existsSync(options.path);
-  let raw: string | null = null;
+  if (exists) removeStaleTempFilesSync(options.path);
+  return loadConfigText(options, exists ? readFileSync(options.path, "utf8") : null);
+}
+
+/** `loadConfig` for a given file text (null: no file) — how edits are checked before they are written. */
+export function loadConfigText(options: LoadConfigOptions, raw: string | null): LoadedConfig {
+  const issues: ConfigIssue[] = [];
+  const exists = raw !== null;
   let fileConfig: Record<string, unknown> = {};
   let files: string[] = [options.path];
-  if (exists) {
-    removeStaleTempFilesSync(options.path);
-    raw = readFileSync(options.path, "utf8");
-    ({ fileConfig, files } = evaluateConfigText(options, issues));
-  }
+  if (raw !== null) ({ fileConfig, files } = evaluateConfigText(options, issues, raw));
   if (issues.length > 0) throw new ConfigError(options.path, issues);
   const layered = deepMerge(
     deepMerge(fileConfig, envOverrides(options.schema, options.env, issues)),

@@ -16,13 +16,14 @@ export interface ReadConfigResult {
  * Read a JSON5 config file and resolve `$include` (a path or a list of paths, relative to the including file; merged
  * under the including object's own keys, which win). Cycles and nesting deeper than MAX_INCLUDE_DEPTH are issues.
  */
-export function readConfigFile(file: string, issues: ConfigIssue[]): ReadConfigResult {
+export function readConfigFile(file: string, issues: ConfigIssue[], text?: string): ReadConfigResult {
   const files: string[] = [];
-  const value = readOne(resolve(file), [], issues, files);
+  const value = readOne(resolve(file), [], issues, files, text);
+  if (value !== undefined && !isObject(value)) issues.push({ path: file, message: "the config must be an object" });
   return { value: isObject(value) ? value : {}, files };
 }
 
-function readOne(file: string, chain: string[], issues: ConfigIssue[], files: string[]): unknown {
+function readOne(file: string, chain: string[], issues: ConfigIssue[], files: string[], given?: string): unknown {
   if (chain.includes(file)) {
     issues.push({ path: file, message: `$include cycle: ${[...chain, file].join(" → ")}` });
     return {};
@@ -34,7 +35,7 @@ function readOne(file: string, chain: string[], issues: ConfigIssue[], files: st
   files.push(file);
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = given ?? readFileSync(file, "utf8");
   } catch (error) {
     issues.push({
       path: file,

@@ -1,0 +1,95 @@
+import type { GatewayServer } from "../gateway-server.js";
+import type { GatewayServerOptions } from "../options.js";
+import type { ConfigManager } from "./config-manager.js";
+import { formatIssues } from "./errors.js";
+import { isObject } from "./read-config-file.js";
+
+const section = (config: Record<string, unknown>, name: string): Record<string, unknown> =>
+  isObject(config[name]) ? (config[name] as Record<string, unknown>) : {};
+
+/** What the `gateway` and `logging` sections mean for the server (defaults applied). */
+export function serverOptionsFromConfig(config: Record<string, unknown>): GatewayServerOptions {
+  const gateway = section(config, "gateway");
+  const auth = section(gateway, "auth");
+  const logging = section(config, "logging");
+  const controlUi = section(gateway, "controlUi");
+  const bind = (gateway.bind as string | undefined) ?? "loopback";
+  const host = bind === "loopback" ? "127.0.0.1" : bind === "lan" ? "0.0.0.0" : (gateway.host as string | undefined);
+  if (!host)
+    throw new Error('gateway.bind is "custom" but gateway.host is not set: set gateway.host to the address to bind');
+  return {
+    host,
+    port: (gateway.port as number | undefined) ?? 18789,
+    auth: {
+      mode: (auth.mode as "token" | "password" | "none" | undefined) ?? "token",
+      ...(typeof auth.token === "string" ? { token: auth.token } : {}),
+      ...(typeof auth.password === "string" ? { password: auth.password } : {}),
+    },
+    allowedOrigins: (controlUi.allowedOrigins as string[] | undefined) ?? [],
+    ...(typeof gateway.handshakeTimeoutMs === "number" ? { handshakeTimeoutMs: gateway.handshakeTimeoutMs } : {}),
+    logging: {
+      level: (logging.level as string | undefined) ?? "info",
+      ...(typeof logging.file === "string" ? { file: logging.file } : {}),
+    },
+  };
+}
+
+/**
+ * Connect a ConfigManager to a server: the `config.*` methods, hot application of the server's own sections,
+ * in-process listener restarts for restart-only paths, `config.changed` / `config.error` events, a health/status
+ * warning while an edit is refused, and the file watcher as a service.
+ */
+export function attachConfig(
+  server: GatewayServer,
+  manager: ConfigManager,
+  options: { restartExpectedMs?: number } = {},
+) {
+  manager.useLogger(server.logger);
+  server.registerMethod("config.get", () => manager.get());
+  server.registerMethod("config.schema", () => manager.schema());
+  server.registerMethod("config.set", (params) => manager.write("set", params.raw, params.baseHash));
+  server.registerMethod("config.patch", (params) => manager.write("patch", params.raw, params.baseHash));
+  server.registerMethod("config.apply", (params) => manager.write("apply", params.raw, params.baseHash));
+
+  manager.subscribe("gateway", (next) => {
+    const wanted = serverOptionsFromConfig(next);
+    // Only what changes in place; a new auth mode, host or port waits for the listener restart.
+    if (wanted.auth?.mode !== server.options.auth.mode) return;
+    server.updateSettings({
+      auth: wanted.auth,
+      ...(wanted.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: wanted.handshakeTimeoutMs } : {}),
+    });
+  });
+  manager.subscribe("logging", (next) => {
+    server.updateSettings({ logging: { level: serverOptionsFromConfig(next).logging?.level ?? "info" } });
+  });
+  const restartExpectedMs = options.restartExpectedMs ?? 1_000;
+  manager.setRestartHandler(async (next) => {
+    const wanted = serverOptionsFromConfig(next);
+    // After the current request has been answered: the caller of config.apply gets its result first.
+    setTimeout(() => {
+      server.restartListener(wanted, restartExpectedMs).catch((error: unknown) => {
+        server.logger.error({ err: error }, "listener restart failed; the old listener is back");
+      });
+    }, 20).unref();
+  });
+  manager.onChange((change) => server.broadcast("config.changed", change));
+  manager.onError((error) => {
+    server.broadcast("config.error", {
+      path: error.file,
+      ts: Date.now(),
+      issues: error.issues.map((issue) => ({
+        path: issue.path,
+        message: issue.message,
+        ...(issue.hint ? { hint: issue.hint } : {}),
+      })),
+    });
+    server.refreshHealth();
+  });
+  server.addWarnings(() =>
+    manager.lastError
+      ? [`config edit refused, the last good config keeps running:\n${formatIssues(manager.lastError.issues)}`]
+      : [],
+  );
+  server.registerService({ name: "config-watcher", start: () => manager.watch(), stop: () => manager.close() });
+}
