@@ -14,6 +14,7 @@ import {
   ensureStarterConfig,
   formatIssues,
   installShutdownSignals,
+  loadConfig,
   serverConfigSections,
   serverOptionsFromConfig,
 } from "@gateway/server";
@@ -26,6 +27,8 @@ const configSchema = composeConfigSchema({ ...serverConfigSections });
 const HELP = `gateway ${packageJson.version} — the control plane for your personal AI agent (protocol v${PROTOCOL_VERSION})
 
 Usage: gateway [run] [options]
+       gateway config validate   check the config file and print every problem (exit 2 when invalid)
+       gateway config path       print where the config file is
 
   --config <file>     the config file (env GATEWAY_CONFIG, default <state dir>/gateway.json5)
   --state-dir <dir>   where state, config and logs live (env GATEWAY_STATE_DIR, default ~/.gateway)
@@ -92,12 +95,16 @@ function main(): void {
     return;
   }
   const command = positionals[0] ?? "run";
-  if (command !== "run") fail(`unknown command "${command}"`);
-
   const env = process.env;
   const stateDir = resolve(values["state-dir"] ?? env.GATEWAY_STATE_DIR ?? join(homedir(), ".gateway"));
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const configPath = resolve(values.config ?? env.GATEWAY_CONFIG ?? join(stateDir, "gateway.json5"));
+  if (command === "config") {
+    configCommand(positionals[1], { stateDir, configPath, env, flags: flagsAsConfig(values) });
+    return;
+  }
+  if (command !== "run") fail(`unknown command "${command}"`);
+
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const starter = ensureStarterConfig(configPath);
   const flags = flagsAsConfig(values);
 
@@ -168,6 +175,37 @@ function main(): void {
       process.exit(1);
     },
   );
+}
+
+function configCommand(
+  action: string | undefined,
+  context: { stateDir: string; configPath: string; env: NodeJS.ProcessEnv; flags: Record<string, unknown> },
+): void {
+  if (action === "path") {
+    process.stdout.write(`${context.configPath}\n`);
+    return;
+  }
+  if (action !== "validate") fail(`unknown config command "${action ?? ""}": use validate or path`);
+  try {
+    const loaded = loadConfig({
+      path: context.configPath,
+      stateDir: context.stateDir,
+      schema: configSchema,
+      env: context.env,
+      flags: context.flags,
+    });
+    process.stdout.write(
+      loaded.exists
+        ? `✔ ${context.configPath} is valid\n`
+        : `✔ no config file at ${context.configPath}: the defaults apply (the first \`gateway run\` writes a starter)\n`,
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(
+      `✖ ${error.file}: ${error.issues.length} problem${error.issues.length === 1 ? "" : "s"}\n${formatIssues(error.issues)}\n`,
+    );
+    process.exit(2);
+  }
 }
 
 function parseOptions() {

@@ -131,6 +131,24 @@ describe("the gateway app", () => {
     expect(app.errors()).toMatch(/gateway\.bind: not an allowed value/);
   });
 
+  it("validates the config and prints every problem", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "gateway-app-"));
+    dirs.push(stateDir);
+    const file = join(stateDir, "gateway.json5");
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [main, ...args, "--config", file, "--state-dir", stateDir], { encoding: "utf8" });
+    expect(run(["config", "path"]).stdout.trim()).toBe(file);
+    expect(run(["config", "validate"]).stdout).toMatch(/no config file .* the defaults apply/);
+    writeFileSync(file, "{ gateway: { port: 'x', reload: { mode: 'sometimes' } }, logging: { levle: 'info' } }");
+    const invalid = run(["config", "validate"]);
+    expect(invalid.status).toBe(2);
+    expect(invalid.stderr).toMatch(/3 problems/);
+    expect(invalid.stderr).toMatch(/gateway\.port: invalid value; expected an integer ≥ 0 and ≤ 65535; found "x"/);
+    expect(invalid.stderr).toMatch(/logging\.levle: unknown key.*did you mean `level`\?/);
+    writeFileSync(file, "{ gateway: { port: 1234 } }");
+    expect(run(["config", "validate"]).stdout).toMatch(/is valid/);
+  });
+
   it("uses GATEWAY_TOKEN when set", async () => {
     const app = start(["--port", "0"], { GATEWAY_TOKEN: "from-the-environment-0123456789" });
     const { port, token } = await app.listening;

@@ -9,6 +9,7 @@ export {
   changedPaths,
   isRestartPath,
   mergePatch,
+  PROCESS_RESTART_PATHS,
   RESTART_PATHS,
   type ReloadMode,
 } from "./config/config-manager.js";

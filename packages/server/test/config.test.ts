@@ -243,6 +243,39 @@ describe("hot reload from the file", () => {
     client.close();
   });
 
+  it("retries a half-written file instead of refusing it", async () => {
+    const gateway = await startConfigured();
+    const { client } = await connect(gateway.url);
+    const full = configText(gateway.port).replace('"info"', '"debug"');
+    writeFileSync(gateway.path, full.slice(0, Math.floor(full.length / 2)));
+    await sleep(110); // the debounce fired and saw the torn file; the save completes during the retry window
+    writeFileSync(gateway.path, full);
+    const changed = await client.waitForEvent("config.changed");
+    expect(changed.payload.changedPaths).toEqual(["logging.level"]);
+    expect(client.frames.some((frame) => frame.event === "config.error")).toBe(false);
+    client.close();
+  });
+
+  it("rebinds in restart mode too, and reports paths that need a process restart", async () => {
+    const gateway = await startConfigured((port) =>
+      configText(port).replace("debounceMs: 50", 'debounceMs: 50, mode: "restart"'),
+    );
+    const { client } = await connect(gateway.url);
+    const { hash } = (await client.request("config.get", {})).payload;
+    const patched = await client.request("config.patch", {
+      raw: "{ logging: { file: '/tmp/elsewhere.log' } }",
+      baseHash: hash,
+    });
+    expect(patched.payload).toMatchObject({ restartRequired: true, changedPaths: ["logging.file"] });
+    const changed = await client.waitForEvent("config.changed");
+    expect(changed.payload).toMatchObject({ restartRequired: ["logging.file"], restarted: false });
+    const newPort = await freePort();
+    writeFileSync(gateway.path, configText(newPort).replace("debounceMs: 50", 'debounceMs: 50, mode: "restart"'));
+    expect((await client.closed).code).toBe(1012);
+    await sleep(100);
+    expect(gateway.server.address?.port).toBe(newPort);
+  });
+
   it("does not watch in off mode", async () => {
     const gateway = await startConfigured((port) =>
       configText(port).replace("debounceMs: 50", 'debounceMs: 50, mode: "off"'),

@@ -28,6 +28,9 @@ export const RESTART_PATHS = [
   "gateway.controlUi",
 ];
 
+/** Config paths that take effect only when the process starts again (reported in `restartRequired`). */
+export const PROCESS_RESTART_PATHS = ["logging.file"];
+
 /** How config changes are applied. */
 export type ReloadMode = "off" | "restart" | "hot" | "hybrid";
 
@@ -321,8 +324,9 @@ export class ConfigManager {
     const previous = this.#current;
     const paths = changedPaths(previous.config, next.config);
     const mode = readMode(next.config);
+    const processPaths = paths.filter((path) => PROCESS_RESTART_PATHS.includes(path));
     const restartPaths = paths.filter(isRestartPath);
-    const hotPaths = paths.filter((path) => !isRestartPath(path));
+    const hotPaths = paths.filter((path) => !isRestartPath(path) && !processPaths.includes(path));
     const applied: Array<{ prefix: string; apply: ConfigApplier }> = [];
     try {
       for (const entry of this.#appliers) {
@@ -344,6 +348,8 @@ export class ConfigManager {
         `applying the config failed and was rolled back: ${(error as Error).message}`,
       );
     }
+    // hybrid and restart rebind in-process for restart-only paths; hot leaves them for the next start. (A `restart`
+    // reload is the same in-process rebind: hot paths are applied by their owners either way.)
     const restartNow =
       restartPaths.length > 0 &&
       this.#restartHandler !== undefined &&
@@ -355,7 +361,7 @@ export class ConfigManager {
       changedPaths: paths,
       appliedHot: hotPaths,
       restarted: restartNow,
-      restartRequired: restartNow ? [] : restartPaths,
+      restartRequired: [...(restartNow ? [] : restartPaths), ...processPaths],
       source,
     };
     if (paths.length > 0) {

@@ -84,6 +84,13 @@ describe("loadConfig", () => {
     writeFileSync(path, "{ $include: 'a.json5' }");
     expect(issuesOf(() => load())[0]?.message).toMatch(/\$include cycle: .*a\.json5 → .*b\.json5 → .*a\.json5/);
 
+    for (let depth = 0; depth < 12; depth++) {
+      writeFileSync(join(stateDir, `deep-${depth}.json5`), `{ $include: 'deep-${depth + 1}.json5' }`);
+    }
+    writeFileSync(join(stateDir, "deep-12.json5"), "{}");
+    writeFileSync(path, "{ $include: 'deep-0.json5' }");
+    expect(issuesOf(() => load())[0]?.message).toMatch(/nests deeper than 8 files/);
+
     writeFileSync(path, "{ $include: 'nope.json5' }");
     expect(issuesOf(() => load())[0]).toMatchObject({ message: "cannot read included file: ENOENT" });
   });

@@ -107,10 +107,7 @@ export function validateConfig(schema: TSchema, value: unknown): ConfigIssue[] {
     seen.add(path);
     issues.push({
       path,
-      message:
-        error.type === ValueErrorType.Union
-          ? "not an allowed value"
-          : error.message.replace(/^Expected/, "expected").replace(/^Unexpected/, "unexpected"),
+      message: error.type === ValueErrorType.Union ? "not an allowed value" : "invalid value",
       expected: describeSchema(error.schema),
       found: error.value === undefined ? "nothing" : describeValue(error.value, path),
     });
