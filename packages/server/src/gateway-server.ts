@@ -77,7 +77,7 @@ export interface ConnectionInfo {
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;
-  /** `ws://host:port` */
+  /** `ws://host:port`, or `wss://` with TLS */
   readonly url: string;
 }
 
@@ -245,6 +245,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
   /** The HTTP + WebSocket listener. Recreated when a config change needs a new bind (see restartListener). */
   function createHttpApp() {
     const app = Fastify({
+      ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
       loggerInstance: logger,
       // Every WebSocket upgrade is an HTTP request: logging each would flood the log.
       logController: new LogController({ disableRequestLogging: true }),
@@ -730,7 +731,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     const bound = app.server.address();
     const port = typeof bound === "object" && bound ? bound.port : options.port;
     const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-    address = { host: options.host, port, url: `ws://${host}:${port}` };
+    address = { host: options.host, port, url: `${options.tls ? "wss" : "ws"}://${host}:${port}` };
     return address;
   }
 

@@ -61,14 +61,17 @@ export interface GatewayServerOptions {
   /** A pino logger; by default one is created from `logging`. */
   logger?: Logger;
   logging?: { level?: string; file?: string | false; pretty?: boolean; json?: boolean; stdout?: boolean };
+  /** Serve HTTPS and `wss://` on the same port with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** Extra stages of the connect pipeline (device identity and pairing plug in here). */
   connectStages?: { beforeAuth?: ConnectStage[]; afterAuth?: ConnectStage[] };
 }
 
 /** Options with every default applied. */
 export type ResolvedOptions = Required<
-  Omit<GatewayServerOptions, "logger" | "logging" | "stateDir" | "configPath" | "auth" | "connectStages">
+  Omit<GatewayServerOptions, "logger" | "logging" | "stateDir" | "configPath" | "auth" | "connectStages" | "tls">
 > & {
+  tls: { cert: string | Buffer; key: string | Buffer } | undefined;
   auth: AuthOptions;
   stateDir: string | undefined;
   configPath: string | undefined;
@@ -124,6 +127,7 @@ export function resolveOptions(options: GatewayServerOptions): ResolvedOptions {
     version: options.version ?? "0.0.0",
     stateDir: options.stateDir,
     configPath: options.configPath,
+    tls: options.tls,
     connectStages: {
       beforeAuth: options.connectStages?.beforeAuth ?? [],
       afterAuth: options.connectStages?.afterAuth ?? [],

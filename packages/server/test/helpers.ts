@@ -74,8 +74,12 @@ export class TestClient {
     socket.on("error", () => {});
   }
 
-  static open(url: string, headers: Record<string, string> = {}): Promise<TestClient> {
-    const socket = new WebSocket(url, { headers });
+  static open(
+    url: string,
+    headers: Record<string, string> = {},
+    options: { rejectUnauthorized?: boolean } = {},
+  ): Promise<TestClient> {
+    const socket = new WebSocket(url, { headers, ...options });
     const client = new TestClient(socket);
     return new Promise((resolve, reject) => {
       socket.once("open", () => resolve(client));

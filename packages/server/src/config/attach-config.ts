@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { GatewayServer } from "../gateway-server.js";
 import type { GatewayServerOptions } from "../options.js";
 import type { ConfigManager } from "./config-manager.js";
@@ -13,6 +14,20 @@ export function serverOptionsFromConfig(config: Record<string, unknown>): Gatewa
   const auth = section(gateway, "auth");
   const logging = section(config, "logging");
   const controlUi = section(gateway, "controlUi");
+  const tls = section(gateway, "tls");
+  let tlsFiles: { cert: Buffer; key: Buffer } | undefined;
+  if (tls.enabled === true) {
+    const read = (key: "certPath" | "keyPath") => {
+      const file = tls[key];
+      if (typeof file !== "string") throw new Error(`gateway.tls.enabled is true but gateway.tls.${key} is not set`);
+      try {
+        return readFileSync(file);
+      } catch (error) {
+        throw new Error(`gateway.tls.${key}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? error})`);
+      }
+    };
+    tlsFiles = { cert: read("certPath"), key: read("keyPath") };
+  }
   const bind = (gateway.bind as string | undefined) ?? "loopback";
   const host = bind === "loopback" ? "127.0.0.1" : bind === "lan" ? "0.0.0.0" : (gateway.host as string | undefined);
   if (!host)
@@ -26,6 +41,7 @@ export function serverOptionsFromConfig(config: Record<string, unknown>): Gatewa
       ...(typeof auth.password === "string" ? { password: auth.password } : {}),
     },
     allowedOrigins: (controlUi.allowedOrigins as string[] | undefined) ?? [],
+    ...(tlsFiles ? { tls: tlsFiles } : {}),
     ...(typeof gateway.handshakeTimeoutMs === "number" ? { handshakeTimeoutMs: gateway.handshakeTimeoutMs } : {}),
     logging: {
       level: (logging.level as string | undefined) ?? "info",

@@ -39,6 +39,18 @@ export const GatewayConfigSection = Type.Object(
       ),
     ),
     handshakeTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 })),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(
+            Type.Boolean({ default: false, description: "Serve HTTPS and wss:// on the same port" }),
+          ),
+          certPath: Type.Optional(Type.String({ minLength: 1, description: "PEM certificate (chain) file" })),
+          keyPath: Type.Optional(Type.String({ minLength: 1, description: "PEM private key file" })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     controlUi: Type.Optional(
       Type.Object(
         { allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { default: [] })) },
