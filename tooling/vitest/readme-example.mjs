@@ -1,5 +1,5 @@
 // Runs the first ```ts block of a package README against the package's source, so README examples cannot rot.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -7,20 +7,31 @@ import { join } from "node:path";
  * Execute the README's first TypeScript block inside the package (so `@gateway/<name>` resolves to itself through
  * the `@gateway/source` condition) and return what it printed.
  * @param {string} packageDir
- * @returns {{ stdout: string; stderr: string; status: number | null }}
+ * @param {Record<string, string>} [env] extra environment for the example (a gateway URL and token, say)
+ * @returns {Promise<{ stdout: string; stderr: string; status: number | null }>}
  */
-export function runReadmeExample(packageDir) {
+export async function runReadmeExample(packageDir, env = {}) {
   const readme = readFileSync(join(packageDir, "README.md"), "utf8");
   const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   if (!code) throw new Error(`${packageDir}/README.md has no \`\`\`ts example`);
   const file = join(packageDir, ".readme-example.ts");
   writeFileSync(file, code);
   try {
-    const result = spawnSync(process.execPath, ["--conditions=@gateway/source", "--import", "tsx", file], {
+    // Asynchronous, so a gateway running in the test's own process keeps answering the example.
+    const child = spawn(process.execPath, ["--conditions=@gateway/source", "--import", "tsx", file], {
       cwd: packageDir,
-      encoding: "utf8",
+      env: { ...process.env, ...env },
     });
-    return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const status = await new Promise((resolve) => child.once("close", resolve));
+    return { stdout, stderr, status };
   } finally {
     rmSync(file, { force: true });
   }

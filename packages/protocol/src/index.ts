@@ -207,6 +207,7 @@ export {
 } from "./parse-frame.js";
 export { PresenceEntry, PresenceEvent } from "./presence.js";
 export { hasScope, type MethodScope, OPERATOR_SCOPES, OperatorScope, Role } from "./scopes.js";
+export { SIDE_EFFECTING_METHODS } from "./side-effecting.js";
 export {
   compiledChecker,
   describeIssues,

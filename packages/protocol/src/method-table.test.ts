@@ -3,6 +3,7 @@ import { EVENT_NAMES, EventTable } from "./events.js";
 import { buildProtocolJsonSchema } from "./json-schema.js";
 import { isMethodName, METHOD_NAMES, type MethodDefinition, MethodTable, requiredScope } from "./method-table.js";
 import { hasScope } from "./scopes.js";
+import { SIDE_EFFECTING_METHODS } from "./side-effecting.js";
 import { compiledChecker, describeIssues, validateParams } from "./validators.js";
 
 describe("method table", () => {
@@ -21,7 +22,7 @@ describe("method table", () => {
       expect(required, name).toBe(definition.sideEffecting);
     }
     expect(METHOD_NAMES.filter((name) => MethodTable[name].sideEffecting).sort()).toEqual(
-      ["agent", "chat.send", "node.invoke", "poll", "send"].sort(),
+      [...SIDE_EFFECTING_METHODS].sort(),
     );
   });
 

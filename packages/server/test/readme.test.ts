@@ -5,8 +5,8 @@ import { fileURLToPath } from "node:url";
 import { runReadmeExample } from "@gateway/vitest-preset/readme-example";
 import { expect, it } from "vitest";
 
-it("runs the README example", () => {
-  const result = runReadmeExample(join(dirname(fileURLToPath(import.meta.url)), ".."));
+it("runs the README example", async () => {
+  const result = await runReadmeExample(join(dirname(fileURLToPath(import.meta.url)), ".."));
   expect(result.stderr).toBe("");
   expect(result.stdout.trim().split("\n")).toEqual(["true", "closed"]);
 });

@@ -1,0 +1,486 @@
+import {
+  type AgentParams,
+  type AgentResult,
+  type ClientInfo,
+  type EventName,
+  type EventPayload,
+  type HelloOk,
+  type MethodName,
+  type MethodParams,
+  type MethodResult,
+  PROTOCOL_VERSION,
+  SIDE_EFFECTING_METHODS,
+} from "@gateway/protocol";
+import { connectRefusal, GatewayClientError } from "./errors.js";
+
+/** Methods whose params get a generated `idempotencyKey` when the caller gives none. */
+type SideEffectingMethod = "send" | "poll" | "agent" | "chat.send" | "node.invoke";
+
+/** Params as a caller passes them: side-effecting methods may leave out `idempotencyKey`. */
+export type RequestParams<M extends MethodName> = M extends SideEffectingMethod
+  ? Omit<MethodParams<M>, "idempotencyKey"> & { idempotencyKey?: string }
+  : MethodParams<M>;
+
+/** The connection's state. */
+export type ClientState = "connecting" | "open" | "reconnecting" | "closed";
+
+/** Reconnect with exponential backoff and jitter. */
+export interface ReconnectOptions {
+  /** @default 250 */
+  initialDelayMs?: number;
+  /** @default 10000 */
+  maxDelayMs?: number;
+  /** @default 2 */
+  factor?: number;
+  /** Random spread of each delay, as a fraction. @default 0.3 */
+  jitter?: number;
+}
+
+/** The WebSocket constructor the client uses (the platform's: browsers and Node ≥ 22 have one). */
+export type WebSocketConstructor = new (url: string) => WebSocket;
+
+/** Options of `createGatewayClient`. */
+export interface GatewayClientOptions {
+  /** `ws://127.0.0.1:18789` */
+  url: string;
+  token?: string;
+  password?: string;
+  deviceToken?: string;
+  /** Who is connecting. @default { id: "gateway-client", mode: "backend" } */
+  client?: Partial<ClientInfo>;
+  /** @default "operator" */
+  role?: "operator" | "node";
+  /** Scopes to ask for; all operator scopes when omitted. */
+  scopes?: string[];
+  /** Reconnect after a dropped connection. `false` for one-shot tools (the CLI). @default true */
+  reconnect?: boolean | ReconnectOptions;
+  /** @default 30000 */
+  requestTimeoutMs?: number;
+  /** @default globalThis.WebSocket */
+  WebSocket?: WebSocketConstructor;
+  /** Events were missed (a `seq` gap): refetch the state you mirror. */
+  onGap?: (gap: { expected: number; received: number }) => void;
+  onStateChange?: (state: ClientState) => void;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** @default the client's requestTimeoutMs */
+  timeoutMs?: number;
+  /** Retries after a dropped connection (the same idempotencyKey is reused). @default 2 when reconnecting */
+  retries?: number;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: GatewayClientError): void;
+  timer: ReturnType<typeof setTimeout>;
+  onAccepted: ((payload: unknown) => void) | undefined;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  promise.catch(() => {}); // observed by whoever awaits it
+  return { promise, resolve, reject };
+}
+
+type Listener = (payload: unknown, event: string) => void;
+
+/**
+ * A connection to a gateway: handshake per protocol 4, typed requests, events, reconnect with backoff and jitter,
+ * `seq` gap detection, a tick watchdog, and generated idempotency keys that are reused on retry.
+ */
+export class GatewayClient {
+  readonly #options: GatewayClientOptions;
+  readonly #WebSocket: WebSocketConstructor;
+  #socket: WebSocket | undefined;
+  #state: ClientState = "connecting";
+  #hello: HelloOk | undefined;
+  #whenOpen = deferred<HelloOk>();
+  readonly #pending = new Map<string, Pending>();
+  readonly #listeners = new Map<string, Set<Listener>>();
+  #nextId = 0;
+  #attempt = 0;
+  #everOpened = false;
+  #closedByUser = false;
+  #lastSeq = 0;
+  #lastMessageAt = 0;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #restartHintMs: number | undefined;
+
+  constructor(options: GatewayClientOptions) {
+    this.#options = options;
+    const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!WebSocketImpl)
+      throw new Error("no WebSocket implementation: pass options.WebSocket (Node ≥ 22 and browsers have one)");
+    this.#WebSocket = WebSocketImpl;
+    this.#open();
+  }
+
+  /** The connection's state. */
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** The last `hello-ok` (server, features, snapshot, granted auth, policy). */
+  get hello(): HelloOk | undefined {
+    return this.#hello;
+  }
+
+  /** Resolves once connected (again); rejects when the gateway refuses the handshake or cannot be reached. */
+  ready(): Promise<HelloOk> {
+    return this.#whenOpen.promise;
+  }
+
+  /** Call a method; params and result are typed from the protocol's method table. */
+  request<M extends MethodName>(
+    method: M,
+    params?: RequestParams<M>,
+    options?: RequestOptions,
+  ): Promise<MethodResult<M>>;
+  request(method: string, params?: unknown, options?: RequestOptions): Promise<unknown>;
+  async request(method: string, params: unknown = {}, options: RequestOptions = {}): Promise<unknown> {
+    return this.#withRetries(method, this.#withIdempotencyKey(method, params), options, undefined);
+  }
+
+  /** Run an agent turn: resolves with the final result; `onAccepted` gets the first answer (the run id). */
+  agent(
+    params: RequestParams<"agent">,
+    options: RequestOptions & { onAccepted?: (accepted: { runId: string; acceptedAt: number }) => void } = {},
+  ): Promise<AgentResult> {
+    const prepared = this.#withIdempotencyKey("agent", params) as AgentParams;
+    return this.#withRetries("agent", prepared, options, (payload) =>
+      options.onAccepted?.(payload as { runId: string; acceptedAt: number }),
+    ) as Promise<AgentResult>;
+  }
+
+  /** Listen to an event (typed), or to every event with `"*"`. Returns a function that unsubscribes. */
+  on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void;
+  on(event: "*", handler: (payload: unknown, event: string) => void): () => void;
+  on(event: string, handler: (payload: unknown, event: string) => void): () => void;
+  on(event: string, handler: Listener): () => void {
+    let set = this.#listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(handler);
+    return () => set.delete(handler);
+  }
+
+  /** Close for good: pending requests fail with CLOSED; no reconnect. */
+  close(): void {
+    if (this.#closedByUser) return;
+    this.#closedByUser = true;
+    clearTimeout(this.#reconnectTimer);
+    this.#stopWatchdog();
+    this.#failPending(new GatewayClientError("CLOSED", "the client was closed"));
+    this.#whenOpen.reject(new GatewayClientError("CLOSED", "the client was closed"));
+    this.#setState("closed");
+    try {
+      this.#socket?.close(1000, "client closed");
+    } catch {
+      // already closing
+    }
+  }
+
+  async #withRetries(
+    method: string,
+    params: unknown,
+    options: RequestOptions,
+    onAccepted: ((payload: unknown) => void) | undefined,
+  ): Promise<unknown> {
+    const retries = options.retries ?? (this.#reconnectEnabled() ? 2 : 0);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#send(method, params, options, onAccepted);
+      } catch (error) {
+        const retry = GatewayClientError.isInstance(error) && error.code === "DISCONNECTED" && attempt < retries;
+        if (!retry) throw error;
+      }
+    }
+  }
+
+  async #send(
+    method: string,
+    params: unknown,
+    options: RequestOptions,
+    onAccepted: ((payload: unknown) => void) | undefined,
+  ): Promise<unknown> {
+    const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs ?? 30_000;
+    const started = Date.now();
+    let waitTimer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<never>((_, reject) => {
+      waitTimer = setTimeout(
+        () =>
+          reject(
+            new GatewayClientError("TIMEOUT", `${method}: not connected within ${timeoutMs} ms`, { retryable: true }),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.#whenOpen.promise, waited]);
+    } finally {
+      clearTimeout(waitTimer);
+    }
+    if (this.#closedByUser) throw new GatewayClientError("CLOSED", "the client was closed");
+    const socket = this.#socket!;
+    if (socket.readyState !== 1) {
+      throw new GatewayClientError("DISCONNECTED", "the connection to the gateway is closing", { retryable: true });
+    }
+    const id = `${++this.#nextId}`;
+    return new Promise((resolve, reject) => {
+      const remaining = Math.max(1, timeoutMs - (Date.now() - started));
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(
+          new GatewayClientError("TIMEOUT", `${method} got no answer within ${timeoutMs} ms`, { retryable: true }),
+        );
+      }, remaining);
+      this.#pending.set(id, { resolve, reject, timer, onAccepted });
+      socket.send(JSON.stringify({ type: "req", id, method, params }));
+    });
+  }
+
+  #withIdempotencyKey(method: string, params: unknown): unknown {
+    if (!SIDE_EFFECTING_METHODS.includes(method)) return params;
+    const object = (params ?? {}) as { idempotencyKey?: string };
+    return object.idempotencyKey ? object : { ...object, idempotencyKey: globalThis.crypto.randomUUID() };
+  }
+
+  #reconnectEnabled(): boolean {
+    return this.#options.reconnect !== false;
+  }
+
+  #setState(state: ClientState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#options.onStateChange?.(state);
+  }
+
+  #open(): void {
+    this.#setState(this.#everOpened ? "reconnecting" : "connecting");
+    let socket: WebSocket;
+    try {
+      socket = new this.#WebSocket(this.#options.url);
+    } catch (error) {
+      this.#fail(new GatewayClientError("UNREACHABLE", `invalid gateway URL ${this.#options.url}`, { cause: error }));
+      return;
+    }
+    this.#socket = socket;
+    socket.onmessage = (message) => {
+      if (socket === this.#socket) this.#onMessage(String(message.data));
+    };
+    socket.onclose = (event) => {
+      if (socket === this.#socket) this.#onClose(event.code, event.reason);
+    };
+    socket.onerror = () => {};
+  }
+
+  #connectParams() {
+    const options = this.#options;
+    const client = {
+      id: "gateway-client",
+      version: "0.1.0",
+      platform: typeof process !== "undefined" && process.platform ? process.platform : "browser",
+      mode: "backend",
+      ...options.client,
+    };
+    const auth = {
+      ...(options.token ? { token: options.token } : {}),
+      ...(options.password ? { password: options.password } : {}),
+      ...(options.deviceToken ? { deviceToken: options.deviceToken } : {}),
+    };
+    return {
+      minProtocol: PROTOCOL_VERSION,
+      maxProtocol: PROTOCOL_VERSION,
+      client,
+      ...(options.role ? { role: options.role } : {}),
+      ...(options.scopes ? { scopes: options.scopes } : {}),
+      ...(Object.keys(auth).length > 0 ? { auth } : {}),
+    };
+  }
+
+  #onMessage(text: string): void {
+    this.#lastMessageAt = Date.now();
+    let frame: {
+      type?: string;
+      id?: string;
+      ok?: boolean;
+      payload?: unknown;
+      error?: never;
+      event?: string;
+      seq?: number;
+    };
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (frame.type === "event") {
+      if (frame.event === "connect.challenge" && !this.#hello) {
+        this.#socket?.send(
+          JSON.stringify({ type: "req", id: "connect", method: "connect", params: this.#connectParams() }),
+        );
+        return;
+      }
+      if (typeof frame.seq === "number") {
+        if (this.#lastSeq > 0 && frame.seq > this.#lastSeq + 1) {
+          this.#options.onGap?.({ expected: this.#lastSeq + 1, received: frame.seq });
+        }
+        this.#lastSeq = frame.seq;
+      }
+      if (frame.event === "shutdown") {
+        const hint = (frame.payload as { restartExpectedMs?: number } | undefined)?.restartExpectedMs;
+        this.#restartHintMs = hint;
+      }
+      this.#emit(frame.event ?? "", frame.payload);
+      return;
+    }
+    if (frame.type !== "res" || frame.id === undefined) return;
+    if (frame.id === "connect" && !this.#hello) {
+      if (frame.ok) this.#opened(frame.payload as HelloOk);
+      else this.#refused(frame.error as never);
+      return;
+    }
+    const pending = this.#pending.get(frame.id);
+    if (!pending) return;
+    if (frame.ok && pending.onAccepted && (frame.payload as { status?: string } | undefined)?.status === "accepted") {
+      pending.onAccepted(frame.payload);
+      pending.onAccepted = undefined;
+      return;
+    }
+    this.#pending.delete(frame.id);
+    clearTimeout(pending.timer);
+    if (frame.ok) pending.resolve(frame.payload);
+    else pending.reject(GatewayClientError.fromShape(frame.error as never));
+  }
+
+  #opened(hello: HelloOk): void {
+    this.#hello = hello;
+    this.#everOpened = true;
+    this.#attempt = 0;
+    this.#lastSeq = 0;
+    this.#restartHintMs = undefined;
+    this.#setState("open");
+    this.#startWatchdog(hello.policy.tickIntervalMs);
+    this.#whenOpen.resolve(hello);
+  }
+
+  #refused(shape: { code: string; message: string; details?: unknown; retryAfterMs?: number }): void {
+    const error = connectRefusal(shape as never);
+    if (error.retryable && this.#reconnectEnabled()) {
+      // Rate limited: wait as told, then try again.
+      this.#restartHintMs = error.retryAfterMs;
+      return;
+    }
+    this.#fail(error);
+  }
+
+  /** A fatal error: no reconnect. */
+  #fail(error: GatewayClientError): void {
+    this.#closedByUser = true;
+    this.#stopWatchdog();
+    this.#failPending(error);
+    this.#whenOpen.reject(error);
+    this.#setState("closed");
+    try {
+      this.#socket?.close(1000);
+    } catch {
+      // already closed
+    }
+  }
+
+  #onClose(code: number, reason: string): void {
+    this.#stopWatchdog();
+    const wasOpen = this.#hello !== undefined;
+    this.#hello = undefined;
+    this.#failPending(
+      new GatewayClientError(
+        "DISCONNECTED",
+        `the connection to the gateway closed (${code}${reason ? `: ${reason}` : ""})`,
+        {
+          retryable: true,
+        },
+      ),
+    );
+    if (this.#closedByUser) return;
+    if (!this.#reconnectEnabled()) {
+      const error =
+        wasOpen || this.#everOpened
+          ? new GatewayClientError(
+              "DISCONNECTED",
+              `the gateway closed the connection (${code}${reason ? `: ${reason}` : ""})`,
+            )
+          : new GatewayClientError(
+              "UNREACHABLE",
+              `gateway not reachable at ${this.#options.url} — start it with \`gateway run\`${reason ? ` (${reason})` : ""}`,
+            );
+      this.#fail(error);
+      return;
+    }
+    if (wasOpen) this.#whenOpen = deferred<HelloOk>();
+    const reconnect = typeof this.#options.reconnect === "object" ? this.#options.reconnect : {};
+    const base = Math.min(
+      reconnect.maxDelayMs ?? 10_000,
+      (reconnect.initialDelayMs ?? 250) * (reconnect.factor ?? 2) ** this.#attempt,
+    );
+    const jitter = reconnect.jitter ?? 0.3;
+    const delay = this.#restartHintMs ?? Math.round(base * (1 - jitter + Math.random() * 2 * jitter));
+    this.#restartHintMs = undefined;
+    this.#attempt++;
+    this.#setState("reconnecting");
+    this.#reconnectTimer = setTimeout(() => this.#open(), delay);
+  }
+
+  #failPending(error: GatewayClientError): void {
+    for (const [id, pending] of this.#pending) {
+      this.#pending.delete(id);
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+  }
+
+  #emit(event: string, payload: unknown): void {
+    for (const handler of this.#listeners.get(event) ?? []) handler(payload, event);
+    for (const handler of this.#listeners.get("*") ?? []) handler(payload, event);
+  }
+
+  #startWatchdog(tickIntervalMs: number): void {
+    this.#stopWatchdog();
+    this.#lastMessageAt = Date.now();
+    this.#watchdog = setInterval(() => {
+      if (Date.now() - this.#lastMessageAt > 2 * tickIntervalMs) {
+        try {
+          this.#socket?.close(4000, "tick timeout");
+        } catch {
+          // closing anyway
+        }
+      }
+    }, tickIntervalMs);
+    (this.#watchdog as { unref?: () => void }).unref?.();
+  }
+
+  #stopWatchdog(): void {
+    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
+  }
+}
+
+/** Connect to a gateway. The client connects at once; `await client.ready()` to wait for the handshake. */
+export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
+  return new GatewayClient(options);
+}
