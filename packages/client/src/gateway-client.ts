@@ -1,16 +1,15 @@
-import {
-  type AgentParams,
-  type AgentResult,
-  type ClientInfo,
-  type EventName,
-  type EventPayload,
-  type HelloOk,
-  type MethodName,
-  type MethodParams,
-  type MethodResult,
-  PROTOCOL_VERSION,
-  SIDE_EFFECTING_METHODS,
+import type {
+  AgentParams,
+  AgentResult,
+  ClientInfo,
+  EventName,
+  EventPayload,
+  HelloOk,
+  MethodName,
+  MethodParams,
+  MethodResult,
 } from "@gateway/protocol";
+import { PROTOCOL_VERSION, SIDE_EFFECTING_METHODS } from "@gateway/protocol/constants";
 import { connectRefusal, GatewayClientError } from "./errors.js";
 
 /** Methods whose params get a generated `idempotencyKey` when the caller gives none. */

@@ -1,0 +1,118 @@
+// The browser bundle in a real browser (Debian's chromium through playwright-core): typed requests, events, and the
+// gateway's Origin check as a browser sees it.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createGatewayServer, type GatewayServer } from "../../server/src/index.js";
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bundle = join(packageDir, "dist", "browser", "gateway-client.js");
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const TOKEN = "browser-test-token-0123456789";
+const haveChromium = existsSync(chromiumPath);
+if (!haveChromium) {
+  if (process.env.CI === "true") throw new Error(`chromium is required under CI but ${chromiumPath} is missing`);
+  console.warn(`⚠ ${chromiumPath} not found: the browser tests are SKIPPED (apt-get install chromium)`);
+}
+
+const page = `<!doctype html><meta charset="utf-8"><title>client test</title>
+<script type="module">
+  import { createGatewayClient } from "/gateway-client.js";
+  const params = new URLSearchParams(location.search);
+  const client = createGatewayClient({
+    url: params.get("gateway"), token: params.get("token"), reconnect: false,
+    client: { id: "webchat-ui", mode: "webchat", version: "1.0.0" },
+  });
+  window.__events = [];
+  try {
+    const hello = await client.ready();
+    client.on("heartbeat", (beat) => window.__events.push(beat.status));
+    const health = await client.request("health");
+    window.__result = { ok: true, protocol: hello.protocol, connections: health.gateway.connections.total, platform: hello.snapshot.presence.length >= 0 };
+  } catch (error) {
+    window.__result = { ok: false, code: error.code, detailCode: error.detailCode, message: error.message };
+  }
+</script>`;
+
+describe.skipIf(!haveChromium)("the browser bundle in chromium", () => {
+  let browser: Browser;
+  let pages: Server;
+  let pageOrigin = "";
+  const gateways: GatewayServer[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(bundle)) {
+      spawnSync(process.execPath, [join(packageDir, "node_modules", "tsup", "dist", "cli-default.js")], {
+        cwd: packageDir,
+      });
+    }
+    pages = createServer((request, response) => {
+      if (request.url?.startsWith("/gateway-client.js")) {
+        response.writeHead(200, { "content-type": "text/javascript" }).end(readFileSync(bundle));
+      } else response.writeHead(200, { "content-type": "text/html" }).end(page);
+    });
+    await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
+    pageOrigin = `http://127.0.0.1:${(pages.address() as { port: number }).port}`;
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const gateway of gateways) await gateway.close();
+    await new Promise((resolve) => pages?.close(resolve));
+  });
+
+  async function gateway(allowedOrigins: string[]) {
+    const server = createGatewayServer({
+      port: 0,
+      auth: { mode: "token", token: TOKEN },
+      allowedOrigins,
+      logging: { level: "silent", stdout: false, file: false },
+    });
+    gateways.push(server);
+    return { server, url: (await server.listen()).url };
+  }
+
+  it("connects, requests and receives events from a page on an allowed origin", async () => {
+    const { server, url } = await gateway([pageOrigin]);
+    const tab = await browser.newPage();
+    await tab.goto(`${pageOrigin}/?gateway=${encodeURIComponent(url)}&token=${TOKEN}`);
+    await tab.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined);
+    expect(await tab.evaluate(() => (window as unknown as { __result: unknown }).__result)).toMatchObject({
+      ok: true,
+      protocol: 4,
+      connections: 1,
+    });
+    server.broadcast("heartbeat", { ts: Date.now(), status: "sent" });
+    await tab.waitForFunction(() => (window as unknown as { __events: string[] }).__events.length > 0);
+    expect(await tab.evaluate(() => (window as unknown as { __events: string[] }).__events)).toEqual(["sent"]);
+    await tab.close();
+  });
+
+  it("is refused, with a reason it can show, by a gateway that does not allow its origin", async () => {
+    const { url } = await gateway([]);
+    const tab = await browser.newPage();
+    await tab.goto(`${pageOrigin}/?gateway=${encodeURIComponent(url)}&token=${TOKEN}`);
+    await tab.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined);
+    const result = await tab.evaluate(() => (window as unknown as { __result: Record<string, string> }).__result);
+    expect(result).toMatchObject({ ok: false, detailCode: "ORIGIN_NOT_ALLOWED" });
+    expect(result.message).toMatch(/allowedOrigins/);
+    await tab.close();
+  });
+});
