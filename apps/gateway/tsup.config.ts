@@ -3,7 +3,7 @@ import { defineConfig } from "tsup";
 // The app ships as one bundle: resolving and compiling hundreds of dependency modules dominated start-up time.
 // pino-pretty stays external: it is loaded only in a terminal, by name, at run time.
 export default defineConfig({
-  entry: { main: "src/main.ts", gateway: "src/gateway.ts" },
+  entry: { main: "src/main.ts", gateway: "src/gateway.ts", cli: "src/cli.ts" },
   format: ["esm"],
   target: "node22",
   platform: "node",

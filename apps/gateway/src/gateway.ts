@@ -1,6 +1,6 @@
 // The gateway command (bundled into dist/gateway.js and loaded by dist/main.js). It runs the gateway in the foreground
 // on its embedded defaults: no Redis, no channels, no model key needed. Flags and GATEWAY_* variables set everything.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -14,10 +14,10 @@ import {
   ensureStarterConfig,
   formatIssues,
   installShutdownSignals,
-  loadConfig,
   serverConfigSections,
   serverOptionsFromConfig,
 } from "@gateway/server";
+import { writeFileAtomicSync } from "@gateway/state";
 import pino from "pino";
 import packageJson from "../package.json" with { type: "json" };
 
@@ -26,9 +26,7 @@ const configSchema = composeConfigSchema({ ...serverConfigSections });
 
 const HELP = `gateway ${packageJson.version} — the control plane for your personal AI agent (protocol v${PROTOCOL_VERSION})
 
-Usage: gateway [run] [options]
-       gateway config validate   check the config file and print every problem (exit 2 when invalid)
-       gateway config path       print where the config file is
+Usage: gateway [run] [options]        (gateway --help lists the other commands)
 
   --config <file>     the config file (env GATEWAY_CONFIG, default <state dir>/gateway.json5)
   --state-dir <dir>   where state, config and logs live (env GATEWAY_STATE_DIR, default ~/.gateway)
@@ -98,10 +96,6 @@ function main(): void {
   const env = process.env;
   const stateDir = resolve(values["state-dir"] ?? env.GATEWAY_STATE_DIR ?? join(homedir(), ".gateway"));
   const configPath = resolve(values.config ?? env.GATEWAY_CONFIG ?? join(stateDir, "gateway.json5"));
-  if (command === "config") {
-    configCommand(positionals[1], { stateDir, configPath, env, flags: flagsAsConfig(values) });
-    return;
-  }
   if (command !== "run") fail(`unknown command "${command}"`);
 
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -153,8 +147,19 @@ function main(): void {
     : env.GATEWAY_TOKEN
       ? "GATEWAY_TOKEN"
       : `gateway.auth.token in ${configPath}`;
+  const runFile = join(stateDir, "gateway.run.json");
+  server.registerService({
+    name: "run-file",
+    start() {},
+    stop: () => rmSync(runFile, { force: true }),
+  });
   server.listen().then(
     (address) => {
+      // Where this gateway really listens (flags may differ from the config): the CLI reads it.
+      writeFileAtomicSync(
+        runFile,
+        JSON.stringify({ pid: process.pid, url: address.url, version: packageJson.version, startedAt: Date.now() }),
+      );
       const lines = [
         `Gateway ${packageJson.version} listening on ${address.url} (HTTP on http://${address.host}:${address.port})`,
         `  state dir  ${stateDir}`,
@@ -175,37 +180,6 @@ function main(): void {
       process.exit(1);
     },
   );
-}
-
-function configCommand(
-  action: string | undefined,
-  context: { stateDir: string; configPath: string; env: NodeJS.ProcessEnv; flags: Record<string, unknown> },
-): void {
-  if (action === "path") {
-    process.stdout.write(`${context.configPath}\n`);
-    return;
-  }
-  if (action !== "validate") fail(`unknown config command "${action ?? ""}": use validate or path`);
-  try {
-    const loaded = loadConfig({
-      path: context.configPath,
-      stateDir: context.stateDir,
-      schema: configSchema,
-      env: context.env,
-      flags: context.flags,
-    });
-    process.stdout.write(
-      loaded.exists
-        ? `✔ ${context.configPath} is valid\n`
-        : `✔ no config file at ${context.configPath}: the defaults apply (the first \`gateway run\` writes a starter)\n`,
-    );
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(
-      `✖ ${error.file}: ${error.issues.length} problem${error.issues.length === 1 ? "" : "s"}\n${formatIssues(error.issues)}\n`,
-    );
-    process.exit(2);
-  }
 }
 
 function parseOptions() {

@@ -1,0 +1,10 @@
+// Every command but \`run\` (bundled into dist/cli.js): talks to a running gateway through @gateway/client and never
+// loads the server, so \`gateway health\` starts fast.
+import { runCli } from "@gateway/cli";
+
+process.exitCode = await runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+  isTty: process.stdout.isTTY === true,
+});

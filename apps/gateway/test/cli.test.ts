@@ -1,0 +1,174 @@
+// Every CLI command against a real, spawned gateway: human and --json output, exit codes, and the messages a user
+// sees when something is wrong.
+import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const main = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "main.js");
+let stateDir = "";
+let gateway: ChildProcess;
+let port = 0;
+
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const withStateDir = args.includes("--state-dir") ? args : [...args, "--state-dir", stateDir];
+  const child = spawn(process.execPath, [main, ...withStateDir], {
+    env: { ...process.env, GATEWAY_TOKEN: "", GATEWAY_URL: "", ...env },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), "gateway-cli-"));
+  const probe = await import("node:net").then(({ createServer }) => createServer());
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  port = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  gateway = spawn(process.execPath, [main, "run", "--port", String(port), "--state-dir", stateDir, "--json-logs"], {
+    env: { ...process.env, GATEWAY_TOKEN: "" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve) => {
+    let output = "";
+    gateway.stdout!.on("data", (chunk) => {
+      output += chunk;
+      if (output.includes("listening on")) resolve();
+    });
+  });
+}, 30_000);
+
+afterAll(async () => {
+  gateway.kill("SIGTERM");
+  await new Promise((resolve) => gateway.once("exit", resolve));
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("gateway CLI against a running gateway (connection from the local config)", () => {
+  it("status and health print aligned tables, and JSON with --json", async () => {
+    const status = await cli(["status"]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(new RegExp(`listening\\s+127\\.0\\.0\\.1:${port} \\(auth token\\)`));
+    expect(status.stdout).toMatch(/what is missing:\n {2}- no channels configured/);
+    const health = await cli(["health", "--json"]);
+    expect(health.code).toBe(0);
+    expect(JSON.parse(health.stdout)).toMatchObject({ gateway: { connections: { total: 1 } } });
+    const human = await cli(["health"]);
+    expect(human.stdout).toMatch(/^status\s+(ok|degraded)/m);
+    expect(human.stdout).toMatch(/^connections\s+1 \(1 operators, 0 nodes\)/m);
+  });
+
+  it("call prints a method's result, and fails with exit 1 and the gateway's message", async () => {
+    const ok = await cli(["call", "system-presence"]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).some((entry: { mode?: string }) => entry.mode === "gateway")).toBe(true);
+    const bad = await cli(["call", "logs.tail", "--params", "{ limit: 'ten' }"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/✖ invalid params for logs.tail: params\/limit.*\[INVALID_REQUEST\]/);
+    const unknown = await cli(["call", "no.such"]);
+    expect(unknown.stderr).toMatch(/unknown method: no.such/);
+  });
+
+  it("events prints live events, filtered", async () => {
+    const events = cli(["events", "--filter", "presence", "--count", "1", "--json"]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await cli(["call", "system-event", "--params", "{ text: 'deploy finished', instanceId: 'ci-1' }"]);
+    const result = await events;
+    expect(result.code).toBe(0);
+    const line = JSON.parse(result.stdout.trim().split("\n")[0]!);
+    expect(line.event).toBe("presence");
+    expect(line.payload.presence.some((entry: { text?: string }) => entry.text === "deploy finished")).toBe(true);
+  });
+
+  it("logs prints the gateway's log lines, readable", async () => {
+    const logs = await cli(["logs", "--limit", "20"]);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/\d\d:\d\d:\d\d\.\d{3} info {2}gateway listening/);
+  });
+
+  it("config get shows the config with the token redacted; patch changes it; path and validate work locally", async () => {
+    const got = await cli(["config", "get"]);
+    expect(JSON.parse(got.stdout).config.gateway.auth.token).toBe("[redacted]");
+    const patched = await cli(["config", "patch", "{ logging: { level: 'debug' } }"]);
+    expect(patched.code).toBe(0);
+    expect(patched.stdout).toMatch(/✔ config written \(1 change: logging.level\)/);
+    expect((await cli(["config", "path"])).stdout.trim()).toBe(join(stateDir, "gateway.json5"));
+    expect((await cli(["config", "validate"])).stdout).toMatch(/is valid/);
+  });
+
+  it("service install --dry-run shows the unit and the commands without changing anything", async () => {
+    const result = await cli(["service", "install", "--dry-run"], { GATEWAY_ENTRY: "/opt/gateway/main.js" });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/would write .*gateway\.service/);
+    expect(result.stdout).toMatch(/ExecStart=\S+ \/opt\/gateway\/main\.js run --state-dir /);
+    expect(result.stdout).toMatch(/Restart=on-failure/);
+    expect(result.stdout).toMatch(/\$ systemctl --user enable --now gateway\.service/);
+    expect(result.stdout).toMatch(/dry run: nothing was changed/);
+  });
+
+  it("doctor reports what is fine", async () => {
+    const result = await cli(["doctor"]);
+    expect(result.stdout).toMatch(/✔ node/);
+    expect(result.stdout).toMatch(/✔ config\s+.*is valid/);
+    expect(result.stdout).toMatch(/✔ gateway\s+running and answering/);
+    expect(result.code).toBe(0);
+  });
+
+  it("explains usage errors with exit code 2", async () => {
+    const unknown = await cli(["frobnicate"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
+    const badFlag = await cli(["health", "--params", "x"]);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/gateway health does not take --params/);
+  });
+});
+
+describe("gateway CLI when something is wrong", () => {
+  it("says the gateway is unreachable and how to start it (exit 3)", async () => {
+    const result = await cli(["health", "--url", "ws://127.0.0.1:9", "--token", "x"]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/gateway not reachable at ws:\/\/127\.0\.0\.1:9 — start it with `gateway run`/);
+  });
+
+  it("says a token is wrong (exit 1)", async () => {
+    const result = await cli(["health", "--token", "wrong-token-value"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/AUTH_TOKEN_MISMATCH/);
+  });
+
+  it("doctor lists findings on a broken config with fixes (exit 1)", async () => {
+    const broken = mkdtempSync(join(tmpdir(), "gateway-cli-broken-"));
+    try {
+      writeFileSync(join(broken, "gateway.json5"), "{ gateway: { prot: 1, auth: { token: 'short-token-1234' } } }");
+      chmodSync(broken, 0o755);
+      const result = await cli(["doctor", "--state-dir", broken, "--json"]);
+      expect(result.code).toBe(1);
+      const { findings } = JSON.parse(result.stdout);
+      expect(findings).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ check: "state dir", status: "warn", fix: `chmod 700 ${broken}` }),
+          expect.objectContaining({
+            check: "config",
+            status: "fail",
+            detail: expect.stringMatching(/did you mean `port`/),
+          }),
+        ]),
+      );
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
+  });
+});

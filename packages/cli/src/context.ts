@@ -1,0 +1,59 @@
+import type { GatewayClient } from "@gateway/client";
+
+/** Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 the gateway is unreachable. */
+export const ExitCode = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+/** Where the CLI's input comes from and its output goes. Tests pass their own. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Whether stdout is a terminal (tables, colours, spinners) or a pipe (plain, no spinner). */
+  isTty: boolean;
+}
+
+/** Parsed global flags. */
+export interface GlobalFlags {
+  url?: string;
+  token?: string;
+  password?: string;
+  json: boolean;
+  stateDir?: string;
+  config?: string;
+  timeoutMs: number;
+}
+
+/** What a command gets. */
+export interface CommandContext {
+  /** Positional arguments after the command name (and its subcommand). */
+  readonly args: string[];
+  /** The command's own flags, as given (`--params`, `--follow`…). */
+  readonly flags: Record<string, string | boolean | undefined>;
+  readonly global: GlobalFlags;
+  readonly io: CliIo;
+  /** A connected client (resolved from flags, GATEWAY_URL/GATEWAY_TOKEN, or the local config). */
+  connect(): Promise<GatewayClient>;
+  /** The local state dir and config path. */
+  readonly paths: { stateDir: string; configPath: string };
+}
+
+/** One subcommand: a single file exporting one of these, listed in commands/index.ts. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  /** Flags the command accepts (besides the global ones); `true` = takes a value. */
+  readonly options?: Record<string, { value: boolean; description: string }>;
+  run(context: CommandContext): Promise<number>;
+}
+
+/** A failure that should print a message and exit with a code (no stack). */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = ExitCode.failed,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}

@@ -1,0 +1,16 @@
+// @gateway/server/config — the config loader without the server (no fastify, no ws): what the CLI needs to find and
+// validate the local gateway's configuration quickly.
+export { changedPaths, isRestartPath, mergePatch, PROCESS_RESTART_PATHS, RESTART_PATHS } from "./config-manager.js";
+export { ConfigError, type ConfigIssue, formatIssues } from "./errors.js";
+export {
+  ENV_OVERRIDES,
+  ensureStarterConfig,
+  hashConfigText,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfig,
+  loadConfigText,
+  starterConfig,
+} from "./load-config.js";
+export { isSecretKey, redactSecrets } from "./redact.js";
+export { composeConfigSchema, GatewayConfigSection, LoggingConfigSection, serverConfigSections } from "./schema.js";
