@@ -4,7 +4,7 @@ import { createGatewayServer } from "../packages/server/dist/index.js";
 
 const server = createGatewayServer({
   port: 0,
-  auth: { mode: "token", token: "bench-token" },
+  auth: { mode: "token", token: "bench-token-0123456789" },
   version: "bench",
   logging: { level: "warn", stdout: false, file: false },
   // 10,000 connections come from one loopback address in the benchmark.

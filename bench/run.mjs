@@ -11,7 +11,7 @@ import { WebSocket } from "ws";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
-const TOKEN = "bench-token";
+const TOKEN = "bench-token-0123456789";
 const quick = process.argv.includes("--quick");
 const CONNECTIONS = quick ? 2_000 : 10_000;
 const FANOUT_CLIENTS = 1_000;
@@ -205,6 +205,32 @@ async function measureStartup() {
   };
 }
 
+/** Median wall time of `gateway health` (a whole CLI process) against a running gateway, and of a bare `node -e 0`. */
+async function measureCli() {
+  const stateDir = mkdtempSync(join(tmpdir(), "gateway-bench-cli-"));
+  const { child, port } = await spawnChild(
+    ["apps/gateway/dist/main.js", "--port", "0", "--token", TOKEN, "--state-dir", stateDir, "--json-logs"],
+    /listening on ws:\/\/[^:]+:(\d+)/,
+  );
+  const timeOne = async (args) => {
+    const started = performance.now();
+    const run = spawn(process.execPath, args, { cwd: root, stdio: "ignore" });
+    const code = await new Promise((resolve) => run.once("exit", resolve));
+    if (code !== 0) throw new Error(`${args.join(" ")} exited ${code}`);
+    return performance.now() - started;
+  };
+  const health = ["apps/gateway/dist/main.js", "health", "--url", `ws://127.0.0.1:${port}`, "--token", TOKEN];
+  const times = [];
+  const bare = [];
+  for (let run = 0; run < 5; run++) {
+    times.push(await timeOne(health));
+    bare.push(await timeOne(["-e", "0"]));
+  }
+  await stop(child);
+  rmSync(stateDir, { recursive: true, force: true });
+  return { time: median(times), baseline: median(bare) };
+}
+
 async function collectGarbage(client, isGateway) {
   if (isGateway) await client.request("bench.gc");
   else {
@@ -269,6 +295,8 @@ async function measureServer(script, ClientClass, isGateway) {
 
 progress("building is done by `pnpm bench`; measuring start-up (5 runs each)");
 const startup = await measureStartup();
+progress("CLI: `gateway health` from launch to exit (5 runs)");
+const cli = await measureCli();
 progress("gateway: health round trips");
 const gateway = await measureServer("bench/gateway-child.mjs", Client, true);
 progress("baseline: echo round trips");
@@ -282,6 +310,13 @@ const rows = [
     ms(startup.startup),
     ms(startup.baselineStartup),
     verdict(startup.startup <= 400),
+  ],
+  [
+    "CLI: `gateway health`, launch → exit",
+    "< 300 ms",
+    ms(cli.time),
+    `${ms(cli.baseline)} (node -e 0)`,
+    verdict(cli.time < 300),
   ],
   [
     "idle RSS, no channels",

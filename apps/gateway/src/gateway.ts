@@ -169,7 +169,10 @@ function main(): void {
             ? `  auth       token, generated and saved in the config: ${starter.token}`
             : `  auth       token (from ${tokenSource})`
           : `  auth       ${mode}`,
-        "  missing    channels and a model: the gateway runs without them; status and health list what to add",
+        "  not yet    each is optional; the gateway runs without them:",
+        "             model    no agent runtime yet (@gateway/agent: then set OPENAI_API_KEY or models.providers)",
+        "             channels none (channel packages: then add channels.telegram.botToken … to the config)",
+        "             redis    not needed: state stays in files here (set GATEWAY_REDIS_URL to scale out later)",
         "  reload     edits to the config apply while running (see gateway.reload)",
         "  stop       Ctrl-C (twice to force)",
       ];

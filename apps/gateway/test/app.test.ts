@@ -93,7 +93,8 @@ describe("the gateway app", () => {
     const app = start(["--port", "0"]);
     const { port, token } = await app.listening;
     expect(token).toMatch(/^[\w-]{43}$/);
-    expect(app.output()).toMatch(/missing\s+channels and a model/);
+    expect(app.output()).toMatch(/model\s+no agent runtime yet/);
+    expect(app.output()).toMatch(/redis\s+not needed/);
     expect(statSync(app.stateDir).mode & 0o777).toBe(0o700);
     const configFile = join(app.stateDir, "gateway.json5");
     expect(statSync(configFile).mode & 0o777).toBe(0o600);

@@ -1,7 +1,7 @@
 // Every CLI command against a real, spawned gateway: human and --json output, exit codes, and the messages a user
 // sees when something is wrong.
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -106,6 +106,24 @@ describe("gateway CLI against a running gateway (connection from the local confi
     expect(patched.stdout).toMatch(/✔ config written \(1 change: logging.level\)/);
     expect((await cli(["config", "path"])).stdout.trim()).toBe(join(stateDir, "gateway.json5"));
     expect((await cli(["config", "validate"])).stdout).toMatch(/is valid/);
+  });
+
+  it("config set replaces the file from a file or stdin, and config edit validates what the editor saved", async () => {
+    const current = readFileSync(join(stateDir, "gateway.json5"), "utf8");
+    const next = join(stateDir, "next.json5");
+    writeFileSync(next, current.replace('level: "info"', 'level: "warn"').replace("level: 'debug'", "level: 'warn'"));
+    const set = await cli(["config", "set", next, "--json"]);
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ ok: true });
+    const invalid = join(stateDir, "invalid.json5");
+    writeFileSync(invalid, "{ gateway: { prot: 1 } }");
+    const refused = await cli(["config", "set", invalid]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/the new config is invalid/);
+    // `config edit` runs $EDITOR on the file, then says whether the gateway will accept it.
+    const edited = await cli(["config", "edit"], { EDITOR: "true" });
+    expect(edited.code).toBe(0);
+    expect(edited.stdout).toMatch(/is valid/);
   });
 
   it("service install --dry-run shows the unit and the commands without changing anything", async () => {
