@@ -1,7 +1,8 @@
 // Runs the first ```ts block of a package README against the package's source, so README examples cannot rot.
-import { spawn } from "node:child_process";
+
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { runProcess } from "./run-process.mjs";
 
 /**
  * Execute the README's first TypeScript block inside the package (so `@gateway/<name>` resolves to itself through
@@ -17,21 +18,11 @@ export async function runReadmeExample(packageDir, env = {}) {
   const file = join(packageDir, ".readme-example.ts");
   writeFileSync(file, code);
   try {
-    // Asynchronous, so a gateway running in the test's own process keeps answering the example.
-    const child = spawn(process.execPath, ["--conditions=@gateway/source", "--import", "tsx", file], {
+    const result = await runProcess(process.execPath, ["--conditions=@gateway/source", "--import", "tsx", file], {
       cwd: packageDir,
-      env: { ...process.env, ...env },
+      env,
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    const status = await new Promise((resolve) => child.once("close", resolve));
-    return { stdout, stderr, status };
+    return { stdout: result.stdout, stderr: result.stderr, status: result.code };
   } finally {
     rmSync(file, { force: true });
   }

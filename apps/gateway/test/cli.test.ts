@@ -5,6 +5,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+// @ts-expect-error -- a plain .mjs helper of the private vitest preset
+import { runProcess } from "@gateway/vitest-preset/run-process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const main = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "main.js");
@@ -12,23 +14,11 @@ let stateDir = "";
 let gateway: ChildProcess;
 let port = 0;
 
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], env: Record<string, string> = {}) {
   const withStateDir = args.includes("--state-dir") ? args : [...args, "--state-dir", stateDir];
-  const child = spawn(process.execPath, [main, ...withStateDir], {
-    env: { ...process.env, GATEWAY_TOKEN: "", GATEWAY_URL: "", ...env },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+  return runProcess(process.execPath, [main, ...withStateDir], {
+    env: { GATEWAY_TOKEN: "", GATEWAY_URL: "", ...env },
+  }) as Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
 beforeAll(async () => {
