@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
-import { createGatewayServer, type GatewayServer } from "../../server/src/index.js";
+import { createGatewayServer } from "../../server/src/index.js";
 import { createGatewayClient, type GatewayClient, GatewayClientError } from "../src/index.js";
 
 const TOKEN = "client-test-token-0123456789";

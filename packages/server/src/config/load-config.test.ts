@@ -50,7 +50,7 @@ describe("loadConfig", () => {
     expect(loaded.hash).toBe(hashConfigText(readFileSync(path, "utf8")));
   });
 
-  it("substitutes ${VAR}, reads .env without overriding the environment, and keeps $${VAR} literal", () => {
+  it("substitutes environment variables, reads .env without overriding the environment, and keeps the escape literal", () => {
     writeFileSync(join(stateDir, ".env"), "# secrets\nTOKEN_FROM_DOTENV=dotenv-token-0123456789\nLEVEL=error\n");
     writeFileSync(
       path,

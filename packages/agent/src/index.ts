@@ -1,0 +1,12 @@
+// @gateway/agent — the public surface.
+export { createEchoBackend, type EchoBackendOptions } from "./backends/echo.js";
+export type { AgentCapabilities, AgentRunEvent, AgentRuntime, RunOptions, StopReason, Usage } from "./runtime.js";
+export {
+  type QueueMode,
+  type RunOutcome,
+  SessionLanes,
+  type SessionLanesOptions,
+  type Submission,
+  type SubmitOptions,
+} from "./session-lanes.js";
+export { type SessionEntry, type SessionOrigin, SessionStore, type TranscriptMessage } from "./session-store.js";

@@ -1,0 +1,194 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import { appendFile, readFile, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "@gateway/state";
+
+/** Where a session's messages came from, so replies go back there. */
+export interface SessionOrigin {
+  channel: string;
+  accountId?: string;
+  peer?: string;
+  threadId?: string;
+}
+
+/** One session in the index. */
+export interface SessionEntry {
+  key: string;
+  sessionId: string;
+  createdAt: number;
+  updatedAt: number;
+  origin?: SessionOrigin;
+  label?: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** One line of a transcript. */
+export interface TranscriptMessage {
+  id: string;
+  role: "user" | "assistant" | "system" | "tool";
+  text: string;
+  ts: number;
+  runId?: string;
+  stopReason?: string;
+}
+
+interface IndexFile {
+  version: 1;
+  sessions: Record<string, SessionEntry>;
+}
+
+/**
+ * The sessions of one agent: `agents/<agentId>/sessions/sessions.json` (written atomically) and one JSONL transcript
+ * per session id. Each message is one append of one line, so a crash mid-append can only leave a torn last line,
+ * which reading skips; earlier lines are never touched. A reset starts a new session id and keeps the old transcript.
+ */
+export class SessionStore {
+  readonly directory: string;
+  readonly #indexPath: string;
+  #index: IndexFile;
+  #writes: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    stateDir: string,
+    readonly agentId: string,
+  ) {
+    this.directory = join(stateDir, "agents", agentId, "sessions");
+    mkdirSync(this.directory, { recursive: true, mode: 0o700 });
+    this.#indexPath = join(this.directory, "sessions.json");
+    this.#index = this.#readIndex();
+  }
+
+  /** Every session, newest first. */
+  list(): SessionEntry[] {
+    return Object.values(this.#index.sessions).sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  get(key: string): SessionEntry | undefined {
+    return this.#index.sessions[key];
+  }
+
+  /** The session for `key`, created when missing. */
+  async ensure(key: string, origin?: SessionOrigin): Promise<SessionEntry> {
+    const existing = this.#index.sessions[key];
+    if (existing) {
+      if (origin && JSON.stringify(origin) !== JSON.stringify(existing.origin)) {
+        existing.origin = origin;
+        await this.#saveIndex();
+      }
+      return existing;
+    }
+    const now = Date.now();
+    const entry: SessionEntry = {
+      key,
+      sessionId: randomUUID(),
+      createdAt: now,
+      updatedAt: now,
+      ...(origin ? { origin } : {}),
+      inputTokens: 0,
+      outputTokens: 0,
+    };
+    this.#index.sessions[key] = entry;
+    await this.#saveIndex();
+    return entry;
+  }
+
+  /** Append a message to the session's transcript (creating the session). */
+  async append(
+    key: string,
+    message: Omit<TranscriptMessage, "id" | "ts"> & { ts?: number },
+  ): Promise<TranscriptMessage> {
+    const entry = await this.ensure(key);
+    const line: TranscriptMessage = { id: randomUUID(), ts: message.ts ?? Date.now(), ...message };
+    await appendFile(this.#transcriptPath(entry.sessionId), `${JSON.stringify(line)}\n`, { mode: 0o600 });
+    entry.updatedAt = line.ts;
+    await this.#saveIndex();
+    return line;
+  }
+
+  /** Add token counts of a finished run. */
+  async addUsage(key: string, inputTokens: number, outputTokens: number): Promise<void> {
+    const entry = await this.ensure(key);
+    entry.inputTokens += inputTokens;
+    entry.outputTokens += outputTokens;
+    await this.#saveIndex();
+  }
+
+  /** The newest `limit` messages, oldest first. A torn last line (a crash mid-append) is skipped. */
+  async history(key: string, limit = 200): Promise<TranscriptMessage[]> {
+    const entry = this.#index.sessions[key];
+    if (!entry) return [];
+    let text: string;
+    try {
+      text = await readFile(this.#transcriptPath(entry.sessionId), "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw error;
+    }
+    const messages: TranscriptMessage[] = [];
+    for (const line of text.split("\n")) {
+      if (!line) continue;
+      try {
+        messages.push(JSON.parse(line) as TranscriptMessage);
+      } catch {
+        // a torn line from a crash mid-append
+      }
+    }
+    return messages.slice(-limit);
+  }
+
+  /** Start a new session id under the same key; the old transcript stays on disk. */
+  async reset(key: string): Promise<SessionEntry> {
+    const previous = this.#index.sessions[key];
+    const now = Date.now();
+    const entry: SessionEntry = {
+      key,
+      sessionId: randomUUID(),
+      createdAt: now,
+      updatedAt: now,
+      ...(previous?.origin ? { origin: previous.origin } : {}),
+      ...(previous?.label ? { label: previous.label } : {}),
+      inputTokens: 0,
+      outputTokens: 0,
+    };
+    this.#index.sessions[key] = entry;
+    await this.#saveIndex();
+    return entry;
+  }
+
+  /** Remove a session from the index; its transcript is kept as `<id>.deleted-<ts>.jsonl`. */
+  async delete(key: string): Promise<{ deleted: boolean; archived: string[] }> {
+    const entry = this.#index.sessions[key];
+    if (!entry) return { deleted: false, archived: [] };
+    delete this.#index.sessions[key];
+    await this.#saveIndex();
+    const archived = join(this.directory, `${entry.sessionId}.deleted-${Date.now()}.jsonl`);
+    try {
+      await rename(this.#transcriptPath(entry.sessionId), archived);
+      return { deleted: true, archived: [archived] };
+    } catch {
+      return { deleted: true, archived: [] };
+    }
+  }
+
+  #transcriptPath(sessionId: string): string {
+    return join(this.directory, `${sessionId}.jsonl`);
+  }
+
+  #readIndex(): IndexFile {
+    try {
+      const parsed = JSON.parse(readFileSync(this.#indexPath, "utf8")) as IndexFile;
+      if (parsed.version === 1 && typeof parsed.sessions === "object") return parsed;
+    } catch {
+      // missing: start empty (the file is always whole thanks to atomic writes)
+    }
+    return { version: 1, sessions: {} };
+  }
+
+  #saveIndex(): Promise<void> {
+    const write = this.#writes.then(() => writeFileAtomic(this.#indexPath, JSON.stringify(this.#index)));
+    this.#writes = write.catch(() => undefined);
+    return write;
+  }
+}

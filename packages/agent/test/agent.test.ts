@@ -1,0 +1,201 @@
+import { appendFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type AgentRunEvent, type AgentRuntime, createEchoBackend, SessionLanes, SessionStore } from "../src/index.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function collect(stream: AsyncIterable<AgentRunEvent>): Promise<AgentRunEvent[]> {
+  const events: AgentRunEvent[] = [];
+  for await (const event of stream) events.push(event);
+  return events;
+}
+
+describe("echo backend", () => {
+  it("streams the input back word by word and ends with run_end", async () => {
+    const echo = createEchoBackend();
+    const events = await collect(
+      echo.run("s", "hello big world", { runId: "r1", signal: new AbortController().signal }),
+    );
+    expect(events.map((event) => event.type)).toEqual([
+      "run_start",
+      "text_delta",
+      "text_delta",
+      "text_delta",
+      "message_end",
+      "run_end",
+    ]);
+    expect(
+      events
+        .filter((event) => event.type === "text_delta")
+        .map((event) => (event as { text: string }).text)
+        .join(""),
+    ).toBe("hello big world");
+    expect(events.at(-1)).toMatchObject({ type: "run_end", stopReason: "stop", text: "hello big world" });
+  });
+
+  it("honours abort mid-stream", async () => {
+    const echo = createEchoBackend({ delayMs: 20 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 30);
+    const events = await collect(echo.run("s", "one two three four five", { runId: "r", signal: controller.signal }));
+    expect(events.at(-1)).toMatchObject({ type: "run_end", stopReason: "aborted" });
+    expect((events.at(-1) as { text: string }).text.length).toBeLessThan("one two three four five".length);
+  });
+});
+
+describe("session lanes", () => {
+  it("runs one message at a time per session, in order, and says when one is queued", async () => {
+    const lanes = new SessionLanes(createEchoBackend({ delayMs: 5 }));
+    const order: string[] = [];
+    const first = lanes.submit("a", "first message");
+    const queuedEvents: AgentRunEvent[] = [];
+    const second = lanes.submit("a", "second message", {
+      mode: "followup",
+      onEvent: (event) => queuedEvents.push(event),
+    });
+    expect(first.status).toBe("started");
+    expect(second.status).toBe("queued");
+    expect(queuedEvents[0]).toEqual({ type: "queued", position: 1 });
+    expect(lanes.isBusy("a")).toBe(true);
+    void first.done.then(() => order.push("first"));
+    void second.done.then(() => order.push("second"));
+    expect((await second.done).text).toBe("second message");
+    expect(order).toEqual(["first", "second"]);
+    expect(lanes.isBusy("a")).toBe(false);
+  });
+
+  it("caps concurrent runs across sessions", async () => {
+    const lanes = new SessionLanes(createEchoBackend({ delayMs: 10 }), { maxConcurrentRuns: 1 });
+    let maxRunning = 0;
+    const track = () => {
+      maxRunning = Math.max(maxRunning, lanes.running);
+    };
+    const runs = ["a", "b", "c"].map((key) => lanes.submit(key, "x y z", { onEvent: track }).done);
+    await Promise.all(runs);
+    expect(maxRunning).toBe(1);
+  });
+
+  it("collects messages that arrive while busy into one follow-up run", async () => {
+    const lanes = new SessionLanes(createEchoBackend({ delayMs: 10 }), { collectDebounceMs: 40 });
+    const first = lanes.submit("a", "busy now");
+    const parts = ["one", "two", "three"].map((text) => lanes.submit("a", text, { mode: "collect" }));
+    expect(new Set(parts.map((part) => part.runId)).size).toBe(1);
+    const outcomes = await Promise.all(parts.map((part) => part.done));
+    expect(outcomes[0]!.text).toBe("one\n\ntwo\n\nthree");
+    expect((await first.done).stopReason).toBe("stop");
+  });
+
+  it("interrupts: aborts the current run, drops the queue, runs the newest", async () => {
+    const lanes = new SessionLanes(createEchoBackend({ delayMs: 20 }));
+    const first = lanes.submit("a", "a long answer that takes a while");
+    const dropped = lanes.submit("a", "never mind", { mode: "followup" });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const newest = lanes.submit("a", "do this instead", { mode: "interrupt" });
+    expect((await first.done).stopReason).toBe("aborted");
+    expect(await dropped.done).toMatchObject({ stopReason: "aborted", error: "replaced by a newer message" });
+    expect(await newest.done).toMatchObject({ stopReason: "stop", text: "do this instead" });
+  });
+
+  it("falls back from steer to followup when the backend cannot steer", async () => {
+    const lanes = new SessionLanes(createEchoBackend({ delayMs: 5 }));
+    lanes.submit("a", "first");
+    const steer = lanes.submit("a", "steered", { mode: "steer" });
+    expect(steer.status).toBe("queued");
+    expect((await steer.done).text).toBe("steered");
+  });
+
+  it("aborts on request and turns a throwing backend into a run error instead of a hang", async () => {
+    const lanes = new SessionLanes(createEchoBackend({ delayMs: 20 }));
+    const run = lanes.submit("a", "one two three four");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(lanes.abort("a", "not-this-run")).toEqual([]);
+    expect(lanes.abort("a")).toEqual([run.runId]);
+    expect((await run.done).stopReason).toBe("aborted");
+
+    const broken: AgentRuntime = {
+      name: "broken",
+      capabilities: { streaming: true, tools: false, steer: false, images: false },
+      // biome-ignore lint/correctness/useYield: the point is a backend that throws before yielding
+      async *run() {
+        throw new Error("provider exploded");
+      },
+      async dispose() {},
+    };
+    const events: AgentRunEvent[] = [];
+    const failed = new SessionLanes(broken).submit("b", "hi", { onEvent: (event) => events.push(event) });
+    expect(await failed.done).toMatchObject({ stopReason: "error", error: "provider exploded" });
+    expect(events.at(-1)).toMatchObject({ type: "run_end", stopReason: "error" });
+  });
+
+  it("aborts a run that exceeds its timeout", async () => {
+    const lanes = new SessionLanes(createEchoBackend({ delayMs: 50 }), { runTimeoutMs: 60 });
+    expect((await lanes.submit("a", "w w w w w w").done).stopReason).toBe("aborted");
+  });
+});
+
+describe("session store", () => {
+  const store = () => {
+    const dir = mkdtempSync(join(tmpdir(), "gateway-sessions-"));
+    dirs.push(dir);
+    return { dir, open: () => new SessionStore(dir, "main") };
+  };
+
+  it("keeps sessions and transcripts across a restart", async () => {
+    const { open } = store();
+    const first = open();
+    await first.ensure("agent:main:main", { channel: "telegram", peer: "42" });
+    await first.append("agent:main:main", { role: "user", text: "hi" });
+    await first.append("agent:main:main", { role: "assistant", text: "hello", runId: "r1", stopReason: "stop" });
+    await first.addUsage("agent:main:main", 3, 5);
+    const reopened = open();
+    expect(reopened.get("agent:main:main")).toMatchObject({
+      origin: { channel: "telegram", peer: "42" },
+      inputTokens: 3,
+      outputTokens: 5,
+    });
+    expect((await reopened.history("agent:main:main")).map((message) => `${message.role}:${message.text}`)).toEqual([
+      "user:hi",
+      "assistant:hello",
+    ]);
+  });
+
+  it("skips a torn last line left by a crash mid-append, and keeps every earlier line", async () => {
+    const { open } = store();
+    const sessions = open();
+    await sessions.append("k", { role: "user", text: "kept" });
+    const file = join(sessions.directory, `${sessions.get("k")!.sessionId}.jsonl`);
+    appendFileSync(file, '{"id":"x","role":"assistant","text":"half');
+    expect((await open().history("k")).map((message) => message.text)).toEqual(["kept"]);
+  });
+
+  it("keeps every line of concurrent appends", async () => {
+    const { open } = store();
+    const sessions = open();
+    await Promise.all(
+      Array.from({ length: 50 }, (_, index) => sessions.append("k", { role: "user", text: `m${index}` })),
+    );
+    expect(new Set((await sessions.history("k", 100)).map((message) => message.text)).size).toBe(50);
+  });
+
+  it("resets to a new session id keeping the old transcript, and archives on delete", async () => {
+    const { open } = store();
+    const sessions = open();
+    await sessions.append("k", { role: "user", text: "old" });
+    const before = sessions.get("k")!.sessionId;
+    const reset = await sessions.reset("k");
+    expect(reset.sessionId).not.toBe(before);
+    expect(await sessions.history("k")).toEqual([]);
+    expect(readdirSync(sessions.directory)).toContain(`${before}.jsonl`);
+    await sessions.append("k", { role: "user", text: "new" });
+    const deleted = await sessions.delete("k");
+    expect(deleted.deleted).toBe(true);
+    expect(deleted.archived[0]).toMatch(/\.deleted-\d+\.jsonl$/);
+    expect(sessions.list()).toEqual([]);
+    expect(await sessions.delete("k")).toEqual({ deleted: false, archived: [] });
+  });
+});
