@@ -4,6 +4,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { AgentService, createEchoBackend } from "@gateway/agent";
 import { PROTOCOL_VERSION } from "@gateway/protocol";
 import {
   attachConfig,
@@ -136,9 +137,20 @@ function main(): void {
     fail((error as Error).message);
   }
   attachConfig(server, manager);
+  // The agent: the echo backend until model backends land (it repeats each message, so chat works end to end).
+  const agent = new AgentService(
+    {
+      registerMethod: (name, handler, methodOptions) =>
+        server.registerMethod(name, handler as never, methodOptions as never),
+      broadcast: (event, payload) => server.broadcast(event, payload),
+    },
+    { stateDir, runtime: createEchoBackend() },
+  );
+  agent.register();
+  server.registerService({ name: "agent", start() {}, stop: () => agent.dispose() });
   server.addWarnings(() => [
     "no channels configured — channel packages (Telegram, WhatsApp, Discord, Slack) plug in with the next releases",
-    "no model configured — the agent runtime arrives with @gateway/agent; set OPENAI_API_KEY then",
+    "no model configured — replies come from the echo agent (it repeats each message); model backends (pi, OpenAI-compatible) come next",
   ]);
   installShutdownSignals(server);
   const mode = server.options.auth.mode;
@@ -170,7 +182,7 @@ function main(): void {
             : `  auth       token (from ${tokenSource})`
           : `  auth       ${mode}`,
         "  not yet    each is optional; the gateway runs without them:",
-        "             model    no agent runtime yet (@gateway/agent: then set OPENAI_API_KEY or models.providers)",
+        '             model    none: the echo agent answers (try: gateway call chat.send --params \'{sessionKey: "agent:main:main", message: "hi"}\')',
         "             channels none (channel packages: then add channels.telegram.botToken … to the config)",
         "             redis    not needed: state stays in files here (set GATEWAY_REDIS_URL to scale out later)",
         "  reload     edits to the config apply while running (see gateway.reload)",

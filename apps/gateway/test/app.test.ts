@@ -93,7 +93,7 @@ describe("the gateway app", () => {
     const app = start(["--port", "0"]);
     const { port, token } = await app.listening;
     expect(token).toMatch(/^[\w-]{43}$/);
-    expect(app.output()).toMatch(/model\s+no agent runtime yet/);
+    expect(app.output()).toMatch(/model\s+none: the echo agent answers/);
     expect(app.output()).toMatch(/redis\s+not needed/);
     expect(statSync(app.stateDir).mode & 0o777).toBe(0o700);
     const configFile = join(app.stateDir, "gateway.json5");
@@ -101,7 +101,9 @@ describe("the gateway app", () => {
     expect(readFileSync(configFile, "utf8")).toContain(token!);
     const health = await healthOver(port, token!);
     expect(health.ok).toBe(true);
-    expect(health.payload.gateway.warnings.join("\n")).toMatch(/no model configured/);
+    expect(health.payload.gateway.warnings.join("\n")).toMatch(
+      /no model configured — replies come from the echo agent/,
+    );
     app.child.kill("SIGTERM");
     expect(await app.exited).toBe(0);
   });

@@ -116,6 +116,26 @@ describe("gateway CLI against a running gateway (connection from the local confi
     expect(edited.stdout).toMatch(/is valid/);
   });
 
+  it("chats with the (echo) agent through the API, and keeps the transcript", async () => {
+    const sent = await cli([
+      "call",
+      "chat.send",
+      "--params",
+      "{ sessionKey: 'agent:main:main', message: 'hello agent' }",
+    ]);
+    expect(sent.code).toBe(0);
+    expect(JSON.parse(sent.stdout)).toMatchObject({ status: "started" });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const history = await cli(["call", "chat.history", "--params", "{ sessionKey: 'agent:main:main' }"]);
+    expect(
+      JSON.parse(history.stdout).messages.map(
+        (message: { role: string; text: string }) => `${message.role}:${message.text}`,
+      ),
+    ).toEqual(["user:hello agent", "assistant:hello agent"]);
+    const agent = await cli(["call", "agent", "--params", "{ message: 'one more' }"]);
+    expect(JSON.parse(agent.stdout)).toMatchObject({ status: "ok", summary: "one more" });
+  });
+
   it("service install --dry-run shows the unit and the commands without changing anything", async () => {
     const result = await cli(["service", "install", "--dry-run"], { GATEWAY_ENTRY: "/opt/gateway/main.js" });
     expect(result.code).toBe(0);

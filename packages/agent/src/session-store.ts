@@ -20,6 +20,9 @@ export interface SessionEntry {
   updatedAt: number;
   origin?: SessionOrigin;
   label?: string;
+  thinkingLevel?: string;
+  model?: string;
+  sendPolicy?: "allow" | "deny";
   inputTokens: number;
   outputTokens: number;
 }
@@ -136,6 +139,27 @@ export class SessionStore {
       }
     }
     return messages.slice(-limit);
+  }
+
+  /** Change a session's settings; `null` clears one. Creates the session when missing. */
+  async patch(
+    key: string,
+    changes: {
+      label?: string | null;
+      thinkingLevel?: string | null;
+      model?: string | null;
+      sendPolicy?: "allow" | "deny" | null;
+    },
+  ): Promise<SessionEntry> {
+    const entry = await this.ensure(key);
+    for (const [field, value] of Object.entries(changes) as Array<[keyof typeof changes, string | null | undefined]>) {
+      if (value === undefined) continue;
+      if (value === null) delete entry[field];
+      else (entry as unknown as Record<string, string>)[field] = value;
+    }
+    entry.updatedAt = Date.now();
+    await this.#saveIndex();
+    return entry;
   }
 
   /** Start a new session id under the same key; the old transcript stays on disk. */

@@ -12,13 +12,15 @@ import type {
 import { PROTOCOL_VERSION, SIDE_EFFECTING_METHODS } from "@gateway/protocol/constants";
 import { connectRefusal, GatewayClientError } from "./errors.js";
 
-/** Methods whose params get a generated `idempotencyKey` when the caller gives none. */
-type SideEffectingMethod = "send" | "poll" | "agent" | "chat.send" | "node.invoke";
+/**
+ * Params as a caller passes them: `idempotencyKey` may be left out (side-effecting methods get a generated one).
+ * Written without a conditional type so that TypeScript checks a params variable against it directly.
+ */
+export type RequestParams<M extends MethodName> = Omit<MethodParams<M>, "idempotencyKey"> &
+  Partial<Pick<MethodParams<M>, Extract<keyof MethodParams<M>, "idempotencyKey">>>;
 
-/** Params as a caller passes them: side-effecting methods may leave out `idempotencyKey`. */
-export type RequestParams<M extends MethodName> = M extends SideEffectingMethod
-  ? Omit<MethodParams<M>, "idempotencyKey"> & { idempotencyKey?: string }
-  : MethodParams<M>;
+/** Methods that answer twice under one request id: an ack (`status: "accepted"`), then the final result. */
+const TWO_PHASE_METHODS = new Set(["agent"]);
 
 /** The connection's state. */
 export type ClientState = "connecting" | "open" | "reconnecting" | "closed";
@@ -143,15 +145,20 @@ export class GatewayClient {
     return this.#whenOpen.promise;
   }
 
-  /** Call a method; params and result are typed from the protocol's method table. */
+  /** Call a protocol method; params and result are typed from the protocol's method table. */
   request<M extends MethodName>(
     method: M,
     params?: RequestParams<M>,
     options?: RequestOptions,
-  ): Promise<MethodResult<M>>;
-  request(method: string, params?: unknown, options?: RequestOptions): Promise<unknown>;
-  async request(method: string, params: unknown = {}, options: RequestOptions = {}): Promise<unknown> {
-    return this.#withRetries(method, this.#withIdempotencyKey(method, params), options, undefined);
+  ): Promise<MethodResult<M>> {
+    return this.call(method, params ?? {}, options) as Promise<MethodResult<M>>;
+  }
+
+  /** Call any method by name (a plugin's own, or one this SDK version does not know yet); untyped. */
+  async call(method: string, params: unknown = {}, options: RequestOptions = {}): Promise<unknown> {
+    // Two-phase methods answer first with an ack: the promise is for the final answer.
+    const onAccepted = TWO_PHASE_METHODS.has(method) ? () => {} : undefined;
+    return this.#withRetries(method, this.#withIdempotencyKey(method, params), options, onAccepted);
   }
 
   /** Run an agent turn: resolves with the final result; `onAccepted` gets the first answer (the run id). */

@@ -91,7 +91,7 @@ describe("@gateway/client against a real gateway", () => {
       scope: "operator.read",
     });
     const gatewayClient = client(url);
-    await expect(gatewayClient.request("test.hang", {}, { timeoutMs: 100 })).rejects.toMatchObject({
+    await expect(gatewayClient.call("test.hang", {}, { timeoutMs: 100 })).rejects.toMatchObject({
       code: "TIMEOUT",
       retryable: true,
     });
@@ -153,7 +153,7 @@ describe("@gateway/client against a real gateway", () => {
     });
     const gatewayClient = client(url);
     await gatewayClient.ready();
-    const pending = gatewayClient.request("test.slow", {});
+    const pending = gatewayClient.call("test.slow", {});
     gatewayClient.close();
     await expect(pending).rejects.toMatchObject({ code: "CLOSED" });
     expect(gatewayClient.state).toBe("closed");

@@ -19,6 +19,11 @@ export class IdempotencyCache {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Whether a call with this key ran (or runs) within the TTL. */
+  has(method: string, key: string): boolean {
+    return this.#live(`${method}\u0000${key}`) !== undefined;
+  }
+
   /** Whether a call with this key is still running. */
   isInFlight(method: string, key: string): boolean {
     const entry = this.#live(`${method}\u0000${key}`);

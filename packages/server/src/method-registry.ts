@@ -50,6 +50,8 @@ export interface CoreMethodOptions<M extends MethodName> {
   timeoutMs?: number;
   /** Answer for a retry that arrives while the first call is still running, instead of waiting for it. */
   inFlightResult?: (params: MethodParams<M>) => MethodResult<M>;
+  /** Shape what a retry gets once the first call answered (e.g. `in_flight` while the run it started goes on). */
+  replayResult?: (params: MethodParams<M>, first: MethodResult<M>) => MethodResult<M>;
 }
 
 interface Registration {
@@ -61,6 +63,7 @@ interface Registration {
   readonly handler: MethodHandler;
   readonly timeoutMs: number | undefined;
   readonly inFlightResult: ((params: never) => unknown) | undefined;
+  readonly replayResult: ((params: never, first: never) => unknown) | undefined;
 }
 
 /** The outcome of a dispatch: a result payload or a protocol error. */
@@ -124,6 +127,7 @@ export class MethodRegistry {
         handler: handler as MethodHandler,
         timeoutMs: options?.timeoutMs,
         inFlightResult: options?.inFlightResult as Registration["inFlightResult"],
+        replayResult: options?.replayResult as Registration["replayResult"],
       };
     } else {
       if (!options?.params || !options.scope) {
@@ -139,6 +143,7 @@ export class MethodRegistry {
         handler: handler as MethodHandler,
         timeoutMs: options.timeoutMs,
         inFlightResult: undefined,
+        replayResult: undefined,
       };
     }
     compiledChecker(registration.params);
@@ -187,9 +192,16 @@ export class MethodRegistry {
       if (registration.inFlightResult && this.idempotency.isInFlight(method, key)) {
         return succeed(registration.inFlightResult(params as never));
       }
+      const replay = this.idempotency.has(method, key);
       return this.idempotency
         .run(method, key, async () => this.#execute(registration, params, context, shutdownSignal))
-        .then(succeed, fail);
+        .then(
+          (first) =>
+            succeed(
+              replay && registration.replayResult ? registration.replayResult(params as never, first as never) : first,
+            ),
+          fail,
+        );
     } catch (error) {
       return fail(error);
     }

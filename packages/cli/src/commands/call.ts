@@ -23,7 +23,7 @@ export const callCommand: Command = {
     }
     const client = await connect();
     try {
-      printJson(io, await withSpinner(io, `calling ${method}`, client.request(method, params)));
+      printJson(io, await withSpinner(io, `calling ${method}`, client.call(method, params)));
       return 0;
     } finally {
       client.close();

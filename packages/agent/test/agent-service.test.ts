@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type MethodName, validateEventPayload, validateResult } from "@gateway/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { createGatewayClient } from "../../client/src/index.js";
+import { createGatewayServer, type GatewayServer } from "../../server/src/index.js";
+import { type AgentHost, AgentService, createEchoBackend } from "../src/index.js";
+
+const TOKEN = "agent-test-token-0123456789";
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function start(stateDir?: string, delayMs = 0) {
+  const dir = stateDir ?? mkdtempSync(join(tmpdir(), "gateway-agent-"));
+  if (!stateDir) cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const server: GatewayServer = createGatewayServer({
+    port: 0,
+    auth: { mode: "token", token: TOKEN },
+    logging: { level: "silent", stdout: false, file: false },
+    shutdownTimeoutMs: 200,
+  });
+  // Every result and event the agent produces must match the protocol schemas.
+  const problems: string[] = [];
+  const host: AgentHost = {
+    registerMethod: (name, handler, options) =>
+      server.registerMethod(
+        name,
+        (async (params: never, context: never) => {
+          const result = await (handler as (p: never, c: never) => unknown)(params, context);
+          const check = validateResult(name as MethodName, result);
+          if (!check.ok) problems.push(`${name}: ${JSON.stringify(check.issues)}`);
+          return result;
+        }) as never,
+        options as never,
+      ),
+    broadcast: (event, payload) => {
+      const check = validateEventPayload(event, payload);
+      if (!check.ok) problems.push(`${event}: ${JSON.stringify(check.issues)}`);
+      return server.broadcast(event, payload);
+    },
+  };
+  const service = new AgentService(host, { stateDir: dir, runtime: createEchoBackend({ delayMs }) });
+  service.register();
+  const address = await server.listen();
+  const client = createGatewayClient({ url: address.url, token: TOKEN, reconnect: false });
+  await client.ready();
+  const stop = async () => {
+    client.close();
+    await service.dispose();
+    await server.close();
+  };
+  cleanups.push(stop);
+  return { client, service, dir, problems, stop };
+}
+
+describe("the agent over the protocol (echo backend)", () => {
+  it("chat.send streams chat and agent events and keeps the transcript", async () => {
+    const { client, problems } = await start();
+    const chat: Array<{ state: string; deltaText?: string; seq: number }> = [];
+    const agent: string[] = [];
+    client.on("chat", (event) => chat.push(event as never));
+    client.on("agent", (event) => agent.push(`${event.stream}:${JSON.stringify(event.data)}`));
+    const sent = await client.request("chat.send", { sessionKey: "agent:main:main", message: "hello from the test" });
+    expect(sent.status).toBe("started");
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (chat.some((event) => event.state === "final")) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 5);
+    });
+    expect(
+      chat
+        .filter((event) => event.state === "delta")
+        .map((event) => event.deltaText)
+        .join(""),
+    ).toBe("hello from the test");
+    expect(chat.map((event) => event.seq)).toEqual(chat.map((_, index) => index));
+    expect(agent[0]).toMatch(/^lifecycle:.*"phase":"start"/);
+    expect(agent.at(-1)).toMatch(/^lifecycle:.*"phase":"end"/);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const history = await client.request("chat.history", { sessionKey: "agent:main:main" });
+    expect(history.messages.map((message) => `${message.role}:${message.text}`)).toEqual([
+      "user:hello from the test",
+      "assistant:hello from the test",
+    ]);
+    expect(problems).toEqual([]);
+  });
+
+  it("agent answers twice (ack, then final) and agent.wait reports the run", async () => {
+    const { client, problems } = await start();
+    const acks: string[] = [];
+    const final = await client.agent({ message: "ping" }, { onAccepted: (ack) => acks.push(ack.runId) });
+    expect(final).toMatchObject({ status: "ok", summary: "ping", sessionKey: "agent:main:main" });
+    expect(acks).toEqual([final.runId]);
+    const waited = await client.request("agent.wait", { runId: final.runId });
+    expect(waited).toMatchObject({ runId: final.runId, status: "ok" });
+    expect((await client.request("agent.wait", { runId: "nope" })).status).toBe("error");
+    expect(problems).toEqual([]);
+  });
+
+  it("aborts a running chat, answers in_flight for a retried idempotency key, and injects notes", async () => {
+    const { client, problems } = await start(undefined, 30);
+    const events: string[] = [];
+    client.on("chat", (event) => events.push(event.state));
+    const params = { sessionKey: "s1", message: "a b c d e f g h", idempotencyKey: "same-key" };
+    const first = await client.request("chat.send", params);
+    expect((await client.request("chat.send", params)).status).toBe("in_flight");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const aborted = await client.request("chat.abort", { sessionKey: "s1" });
+    expect(aborted).toEqual({ ok: true, aborted: true, runIds: [first.runId] });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(events).toContain("aborted");
+    const injected = await client.request("chat.inject", { sessionKey: "s1", message: "a note from the operator" });
+    expect(injected.ok).toBe(true);
+    const history = await client.request("chat.history", { sessionKey: "s1" });
+    expect(history.messages.at(-1)).toMatchObject({ role: "assistant", text: "a note from the operator" });
+    expect(problems).toEqual([]);
+  });
+
+  it("lists, previews, patches, resets and deletes sessions; history survives a restart", async () => {
+    const first = await start();
+    await first.client.agent({ message: "remember me", sessionKey: "agent:main:dm:42" });
+    await first.client.request("sessions.patch", { key: "agent:main:dm:42", label: "Ada" });
+    const list = await first.client.request("sessions.list", {});
+    expect(list.sessions[0]).toMatchObject({ key: "agent:main:dm:42", label: "Ada", agentId: "main" });
+    const preview = await first.client.request("sessions.preview", { keys: ["agent:main:dm:42", "missing"] });
+    expect(preview.previews.map((entry) => entry.status)).toEqual(["ok", "missing"]);
+    expect(first.problems).toEqual([]);
+    await first.stop();
+
+    const second = await start(first.dir);
+    const history = await second.client.request("chat.history", { sessionKey: "agent:main:dm:42" });
+    expect(history.messages.map((message) => message.text)).toEqual(["remember me", "remember me"]);
+    const reset = await second.client.request("sessions.reset", { key: "agent:main:dm:42" });
+    expect(reset.sessionId).not.toBe(history.sessionId);
+    expect((await second.client.request("chat.history", { sessionKey: "agent:main:dm:42" })).messages).toEqual([]);
+    const deleted = await second.client.request("sessions.delete", { key: "agent:main:dm:42" });
+    expect(deleted).toMatchObject({ ok: true, deleted: true });
+    expect((await second.client.request("sessions.list", {})).count).toBe(0);
+    expect(second.problems).toEqual([]);
+    cleanups.push(() => rmSync(first.dir, { recursive: true, force: true }));
+  });
+});
