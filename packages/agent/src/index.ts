@@ -1,6 +1,7 @@
 // @gateway/agent — the public surface.
 export { type AgentHost, AgentService, type AgentServiceOptions } from "./agent-service.js";
 export { createEchoBackend, type EchoBackendOptions } from "./backends/echo.js";
+export { createOpenAIBackend, type OpenAIBackendOptions } from "./backends/openai.js";
 export type { AgentCapabilities, AgentRunEvent, AgentRuntime, RunOptions, StopReason, Usage } from "./runtime.js";
 export {
   type QueueMode,
