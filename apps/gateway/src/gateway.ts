@@ -4,7 +4,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { AgentService, createEchoBackend } from "@gateway/agent";
+import { AgentService, createEchoBackend, createOpenAIBackend } from "@gateway/agent";
 import { PROTOCOL_VERSION } from "@gateway/protocol";
 import {
   attachConfig,
@@ -137,20 +137,34 @@ function main(): void {
     fail((error as Error).message);
   }
   attachConfig(server, manager);
-  // The agent: the echo backend until model backends land (it repeats each message, so chat works end to end).
+  // The agent: an OpenAI-compatible endpoint when one is configured, else the echo backend (it repeats each message,
+  // so chat works end to end and the gateway says loudly that no model is set).
+  const modelBaseUrl = env.OPENAI_BASE_URL || (env.OPENAI_API_KEY ? "https://api.openai.com/v1" : undefined);
+  const modelName = env.GATEWAY_MODEL || "gpt-4o-mini";
+  const runtime = modelBaseUrl
+    ? createOpenAIBackend({
+        baseUrl: modelBaseUrl,
+        model: modelName,
+        ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}),
+      })
+    : createEchoBackend();
   const agent = new AgentService(
     {
       registerMethod: (name, handler, methodOptions) =>
         server.registerMethod(name, handler as never, methodOptions as never),
       broadcast: (event, payload) => server.broadcast(event, payload),
     },
-    { stateDir, runtime: createEchoBackend() },
+    { stateDir, runtime },
   );
   agent.register();
   server.registerService({ name: "agent", start() {}, stop: () => agent.dispose() });
   server.addWarnings(() => [
     "no channels configured — channel packages (Telegram, WhatsApp, Discord, Slack) plug in with the next releases",
-    "no model configured — replies come from the echo agent (it repeats each message); model backends (pi, OpenAI-compatible) come next",
+    ...(modelBaseUrl
+      ? []
+      : [
+          "no model configured — replies come from the echo agent (it repeats each message): set OPENAI_API_KEY (or OPENAI_BASE_URL for Ollama/vLLM/LiteLLM, and GATEWAY_MODEL)",
+        ]),
   ]);
   installShutdownSignals(server);
   const mode = server.options.auth.mode;
@@ -182,7 +196,9 @@ function main(): void {
             : `  auth       token (from ${tokenSource})`
           : `  auth       ${mode}`,
         "  not yet    each is optional; the gateway runs without them:",
-        '             model    none: the echo agent answers (try: gateway call chat.send --params \'{sessionKey: "agent:main:main", message: "hi"}\')',
+        modelBaseUrl
+          ? `             model    ${modelName} at ${modelBaseUrl}`
+          : "             model    none: the echo agent answers (set OPENAI_API_KEY, or OPENAI_BASE_URL for a local model)",
         "             channels none (channel packages: then add channels.telegram.botToken … to the config)",
         "             redis    not needed: state stays in files here (set GATEWAY_REDIS_URL to scale out later)",
         "  reload     edits to the config apply while running (see gateway.reload)",

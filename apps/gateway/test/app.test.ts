@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startFakeOpenAI } from "@gateway/fakes";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 
@@ -54,6 +55,31 @@ function start(args: string[], env: Record<string, string> = {}, existingStateDi
   return { child, stateDir: join(stateDir, "state"), exited, listening, output: () => stdout, errors: () => stderr };
 }
 
+/** Connect, call one method, and resolve with its final result (two-phase methods: the second answer). */
+function rpcOver(port: number, token: string, method: string, params: unknown): Promise<unknown> {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}`);
+  const connect = {
+    minProtocol: 4,
+    maxProtocol: 4,
+    client: { id: "cli", version: "1", platform: "linux", mode: "cli" },
+    auth: { token },
+  };
+  return new Promise((resolve, reject) => {
+    socket.on("error", reject);
+    socket.on("message", (data) => {
+      const frame = JSON.parse(data.toString());
+      if (frame.event === "connect.challenge") {
+        socket.send(JSON.stringify({ type: "req", id: "c", method: "connect", params: connect }));
+      } else if (frame.id === "c") {
+        socket.send(JSON.stringify({ type: "req", id: "m", method, params }));
+      } else if (frame.id === "m" && frame.payload?.status !== "accepted") {
+        socket.close();
+        resolve(frame.ok ? frame.payload : frame.error);
+      }
+    });
+  });
+}
+
 function healthOver(
   port: number,
   token: string,
@@ -93,7 +119,7 @@ describe("the gateway app", () => {
     const app = start(["--port", "0"]);
     const { port, token } = await app.listening;
     expect(token).toMatch(/^[\w-]{43}$/);
-    expect(app.output()).toMatch(/model\s+none: the echo agent answers/);
+    expect(app.output()).toMatch(/model\s+none: the echo agent answers \(set OPENAI_API_KEY/);
     expect(app.output()).toMatch(/redis\s+not needed/);
     expect(statSync(app.stateDir).mode & 0o777).toBe(0o700);
     const configFile = join(app.stateDir, "gateway.json5");
@@ -150,6 +176,27 @@ describe("the gateway app", () => {
     expect(invalid.stderr).toMatch(/logging\.levle: unknown key.*did you mean `level`\?/);
     writeFileSync(file, "{ gateway: { port: 1234 } }");
     expect(run(["config", "validate"]).stdout).toMatch(/is valid/);
+  });
+
+  it("answers with an OpenAI-compatible model when OPENAI_BASE_URL is set", async () => {
+    const fake = await startFakeOpenAI();
+    try {
+      fake.script({ kind: "text", chunks: ["from ", "the ", "model"] });
+      const app = start(["--port", "0"], {
+        OPENAI_BASE_URL: fake.baseUrl,
+        OPENAI_API_KEY: "sk-local",
+        GATEWAY_MODEL: "fake-model",
+      });
+      const { port, token } = await app.listening;
+      expect(app.output()).toMatch(/model\s+fake-model at http:\/\/127\.0\.0\.1/);
+      const reply = await rpcOver(port, token!, "agent", { message: "hello", idempotencyKey: "k1" });
+      expect(reply).toMatchObject({ status: "ok", summary: "from the model" });
+      expect(fake.requests[0]?.headers.authorization).toBe("Bearer sk-local");
+      app.child.kill("SIGTERM");
+      expect(await app.exited).toBe(0);
+    } finally {
+      await fake.close();
+    }
   });
 
   it("uses GATEWAY_TOKEN when set", async () => {
