@@ -67,6 +67,9 @@ describe("gateway CLI against a running gateway (connection from the local confi
     const bad = await cli(["call", "logs.tail", "--params", "{ limit: 'ten' }"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/✖ invalid params for logs.tail: params\/limit.*\[INVALID_REQUEST\]/);
+    const missingFile = await cli(["call", "health", "--params", "@/nonexistent/params.json"]);
+    expect(missingFile.code).toBe(2);
+    expect(missingFile.stderr).toMatch(/cannot read the params file \/nonexistent\/params\.json: ENOENT/);
     const unknown = await cli(["call", "no.such"]);
     expect(unknown.stderr).toMatch(/unknown method: no.such/);
   });

@@ -6,11 +6,12 @@ import type {
   MethodName,
   MethodParams,
   MethodResult,
+  SessionSummary,
   SessionsListResult,
 } from "@gateway/protocol";
 import type { AgentRunEvent, AgentRuntime } from "./runtime.js";
 import { type QueueMode, type RunOutcome, SessionLanes } from "./session-lanes.js";
-import { SessionStore } from "./session-store.js";
+import { type SessionEntry, SessionStore } from "./session-store.js";
 
 /** What the service needs from the gateway: a way to register methods and to broadcast events. */
 export interface AgentHost {
@@ -246,17 +247,7 @@ export class AgentService {
       return {
         ts: Date.now(),
         count: sessions.length,
-        sessions: page.map((entry) => ({
-          key: entry.key,
-          sessionId: entry.sessionId,
-          agentId: this.agentId,
-          updatedAt: entry.updatedAt,
-          ...(entry.label ? { label: entry.label } : {}),
-          ...(entry.origin ? { origin: entry.origin } : {}),
-          inputTokens: entry.inputTokens,
-          outputTokens: entry.outputTokens,
-          totalTokens: entry.inputTokens + entry.outputTokens,
-        })),
+        sessions: page.map((entry) => this.#summary(entry)),
       };
     });
     host.registerMethod("sessions.preview", async (params) => ({
@@ -281,20 +272,7 @@ export class AgentService {
     host.registerMethod("sessions.patch", async (params) => {
       const { key, agentId: _agentId, ...changes } = params;
       const entry = await this.store.patch(key, changes);
-      return {
-        ok: true as const,
-        key,
-        entry: {
-          key,
-          sessionId: entry.sessionId,
-          agentId: this.agentId,
-          updatedAt: entry.updatedAt,
-          ...(entry.label ? { label: entry.label } : {}),
-          ...(entry.thinkingLevel ? { thinkingLevel: entry.thinkingLevel } : {}),
-          ...(entry.model ? { model: entry.model } : {}),
-          ...(entry.sendPolicy ? { sendPolicy: entry.sendPolicy } : {}),
-        },
-      };
+      return { ok: true as const, key, entry: this.#summary(entry) };
     });
     host.registerMethod("sessions.reset", async (params) => {
       const entry = await this.store.reset(params.key);
@@ -304,6 +282,24 @@ export class AgentService {
       const result = await this.store.delete(params.key);
       return { ok: true as const, key: params.key, deleted: result.deleted, archived: result.archived };
     });
+  }
+
+  /** A session as the protocol lists it (`sessions.list`, `sessions.patch`). */
+  #summary(entry: SessionEntry): SessionSummary {
+    return {
+      key: entry.key,
+      sessionId: entry.sessionId,
+      agentId: this.agentId,
+      updatedAt: entry.updatedAt,
+      ...(entry.label ? { label: entry.label } : {}),
+      ...(entry.origin ? { origin: entry.origin } : {}),
+      inputTokens: entry.inputTokens,
+      outputTokens: entry.outputTokens,
+      totalTokens: entry.inputTokens + entry.outputTokens,
+      ...(entry.thinkingLevel ? { thinkingLevel: entry.thinkingLevel } : {}),
+      ...(entry.model ? { model: entry.model } : {}),
+      ...(entry.sendPolicy ? { sendPolicy: entry.sendPolicy } : {}),
+    };
   }
 
   /** Abort every run and release the backend. */

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync } from "node:fs";
 import { appendFile, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "@gateway/state";
@@ -82,16 +82,7 @@ export class SessionStore {
       }
       return existing;
     }
-    const now = Date.now();
-    const entry: SessionEntry = {
-      key,
-      sessionId: randomUUID(),
-      createdAt: now,
-      updatedAt: now,
-      ...(origin ? { origin } : {}),
-      inputTokens: 0,
-      outputTokens: 0,
-    };
+    const entry = newEntry(key, origin ? { origin } : {});
     this.#index.sessions[key] = entry;
     await this.#saveIndex();
     return entry;
@@ -165,17 +156,10 @@ export class SessionStore {
   /** Start a new session id under the same key; the old transcript stays on disk. */
   async reset(key: string): Promise<SessionEntry> {
     const previous = this.#index.sessions[key];
-    const now = Date.now();
-    const entry: SessionEntry = {
-      key,
-      sessionId: randomUUID(),
-      createdAt: now,
-      updatedAt: now,
+    const entry = newEntry(key, {
       ...(previous?.origin ? { origin: previous.origin } : {}),
       ...(previous?.label ? { label: previous.label } : {}),
-      inputTokens: 0,
-      outputTokens: 0,
-    };
+    });
     this.#index.sessions[key] = entry;
     await this.#saveIndex();
     return entry;
@@ -201,12 +185,21 @@ export class SessionStore {
   }
 
   #readIndex(): IndexFile {
+    let text: string;
     try {
-      const parsed = JSON.parse(readFileSync(this.#indexPath, "utf8")) as IndexFile;
-      if (parsed.version === 1 && typeof parsed.sessions === "object") return parsed;
-    } catch {
-      // missing: start empty (the file is always whole thanks to atomic writes)
+      text = readFileSync(this.#indexPath, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { version: 1, sessions: {} };
+      throw error;
     }
+    try {
+      const parsed = JSON.parse(text) as IndexFile;
+      if (parsed.version === 1 && typeof parsed.sessions === "object" && parsed.sessions !== null) return parsed;
+    } catch {
+      // fall through: unreadable
+    }
+    // Never overwrite what we cannot read (a hand edit gone wrong): keep it aside and start a fresh index.
+    renameSync(this.#indexPath, `${this.#indexPath}.unreadable-${Date.now()}`);
     return { version: 1, sessions: {} };
   }
 
@@ -215,4 +208,10 @@ export class SessionStore {
     this.#writes = write.catch(() => undefined);
     return write;
   }
+}
+
+/** A fresh session (new id, zero tokens) for `key`, carrying over what `carry` gives. */
+function newEntry(key: string, carry: Pick<SessionEntry, "origin" | "label">): SessionEntry {
+  const now = Date.now();
+  return { key, sessionId: randomUUID(), createdAt: now, updatedAt: now, ...carry, inputTokens: 0, outputTokens: 0 };
 }

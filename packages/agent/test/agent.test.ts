@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -171,6 +171,18 @@ describe("session store", () => {
     const file = join(sessions.directory, `${sessions.get("k")!.sessionId}.jsonl`);
     appendFileSync(file, '{"id":"x","role":"assistant","text":"half');
     expect((await open().history("k")).map((message) => message.text)).toEqual(["kept"]);
+  });
+
+  it("never overwrites an index it cannot read: keeps it aside and starts fresh", async () => {
+    const { open } = store();
+    const sessions = open();
+    await sessions.append("k", { role: "user", text: "kept" });
+    writeFileSync(join(sessions.directory, "sessions.json"), "{ this is not json");
+    const reopened = open();
+    expect(reopened.list()).toEqual([]);
+    const aside = readdirSync(sessions.directory).filter((name) => name.startsWith("sessions.json.unreadable-"));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(sessions.directory, aside[0]!), "utf8")).toBe("{ this is not json");
   });
 
   it("keeps every line of concurrent appends", async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { GatewayClient } from "@gateway/client";
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 the gateway is unreachable. */
@@ -45,6 +46,18 @@ export interface Command {
   /** Flags the command accepts (besides the global ones); `true` = takes a value. */
   readonly options?: Record<string, { value: boolean; description: string }>;
   run(context: CommandContext): Promise<number>;
+}
+
+/** The text of a file the user named (`-` is stdin), or a usage error that says which file could not be read. */
+export function readInputFile(path: string, what: string): string {
+  try {
+    return readFileSync(path === "-" ? 0 : path, "utf8");
+  } catch (error) {
+    throw new CliError(
+      `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      ExitCode.usage,
+    );
+  }
 }
 
 /** A failure that should print a message and exit with a code (no stack). */

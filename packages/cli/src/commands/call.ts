@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import JSON5 from "json5";
-import { CliError, type Command, ExitCode } from "../context.js";
+import { CliError, type Command, ExitCode, readInputFile } from "../context.js";
 import { printJson, withSpinner } from "../output.js";
 
 export const callCommand: Command = {
@@ -14,7 +13,7 @@ export const callCommand: Command = {
     let params: unknown = {};
     const text = flags.params;
     if (typeof text === "string") {
-      const source = text.startsWith("@") ? readFileSync(text.slice(1), "utf8") : text;
+      const source = text.startsWith("@") ? readInputFile(text.slice(1), "the params file") : text;
       try {
         params = JSON5.parse(source);
       } catch (error) {

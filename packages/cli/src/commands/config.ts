@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { ConfigError, formatIssues, loadConfig } from "@gateway/server/config";
 import { cliConfigSchema } from "../connection.js";
-import { CliError, type Command, type CommandContext, ExitCode } from "../context.js";
+import { CliError, type Command, type CommandContext, ExitCode, readInputFile } from "../context.js";
 import { printJson } from "../output.js";
 
 async function write(context: CommandContext, kind: "config.set" | "config.patch", raw: string): Promise<number> {
@@ -69,7 +69,7 @@ export const configCommand: Command = {
       }
       case "set": {
         if (!argument) throw new CliError("gateway config set <file> (or - for stdin)", ExitCode.usage);
-        return write(context, "config.set", readFileSync(argument === "-" ? 0 : argument, "utf8"));
+        return write(context, "config.set", readInputFile(argument, "the config file"));
       }
       case "patch":
         if (!argument) throw new CliError("gateway config patch '<json5 merge patch>'", ExitCode.usage);
