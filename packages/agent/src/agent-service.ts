@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type {
   AgentResult,
   AgentWaitResult,
@@ -9,9 +10,10 @@ import type {
   SessionSummary,
   SessionsListResult,
 } from "@gateway/protocol";
-import type { AgentRunEvent, AgentRuntime } from "./runtime.js";
+import { invalidRequest } from "@gateway/protocol";
+import type { AgentRunEvent, AgentRuntime, AgentTool, ConversationMessage } from "./runtime.js";
 import { type QueueMode, type RunOutcome, SessionLanes } from "./session-lanes.js";
-import { type SessionEntry, SessionStore } from "./session-store.js";
+import { type SessionEntry, type SessionOrigin, SessionStore } from "./session-store.js";
 
 /** What the service needs from the gateway: a way to register methods and to broadcast events. */
 export interface AgentHost {
@@ -25,6 +27,22 @@ export interface AgentHost {
     },
   ): void;
   broadcast(event: "agent" | "chat", payload: unknown): number;
+  /** Refuse a delivery target that no channel serves (throw with what to do); absent: every target is refused. */
+  checkDeliveryTarget?(target: SessionOrigin): void;
+  /** Send an answer to a channel (`agent` with `deliver`). */
+  deliver?(target: SessionOrigin, text: string): Promise<void>;
+  /** System events queued by `system-event` for the main session; they go into its next run. */
+  drainSystemEvents?(): Array<{ text: string; ts: number; sessionKey?: string }>;
+}
+
+/** When a session starts over by itself (its old transcript is kept). */
+export interface ResetPolicy {
+  /** `daily`: the first message after `atHour` (local time) starts a new session; `idle`: after `idleMinutes`. */
+  mode: "off" | "daily" | "idle";
+  /** @default 4 */
+  atHour?: number;
+  /** @default 240 */
+  idleMinutes?: number;
 }
 
 /** Options of the agent service. */
@@ -37,11 +55,25 @@ export interface AgentServiceOptions {
   maxConcurrentRuns?: number;
   /** @default 600000 */
   runTimeoutMs?: number;
+  /** Tools the host adds to the agent's own (sending a message to a channel…). */
+  tools?: readonly AgentTool[];
+  /** @default { mode: "off" } */
+  resetPolicy?: ResetPolicy;
+  /** Messages that start a new session, in any channel; text after the trigger is the new session's first message. @default ["/new", "/reset"] */
+  resetTriggers?: readonly string[];
+}
+
+/** Options of one message sent to the agent. */
+export interface SendOptions {
+  mode?: QueueMode;
+  /** Where the message came from; the reply goes back there. */
+  origin?: SessionOrigin;
 }
 
 interface RunRecord {
   runId: string;
   sessionKey: string;
+  origin?: SessionOrigin;
   startedAt: number;
   endedAt?: number;
   outcome?: RunOutcome;
@@ -60,6 +92,7 @@ export class AgentService {
   readonly lanes: SessionLanes;
   readonly agentId: string;
   readonly #runs = new Map<string, RunRecord>();
+  readonly #systemEvents = new Map<string, Array<{ text: string; ts: number }>>();
 
   constructor(
     private readonly host: AgentHost,
@@ -71,7 +104,82 @@ export class AgentService {
       ...(options.defaultQueueMode ? { defaultMode: options.defaultQueueMode } : {}),
       ...(options.maxConcurrentRuns ? { maxConcurrentRuns: options.maxConcurrentRuns } : {}),
       runTimeoutMs: options.runTimeoutMs ?? 600_000,
+      tools: [this.#historyTool(), ...(options.tools ?? [])],
+      sessionId: (key) => this.store.get(key)?.sessionId,
+      history: (key) => this.#conversation(key),
     });
+  }
+
+  /** Use another runtime for new runs (the model config changed); running ones finish on the old. */
+  replaceRuntime(runtime: AgentRuntime): Promise<void> {
+    return this.lanes.replaceRuntime(runtime);
+  }
+
+  /** The session's answered messages, for backends that keep no conversation across restarts. */
+  async #conversation(key: string): Promise<ConversationMessage[]> {
+    const messages = (await this.store.history(key, 200)).filter(
+      (message): message is typeof message & { role: "user" | "assistant" } =>
+        message.role === "user" || message.role === "assistant",
+    );
+    // Trailing user messages are this run's input and queued ones: not history yet.
+    while (messages.at(-1)?.role === "user") messages.pop();
+    return messages.map((message) => ({ role: message.role, text: message.text }));
+  }
+
+  /** The agent's own tool: read earlier messages of the session it runs in. */
+  #historyTool(): AgentTool {
+    return {
+      name: "session_history",
+      description: "Read the most recent messages of this conversation (oldest first), with their times.",
+      parameters: {
+        type: "object",
+        properties: { limit: { type: "integer", minimum: 1, maximum: 200, description: "How many (default 20)" } },
+        additionalProperties: false,
+      },
+      execute: async (args, { sessionKey }) => {
+        const limit = typeof args.limit === "number" ? Math.min(Math.max(1, args.limit), 200) : 20;
+        const messages = await this.store.history(sessionKey, limit);
+        if (messages.length === 0) return "(no messages yet)";
+        return messages
+          .map((message) => `[${new Date(message.ts).toISOString()}] ${message.role}: ${message.text}`)
+          .join("\n");
+      },
+    };
+  }
+
+  /** Whether the session is due for a new one under the reset policy. */
+  #isStale(entry: SessionEntry, now: number): boolean {
+    const policy = this.options.resetPolicy;
+    if (!policy || policy.mode === "off") return false;
+    if (policy.mode === "idle") return now - entry.updatedAt > (policy.idleMinutes ?? 240) * 60_000;
+    const boundary = new Date(now);
+    boundary.setHours(policy.atHour ?? 4, 0, 0, 0);
+    if (boundary.getTime() > now) boundary.setDate(boundary.getDate() - 1);
+    return entry.updatedAt < boundary.getTime();
+  }
+
+  /** Start the session over (new id, old transcript kept) and let the backend forget it. */
+  async resetSession(key: string): Promise<SessionEntry> {
+    this.lanes.abort(key);
+    const entry = await this.store.reset(key);
+    await this.lanes.runtime.forget?.(key);
+    return entry;
+  }
+
+  /** Queue a line of text for the session's next run (`wake` with next-heartbeat, background events). */
+  enqueueSystemEvent(text: string, sessionKey = this.mainSessionKey): void {
+    const queue = this.#systemEvents.get(sessionKey) ?? [];
+    queue.push({ text, ts: Date.now() });
+    this.#systemEvents.set(sessionKey, queue.slice(-100));
+  }
+
+  /** Pending system events of a session, as lines that open its next input. */
+  #takeSystemEvents(sessionKey: string): string {
+    for (const event of this.host.drainSystemEvents?.() ?? []) this.enqueueSystemEvent(event.text, event.sessionKey);
+    const queue = this.#systemEvents.get(sessionKey);
+    if (!queue?.length) return "";
+    this.#systemEvents.delete(sessionKey);
+    return `${queue.map((event) => `System: [${new Date(event.ts).toISOString()}] ${event.text}`).join("\n")}\n\n`;
   }
 
   /** The main session key of this agent. */
@@ -83,9 +191,27 @@ export class AgentService {
   async send(
     sessionKey: string,
     message: string,
-    mode?: QueueMode,
+    options: SendOptions = {},
   ): Promise<RunRecord & { status: "started" | "queued" }> {
+    const { mode, origin } = options;
+    const now = Date.now();
+    const existing = this.store.get(sessionKey);
+    if (existing && !this.lanes.isBusy(sessionKey) && this.#isStale(existing, now)) await this.resetSession(sessionKey);
+    const trigger = (this.options.resetTriggers ?? ["/new", "/reset"]).find(
+      (candidate) => message === candidate || message.startsWith(`${candidate} `),
+    );
+    if (trigger) {
+      await this.resetSession(sessionKey);
+      message = message.slice(trigger.length).trim();
+      if (!message) return this.#notice(sessionKey, "Started a new session.", origin);
+    }
+    await this.store.ensure(sessionKey, origin);
     await this.store.append(sessionKey, { role: "user", text: message });
+    return this.#run(sessionKey, `${this.#takeSystemEvents(sessionKey)}${message}`, options);
+  }
+
+  /** Submit an input to the session's lane, stream its events, keep the answer in the transcript. */
+  #run(sessionKey: string, input: string, { mode, origin }: SendOptions): RunRecord & { status: "started" | "queued" } {
     let chatSeq = 0;
     let agentSeq = 0;
     let runId = "";
@@ -124,12 +250,13 @@ export class AgentService {
           break;
       }
     };
-    const submission = this.lanes.submit(sessionKey, message, { ...(mode ? { mode } : {}), onEvent });
+    const submission = this.lanes.submit(sessionKey, input, { ...(mode ? { mode } : {}), onEvent });
     runId = submission.runId;
-    const existing = this.#runs.get(runId);
-    const record: RunRecord = existing ?? {
+    const known = this.#runs.get(runId);
+    const record: RunRecord = known ?? {
       runId,
       sessionKey,
+      ...(origin ? { origin } : {}),
       startedAt: Date.now(),
       done: submission.done.then(async (outcome) => {
         record.endedAt = Date.now();
@@ -142,6 +269,7 @@ export class AgentService {
             stopReason: outcome.stopReason,
           });
         }
+        if (outcome.usage) await this.store.addUsage(sessionKey, outcome.usage.inputTokens, outcome.usage.outputTokens);
         return outcome;
       }),
     };
@@ -150,13 +278,49 @@ export class AgentService {
     return { ...record, status: submission.status };
   }
 
+  /** A reply from the gateway itself (no model run): recorded and streamed like one. */
+  async #notice(
+    sessionKey: string,
+    text: string,
+    origin: SessionOrigin | undefined,
+  ): Promise<RunRecord & { status: "started" }> {
+    await this.store.ensure(sessionKey, origin);
+    const message = await this.store.append(sessionKey, { role: "system", text });
+    const runId = randomUUID();
+    const outcome: RunOutcome = { runId, stopReason: "stop", text };
+    const record: RunRecord = {
+      runId,
+      sessionKey,
+      ...(origin ? { origin } : {}),
+      startedAt: message.ts,
+      endedAt: message.ts,
+      outcome,
+      done: Promise.resolve(outcome),
+    };
+    this.#runs.set(runId, record);
+    // After the caller has the run id, like a real run's events.
+    setImmediate(() =>
+      this.host.broadcast("chat", {
+        runId,
+        sessionKey,
+        seq: 0,
+        state: "final",
+        message: { role: "assistant", text },
+        stopReason: "stop",
+      }),
+    );
+    return { ...record, status: "started" };
+  }
+
   /** Register every method on the host. */
   register(): void {
     const host = this.host;
     host.registerMethod(
       "chat.send",
       async (params) => {
-        const run = await this.send(params.sessionKey, params.message, params.queueMode);
+        const run = await this.send(params.sessionKey, params.message, {
+          ...(params.queueMode ? { mode: params.queueMode } : {}),
+        });
         return { runId: run.runId, status: run.status };
       },
       {
@@ -194,9 +358,25 @@ export class AgentService {
       "agent",
       async (params, context): Promise<AgentResult> => {
         const sessionKey = params.sessionKey || this.mainSessionKey;
-        const run = await this.send(sessionKey, params.message);
+        const target: SessionOrigin | undefined =
+          params.deliver && params.channel
+            ? {
+                channel: params.channel,
+                ...(params.accountId ? { accountId: params.accountId } : {}),
+                ...(params.to ? { peer: params.to } : {}),
+                ...(params.threadId ? { threadId: params.threadId } : {}),
+              }
+            : undefined;
+        if (params.deliver && !target) throw invalidRequest("deliver needs channel (and usually to)");
+        if (target) {
+          if (!this.host.checkDeliveryTarget)
+            throw invalidRequest(`cannot deliver to ${target.channel}: no channels are configured`);
+          this.host.checkDeliveryTarget(target);
+        }
+        const run = await this.send(sessionKey, params.message, target ? { origin: target } : {});
         context.accept({ runId: run.runId, status: "accepted", acceptedAt: run.startedAt });
         const outcome = await run.done;
+        if (target && outcome.stopReason === "stop" && outcome.text) await this.host.deliver?.(target, outcome.text);
         const status =
           outcome.stopReason === "error" ? "error" : outcome.stopReason === "aborted" ? "aborted" : ("ok" as const);
         return {
@@ -209,6 +389,10 @@ export class AgentService {
       },
       { timeoutMs: (this.options.runTimeoutMs ?? 600_000) + 5_000 },
     );
+    host.registerMethod("wake", async (params) => {
+      await this.wake(params.text, params.mode, params.sessionKey || this.mainSessionKey);
+      return { ok: true as const, mode: params.mode };
+    });
     host.registerMethod(
       "agent.wait",
       async (params): Promise<AgentWaitResult> => {
@@ -275,13 +459,25 @@ export class AgentService {
       return { ok: true as const, key, entry: this.#summary(entry) };
     });
     host.registerMethod("sessions.reset", async (params) => {
-      const entry = await this.store.reset(params.key);
+      const entry = await this.resetSession(params.key);
       return { ok: true as const, key: params.key, sessionId: entry.sessionId };
     });
     host.registerMethod("sessions.delete", async (params) => {
+      this.lanes.abort(params.key);
       const result = await this.store.delete(params.key);
+      await this.lanes.runtime.forget?.(params.key);
       return { ok: true as const, key: params.key, deleted: result.deleted, archived: result.archived };
     });
+  }
+
+  /** `wake`: a line for the main session (or the one named), run now or kept for the next heartbeat. */
+  async wake(text: string, mode: "now" | "next-heartbeat", sessionKey = this.mainSessionKey): Promise<void> {
+    this.enqueueSystemEvent(text, sessionKey);
+    if (mode === "now" && !this.lanes.isBusy(sessionKey)) {
+      await this.store.append(sessionKey, { role: "system", text });
+      const input = this.#takeSystemEvents(sessionKey).trimEnd();
+      this.#run(sessionKey, input, {});
+    }
   }
 
   /** A session as the protocol lists it (`sessions.list`, `sessions.patch`). */

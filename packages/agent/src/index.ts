@@ -1,8 +1,34 @@
 // @gateway/agent — the public surface.
-export { type AgentHost, AgentService, type AgentServiceOptions } from "./agent-service.js";
+export {
+  type AgentHost,
+  AgentService,
+  type AgentServiceOptions,
+  type ResetPolicy,
+  type SendOptions,
+} from "./agent-service.js";
+export { CLI_PRESETS, type CliBackendOptions, createCliBackend } from "./backends/cli.js";
 export { createEchoBackend, type EchoBackendOptions } from "./backends/echo.js";
 export { createOpenAIBackend, type OpenAIBackendOptions } from "./backends/openai.js";
-export type { AgentCapabilities, AgentRunEvent, AgentRuntime, RunOptions, StopReason, Usage } from "./runtime.js";
+export { createPiBackend, type PiBackendOptions, type PiProvider } from "./backends/pi.js";
+export {
+  AgentsConfigSection,
+  agentConfigSections,
+  createRuntimeFromConfig,
+  ModelsConfigSection,
+  NO_MODEL_WARNING,
+  type SelectedRuntime,
+  SessionConfigSection,
+} from "./config.js";
+export type {
+  AgentCapabilities,
+  AgentRunEvent,
+  AgentRuntime,
+  AgentTool,
+  ConversationMessage,
+  RunOptions,
+  StopReason,
+  Usage,
+} from "./runtime.js";
 export {
   type QueueMode,
   type RunOutcome,

@@ -16,6 +16,8 @@ export type AgentRunEvent =
   | { type: "tool_end"; toolCallId: string; name: string; output: unknown; isError: boolean }
   | { type: "message_end"; text: string }
   | { type: "queued"; position: number }
+  /** A message steered into the running turn was handed to the model: what follows answers it. */
+  | { type: "input_start"; inputId: string }
   | { type: "run_end"; runId: string; stopReason: StopReason; text: string; error?: string; usage?: Usage };
 
 /** What a backend can do; the lanes pick queue behaviour from it. */
@@ -27,10 +29,35 @@ export interface AgentCapabilities {
   images: boolean;
 }
 
+/** A tool the model may call. Backends without tool support ignore it. */
+export interface AgentTool {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments (a TypeBox schema is one). */
+  parameters: Record<string, unknown>;
+  /** Run the tool; the returned text goes back to the model. Throwing reports an error result to the model. */
+  execute(args: Record<string, unknown>, context: { sessionKey: string; signal: AbortSignal }): Promise<string>;
+}
+
 /** Options of one run. */
 export interface RunOptions {
   runId: string;
   signal: AbortSignal;
+  /** The gateway's id of the session (a reset starts a new one): backends keying their own files use it. */
+  sessionId?: string;
+  /** Tools of this run (the gateway's own: session history, sending a message…). */
+  tools?: readonly AgentTool[];
+  /**
+   * The session's earlier messages from the gateway's transcript, oldest first (without this run's input), for
+   * backends that keep no conversation of their own across restarts.
+   */
+  history?: () => Promise<ConversationMessage[]>;
+}
+
+/** A message of a session's conversation, as the gateway's transcript keeps it. */
+export interface ConversationMessage {
+  role: "user" | "assistant";
+  text: string;
 }
 
 /**
@@ -42,6 +69,13 @@ export interface AgentRuntime {
   readonly capabilities: AgentCapabilities;
   /** Run one turn; the stream always ends with `run_end` (errors too: a run error, never a thrown exception). */
   run(sessionKey: string, input: string, options: RunOptions): AsyncIterable<AgentRunEvent>;
+  /**
+   * Hand a message to the session's running turn (only when `capabilities.steer`). The backend later yields
+   * `input_start` with `inputId` when the model gets it. Returns false when nothing is running to steer.
+   */
+  steer?(sessionKey: string, input: string, inputId: string): boolean;
+  /** Forget what the backend keeps for a session (its conversation) — on reset and delete. */
+  forget?(sessionKey: string): Promise<void>;
   /** Release what the backend holds (sessions, processes). Idempotent. */
   dispose(): Promise<void>;
 }

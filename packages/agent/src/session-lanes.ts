@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { AgentRunEvent, AgentRuntime, StopReason } from "./runtime.js";
+import type { AgentRunEvent, AgentRuntime, AgentTool, ConversationMessage, StopReason, Usage } from "./runtime.js";
 
 /** What happens to a message that arrives while its session is busy. */
 export type QueueMode = "steer" | "followup" | "collect" | "interrupt";
@@ -10,6 +10,7 @@ export interface RunOutcome {
   stopReason: StopReason;
   text: string;
   error?: string;
+  usage?: Usage;
 }
 
 /** Options of one submission. */
@@ -38,18 +39,33 @@ export interface SessionLanesOptions {
   collectDebounceMs?: number;
   /** A run that has not ended by then is aborted. @default 600000 */
   runTimeoutMs?: number;
+  /** Tools offered to the model in every run. */
+  tools?: readonly AgentTool[];
+  /** The gateway's id of a session (changes on reset). */
+  sessionId?: (sessionKey: string) => string | undefined;
+  /** A session's earlier conversation, for backends that keep none across restarts. */
+  history?: (sessionKey: string) => Promise<ConversationMessage[]>;
+}
+
+/** One message (or, in `collect`, several) and whoever waits for its answer. */
+interface Part {
+  runId: string;
+  inputId: string;
+  listeners: Array<(event: AgentRunEvent) => void>;
+  resolvers: Array<(outcome: RunOutcome) => void>;
+  /** The answer streamed so far to this part. */
+  text: string;
 }
 
 interface Job {
-  runId: string;
   inputs: string[];
-  listeners: Array<(event: AgentRunEvent) => void>;
-  resolvers: Array<(outcome: RunOutcome) => void>;
+  /** The first part is the job's own input; later ones were steered into its run and answer in turn. */
+  parts: Part[];
   collecting?: ReturnType<typeof setTimeout>;
 }
 
 interface Lane {
-  active: { job: Job; controller: AbortController } | undefined;
+  active: { job: Job; controller: AbortController; delivered: Set<string>; runtime: AgentRuntime } | undefined;
   queue: Job[];
 }
 
@@ -62,20 +78,42 @@ interface Lane {
 export class SessionLanes {
   readonly #lanes = new Map<string, Lane>();
   readonly #waitingForSlot: Array<() => void> = [];
+  /** The text of steered messages until the model gets them (to run them after, if the run ends first). */
+  readonly #steeredInputs = new Map<string, string>();
   #running = 0;
   #disposed = false;
   readonly #options: Required<SessionLanesOptions>;
 
-  constructor(
-    private readonly runtime: AgentRuntime,
-    options: SessionLanesOptions = {},
-  ) {
+  #runtime: AgentRuntime;
+  /** Runs in flight per runtime, so a replaced runtime is disposed when its last run ends. */
+  readonly #inFlight = new Map<AgentRuntime, number>();
+  readonly #retired = new Set<AgentRuntime>();
+
+  constructor(runtime: AgentRuntime, options: SessionLanesOptions = {}) {
+    this.#runtime = runtime;
     this.#options = {
       maxConcurrentRuns: options.maxConcurrentRuns ?? 4,
       defaultMode: options.defaultMode ?? "steer",
       collectDebounceMs: options.collectDebounceMs ?? 500,
       runTimeoutMs: options.runTimeoutMs ?? 600_000,
+      tools: options.tools ?? [],
+      history: options.history ?? (async () => []),
+      sessionId: options.sessionId ?? (() => undefined),
     };
+  }
+
+  /** The runtime new runs use. */
+  get runtime(): AgentRuntime {
+    return this.#runtime;
+  }
+
+  /** Use `next` for new runs (a config change); the old runtime finishes its runs, then is disposed. */
+  async replaceRuntime(next: AgentRuntime): Promise<void> {
+    const previous = this.#runtime;
+    if (previous === next) return;
+    this.#runtime = next;
+    if ((this.#inFlight.get(previous) ?? 0) === 0) await previous.dispose();
+    else this.#retired.add(previous);
   }
 
   /** Whether the session has a run in progress. */
@@ -92,7 +130,8 @@ export class SessionLanes {
   submit(sessionKey: string, input: string, options: SubmitOptions = {}): Submission {
     if (this.#disposed) throw new Error("the agent lanes were disposed");
     let mode = options.mode ?? this.#options.defaultMode;
-    if (mode === "steer" && !this.runtime.capabilities.steer) mode = "followup";
+    const runtime = this.#runtime;
+    if (mode === "steer" && !(runtime.capabilities.steer && runtime.steer)) mode = "followup";
     const lane = this.#lane(sessionKey);
     let resolve!: (outcome: RunOutcome) => void;
     const done = new Promise<RunOutcome>((yes) => {
@@ -100,28 +139,40 @@ export class SessionLanes {
     });
     const listener = options.onEvent ?? (() => {});
     const busy = lane.active !== undefined || lane.queue.length > 0;
+    const part: Part = {
+      runId: randomUUID(),
+      inputId: randomUUID(),
+      listeners: [listener],
+      resolvers: [resolve],
+      text: "",
+    };
 
+    if (busy && mode === "steer" && lane.active?.runtime === runtime && lane.queue.length === 0) {
+      // Into the running turn: its answer is attributed to this part once the backend says the model got it.
+      lane.active.job.parts.push(part);
+      if (runtime.steer!(sessionKey, input, part.inputId)) {
+        this.#steeredInputs.set(part.inputId, input);
+        return { runId: part.runId, status: "started", done };
+      }
+      lane.active.job.parts.pop();
+    }
     if (busy && mode === "collect") {
       const collecting = lane.queue.at(-1);
       if (collecting?.collecting !== undefined) {
+        const head = collecting.parts[0]!;
         collecting.inputs.push(input);
-        collecting.listeners.push(listener);
-        collecting.resolvers.push(resolve);
+        head.listeners.push(listener);
+        head.resolvers.push(resolve);
         clearTimeout(collecting.collecting);
         collecting.collecting = this.#collectTimer(sessionKey, collecting);
-        return { runId: collecting.runId, status: "queued", done };
+        return { runId: head.runId, status: "queued", done };
       }
     }
-    const job: Job = { runId: randomUUID(), inputs: [input], listeners: [listener], resolvers: [resolve] };
+    const job: Job = { inputs: [input], parts: [part] };
     if (busy && mode === "interrupt") {
       for (const dropped of lane.queue.splice(0)) {
         clearTimeout(dropped.collecting);
-        this.#finish(dropped, {
-          runId: dropped.runId,
-          stopReason: "aborted",
-          text: "",
-          error: "replaced by a newer message",
-        });
+        this.#finishAll(dropped, "replaced by a newer message");
       }
       lane.active?.controller.abort(new Error("interrupted by a newer message"));
     }
@@ -129,15 +180,17 @@ export class SessionLanes {
     lane.queue.push(job);
     if (busy) listener({ type: "queued", position: lane.queue.length });
     else void this.#pump(sessionKey);
-    return { runId: job.runId, status: busy ? "queued" : "started", done };
+    return { runId: part.runId, status: busy ? "queued" : "started", done };
   }
 
-  /** Abort the session's current run (or only `runId`, when it is the current one). Returns the aborted run ids. */
+  /** Abort the session's current run (or only `runId`, when it is part of the current one). Returns the aborted run ids. */
   abort(sessionKey: string, runId?: string): string[] {
     const active = this.#lanes.get(sessionKey)?.active;
-    if (!active || (runId !== undefined && active.job.runId !== runId)) return [];
+    if (!active) return [];
+    const runIds = active.job.parts.map((part) => part.runId);
+    if (runId !== undefined && !runIds.includes(runId)) return [];
     active.controller.abort(new Error("aborted"));
-    return [active.job.runId];
+    return runIds;
   }
 
   /** Abort everything and refuse new submissions. */
@@ -146,11 +199,11 @@ export class SessionLanes {
     for (const [key, lane] of this.#lanes) {
       for (const job of lane.queue.splice(0)) {
         clearTimeout(job.collecting);
-        this.#finish(job, { runId: job.runId, stopReason: "aborted", text: "", error: "the agent runtime stopped" });
+        this.#finishAll(job, "the agent runtime stopped");
       }
       this.abort(key);
     }
-    await this.runtime.dispose();
+    await Promise.all([this.#runtime, ...this.#retired].map((runtime) => runtime.dispose()));
   }
 
   #lane(sessionKey: string): Lane {
@@ -176,51 +229,108 @@ export class SessionLanes {
     if (!job || job.collecting !== undefined) return;
     lane.queue.shift();
     const controller = new AbortController();
-    lane.active = { job, controller };
+    const runtime = this.#runtime;
+    const active = { job, controller, delivered: new Set<string>([job.parts[0]!.inputId]), runtime };
+    lane.active = active;
+    this.#inFlight.set(runtime, (this.#inFlight.get(runtime) ?? 0) + 1);
     await this.#acquireSlot();
     const timeout = setTimeout(() => controller.abort(new Error("run timed out")), this.#options.runTimeoutMs);
-    let outcome: RunOutcome = {
-      runId: job.runId,
-      stopReason: "error",
-      text: "",
-      error: "the run ended without run_end",
+    const head = job.parts[0]!;
+    let current = head;
+    const emit = (part: Part, event: AgentRunEvent) => {
+      for (const listener of part.listeners) listener(event);
     };
+    let end: Extract<AgentRunEvent, { type: "run_end" }> | undefined;
     try {
       const input = job.inputs.join("\n\n");
-      for await (const event of this.runtime.run(sessionKey, input, { runId: job.runId, signal: controller.signal })) {
-        for (const listener of job.listeners) listener(event);
-        if (event.type === "run_end") {
-          outcome = {
-            runId: job.runId,
-            stopReason: event.stopReason,
-            text: event.text,
-            ...(event.error !== undefined ? { error: event.error } : {}),
-          };
+      const sessionId = this.#options.sessionId(sessionKey);
+      const events = runtime.run(sessionKey, input, {
+        runId: head.runId,
+        signal: controller.signal,
+        ...(this.#options.tools.length > 0 ? { tools: this.#options.tools } : {}),
+        history: () => this.#options.history(sessionKey),
+        ...(sessionId ? { sessionId } : {}),
+      });
+      for await (const event of events) {
+        if (event.type === "input_start") {
+          const steered = job.parts.find((part) => part.inputId === event.inputId);
+          if (steered && steered !== current) {
+            active.delivered.add(steered.inputId);
+            current = steered;
+            emit(current, { type: "run_start", runId: current.runId });
+          }
+          continue;
         }
+        if (event.type === "run_end") {
+          end = event;
+          break;
+        }
+        if (event.type === "text_delta") current.text += event.text;
+        emit(current, event);
       }
     } catch (error) {
       // A backend must report errors as a run_end; one that throws still ends the run, as an error.
-      outcome = { runId: job.runId, stopReason: "error", text: "", error: (error as Error).message };
-      const end: AgentRunEvent = {
-        type: "run_end",
-        runId: job.runId,
-        stopReason: "error",
-        text: "",
-        error: outcome.error!,
-      };
-      for (const listener of job.listeners) listener(end);
+      end = { type: "run_end", runId: head.runId, stopReason: "error", text: "", error: (error as Error).message };
     } finally {
       clearTimeout(timeout);
       lane.active = undefined;
       this.#releaseSlot();
+      const left = (this.#inFlight.get(runtime) ?? 1) - 1;
+      this.#inFlight.set(runtime, left);
+      if (left === 0 && this.#retired.delete(runtime)) {
+        this.#inFlight.delete(runtime);
+        void runtime.dispose();
+      }
     }
-    this.#finish(job, outcome);
+    end ??= {
+      type: "run_end",
+      runId: head.runId,
+      stopReason: "error",
+      text: "",
+      error: "the run ended without run_end",
+    };
+    for (const part of job.parts) {
+      if (!active.delivered.has(part.inputId)) continue;
+      // A backend that does not stream gives the whole answer at the end: it belongs to the part answering last.
+      const text = part.text || (part === current ? end.text : "");
+      const outcome: RunOutcome = {
+        runId: part.runId,
+        stopReason: part === current ? end.stopReason : "stop",
+        text,
+        ...(part === current && end.error !== undefined ? { error: end.error } : {}),
+        ...(part === head && end.usage ? { usage: end.usage } : {}),
+      };
+      emit(part, {
+        ...end,
+        runId: part.runId,
+        stopReason: outcome.stopReason,
+        text,
+        ...(outcome.error ? { error: outcome.error } : {}),
+      });
+      for (const resolve of part.resolvers) resolve(outcome);
+    }
+    // Steered messages the run ended before delivering run next, in order (unless the run was aborted).
+    const undelivered = job.parts.filter((part) => !active.delivered.has(part.inputId));
+    for (const part of undelivered.reverse()) {
+      const input = this.#steeredInputs.get(part.inputId) ?? "";
+      this.#steeredInputs.delete(part.inputId);
+      if (end.stopReason === "aborted")
+        this.#finishPart(part, "aborted", "the run was aborted before this message was read");
+      else lane.queue.unshift({ inputs: [input], parts: [part] });
+    }
     if (lane.queue.length === 0) this.#lanes.delete(sessionKey);
     else void this.#pump(sessionKey);
   }
 
-  #finish(job: Job, outcome: RunOutcome): void {
-    for (const resolve of job.resolvers) resolve(outcome);
+  #finishPart(part: Part, stopReason: StopReason, error: string): void {
+    const outcome: RunOutcome = { runId: part.runId, stopReason, text: "", error };
+    for (const listener of part.listeners)
+      listener({ type: "run_end", runId: part.runId, stopReason, text: "", error });
+    for (const resolve of part.resolvers) resolve(outcome);
+  }
+
+  #finishAll(job: Job, error: string): void {
+    for (const part of job.parts) this.#finishPart(part, "aborted", error);
   }
 
   #acquireSlot(): Promise<void> {

@@ -8,15 +8,21 @@ export type FakeReply =
       chunkDelayMs?: number;
       usage?: { prompt_tokens: number; completion_tokens: number };
     }
-  | { kind: "error"; status: number; body?: string };
+  | { kind: "error"; status: number; body?: string }
+  /** The model calls tools (arguments streamed in two pieces); the next request carries their results. */
+  | { kind: "tool_calls"; calls: Array<{ id: string; name: string; arguments: Record<string, unknown> }> };
 
 /** A recorded request. */
 export interface FakeRequest {
   headers: IncomingMessage["headers"];
-  body: { model?: string; stream?: boolean; messages?: Array<{ role: string; content: string }> } & Record<
-    string,
-    unknown
-  >;
+  body: {
+    model?: string;
+    stream?: boolean;
+    messages?: Array<
+      { role: string; content: string | Array<{ type: string; text?: string }> | null } & Record<string, unknown>
+    >;
+    tools?: Array<{ type: string; function: { name: string; description?: string; parameters?: unknown } }>;
+  } & Record<string, unknown>;
 }
 
 /** The fake and its controls. */
@@ -52,7 +58,9 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     for await (const chunk of request) raw += chunk;
     const body = JSON.parse(raw || "{}") as FakeRequest["body"];
     requests.push({ headers: request.headers, body });
-    const lastUser = [...(body.messages ?? [])].reverse().find((message) => message.role === "user")?.content ?? "";
+    const lastUser = contentText(
+      [...(body.messages ?? [])].reverse().find((message) => message.role === "user")?.content ?? "",
+    );
     const reply: FakeReply = queue.shift() ?? { kind: "text", chunks: lastUser.split(/(?<=\s)/) };
     if (reply.kind === "error") {
       response
@@ -61,6 +69,62 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       return;
     }
     const id = `chatcmpl-${requests.length}`;
+    if (reply.kind === "tool_calls") {
+      const toolCalls = reply.calls.map((call, index) => ({
+        index,
+        id: call.id,
+        type: "function",
+        function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+      }));
+      if (!body.stream) {
+        response.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            id,
+            object: "chat.completion",
+            choices: [
+              {
+                index: 0,
+                message: {
+                  role: "assistant",
+                  content: null,
+                  tool_calls: toolCalls.map(({ index: _, ...call }) => call),
+                },
+                finish_reason: "tool_calls",
+              },
+            ],
+            usage: { prompt_tokens: 1, completion_tokens: 1 },
+          }),
+        );
+        return;
+      }
+      response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+      const chunk = (delta: unknown, finish: string | null = null) =>
+        response.write(
+          `data: ${JSON.stringify({ id, object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+        );
+      for (const call of toolCalls) {
+        const args = call.function.arguments;
+        const half = Math.floor(args.length / 2);
+        chunk({
+          role: "assistant",
+          tool_calls: [
+            {
+              index: call.index,
+              id: call.id,
+              type: "function",
+              function: { name: call.function.name, arguments: args.slice(0, half) },
+            },
+          ],
+        });
+        chunk({ tool_calls: [{ index: call.index, function: { arguments: args.slice(half) } }] });
+      }
+      chunk({}, "tool_calls");
+      response.write(
+        `data: ${JSON.stringify({ id, object: "chat.completion.chunk", choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } })}\n\n`,
+      );
+      response.end("data: [DONE]\n\n");
+      return;
+    }
     if (!body.stream) {
       response.writeHead(200, { "content-type": "application/json" }).end(
         JSON.stringify({
@@ -112,4 +176,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The text of a message's content, whether a string or an array of parts. */
+export function contentText(content: string | Array<{ type: string; text?: string }> | null): string {
+  if (typeof content === "string") return content;
+  return (content ?? []).map((part) => part.text ?? "").join("");
 }

@@ -4,8 +4,10 @@ import type { AgentRunEvent, AgentRuntime } from "../runtime.js";
 export interface EchoBackendOptions {
   /** Delay before each word, to exercise streaming, abort and queueing. @default 0 */
   delayMs?: number;
-  /** Prefix of every reply (the gateway uses it to say that no model is configured). @default "" */
+  /** Prefix of every reply. @default "" */
   prefix?: string;
+  /** Prefix of the first reply only (the gateway says there that no model is configured). */
+  noticeOnce?: string;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -29,12 +31,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  */
 export function createEchoBackend(options: EchoBackendOptions = {}): AgentRuntime {
   const delayMs = options.delayMs ?? 0;
+  let notice = options.noticeOnce ?? "";
   return {
     name: "echo",
     capabilities: { streaming: true, tools: false, steer: false, images: false },
     async *run(_sessionKey, input, { runId, signal }): AsyncIterable<AgentRunEvent> {
       yield { type: "run_start", runId };
-      const words = `${options.prefix ?? ""}${input}`.split(/(?<=\s)/);
+      const words = `${notice}${options.prefix ?? ""}${input}`.split(/(?<=\s)/);
+      notice = "";
       let text = "";
       for (const word of words) {
         await sleep(delayMs, signal);
