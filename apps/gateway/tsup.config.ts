@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 // The app ships as one bundle: resolving and compiling hundreds of dependency modules dominated start-up time.
-// pino-pretty stays external: it is loaded only in a terminal, by name, at run time.
+// pino-pretty stays external: it is loaded only in a terminal, by name, at run time; so does pi (the agent library,
+// ~130 MB of modules), imported only when the pi backend runs its first turn.
 export default defineConfig({
   entry: { main: "src/main.ts", gateway: "src/gateway.ts", cli: "src/cli.ts" },
   format: ["esm"],
@@ -11,7 +12,7 @@ export default defineConfig({
   sourcemap: true,
   splitting: false,
   noExternal: [/.*/],
-  external: ["pino-pretty"],
+  external: ["pino-pretty", "@earendil-works/pi-coding-agent"],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __gatewayCreateRequire } from 'node:module'; const require = __gatewayCreateRequire(import.meta.url);",
   },

@@ -4,26 +4,38 @@ import { mkdirSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { AgentService, createEchoBackend, createOpenAIBackend } from "@gateway/agent";
+import {
+  AgentService,
+  type AgentsConfigSection,
+  chatCompletionsRoutes,
+  createRuntimeFromConfig,
+  type ModelsConfigSection,
+  type SelectedRuntime,
+  type SessionConfigSection,
+} from "@gateway/agent";
+import { gatewayConfigSchema } from "@gateway/cli";
 import { PROTOCOL_VERSION } from "@gateway/protocol";
 import {
   attachConfig,
   ConfigError,
   ConfigManager,
-  composeConfigSchema,
   createGatewayServer,
   ensureStarterConfig,
   formatIssues,
   installShutdownSignals,
-  serverConfigSections,
   serverOptionsFromConfig,
 } from "@gateway/server";
 import { writeFileAtomicSync } from "@gateway/state";
 import pino from "pino";
 import packageJson from "../package.json" with { type: "json" };
 
-/** The whole config: each package contributes the sections it owns. */
-const configSchema = composeConfigSchema({ ...serverConfigSections });
+/** The parts of the config the agent reads. */
+interface AgentConfig {
+  models?: ModelsConfigSection;
+  agents?: AgentsConfigSection;
+  session?: SessionConfigSection;
+  gateway?: { http?: { endpoints?: { chatCompletions?: { enabled?: boolean } } } };
+}
 
 const HELP = `gateway ${packageJson.version} — the control plane for your personal AI agent (protocol v${PROTOCOL_VERSION})
 
@@ -108,7 +120,7 @@ function main(): void {
     manager = ConfigManager.load({
       path: configPath,
       stateDir,
-      schema: configSchema,
+      schema: gatewayConfigSchema,
       env,
       flags,
       version: packageJson.version,
@@ -137,34 +149,61 @@ function main(): void {
     fail((error as Error).message);
   }
   attachConfig(server, manager);
-  // The agent: an OpenAI-compatible endpoint when one is configured, else the echo backend (it repeats each message,
-  // so chat works end to end and the gateway says loudly that no model is set).
-  const modelBaseUrl = env.OPENAI_BASE_URL || (env.OPENAI_API_KEY ? "https://api.openai.com/v1" : undefined);
-  const modelName = env.GATEWAY_MODEL || "gpt-4o-mini";
-  const runtime = modelBaseUrl
-    ? createOpenAIBackend({
-        baseUrl: modelBaseUrl,
-        model: modelName,
-        ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}),
-      })
-    : createEchoBackend();
+  // The agent: the backend the config asks for (auto: pi when a model is configured, else echo, said loudly).
+  const agentConfig = () => manager.current.config as AgentConfig;
+  let selected: SelectedRuntime;
+  try {
+    selected = createRuntimeFromConfig(agentConfig(), { stateDir, env });
+  } catch (error) {
+    fail(`${(error as Error).message}\n  Fix the config (${configPath}) and start again.`);
+  }
+  const sessionSettings = (config: AgentConfig) => ({
+    resetPolicy: { mode: "off" as const, ...config.session?.reset },
+    resetTriggers: config.session?.resetTriggers ?? ["/new", "/reset"],
+  });
   const agent = new AgentService(
     {
       registerMethod: (name, handler, methodOptions) =>
         server.registerMethod(name, handler as never, methodOptions as never),
       broadcast: (event, payload) => server.broadcast(event, payload),
+      drainSystemEvents: () => server.drainSystemEvents(),
     },
-    { stateDir, runtime },
+    {
+      stateDir,
+      runtime: selected.runtime,
+      runTimeoutMs: selected.runTimeoutMs,
+      ...(selected.queueMode ? { defaultQueueMode: selected.queueMode } : {}),
+      ...(selected.maxConcurrentRuns ? { maxConcurrentRuns: selected.maxConcurrentRuns } : {}),
+      ...sessionSettings(agentConfig()),
+    },
   );
   agent.register();
-  server.registerService({ name: "agent", start() {}, stop: () => agent.dispose() });
+  // A new model or backend applies to the next run; running ones finish on the old. A config that cannot work is
+  // refused (rolled back) with the reason.
+  const applyAgentConfig = async (next: Record<string, unknown>) => {
+    const fresh = createRuntimeFromConfig(next as AgentConfig, { stateDir, env });
+    await agent.replaceRuntime(fresh.runtime);
+    selected = fresh;
+    server.refreshHealth();
+  };
+  manager.subscribe("agents", applyAgentConfig);
+  manager.subscribe("models", applyAgentConfig);
+  manager.subscribe("session", (next) => agent.configure(sessionSettings(next as AgentConfig)));
+  for (const route of chatCompletionsRoutes(agent, {
+    enabled: () => agentConfig().gateway?.http?.endpoints?.chatCompletions?.enabled === true,
+  }))
+    server.registerHttpRoute(route);
+  server.registerService({
+    name: "agent",
+    start() {
+      if (selected.warning) server.logger.warn(selected.warning);
+      else server.logger.info(`agent: ${selected.summary}`);
+    },
+    stop: () => agent.dispose(),
+  });
   server.addWarnings(() => [
     "no channels configured — channel packages (Telegram, WhatsApp, Discord, Slack) plug in with the next releases",
-    ...(modelBaseUrl
-      ? []
-      : [
-          "no model configured — replies come from the echo agent (it repeats each message): set OPENAI_API_KEY (or OPENAI_BASE_URL for Ollama/vLLM/LiteLLM, and GATEWAY_MODEL)",
-        ]),
+    ...(selected.warning ? [selected.warning] : []),
   ]);
   installShutdownSignals(server);
   const mode = server.options.auth.mode;
@@ -196,9 +235,9 @@ function main(): void {
             : `  auth       token (from ${tokenSource})`
           : `  auth       ${mode}`,
         "  not yet    each is optional; the gateway runs without them:",
-        modelBaseUrl
-          ? `             model    ${modelName} at ${modelBaseUrl}`
-          : "             model    none: the echo agent answers (set OPENAI_API_KEY, or OPENAI_BASE_URL for a local model)",
+        selected.warning
+          ? "             model    none: the echo agent answers (set models.providers + agents.defaults.model, or OPENAI_API_KEY)"
+          : `             agent    ${selected.summary}`,
         "             channels none (channel packages: then add channels.telegram.botToken … to the config)",
         "             redis    not needed: state stays in files here (set GATEWAY_REDIS_URL to scale out later)",
         "  reload     edits to the config apply while running (see gateway.reload)",

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeOpenAI } from "@gateway/fakes";
+import OpenAI from "openai";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 
@@ -119,7 +120,7 @@ describe("the gateway app", () => {
     const app = start(["--port", "0"]);
     const { port, token } = await app.listening;
     expect(token).toMatch(/^[\w-]{43}$/);
-    expect(app.output()).toMatch(/model\s+none: the echo agent answers \(set OPENAI_API_KEY/);
+    expect(app.output()).toMatch(/model\s+none: the echo agent answers \(set models\.providers/);
     expect(app.output()).toMatch(/redis\s+not needed/);
     expect(statSync(app.stateDir).mode & 0o777).toBe(0o700);
     const configFile = join(app.stateDir, "gateway.json5");
@@ -178,7 +179,22 @@ describe("the gateway app", () => {
     expect(run(["config", "validate"]).stdout).toMatch(/is valid/);
   });
 
-  it("answers with an OpenAI-compatible model when OPENAI_BASE_URL is set", async () => {
+  it("the first reply of the echo agent says that no model is configured", async () => {
+    const app = start(["--port", "0"]);
+    const { port, token } = await app.listening;
+    const first = (await rpcOver(port, token!, "agent", { message: "hello there", idempotencyKey: "e1" })) as {
+      summary: string;
+    };
+    expect(first.summary).toMatch(/^\(no model configured — .*OPENAI_API_KEY.*\)\n\nhello there$/s);
+    const second = (await rpcOver(port, token!, "agent", { message: "again", idempotencyKey: "e2" })) as {
+      summary: string;
+    };
+    expect(second.summary).toBe("again");
+    app.child.kill("SIGTERM");
+    expect(await app.exited).toBe(0);
+  });
+
+  it("answers through embedded pi when OPENAI_BASE_URL is set (auto picks pi)", async () => {
     const fake = await startFakeOpenAI();
     try {
       fake.script({ kind: "text", chunks: ["from ", "the ", "model"] });
@@ -188,7 +204,7 @@ describe("the gateway app", () => {
         GATEWAY_MODEL: "fake-model",
       });
       const { port, token } = await app.listening;
-      expect(app.output()).toMatch(/model\s+fake-model at http:\/\/127\.0\.0\.1/);
+      expect(app.output()).toMatch(/agent\s+pi: openai\/fake-model at http:\/\/127\.0\.0\.1/);
       const reply = await rpcOver(port, token!, "agent", { message: "hello", idempotencyKey: "k1" });
       expect(reply).toMatchObject({ status: "ok", summary: "from the model" });
       expect(fake.requests[0]?.headers.authorization).toBe("Bearer sk-local");
@@ -223,5 +239,143 @@ describe("the gateway app", () => {
     const second = start(["--port", String(port)]);
     expect(await second.exited).toBe(1);
     expect(second.errors()).toMatch(/already in use/);
+  });
+});
+
+describe("the agent from the config, and the OpenAI-compatible endpoint", () => {
+  const TOKEN = "http-endpoint-token-0123456789";
+  /** A state dir whose config points the agent at the fake model. */
+  function withConfig(config: string): string {
+    const stateDir = mkdtempSync(join(tmpdir(), "gateway-app-"));
+    dirs.push(stateDir);
+    mkdirSync(join(stateDir, "state"));
+    writeFileSync(join(stateDir, "state", "gateway.json5"), config);
+    return stateDir;
+  }
+
+  it("serves /v1/chat/completions and /v1/models to the official openai client, keeping sessions by user", async () => {
+    const fake = await startFakeOpenAI();
+    try {
+      const stateDir = withConfig(`{
+        gateway: { http: { endpoints: { chatCompletions: { enabled: true } } } },
+        models: { providers: { local: { baseUrl: "${fake.baseUrl}", apiKey: "sk-local", models: [{ id: "fake-model" }] } } },
+        agents: { defaults: { backend: "openai", model: "local/fake-model" } },
+      }`);
+      const app = start(["--port", "0"], { GATEWAY_TOKEN: TOKEN }, stateDir);
+      const { port } = await app.listening;
+      expect(app.output()).toMatch(/agent\s+openai-compatible: local\/fake-model at http:\/\/127\.0\.0\.1/);
+      const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: TOKEN, maxRetries: 0 });
+
+      expect((await client.models.list()).data.map((model) => model.id)).toEqual(["main"]);
+
+      fake.script({ kind: "text", chunks: ["Hello ", "Ada"], usage: { prompt_tokens: 5, completion_tokens: 2 } });
+      const answer = await client.chat.completions.create({
+        model: "main",
+        messages: [{ role: "user", content: "I am Ada" }],
+        user: "ada",
+      });
+      expect(answer.choices[0]?.message.content).toBe("Hello Ada");
+      expect(answer.choices[0]?.finish_reason).toBe("stop");
+      expect(answer.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 });
+
+      fake.script({ kind: "text", chunks: ["You ", "are ", "Ada."] });
+      const stream = await client.chat.completions.create({
+        model: "main",
+        messages: [{ role: "user", content: "who am I?" }],
+        user: "ada",
+        stream: true,
+      });
+      let streamed = "";
+      let finish: string | null | undefined;
+      for await (const chunk of stream) {
+        streamed += chunk.choices[0]?.delta.content ?? "";
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+      }
+      expect(streamed).toBe("You are Ada.");
+      expect(finish).toBe("stop");
+      // The gateway kept the session of user "ada": the model saw the first exchange.
+      expect(fake.requests.at(-1)!.body.messages).toEqual([
+        { role: "user", content: "I am Ada" },
+        { role: "assistant", content: "Hello Ada" },
+        { role: "user", content: "who am I?" },
+      ]);
+
+      const wrong = new OpenAI({
+        baseURL: `http://127.0.0.1:${port}/v1`,
+        apiKey: "wrong-token-0123456789",
+        maxRetries: 0,
+      });
+      await expect(wrong.models.list()).rejects.toMatchObject({ status: 401 });
+      const invalid = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "main", messages: [] }),
+      });
+      expect(invalid.status).toBe(400);
+      expect(await invalid.json()).toMatchObject({ error: { message: "messages must be a non-empty array" } });
+
+      // A model error is an API error with the provider's reason, not a hang.
+      fake.script({ kind: "error", status: 500, body: JSON.stringify({ error: { message: "model overloaded" } }) });
+      await expect(
+        client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] }),
+      ).rejects.toMatchObject({ status: 502, message: expect.stringMatching(/model overloaded/) });
+      app.child.kill("SIGTERM");
+      expect(await app.exited).toBe(0);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("keeps the endpoint off by default and says how to turn it on", async () => {
+    const app = start(["--port", "0"], { GATEWAY_TOKEN: TOKEN });
+    const { port } = await app.listening;
+    const response = await fetch(`http://127.0.0.1:${port}/v1/models`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(response.status).toBe(404);
+    expect(JSON.stringify(await response.json())).toMatch(/gateway\.http\.endpoints\.chatCompletions\.enabled/);
+    app.child.kill("SIGTERM");
+    expect(await app.exited).toBe(0);
+  });
+
+  it("refuses to start on an agent config that cannot work, naming the path", async () => {
+    const stateDir = withConfig(`{ agents: { defaults: { model: "nowhere/some-model" } } }`);
+    const app = start(["--port", "0"], { GATEWAY_TOKEN: TOKEN }, stateDir);
+    expect(await app.exited).toBe(2);
+    expect(app.errors()).toMatch(
+      /agents\.defaults\.model is "nowhere\/some-model" but models\.providers\.nowhere is not configured/,
+    );
+  });
+
+  it("switches the backend when the config changes, without a restart", async () => {
+    const fake = await startFakeOpenAI();
+    try {
+      const app = start(["--port", "0"], { GATEWAY_TOKEN: TOKEN });
+      const { port } = await app.listening;
+      expect(
+        ((await rpcOver(port, TOKEN, "agent", { message: "one", idempotencyKey: "a1" })) as { summary: string })
+          .summary,
+      ).toMatch(/one$/);
+      const current = (await rpcOver(port, TOKEN, "config.get", {})) as { hash: string };
+      const patched = await rpcOver(port, TOKEN, "config.patch", {
+        baseHash: current.hash,
+        raw: JSON.stringify({
+          models: { providers: { local: { baseUrl: fake.baseUrl, models: [{ id: "fake-model" }] } } },
+          agents: { defaults: { backend: "openai", model: "local/fake-model" } },
+        }),
+      });
+      expect(patched).toMatchObject({ ok: true });
+      fake.script({ kind: "text", chunks: ["now ", "a ", "model"] });
+      const reply = (await rpcOver(port, TOKEN, "agent", { message: "two", idempotencyKey: "a2" })) as {
+        summary: string;
+      };
+      expect(reply.summary).toBe("now a model");
+      const health = (await healthOver(port, TOKEN)) as { payload: { gateway: { warnings: string[] } } };
+      expect(health.payload.gateway.warnings.join("\n")).not.toMatch(/no model configured/);
+      app.child.kill("SIGTERM");
+      expect(await app.exited).toBe(0);
+    } finally {
+      await fake.close();
+    }
   });
 });

@@ -130,11 +130,13 @@ describe("gateway CLI against a running gateway (connection from the local confi
     expect(JSON.parse(sent.stdout)).toMatchObject({ status: "started" });
     await new Promise((resolve) => setTimeout(resolve, 200));
     const history = await cli(["call", "chat.history", "--params", "{ sessionKey: 'agent:main:main' }"]);
-    expect(
-      JSON.parse(history.stdout).messages.map(
-        (message: { role: string; text: string }) => `${message.role}:${message.text}`,
-      ),
-    ).toEqual(["user:hello agent", "assistant:hello agent"]);
+    const messages = JSON.parse(history.stdout).messages as Array<{ role: string; text: string }>;
+    expect(messages.map((message) => message.role)).toEqual(["user", "assistant"]);
+    expect(messages[0]!.text).toBe("hello agent");
+    // The first reply says that no model is configured; the system event queued earlier opens the agent's input.
+    expect(messages[1]!.text).toMatch(
+      /^\(no model configured — [\s\S]*System: \[[^\]]+\] deploy finished\n\nhello agent$/,
+    );
     const agent = await cli(["call", "agent", "--params", "{ message: 'one more' }"]);
     expect(JSON.parse(agent.stdout)).toMatchObject({ status: "ok", summary: "one more" });
   });

@@ -68,6 +68,8 @@ export interface SendOptions {
   mode?: QueueMode;
   /** Where the message came from; the reply goes back there. */
   origin?: SessionOrigin;
+  /** The run's events as they happen (besides the `chat`/`agent` broadcasts). */
+  onEvent?: (event: AgentRunEvent) => void;
 }
 
 interface RunRecord {
@@ -96,7 +98,7 @@ export class AgentService {
 
   constructor(
     private readonly host: AgentHost,
-    private readonly options: AgentServiceOptions,
+    private options: AgentServiceOptions,
   ) {
     this.agentId = options.agentId ?? "main";
     this.store = new SessionStore(options.stateDir, this.agentId);
@@ -108,6 +110,11 @@ export class AgentService {
       sessionId: (key) => this.store.get(key)?.sessionId,
       history: (key) => this.#conversation(key),
     });
+  }
+
+  /** Change the session settings while running (a config edit). */
+  configure(settings: Pick<AgentServiceOptions, "resetPolicy" | "resetTriggers">): void {
+    this.options = { ...this.options, ...settings };
   }
 
   /** Use another runtime for new runs (the model config changed); running ones finish on the old. */
@@ -211,7 +218,11 @@ export class AgentService {
   }
 
   /** Submit an input to the session's lane, stream its events, keep the answer in the transcript. */
-  #run(sessionKey: string, input: string, { mode, origin }: SendOptions): RunRecord & { status: "started" | "queued" } {
+  #run(
+    sessionKey: string,
+    input: string,
+    { mode, origin, onEvent: listener }: SendOptions,
+  ): RunRecord & { status: "started" | "queued" } {
     let chatSeq = 0;
     let agentSeq = 0;
     let runId = "";
@@ -220,6 +231,7 @@ export class AgentService {
     const agent = (stream: string, data: Record<string, unknown>) =>
       this.host.broadcast("agent", { runId, seq: agentSeq++, stream, ts: Date.now(), data });
     const onEvent = (event: AgentRunEvent) => {
+      listener?.(event);
       switch (event.type) {
         case "run_start":
           agent("lifecycle", { phase: "start", sessionKey });

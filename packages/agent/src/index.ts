@@ -19,6 +19,12 @@ export {
   type SelectedRuntime,
   SessionConfigSection,
 } from "./config.js";
+export {
+  type ChatCompletionsOptions,
+  type ChatCompletionsRoute,
+  chatCompletionsRoutes,
+  SESSION_HEADER,
+} from "./openai-http.js";
 export type {
   AgentCapabilities,
   AgentRunEvent,

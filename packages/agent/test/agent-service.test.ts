@@ -5,7 +5,7 @@ import { type MethodName, validateEventPayload, validateResult } from "@gateway/
 import { afterEach, describe, expect, it } from "vitest";
 import { createGatewayClient } from "../../client/src/index.js";
 import { createGatewayServer, type GatewayServer } from "../../server/src/index.js";
-import { type AgentHost, AgentService, createEchoBackend } from "../src/index.js";
+import { type AgentHost, AgentService, type AgentServiceOptions, createEchoBackend } from "../src/index.js";
 
 const TOKEN = "agent-test-token-0123456789";
 const cleanups: Array<() => unknown> = [];
@@ -13,7 +13,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(stateDir?: string, delayMs = 0) {
+async function start(stateDir?: string, delayMs = 0, extra: Partial<AgentServiceOptions> = {}) {
   const dir = stateDir ?? mkdtempSync(join(tmpdir(), "gateway-agent-"));
   if (!stateDir) cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const server: GatewayServer = createGatewayServer({
@@ -42,7 +42,7 @@ async function start(stateDir?: string, delayMs = 0) {
       return server.broadcast(event, payload);
     },
   };
-  const service = new AgentService(host, { stateDir: dir, runtime: createEchoBackend({ delayMs }) });
+  const service = new AgentService(host, { stateDir: dir, runtime: createEchoBackend({ delayMs }), ...extra });
   service.register();
   const address = await server.listen();
   const client = createGatewayClient({ url: address.url, token: TOKEN, reconnect: false });
@@ -144,5 +144,75 @@ describe("the agent over the protocol (echo backend)", () => {
     expect((await second.client.request("sessions.list", {})).count).toBe(0);
     expect(second.problems).toEqual([]);
     cleanups.push(() => rmSync(first.dir, { recursive: true, force: true }));
+  });
+});
+
+describe("sessions: reset triggers and policies, usage, wake, delivery", () => {
+  const KEY = "agent:main:main";
+  const texts = async (service: AgentService) =>
+    (await service.store.history(KEY)).map((message) => `${message.role}:${message.text}`);
+
+  it("/new and /reset start a new session in any channel, keeping the old transcript; text after it runs there", async () => {
+    const { client, service, problems } = await start();
+    await (await service.send(KEY, "first words")).done;
+    const before = service.store.get(KEY)!.sessionId;
+    const reset = await client.request("chat.send", { sessionKey: KEY, message: "/new" });
+    expect(reset.status).toBe("started");
+    expect(service.store.get(KEY)!.sessionId).not.toBe(before);
+    expect(await texts(service)).toEqual(["system:Started a new session."]);
+    const run = await service.send(KEY, "/reset and then this", { origin: { channel: "telegram", peer: "42" } });
+    expect((await run.done).text).toBe("and then this");
+    expect(run.origin).toEqual({ channel: "telegram", peer: "42" });
+    expect(service.store.get(KEY)!.origin).toEqual({ channel: "telegram", peer: "42" });
+    expect(await texts(service)).toEqual(["user:and then this", "assistant:and then this"]);
+    expect(problems).toEqual([]);
+  });
+
+  it("an idle session starts over on the next message; daily resets at the configured hour", async () => {
+    const { service } = await start(undefined, 0, { resetPolicy: { mode: "idle", idleMinutes: 5 } });
+    await (await service.send(KEY, "old")).done;
+    const first = service.store.get(KEY)!;
+    await (await service.send(KEY, "still fresh")).done;
+    expect(service.store.get(KEY)!.sessionId).toBe(first.sessionId);
+    first.updatedAt = Date.now() - 6 * 60_000;
+    await (await service.send(KEY, "after a break")).done;
+    expect(service.store.get(KEY)!.sessionId).not.toBe(first.sessionId);
+    expect(await texts(service)).toEqual(["user:after a break", "assistant:after a break"]);
+
+    service.configure({ resetPolicy: { mode: "daily", atHour: new Date().getHours() } });
+    const today = service.store.get(KEY)!;
+    await (await service.send(KEY, "same day")).done;
+    expect(service.store.get(KEY)!.sessionId).toBe(today.sessionId);
+    today.updatedAt = Date.now() - 25 * 3_600_000;
+    await (await service.send(KEY, "next day")).done;
+    expect(service.store.get(KEY)!.sessionId).not.toBe(today.sessionId);
+  });
+
+  it("adds each run's token usage to the session", async () => {
+    const { client, service } = await start();
+    await (await service.send(KEY, "count these four words")).done;
+    const listed = await client.request("sessions.list", {});
+    expect(listed.sessions[0]).toMatchObject({ key: KEY, inputTokens: 4, outputTokens: 4, totalTokens: 8 });
+  });
+
+  it("wake runs the main session now with the text, or keeps it for the next run", async () => {
+    const { client, service } = await start();
+    await client.request("wake", { mode: "next-heartbeat", text: "the build is green" });
+    expect(await texts(service)).toEqual([]);
+    const run = await service.send(KEY, "anything new?");
+    expect((await run.done).text).toMatch(/^System: \[[^\]]+\] the build is green\n\nanything new\?$/);
+    await client.request("wake", { mode: "now", text: "disk almost full" });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await texts(service)).slice(-2)).toEqual([
+      "system:disk almost full",
+      expect.stringMatching(/^assistant:System: \[[^\]]+\] disk almost full$/),
+    ]);
+  });
+
+  it("agent with deliver and no channel is refused with what is missing", async () => {
+    const { client } = await start();
+    await expect(
+      client.request("agent", { message: "hi", deliver: true, channel: "telegram", to: "42", idempotencyKey: "d1" }),
+    ).rejects.toMatchObject({ code: "INVALID_REQUEST", message: expect.stringMatching(/no channels are configured/) });
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { agentConfigSections } from "@gateway/agent";
 import { createGatewayClient, type GatewayClient, GatewayClientError } from "@gateway/client";
 import {
   ConfigError,
@@ -33,8 +34,8 @@ export function runningGatewayUrl(stateDir: string): string | undefined {
 /** The file a running gateway writes in its state dir: `{pid, url, version, startedAt}`. */
 export const RUN_FILE = "gateway.run.json";
 
-/** The schema the CLI validates with (the sections the app composes today). */
-export const cliConfigSchema = composeConfigSchema({ ...serverConfigSections });
+/** The whole config schema: the sections each package owns. The gateway runs with it and the CLI validates with it. */
+export const gatewayConfigSchema = composeConfigSchema({ ...serverConfigSections, ...agentConfigSections });
 
 /** Where to connect and with what: flags, then GATEWAY_URL / GATEWAY_TOKEN / GATEWAY_PASSWORD, then the local config. */
 export function resolveConnection(global: GlobalFlags, io: CliIo): { url: string; token?: string; password?: string } {
@@ -48,7 +49,7 @@ export function resolveConnection(global: GlobalFlags, io: CliIo): { url: string
     // A running gateway records where it actually listens (flags may differ from the config).
     url ??= runningGatewayUrl(stateDir);
     try {
-      const { config } = loadConfig({ path: configPath, stateDir, schema: cliConfigSchema, env });
+      const { config } = loadConfig({ path: configPath, stateDir, schema: gatewayConfigSchema, env });
       const gateway = (config.gateway ?? {}) as {
         port?: number;
         bind?: string;

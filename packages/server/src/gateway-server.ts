@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import type { ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -58,6 +58,25 @@ export interface GatewayService {
   stop(): void | Promise<void>;
 }
 
+/** An HTTP endpoint on the gateway's port (the OpenAI-compatible API, webhooks of channels). */
+export interface HttpRoute {
+  method: "GET" | "POST";
+  url: string;
+  /** Require the gateway token (or password) as `Authorization: Bearer …`. @default true */
+  auth?: boolean;
+  /** Answer on the raw response (streaming allowed); the JSON body is parsed (1 MiB limit) before. */
+  handler(request: HttpRouteRequest, response: ServerResponse): void | Promise<void>;
+}
+
+/** What a route handler gets of the request. */
+export interface HttpRouteRequest {
+  headers: IncomingHttpHeaders;
+  body: unknown;
+  remoteAddress: string;
+  /** Aborted when the client goes away before the answer is complete. */
+  signal: AbortSignal;
+}
+
 /** A line of text for the main session, queued by `system-event` (the agent runtime drains it). */
 export interface SystemEvent {
   readonly text: string;
@@ -109,6 +128,8 @@ export interface GatewayServer {
   /** Send an event to every connection in its audience (typed for the protocol's events). */
   broadcast<E extends EventName>(event: E, payload: EventPayload<E>, options?: BroadcastOptions): number;
   broadcast(event: string, payload: unknown, options?: BroadcastOptions): number;
+  /** Add an HTTP endpoint; before `listen()` (routes are fixed once the listener is up). */
+  registerHttpRoute(route: HttpRoute): void;
   /** Add a long-lived service; started after listen (in order), stopped on close (in reverse). */
   registerService(service: GatewayService): void;
   /** Add a section to the health snapshot. */
@@ -292,6 +313,51 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
           );
         },
       });
+      for (const route of httpRoutes) {
+        scope.route({
+          method: route.method,
+          url: route.url,
+          handler: async (request, reply) => {
+            if (route.auth !== false && !httpAuthorized(request.headers.authorization)) {
+              metrics.authFailures.inc({ reason: "http" });
+              reply
+                .code(401)
+                .header("www-authenticate", 'Bearer realm="gateway"')
+                .send({
+                  error: {
+                    message: "Send the gateway token as `Authorization: Bearer <token>`.",
+                    type: "invalid_request_error",
+                    code: "unauthorized",
+                  },
+                });
+              return;
+            }
+            reply.hijack();
+            const controller = new AbortController();
+            reply.raw.on("close", () => {
+              if (!reply.raw.writableFinished) controller.abort();
+            });
+            try {
+              await route.handler(
+                {
+                  headers: request.headers,
+                  body: request.body,
+                  remoteAddress: request.socket.remoteAddress ?? "unknown",
+                  signal: controller.signal,
+                },
+                reply.raw,
+              );
+            } catch (error) {
+              logger.error({ err: error, url: route.url }, "http route failed");
+              if (!reply.raw.headersSent)
+                reply.raw
+                  .writeHead(500, { "content-type": "application/json" })
+                  .end(JSON.stringify({ error: { message: "the gateway failed; see its log", type: "server_error" } }));
+              else reply.raw.end();
+            }
+          },
+        });
+      }
       scope.get("/healthz", (_request, reply) => {
         reply.send({ ok: true, uptimeMs: Date.now() - startedAt });
       });
@@ -313,6 +379,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     });
     return app;
   }
+  const httpRoutes: HttpRoute[] = [];
   let app = createHttpApp();
   let restarting = false;
 
@@ -635,6 +702,10 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
       )) as unknown as GatewayServer["registerMethod"],
     broadcast: ((event: string, payload: unknown, broadcastOptions?: BroadcastOptions) =>
       broadcaster.broadcast(event, payload, broadcastOptions)) as GatewayServer["broadcast"],
+    registerHttpRoute(route) {
+      if (address) throw new Error(`registerHttpRoute(${route.url}) after listen(): register routes before`);
+      httpRoutes.push(route);
+    },
     registerService(service) {
       services.push(service);
       if (ready && !closing) {

@@ -40,6 +40,8 @@ export {
   createGatewayServer,
   type GatewayServer,
   type GatewayService,
+  type HttpRoute,
+  type HttpRouteRequest,
   type ListenAddress,
   type SystemEvent,
 } from "./gateway-server.js";

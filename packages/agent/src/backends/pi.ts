@@ -66,7 +66,14 @@ export function createPiBackend(options: PiBackendOptions): AgentRuntime {
   let sweeper: NodeJS.Timeout | undefined;
 
   const load = (): Promise<PiModule> => {
-    loading ??= import("@earendil-works/pi-coding-agent");
+    loading ??= import("@earendil-works/pi-coding-agent").catch((error: NodeJS.ErrnoException) => {
+      loading = undefined;
+      throw error.code === "ERR_MODULE_NOT_FOUND"
+        ? new Error(
+            "the pi backend needs @earendil-works/pi-coding-agent: npm install @earendil-works/pi-coding-agent@0.74.2 (or set agents.defaults.backend to openai)",
+          )
+        : error;
+    });
     return loading;
   };
 

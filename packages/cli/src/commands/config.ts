@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { ConfigError, formatIssues, loadConfig } from "@gateway/server/config";
-import { cliConfigSchema } from "../connection.js";
+import { gatewayConfigSchema } from "../connection.js";
 import { CliError, type Command, type CommandContext, ExitCode, readInputFile } from "../context.js";
 import { printJson } from "../output.js";
 
@@ -26,7 +26,7 @@ async function write(context: CommandContext, kind: "config.set" | "config.patch
 function validate(context: CommandContext): number {
   const { stateDir, configPath } = context.paths;
   try {
-    const loaded = loadConfig({ path: configPath, stateDir, schema: cliConfigSchema, env: context.io.env });
+    const loaded = loadConfig({ path: configPath, stateDir, schema: gatewayConfigSchema, env: context.io.env });
     if (context.global.json) printJson(context.io, { valid: true, path: configPath, exists: loaded.exists });
     else
       context.io.stdout(

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { ConfigError, formatIssues, loadConfig } from "@gateway/server/config";
-import { cliConfigSchema, connectClient } from "../connection.js";
+import { connectClient, gatewayConfigSchema } from "../connection.js";
 import type { Command } from "../context.js";
 import { printJson } from "../output.js";
 
@@ -64,7 +64,7 @@ export const doctorCommand: Command = {
 
     let config: Record<string, unknown> | undefined;
     try {
-      const loaded = loadConfig({ path: configPath, stateDir, schema: cliConfigSchema, env: context.io.env });
+      const loaded = loadConfig({ path: configPath, stateDir, schema: gatewayConfigSchema, env: context.io.env });
       config = loaded.config;
       findings.push({
         check: "config",

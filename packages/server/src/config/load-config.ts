@@ -168,10 +168,27 @@ export function starterConfig(token: string): string {
       token: "${token}",
     },
     reload: { mode: "hybrid", debounceMs: 300 },
+    // An OpenAI-compatible API for the agent on this port (token auth): POST /v1/chat/completions, GET /v1/models.
+    // http: { endpoints: { chatCompletions: { enabled: true } } },
   },
   logging: {
     level: "info",
   },
+  // The model. Without one the echo agent answers (it repeats each message). Any OpenAI-compatible server works:
+  // models: {
+  //   providers: {
+  //     openai: { baseUrl: "https://api.openai.com/v1", apiKey: "\${OPENAI_API_KEY}", models: [{ id: "gpt-4o-mini" }] },
+  //     // ollama: { baseUrl: "http://127.0.0.1:11434/v1", models: [{ id: "llama3.1" }] },
+  //   },
+  // },
+  // agents: {
+  //   defaults: {
+  //     model: "openai/gpt-4o-mini",
+  //     backend: "auto", // auto (pi when a model is set) | pi | openai | cli | echo
+  //     // cli: { preset: "claude" }, // with backend "cli": pi, claude or codex as the agent, one process per turn
+  //   },
+  // },
+  // session: { dmScope: "main", reset: { mode: "daily", atHour: 4 } },
 }
 `;
 }

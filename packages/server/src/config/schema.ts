@@ -39,6 +39,33 @@ export const GatewayConfigSection = Type.Object(
       ),
     ),
     handshakeTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 })),
+    http: Type.Optional(
+      Type.Object(
+        {
+          endpoints: Type.Optional(
+            Type.Object(
+              {
+                chatCompletions: Type.Optional(
+                  Type.Object(
+                    {
+                      enabled: Type.Optional(
+                        Type.Boolean({
+                          default: false,
+                          description: "POST /v1/chat/completions and GET /v1/models (token auth) on the gateway port",
+                        }),
+                      ),
+                    },
+                    { additionalProperties: false },
+                  ),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     tls: Type.Optional(
       Type.Object(
         {
