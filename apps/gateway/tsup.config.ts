@@ -11,7 +11,8 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   splitting: false,
-  noExternal: [/.*/],
+  // Everything but these two is bundled (tsup's noExternal wins over external, so the regex leaves them out).
+  noExternal: [/^(?!pino-pretty$|@earendil-works\/pi-coding-agent$)/],
   external: ["pino-pretty", "@earendil-works/pi-coding-agent"],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __gatewayCreateRequire } from 'node:module'; const require = __gatewayCreateRequire(import.meta.url);",

@@ -5,11 +5,12 @@ import { spawn } from "node:child_process";
 /**
  * @param {string} command
  * @param {string[]} args
- * @param {{ cwd?: string; env?: Record<string, string | undefined> }} [options]
+ * @param {{ cwd?: string; env?: Record<string, string | undefined>; input?: string }} [options]
  * @returns {Promise<{ code: number | null; stdout: string; stderr: string }>}
  */
 export function runProcess(command, args, options = {}) {
   const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env } });
+  if (options.input !== undefined) child.stdin.end(options.input);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk) => {

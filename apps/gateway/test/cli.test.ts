@@ -14,10 +14,11 @@ let stateDir = "";
 let gateway: ChildProcess;
 let port = 0;
 
-function cli(args: string[], env: Record<string, string> = {}) {
+function cli(args: string[], env: Record<string, string> = {}, input?: string) {
   const withStateDir = args.includes("--state-dir") ? args : [...args, "--state-dir", stateDir];
   return runProcess(process.execPath, [main, ...withStateDir], {
     env: { GATEWAY_TOKEN: "", GATEWAY_URL: "", ...env },
+    ...(input !== undefined ? { input } : {}),
   }) as Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
@@ -139,6 +140,54 @@ describe("gateway CLI against a running gateway (connection from the local confi
     );
     const agent = await cli(["call", "agent", "--params", "{ message: 'one more' }"]);
     expect(JSON.parse(agent.stdout)).toMatchObject({ status: "ok", summary: "one more" });
+  });
+
+  it("chat sends one message and prints the streamed reply; interactive chat reads lines until /exit", async () => {
+    const one = await cli(["chat", "--session", "agent:main:cli-test", "what", "a", "day"]);
+    expect(one.code).toBe(0);
+    expect(one.stdout.trim()).toMatch(/what a day$/);
+    const interactive = await cli(
+      ["chat", "--session", "agent:main:cli-test"],
+      {},
+      "first line\nsecond line\n/exit\nnever sent\n",
+    );
+    expect(interactive.code).toBe(0);
+    expect(interactive.stdout).toBe("first line\nsecond line\n");
+    expect(interactive.stderr).toMatch(/chat with agent:main:cli-test — Ctrl-C stops a reply/);
+    const shown = await cli(["sessions", "show", "agent:main:cli-test"]);
+    expect(shown.stdout).toMatch(/user\s+second line\n.*assistant\s+second line\n$/);
+    expect(shown.stdout).not.toMatch(/never sent/);
+  });
+
+  it("agent runs a turn and prints the reply; --json gives the result; delivery without channels is refused", async () => {
+    const turn = await cli(["agent", "--message", "hello from agent"]);
+    expect(turn.code).toBe(0);
+    expect(turn.stdout).toMatch(/hello from agent\n$/);
+    const json = await cli(["agent", "--message", "as json", "--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: "ok", summary: expect.stringMatching(/as json$/) });
+    const usage = await cli(["agent"]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--message is required/);
+    const deliver = await cli(["agent", "--message", "hi", "--deliver", "--channel", "telegram", "--to", "42"]);
+    expect(deliver.code).toBe(1);
+    expect(deliver.stderr).toMatch(/cannot deliver to telegram: no channels are configured/);
+  });
+
+  it("sessions list, show and reset", async () => {
+    await cli(["chat", "--session", "agent:main:listed", "keep this"]);
+    const list = await cli(["sessions", "list"]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^SESSION\s+ACTIVE\s+USAGE\s+ORIGIN/);
+    expect(list.stdout).toMatch(/agent:main:listed\s+.+ ago\s+\d+ tokens/);
+    const json = JSON.parse((await cli(["sessions", "list", "--json"])).stdout);
+    expect(json.sessions.map((session: { key: string }) => session.key)).toContain("agent:main:listed");
+    const reset = await cli(["sessions", "reset", "agent:main:listed"]);
+    expect(reset.stdout).toMatch(
+      /✔ agent:main:listed starts over \(new session [0-9a-f-]{36}; the old transcript is kept\)/,
+    );
+    expect((await cli(["sessions", "show", "agent:main:listed"])).stdout).toBe("agent:main:listed: no messages\n");
+    const missing = await cli(["sessions", "show"]);
+    expect(missing.code).toBe(2);
   });
 
   it("service install --dry-run shows the unit and the commands without changing anything", async () => {

@@ -11,6 +11,8 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   /** Whether stdout is a terminal (tables, colours, spinners) or a pipe (plain, no spinner). */
   isTty: boolean;
+  /** Input of interactive commands (`gateway chat`). @default process.stdin */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** Parsed global flags. */

@@ -1,17 +1,23 @@
 // Every subcommand, in help order. Adding one: a file in this folder exporting a Command, and one line here.
 import type { Command } from "../context.js";
+import { agentCommand } from "./agent.js";
 import { callCommand } from "./call.js";
+import { chatCommand } from "./chat.js";
 import { configCommand } from "./config.js";
 import { doctorCommand } from "./doctor.js";
 import { eventsCommand } from "./events.js";
 import { healthCommand } from "./health.js";
 import { logsCommand } from "./logs.js";
 import { serviceCommand } from "./service.js";
+import { sessionsCommand } from "./sessions.js";
 import { statusCommand } from "./status.js";
 
 export const commands: readonly Command[] = [
   statusCommand,
   healthCommand,
+  chatCommand,
+  agentCommand,
+  sessionsCommand,
   callCommand,
   eventsCommand,
   logsCommand,
