@@ -1,5 +1,9 @@
-// The gateway under benchmark (built @gateway/server), in its own process. Prints "READY <port>".
+// The gateway under benchmark (built @gateway/server and @gateway/agent), in its own process. Prints "READY <port>".
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Type } from "@sinclair/typebox";
+import { AgentService, createEchoBackend } from "../packages/agent/dist/index.js";
 import { createGatewayServer } from "../packages/server/dist/index.js";
 
 const server = createGatewayServer({
@@ -27,6 +31,21 @@ server.registerMethod(
   },
   { params: Type.Object({}), scope: "operator.admin" },
 );
+// The agent with the echo backend (no model): chat.send → first delta measures the gateway's own path.
+const stateDir = mkdtempSync(join(tmpdir(), "gateway-bench-"));
+const agent = new AgentService(
+  {
+    registerMethod: (name, handler, options) => server.registerMethod(name, handler, options),
+    broadcast: (event, payload) => server.broadcast(event, payload),
+  },
+  { stateDir, runtime: createEchoBackend() },
+);
+agent.register();
+server.registerService({
+  name: "bench-state",
+  start() {},
+  stop: () => rmSync(stateDir, { recursive: true, force: true }),
+});
 const address = await server.listen();
 process.stdout.write(`READY ${address.port}\n`);
 process.on("SIGTERM", () => server.close().then(() => process.exit(0)));

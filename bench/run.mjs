@@ -61,7 +61,7 @@ class Client {
       // `{"type":"e…`: an event. Counted without decoding, so the client costs as little as possible.
       if (data[9] === 0x65) {
         this.events++;
-        this.onEvent?.();
+        this.onEvent?.(data);
         return;
       }
       const frame = JSON.parse(data.toString());
@@ -117,6 +117,32 @@ async function sequential(client, count) {
     await client.request("health");
     latencies.push(performance.now() - started);
   }
+  return latencies;
+}
+
+/** chat.send → the first `chat` delta of its run (echo backend), sequentially; each run finishes before the next. */
+async function chatToFirstDelta(client, count) {
+  const latencies = [];
+  for (let index = 0; index < count; index++) {
+    const started = performance.now();
+    let firstDelta = 0;
+    const finished = new Promise((resolve) => {
+      client.onEvent = (data) => {
+        const text = data.toString();
+        if (!text.includes('"event":"chat"')) return;
+        if (!firstDelta && text.includes('"state":"delta"')) firstDelta = performance.now();
+        if (text.includes('"state":"final"')) resolve();
+      };
+    });
+    await client.request("chat.send", {
+      sessionKey: "agent:main:bench",
+      message: `benchmark message ${index} with a few words`,
+      idempotencyKey: `bench-${index}-${started}`,
+    });
+    await finished;
+    latencies.push(firstDelta - started);
+  }
+  client.onEvent = undefined;
   return latencies;
 }
 
@@ -270,6 +296,14 @@ async function measureServer(script, ClientClass, isGateway) {
     result.p50 = percentile(latencies, 50);
     result.p99 = percentile(latencies, 99);
 
+    if (isGateway) {
+      progress("gateway: chat.send → first delta (echo backend)");
+      await chatToFirstDelta(control, 100);
+      const chat = await chatToFirstDelta(control, 1_000);
+      result.chatP50 = percentile(chat, 50);
+      result.chatP99 = percentile(chat, 99);
+    }
+
     progress(`${label}: 100 clients in parallel`);
     const hundred = await openMany(ClientClass, url, 100);
     await parallel(hundred, 500);
@@ -328,6 +362,13 @@ const rows = [
   ["health, 1 client: p50", "≤ 0.2 ms", ms(gateway.p50), ms(baseline.p50), verdict(gateway.p50 <= 0.2)],
   ["health, 1 client: p99", "≤ 1 ms", ms(gateway.p99), ms(baseline.p99), verdict(gateway.p99 <= 1)],
   [
+    "chat.send → first delta (echo backend): p50 / p99",
+    "p99 ≤ 20 ms",
+    `${ms(gateway.chatP50)} / ${ms(gateway.chatP99)}`,
+    `${ms(baseline.p50)} / ${ms(baseline.p99)} (echo round trip)`,
+    verdict(gateway.chatP99 <= 20),
+  ],
+  [
     "health, 100 clients: throughput",
     "≥ 20,000 req/s",
     `${Math.round(gateway.parallel.rate).toLocaleString("en")} req/s`,
@@ -366,7 +407,7 @@ const rows = [
 const header = ["figure", "target", "gateway", "baseline (bare ws, same run)", ""];
 const table = [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.versions.node}`;
-const report = `# Benchmark results\n\n${new Date().toISOString()} — ${machine}${quick ? " — quick run" : ""}\n\n${table}\n\nClients run in the benchmark process on the same machine, so every figure includes the client's own cost; the baseline pays the same. Not measured here yet: Redis bridge and inbound-message latency (their packages are not built yet).\n`;
+const report = `# Benchmark results\n\n${new Date().toISOString()} — ${machine}${quick ? " — quick run" : ""}\n\n${table}\n\nClients run in the benchmark process on the same machine, so every figure includes the client's own cost; the baseline pays the same. The chat line runs the real agent path (lanes, transcript appends to disk, chat/agent events) with the echo backend; its target is the one BENCH.md sets for an inbound message reaching a run. Not measured here yet: Redis bridge and inbound channel messages (their packages are not built yet).\n`;
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(join(here, "results", "latest.md"), report);
 process.stdout.write(`\n${report}\nwritten to bench/results/latest.md\n`);

@@ -510,8 +510,9 @@ export class AgentService {
     };
   }
 
-  /** Abort every run and release the backend. */
-  dispose(): Promise<void> {
-    return this.lanes.dispose();
+  /** Abort every run, release the backend, and write what the session index has pending. */
+  async dispose(): Promise<void> {
+    await this.lanes.dispose();
+    await this.store.flush();
   }
 }

@@ -37,6 +37,8 @@ export interface TranscriptMessage {
   stopReason?: string;
 }
 
+const INDEX_SAVE_DELAY_MS = 200;
+
 interface IndexFile {
   version: 1;
   sessions: Record<string, SessionEntry>;
@@ -52,6 +54,7 @@ export class SessionStore {
   readonly #indexPath: string;
   #index: IndexFile;
   #writes: Promise<unknown> = Promise.resolve();
+  #saveTimer: NodeJS.Timeout | undefined;
 
   constructor(
     stateDir: string,
@@ -97,7 +100,7 @@ export class SessionStore {
     const line: TranscriptMessage = { id: randomUUID(), ts: message.ts ?? Date.now(), ...message };
     await appendFile(this.#transcriptPath(entry.sessionId), `${JSON.stringify(line)}\n`, { mode: 0o600 });
     entry.updatedAt = line.ts;
-    await this.#saveIndex();
+    this.#saveIndexSoon();
     return line;
   }
 
@@ -106,7 +109,7 @@ export class SessionStore {
     const entry = await this.ensure(key);
     entry.inputTokens += inputTokens;
     entry.outputTokens += outputTokens;
-    await this.#saveIndex();
+    this.#saveIndexSoon();
   }
 
   /** The newest `limit` messages, oldest first. A torn last line (a crash mid-append) is skipped. */
@@ -203,7 +206,32 @@ export class SessionStore {
     return { version: 1, sessions: {} };
   }
 
+  /** Write what is pending now (on shutdown). */
+  async flush(): Promise<void> {
+    if (this.#saveTimer === undefined) return this.#writes.then(() => undefined);
+    clearTimeout(this.#saveTimer);
+    this.#saveTimer = undefined;
+    await this.#saveIndex();
+  }
+
+  /**
+   * Activity times and token counts change with every message: they are written together within a moment instead
+   * of once per message (a crash loses at most that moment of them; the messages are in the transcript already).
+   */
+  #saveIndexSoon(): void {
+    if (this.#saveTimer !== undefined) return;
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = undefined;
+      this.#saveIndex().catch(() => undefined);
+    }, INDEX_SAVE_DELAY_MS);
+    this.#saveTimer.unref();
+  }
+
   #saveIndex(): Promise<void> {
+    if (this.#saveTimer !== undefined) {
+      clearTimeout(this.#saveTimer);
+      this.#saveTimer = undefined;
+    }
     const write = this.#writes.then(() => writeFileAtomic(this.#indexPath, JSON.stringify(this.#index)));
     this.#writes = write.catch(() => undefined);
     return write;

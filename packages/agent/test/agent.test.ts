@@ -152,6 +152,8 @@ describe("session store", () => {
     await first.append("agent:main:main", { role: "user", text: "hi" });
     await first.append("agent:main:main", { role: "assistant", text: "hello", runId: "r1", stopReason: "stop" });
     await first.addUsage("agent:main:main", 3, 5);
+    // Activity and usage are written within a moment (or on shutdown, which flushes).
+    await first.flush();
     const reopened = open();
     expect(reopened.get("agent:main:main")).toMatchObject({
       origin: { channel: "telegram", peer: "42" },
