@@ -35,6 +35,7 @@ export type {
   StopReason,
   Usage,
 } from "./runtime.js";
+export { cronSessionKey, type DmScope, type MessageSource, sessionKeyFor } from "./session-keys.js";
 export {
   type QueueMode,
   type RunOutcome,

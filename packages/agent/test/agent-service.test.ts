@@ -4,10 +4,12 @@ import { join } from "node:path";
 import { type MethodName, validateEventPayload, validateResult } from "@gateway/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { createGatewayClient } from "../../client/src/index.js";
+import { loadReferenceSchema, referenceValidators } from "../../protocol/test/reference-schema.js";
 import { createGatewayServer, type GatewayServer } from "../../server/src/index.js";
 import { type AgentHost, AgentService, type AgentServiceOptions, createEchoBackend } from "../src/index.js";
 
 const TOKEN = "agent-test-token-0123456789";
+const referenceValidator = referenceValidators(loadReferenceSchema());
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -39,6 +41,9 @@ async function start(stateDir?: string, delayMs = 0, extra: Partial<AgentService
     broadcast: (event, payload) => {
       const check = validateEventPayload(event, payload);
       if (!check.ok) problems.push(`${event}: ${JSON.stringify(check.issues)}`);
+      // …and under the reference implementation's schema, so its clients understand every event.
+      const theirs = referenceValidator(event === "chat" ? "ChatEvent" : "AgentEvent");
+      if (!theirs(payload)) problems.push(`${event} (reference): ${JSON.stringify(theirs.errors)}`);
       return server.broadcast(event, payload);
     },
   };

@@ -2,7 +2,15 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFi
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type AgentRunEvent, type AgentRuntime, createEchoBackend, SessionLanes, SessionStore } from "../src/index.js";
+import {
+  type AgentRunEvent,
+  type AgentRuntime,
+  createEchoBackend,
+  cronSessionKey,
+  SessionLanes,
+  SessionStore,
+  sessionKeyFor,
+} from "../src/index.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -211,5 +219,24 @@ describe("session store", () => {
     expect(deleted.archived[0]).toMatch(/\.deleted-\d+\.jsonl$/);
     expect(sessions.list()).toEqual([]);
     expect(await sessions.delete("k")).toEqual({ deleted: false, archived: [] });
+  });
+});
+
+describe("session keys (PROTOCOL.md)", () => {
+  const dm = { channel: "telegram", chatType: "direct" as const, peer: "42" };
+  it("maps direct messages by dmScope, groups and threads by id, cron jobs by job", () => {
+    expect(sessionKeyFor(dm)).toBe("agent:main:main");
+    expect(sessionKeyFor(dm, { dmScope: "per-peer" })).toBe("agent:main:dm:42");
+    expect(sessionKeyFor(dm, { dmScope: "per-channel-peer", agentId: "work" })).toBe("agent:work:telegram:dm:42");
+    expect(sessionKeyFor({ channel: "telegram", chatType: "group", peer: "-100123" })).toBe(
+      "agent:main:telegram:group:-100123",
+    );
+    expect(sessionKeyFor({ channel: "slack", chatType: "thread", peer: "C1", threadId: "1700.1" })).toBe(
+      "agent:main:slack:group:C1:thread:1700.1",
+    );
+    expect(sessionKeyFor({ channel: "whatsapp", chatType: "direct", peer: "x:y" }, { dmScope: "per-peer" })).toBe(
+      "agent:main:dm:x_y",
+    );
+    expect(cronSessionKey("daily-digest")).toBe("cron:daily-digest");
   });
 });
