@@ -69,6 +69,16 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       return;
     }
     const id = `chatcmpl-${requests.length}`;
+    /** A non-streamed answer. */
+    const sendCompletion = (message: Record<string, unknown>, finish: string, usage: unknown) =>
+      response.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          id,
+          object: "chat.completion",
+          choices: [{ index: 0, message, finish_reason: finish }],
+          usage,
+        }),
+      );
     if (reply.kind === "tool_calls") {
       const toolCalls = reply.calls.map((call, index) => ({
         index,
@@ -77,23 +87,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
         function: { name: call.name, arguments: JSON.stringify(call.arguments) },
       }));
       if (!body.stream) {
-        response.writeHead(200, { "content-type": "application/json" }).end(
-          JSON.stringify({
-            id,
-            object: "chat.completion",
-            choices: [
-              {
-                index: 0,
-                message: {
-                  role: "assistant",
-                  content: null,
-                  tool_calls: toolCalls.map(({ index: _, ...call }) => call),
-                },
-                finish_reason: "tool_calls",
-              },
-            ],
-            usage: { prompt_tokens: 1, completion_tokens: 1 },
-          }),
+        sendCompletion(
+          { role: "assistant", content: null, tool_calls: toolCalls.map(({ index: _, ...call }) => call) },
+          "tool_calls",
+          { prompt_tokens: 1, completion_tokens: 1 },
         );
         return;
       }
@@ -126,15 +123,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       return;
     }
     if (!body.stream) {
-      response.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify({
-          id,
-          object: "chat.completion",
-          choices: [
-            { index: 0, message: { role: "assistant", content: reply.chunks.join("") }, finish_reason: "stop" },
-          ],
-          usage: reply.usage ?? { prompt_tokens: 1, completion_tokens: reply.chunks.length },
-        }),
+      sendCompletion(
+        { role: "assistant", content: reply.chunks.join("") },
+        "stop",
+        reply.usage ?? { prompt_tokens: 1, completion_tokens: reply.chunks.length },
       );
       return;
     }
