@@ -1,0 +1,14 @@
+// @gateway/redis-bridge — the public surface. Producers can import only `@gateway/redis-bridge/push`.
+export { type ConsumerStatus, EventConsumer, type EventConsumerOptions } from "./consumer.js";
+export { formatEventsPrompt } from "./format.js";
+export {
+  CENTRAL_ALIASES,
+  CENTRAL_SESSION,
+  deadKey,
+  eventsKey,
+  notifyChannel,
+  processingKey,
+  SESSIONS_SET,
+  seenKey,
+} from "./keys.js";
+export { type BridgeEvent, createEvent, pushEvent } from "./push.js";

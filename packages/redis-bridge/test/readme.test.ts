@@ -1,0 +1,20 @@
+// The README's example is runnable: run it against the test Redis and compare what it prints.
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+// @ts-expect-error -- a plain .mjs helper of the private vitest preset
+import { runReadmeExample } from "@gateway/vitest-preset/readme-example";
+// @ts-expect-error -- a plain .mjs helper of the private vitest preset
+import { useRedis } from "@gateway/vitest-preset/redis";
+import { expect, it } from "vitest";
+
+it("runs the README example", async (context) => {
+  const redis = await useRedis();
+  if (!redis) return context.skip();
+  const result = await runReadmeExample(join(dirname(fileURLToPath(import.meta.url)), ".."), { REDIS_URL: redis.url });
+  await redis.stop();
+  expect(result.stderr).toBe("");
+  const lines = result.stdout.trim().split("\n").sort();
+  expect(lines).toHaveLength(2);
+  expect(lines[0]).toMatch(/^- \*\*\[\d\d:\d\d:\d\d\] download\.complete\*\* \(my-script\)$/);
+  expect(lines[1]).toMatch(/^gateway \+ readme-\d+$/);
+});
