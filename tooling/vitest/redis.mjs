@@ -45,7 +45,20 @@ export async function startRedisServer(options = {}) {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "gateway-redis-"));
   const child = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always"],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--save",
+      "",
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "always",
+    ],
     { stdio: "ignore" },
   );
   for (let attempt = 0; attempt < 100 && !(await reachable("127.0.0.1", port)); attempt++)

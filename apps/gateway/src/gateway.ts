@@ -16,6 +16,13 @@ import {
 import { gatewayConfigSchema } from "@gateway/cli";
 import { PROTOCOL_VERSION } from "@gateway/protocol";
 import {
+  CENTRAL_ALIASES,
+  EventConsumer,
+  formatEventsPrompt,
+  type RedisConfigSection,
+  wakeModeFor,
+} from "@gateway/redis-bridge";
+import {
   attachConfig,
   ConfigError,
   ConfigManager,
@@ -34,6 +41,7 @@ interface AgentConfig {
   models?: ModelsConfigSection;
   agents?: AgentsConfigSection;
   session?: SessionConfigSection;
+  redis?: RedisConfigSection;
   gateway?: { http?: { endpoints?: { chatCompletions?: { enabled?: boolean } } } };
 }
 
@@ -205,6 +213,64 @@ function main(): void {
     "no channels configured — channel packages (Telegram, WhatsApp, Discord, Slack) plug in with the next releases",
     ...(selected.warning ? [selected.warning] : []),
   ]);
+  // Background events: with redis.url (or GATEWAY_REDIS_URL) this gateway is the central consumer. Each batch becomes
+  // one system event in the main session (or the session its type is routed to), written before it is acknowledged.
+  const redisConfig = agentConfig().redis;
+  let consumer: EventConsumer | undefined;
+  if (redisConfig?.url) {
+    const redisUrl = redisConfig.url;
+    consumer = new EventConsumer({
+      url: redisUrl,
+      sessions: CENTRAL_ALIASES,
+      ...(redisConfig.consumerId ? { consumerId: redisConfig.consumerId } : {}),
+      ...(redisConfig.pollIntervalMs ? { pollIntervalMs: redisConfig.pollIntervalMs } : {}),
+      ...(redisConfig.dedupeTtlSeconds ? { dedupeTtlSeconds: redisConfig.dedupeTtlSeconds } : {}),
+      ...(redisConfig.batchSize ? { batchSize: redisConfig.batchSize } : {}),
+      async deliver(events) {
+        const current = agentConfig().redis ?? {};
+        const bySession = new Map<string, typeof events>();
+        for (const event of events) {
+          const sessionKey = current.routes?.[event.type] ?? agent.mainSessionKey;
+          bySession.set(sessionKey, [...(bySession.get(sessionKey) ?? []), event]);
+        }
+        for (const [sessionKey, batch] of bySession)
+          await agent.systemEvent(formatEventsPrompt(batch), {
+            sessionKey,
+            wake: wakeModeFor(
+              batch.map((event) => event.type),
+              current.wake,
+            ),
+            eventIds: batch.map((event) => event.id),
+          });
+      },
+      isDelivered: (event) =>
+        agent.hasEvent(event.id, agentConfig().redis?.routes?.[event.type] ?? agent.mainSessionKey),
+      onError: (error) => server.logger.debug({ err: error }, "redis bridge"),
+    });
+    const bridge = consumer;
+    let reported = "";
+    server.registerService({
+      name: "redis-bridge",
+      start: () =>
+        bridge.start().catch((error: Error) => {
+          server.logger.warn({ err: error }, `redis bridge: cannot reach ${redisUrl} yet; retrying in the background`);
+        }),
+      stop: () => bridge.stop(),
+    });
+    server.addWarnings(() => {
+      const status = bridge.status();
+      const line =
+        status.state === "ready"
+          ? ""
+          : `redis bridge ${status.state} (${redisUrl}) since ${new Date(status.since).toISOString()}${status.lastError ? `: ${status.lastError}` : ""} — events wait in Redis and are delivered when it is back`;
+      if (line !== reported) {
+        reported = line;
+        if (line) server.logger.warn(line);
+        else server.logger.info(`redis bridge ready (${redisUrl})`);
+      }
+      return line ? [line] : [];
+    });
+  }
   installShutdownSignals(server);
   const mode = server.options.auth.mode;
   const tokenSource = values.token
@@ -239,7 +305,9 @@ function main(): void {
           ? "             model    none: the echo agent answers (set models.providers + agents.defaults.model, or OPENAI_API_KEY)"
           : `             agent    ${selected.summary}`,
         "             channels none (channel packages: then add channels.telegram.botToken … to the config)",
-        "             redis    not needed: state stays in files here (set GATEWAY_REDIS_URL to scale out later)",
+        consumer
+          ? `             redis    background events from ${redisConfig?.url} (agent:events:gateway) go to the main session`
+          : "             redis    off: set GATEWAY_REDIS_URL (or redis.url) to bring background events into the agent",
         "  reload     edits to the config apply while running (see gateway.reload)",
         "  stop       Ctrl-C (twice to force)",
       ];

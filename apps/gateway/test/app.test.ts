@@ -6,6 +6,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeOpenAI } from "@gateway/fakes";
+// @ts-expect-error -- a plain .mjs helper of the private vitest preset
+import { hasRedisServer, startRedisServer, useRedis } from "@gateway/vitest-preset/redis";
+import { Redis } from "ioredis";
 import OpenAI from "openai";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
@@ -121,7 +124,7 @@ describe("the gateway app", () => {
     const { port, token } = await app.listening;
     expect(token).toMatch(/^[\w-]{43}$/);
     expect(app.output()).toMatch(/model\s+none: the echo agent answers \(set models\.providers/);
-    expect(app.output()).toMatch(/redis\s+not needed/);
+    expect(app.output()).toMatch(/redis\s+off: set GATEWAY_REDIS_URL/);
     expect(statSync(app.stateDir).mode & 0o777).toBe(0o700);
     const configFile = join(app.stateDir, "gateway.json5");
     expect(statSync(configFile).mode & 0o777).toBe(0o600);
@@ -377,5 +380,71 @@ describe("the agent from the config, and the OpenAI-compatible endpoint", () => 
     } finally {
       await fake.close();
     }
+  });
+});
+
+describe("background events through Redis", () => {
+  const TOKEN = "redis-bridge-token-0123456789";
+  it("the seed's redis-cli commands and `gateway push` reach the main session; the agent answers them", async (context) => {
+    // A throwaway Redis, so this gateway's central consumer drains nothing of other tests.
+    const server = hasRedisServer() ? await startRedisServer() : undefined;
+    const shared = server ? undefined : await useRedis();
+    if (!server && !shared) return context.skip();
+    const url: string = server?.url ?? shared!.url;
+    try {
+      const app = start(["--port", "0"], { GATEWAY_TOKEN: TOKEN, GATEWAY_REDIS_URL: url });
+      const { port } = await app.listening;
+      expect(app.output()).toMatch(/redis\s+background events from redis:\/\/127\.0\.0\.1:\d+/);
+      const cli = (...args: string[]) => spawnSync("redis-cli", ["-u", url, ...args], { encoding: "utf8" });
+      cli(
+        "LPUSH",
+        "agent:events:gateway",
+        '{"id":"seed-1","type":"download.complete","source":"my-script","payload":{},"ts":0}',
+      );
+      cli("PUBLISH", "agent:notify:gateway", "x");
+      const pushed = spawnSync(
+        process.execPath,
+        [main, "push", "deploy.finished", "--source", "ci", "--payload", '{"ok":true}', "--redis", url],
+        { encoding: "utf8" },
+      );
+      expect(pushed.status).toBe(0);
+      expect(pushed.stdout).toMatch(/✔ pushed deploy\.finished \([0-9a-f-]{36}\) to gateway/);
+      let texts: string[] = [];
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const history = (await rpcOver(port, TOKEN, "chat.history", { sessionKey: "agent:main:main" })) as {
+          messages: Array<{ role: string; text: string }>;
+        };
+        texts = history.messages.map((message) => `${message.role}:${message.text}`);
+        if (texts.filter((text) => text.startsWith("assistant:")).length >= 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const joined = texts.join("\n");
+      expect(joined).toMatch(
+        /system:## 🔔 1 event\(s\) — .*\n\n- \*\*\[00:00:00\] download\.complete\*\* \(my-script\)/,
+      );
+      expect(joined).toMatch(/\*\*\[\d\d:\d\d:\d\d\] deploy\.finished\*\* \(ci\) \{"ok":true\}/);
+      expect(texts.filter((text) => text.startsWith("assistant:")).length).toBeGreaterThanOrEqual(2);
+      const redis = new Redis(url);
+      expect(await redis.llen("agent:events:gateway")).toBe(0);
+      redis.disconnect();
+      app.child.kill("SIGTERM");
+      expect(await app.exited).toBe(0);
+    } finally {
+      await server?.stop();
+      await shared?.stop();
+    }
+  });
+
+  it("push without Redis says what to set (exit 2)", () => {
+    const result = spawnSync(
+      process.execPath,
+      [main, "push", "x", "--state-dir", mkdtempSync(join(tmpdir(), "gw-push-"))],
+      {
+        encoding: "utf8",
+        env: { ...process.env, GATEWAY_REDIS_URL: "" },
+      },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/no Redis configured: pass --redis/);
   });
 });

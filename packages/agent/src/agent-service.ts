@@ -483,13 +483,33 @@ export class AgentService {
   }
 
   /** `wake`: a line for the main session (or the one named), run now or kept for the next heartbeat. */
-  async wake(text: string, mode: "now" | "next-heartbeat", sessionKey = this.mainSessionKey): Promise<void> {
+  wake(text: string, mode: "now" | "next-heartbeat", sessionKey = this.mainSessionKey): Promise<void> {
+    return this.systemEvent(text, { sessionKey, wake: mode });
+  }
+
+  /**
+   * A system event into a session: written to its transcript first (durable: it is in the session once this
+   * resolves), then run now — after the current run, if one is going — or kept for the session's next run.
+   */
+  async systemEvent(
+    text: string,
+    options: { sessionKey?: string; wake?: "now" | "next-heartbeat"; eventIds?: string[] } = {},
+  ): Promise<void> {
+    const sessionKey = options.sessionKey ?? this.mainSessionKey;
+    await this.store.append(sessionKey, {
+      role: "system",
+      text,
+      ...(options.eventIds?.length ? { eventIds: options.eventIds } : {}),
+    });
     this.enqueueSystemEvent(text, sessionKey);
-    if (mode === "now" && !this.lanes.isBusy(sessionKey)) {
-      await this.store.append(sessionKey, { role: "system", text });
-      const input = this.#takeSystemEvents(sessionKey).trimEnd();
-      this.#run(sessionKey, input, {});
-    }
+    if ((options.wake ?? "now") === "now")
+      this.#run(sessionKey, this.#takeSystemEvents(sessionKey).trimEnd(), { mode: "followup" });
+  }
+
+  /** Whether a background event is already in the session (recovery after a crash asks before delivering again). */
+  async hasEvent(eventId: string, sessionKey = this.mainSessionKey): Promise<boolean> {
+    const recent = await this.store.history(sessionKey, 1_000);
+    return recent.some((message) => message.eventIds?.includes(eventId));
   }
 
   /** A session as the protocol lists it (`sessions.list`, `sessions.patch`). */

@@ -35,6 +35,8 @@ export interface TranscriptMessage {
   ts: number;
   runId?: string;
   stopReason?: string;
+  /** Background events this message carries (system messages from the Redis bridge), for exactly-once recovery. */
+  eventIds?: string[];
 }
 
 const INDEX_SAVE_DELAY_MS = 200;

@@ -203,7 +203,7 @@ describe("sessions: reset triggers and policies, usage, wake, delivery", () => {
   it("wake runs the main session now with the text, or keeps it for the next run", async () => {
     const { client, service } = await start();
     await client.request("wake", { mode: "next-heartbeat", text: "the build is green" });
-    expect(await texts(service)).toEqual([]);
+    expect(await texts(service)).toEqual(["system:the build is green"]);
     const run = await service.send(KEY, "anything new?");
     expect((await run.done).text).toMatch(/^System: \[[^\]]+\] the build is green\n\nanything new\?$/);
     await client.request("wake", { mode: "now", text: "disk almost full" });

@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { agentConfigSections } from "@gateway/agent";
 import { createGatewayClient, type GatewayClient, GatewayClientError } from "@gateway/client";
+import { RedisConfigSection } from "@gateway/redis-bridge/config";
 import {
   ConfigError,
   composeConfigSchema,
@@ -35,7 +36,11 @@ export function runningGatewayUrl(stateDir: string): string | undefined {
 export const RUN_FILE = "gateway.run.json";
 
 /** The whole config schema: the sections each package owns. The gateway runs with it and the CLI validates with it. */
-export const gatewayConfigSchema = composeConfigSchema({ ...serverConfigSections, ...agentConfigSections });
+export const gatewayConfigSchema = composeConfigSchema({
+  ...serverConfigSections,
+  ...agentConfigSections,
+  redis: RedisConfigSection,
+});
 
 /** Where to connect and with what: flags, then GATEWAY_URL / GATEWAY_TOKEN / GATEWAY_PASSWORD, then the local config. */
 export function resolveConnection(global: GlobalFlags, io: CliIo): { url: string; token?: string; password?: string } {

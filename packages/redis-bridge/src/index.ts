@@ -1,4 +1,6 @@
 // @gateway/redis-bridge — the public surface. Producers can import only `@gateway/redis-bridge/push`.
+
+export { RedisConfigSection, wakeModeFor } from "./config.js";
 export { type ConsumerStatus, EventConsumer, type EventConsumerOptions } from "./consumer.js";
 export { formatEventsPrompt } from "./format.js";
 export {

@@ -8,6 +8,7 @@ import { doctorCommand } from "./doctor.js";
 import { eventsCommand } from "./events.js";
 import { healthCommand } from "./health.js";
 import { logsCommand } from "./logs.js";
+import { pushCommand } from "./push.js";
 import { serviceCommand } from "./service.js";
 import { sessionsCommand } from "./sessions.js";
 import { statusCommand } from "./status.js";
@@ -18,6 +19,7 @@ export const commands: readonly Command[] = [
   chatCommand,
   agentCommand,
   sessionsCommand,
+  pushCommand,
   callCommand,
   eventsCommand,
   logsCommand,
