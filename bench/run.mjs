@@ -7,7 +7,10 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
 import { WebSocket } from "ws";
+import { EventConsumer, eventsKey, pushEvent } from "../packages/redis-bridge/dist/index.js";
+import { hasRedisServer, startRedisServer, useRedis } from "../tooling/vitest/redis.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -327,6 +330,78 @@ async function measureServer(script, ClientClass, isGateway) {
   return result;
 }
 
+/** The Redis bridge: pushEvent() → delivered to the session (sequential), then a backlog drained (events/s, loss). */
+async function measureBridge() {
+  const server = hasRedisServer() ? await startRedisServer() : undefined;
+  const shared = server ? undefined : await useRedis();
+  if (!server && !shared) return undefined;
+  const url = server?.url ?? shared.url;
+  const session = `bench-${process.pid}`;
+  const redis = new Redis(url);
+  const arrived = new Map();
+  const consumer = new EventConsumer({
+    url,
+    sessions: ["gateway", session],
+    consumerId: `bench-${process.pid}`,
+    batchSize: 500,
+    register: false,
+    async deliver(events) {
+      const now = performance.now();
+      for (const event of events) arrived.set(event.id, now);
+    },
+  });
+  try {
+    await consumer.start();
+    progress("redis bridge: pushEvent() → in the session, 2,000 sequential");
+    const latencies = [];
+    for (let index = 0; index < 2_200; index++) {
+      const started = performance.now();
+      const { event } = await pushEvent(redis, "bench", "bench", { index });
+      while (!arrived.has(event.id)) await new Promise((resolve) => setImmediate(resolve));
+      if (index >= 200) latencies.push(arrived.get(event.id) - started);
+    }
+    await consumer.stop();
+    const total = quick ? 20_000 : 100_000;
+    progress(`redis bridge: draining a backlog of ${total.toLocaleString("en")} events`);
+    arrived.clear();
+    for (let start = 0; start < total; start += 5_000) {
+      const pipeline = redis.pipeline();
+      for (let index = start; index < start + 5_000; index++)
+        pipeline.lpush(
+          eventsKey(session),
+          JSON.stringify({ id: `b-${index}`, type: "bench", source: "bench", payload: {}, ts: Date.now() }),
+        );
+      await pipeline.exec();
+    }
+    const drainer = new EventConsumer({
+      url,
+      sessions: [session],
+      consumerId: `bench-drain-${process.pid}`,
+      batchSize: 1_000,
+      register: false,
+      dedupeTtlSeconds: 600,
+      async deliver(events) {
+        const now = performance.now();
+        for (const event of events) arrived.set(event.id, now);
+      },
+    });
+    const started = performance.now();
+    await drainer.start();
+    const elapsed = performance.now() - started;
+    await drainer.stop();
+    return {
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      rate: (arrived.size / elapsed) * 1000,
+      lost: total - arrived.size,
+    };
+  } finally {
+    redis.disconnect();
+    await server?.stop();
+    await shared?.stop();
+  }
+}
+
 progress("building is done by `pnpm bench`; measuring start-up (5 runs each)");
 const startup = await measureStartup();
 progress("CLI: `gateway health` from launch to exit (5 runs)");
@@ -335,6 +410,9 @@ progress("gateway: health round trips");
 const gateway = await measureServer("bench/gateway-child.mjs", Client, true);
 progress("baseline: echo round trips");
 const baseline = await measureServer("bench/baseline-child.mjs", EchoClient, false);
+
+progress("redis bridge");
+const bridge = await measureBridge();
 
 const verdict = (ok) => (ok ? "PASS" : "MISS");
 const rows = [
@@ -403,11 +481,20 @@ const rows = [
     `${Math.round(baseline.fanout).toLocaleString("en")}/s`,
     verdict(gateway.fanout >= 300_000),
   ],
+  bridge
+    ? [
+        "Redis bridge: pushEvent() → in the session, p50 / p99; backlog drained",
+        "p99 ≤ 5 ms; ≥ 20,000 events/s, zero loss",
+        `${ms(bridge.p50)} / ${ms(bridge.p99)}; ${Math.round(bridge.rate).toLocaleString("en")} events/s, ${bridge.lost} lost`,
+        `${ms(baseline.p50)} (echo round trip)`,
+        verdict(bridge.p99 <= 5 && bridge.rate >= 20_000 && bridge.lost === 0),
+      ]
+    : ["Redis bridge", "p99 ≤ 5 ms; ≥ 20,000 events/s", "not measured: no Redis here", "", ""],
 ];
 const header = ["figure", "target", "gateway", "baseline (bare ws, same run)", ""];
 const table = [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.versions.node}`;
-const report = `# Benchmark results\n\n${new Date().toISOString()} — ${machine}${quick ? " — quick run" : ""}\n\n${table}\n\nClients run in the benchmark process on the same machine, so every figure includes the client's own cost; the baseline pays the same. The chat line runs the real agent path (lanes, transcript appends to disk, chat/agent events) with the echo backend; its target is the one BENCH.md sets for an inbound message reaching a run. Not measured here yet: Redis bridge and inbound channel messages (their packages are not built yet).\n`;
+const report = `# Benchmark results\n\n${new Date().toISOString()} — ${machine}${quick ? " — quick run" : ""}\n\n${table}\n\nClients run in the benchmark process on the same machine, so every figure includes the client's own cost; the baseline pays the same. The chat line runs the real agent path (lanes, transcript appends to disk, chat/agent events) with the echo backend; its target is the one BENCH.md sets for an inbound message reaching a run. The Redis bridge line runs the real consumer against a throwaway redis-server (append-only, fsync always): each event is moved atomically, deduplicated and acknowledged. Not measured here yet: inbound channel messages (the channel packages are not built yet).\n`;
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(join(here, "results", "latest.md"), report);
 process.stdout.write(`\n${report}\nwritten to bench/results/latest.md\n`);
