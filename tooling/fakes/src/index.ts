@@ -1,2 +1,2 @@
 // @gateway/fakes — test fakes of remote platforms, all on 127.0.0.1.
-export { type FakeOpenAI, type FakeReply, type FakeRequest, startFakeOpenAI } from "./fake-openai.js";
+export { contentText, type FakeOpenAI, type FakeReply, type FakeRequest, startFakeOpenAI } from "./fake-openai.js";

@@ -1,0 +1,118 @@
+// The extension loaded into an embedded pi session (offline, against the fake model) with real Redis: an event pushed
+// for this satellite arrives as a user message the model answers; the session registers and unregisters itself.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  AuthStorage,
+  createAgentSession,
+  DefaultResourceLoader,
+  ModelRegistry,
+  SessionManager,
+  SettingsManager,
+} from "@earendil-works/pi-coding-agent";
+import { contentText, type FakeOpenAI, startFakeOpenAI } from "@gateway/fakes";
+import { pushEvent, SESSIONS_SET } from "@gateway/redis-bridge";
+// @ts-expect-error -- a plain .mjs helper of the private vitest preset
+import { useRedis } from "@gateway/vitest-preset/redis";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createGatewayExtension, optionsFromEnv } from "../src/index.js";
+
+process.env.PI_OFFLINE = "1";
+let fake: FakeOpenAI;
+let redisHandle: { url: string; stop(): Promise<void> } | undefined;
+const dir = mkdtempSync(join(tmpdir(), "pi-extension-"));
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  redisHandle = await useRedis();
+});
+afterAll(async () => {
+  await fake.close();
+  await redisHandle?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it("reads its role and Redis from the environment", () => {
+  expect(optionsFromEnv({ GATEWAY_ROLE: "central", GATEWAY_WATCHDOG_MINUTES: "30" })).toEqual({
+    redisUrl: "redis://127.0.0.1:6379",
+    role: "central",
+    watchdogMs: 1_800_000,
+  });
+  expect(optionsFromEnv({}).role).toBe("satellite");
+});
+
+it("an event pushed for this session becomes a user message in the pi session", async (context) => {
+  if (!redisHandle) return context.skip();
+  const sessionId = `pid-test-${process.pid}-${Date.now()}`;
+  const authStorage = AuthStorage.inMemory();
+  authStorage.setRuntimeApiKey("fake", "sk-test");
+  const modelRegistry = ModelRegistry.inMemory(authStorage);
+  modelRegistry.registerProvider("fake", {
+    baseUrl: fake.baseUrl,
+    api: "openai-completions",
+    apiKey: "sk-test",
+    models: [
+      {
+        id: "fake-model",
+        name: "fake",
+        reasoning: false,
+        input: ["text"],
+        cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+        contextWindow: 128_000,
+        maxTokens: 4_096,
+      },
+    ],
+  });
+  const settingsManager = SettingsManager.inMemory({ retry: { enabled: false }, compaction: { enabled: false } });
+  const resourceLoader = new DefaultResourceLoader({
+    cwd: dir,
+    agentDir: join(dir, "agent"),
+    settingsManager,
+    extensionFactories: [
+      createGatewayExtension({ redisUrl: redisHandle.url, role: "satellite", sessionId, pollIntervalMs: 200 }),
+    ],
+    noSkills: true,
+    noPromptTemplates: true,
+    noThemes: true,
+    systemPromptOverride: () => "You are terse.",
+  } as ConstructorParameters<typeof DefaultResourceLoader>[0]);
+  await resourceLoader.reload();
+  const { session } = await createAgentSession({
+    cwd: dir,
+    agentDir: join(dir, "agent"),
+    authStorage,
+    modelRegistry,
+    model: modelRegistry.find("fake", "fake-model")!,
+    thinkingLevel: "off",
+    noTools: "builtin",
+    resourceLoader,
+    sessionManager: SessionManager.inMemory(dir),
+    settingsManager,
+  });
+  await session.bindExtensions({});
+  const redis = new Redis(redisHandle.url);
+  try {
+    expect(await redis.sismember(SESSIONS_SET, sessionId)).toBe(1);
+    const before = fake.requests.length;
+    const { sessions } = await pushEvent(redis, "download.complete", "my-script", { file: "video.mp4" }, sessionId);
+    expect(sessions).toContain(sessionId);
+    const deadline = Date.now() + 10_000;
+    while (fake.requests.length === before && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    const request = fake.requests.at(-1)!;
+    const lastUser = [...request.body.messages!].reverse().find((message) => message.role === "user")!;
+    expect(contentText(lastUser.content)).toMatch(
+      /^## 🔔 1 event\(s\) — .*\n\n- \*\*\[\d\d:\d\d:\d\d\] download\.complete\*\* \(my-script\) \{"file":"video\.mp4"\}/,
+    );
+    await session.extensionRunner.emit({ type: "session_shutdown", reason: "quit" } as never);
+    expect(await redis.sismember(SESSIONS_SET, sessionId)).toBe(0);
+  } finally {
+    // the central copy of the event: no gateway drains it here
+    for (const raw of await redis.lrange("agent:events:gateway", 0, -1))
+      if (raw.includes('"source":"my-script"') && raw.includes("video.mp4"))
+        await redis.lrem("agent:events:gateway", 1, raw);
+    redis.disconnect();
+    session.dispose();
+  }
+});
