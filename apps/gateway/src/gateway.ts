@@ -15,13 +15,7 @@ import {
 } from "@gateway/agent";
 import { gatewayConfigSchema } from "@gateway/cli";
 import { PROTOCOL_VERSION } from "@gateway/protocol";
-import {
-  CENTRAL_ALIASES,
-  EventConsumer,
-  formatEventsPrompt,
-  type RedisConfigSection,
-  wakeModeFor,
-} from "@gateway/redis-bridge";
+import type { EventConsumer, RedisConfigSection } from "@gateway/redis-bridge";
 import {
   attachConfig,
   ConfigError,
@@ -219,48 +213,52 @@ function main(): void {
   let consumer: EventConsumer | undefined;
   if (redisConfig?.url) {
     const redisUrl = redisConfig.url;
-    consumer = new EventConsumer({
-      url: redisUrl,
-      sessions: CENTRAL_ALIASES,
-      ...(redisConfig.consumerId ? { consumerId: redisConfig.consumerId } : {}),
-      ...(redisConfig.pollIntervalMs ? { pollIntervalMs: redisConfig.pollIntervalMs } : {}),
-      ...(redisConfig.dedupeTtlSeconds ? { dedupeTtlSeconds: redisConfig.dedupeTtlSeconds } : {}),
-      ...(redisConfig.batchSize ? { batchSize: redisConfig.batchSize } : {}),
-      async deliver(events) {
-        const current = agentConfig().redis ?? {};
-        const bySession = new Map<string, typeof events>();
-        for (const event of events) {
-          const sessionKey = current.routes?.[event.type] ?? agent.mainSessionKey;
-          bySession.set(sessionKey, [...(bySession.get(sessionKey) ?? []), event]);
-        }
-        for (const [sessionKey, batch] of bySession)
-          await agent.systemEvent(formatEventsPrompt(batch), {
-            sessionKey,
-            wake: wakeModeFor(
-              batch.map((event) => event.type),
-              current.wake,
-            ),
-            eventIds: batch.map((event) => event.id),
-          });
-      },
-      isDelivered: (event) =>
-        agent.hasEvent(event.id, agentConfig().redis?.routes?.[event.type] ?? agent.mainSessionKey),
-      onError: (error) => server.logger.debug({ err: error }, "redis bridge"),
-    });
-    const bridge = consumer;
     let reported = "";
     server.registerService({
       name: "redis-bridge",
-      start: () =>
-        bridge.start().catch((error: Error) => {
+      // Loaded only when configured: a gateway without Redis never loads a Redis client.
+      async start() {
+        const { CENTRAL_ALIASES, EventConsumer, formatEventsPrompt, wakeModeFor } = await import(
+          "@gateway/redis-bridge"
+        );
+        consumer = new EventConsumer({
+          url: redisUrl,
+          sessions: CENTRAL_ALIASES,
+          ...(redisConfig.consumerId ? { consumerId: redisConfig.consumerId } : {}),
+          ...(redisConfig.pollIntervalMs ? { pollIntervalMs: redisConfig.pollIntervalMs } : {}),
+          ...(redisConfig.dedupeTtlSeconds ? { dedupeTtlSeconds: redisConfig.dedupeTtlSeconds } : {}),
+          ...(redisConfig.batchSize ? { batchSize: redisConfig.batchSize } : {}),
+          async deliver(events) {
+            const current = agentConfig().redis ?? {};
+            const bySession = new Map<string, typeof events>();
+            for (const event of events) {
+              const sessionKey = current.routes?.[event.type] ?? agent.mainSessionKey;
+              bySession.set(sessionKey, [...(bySession.get(sessionKey) ?? []), event]);
+            }
+            for (const [sessionKey, batch] of bySession)
+              await agent.systemEvent(formatEventsPrompt(batch), {
+                sessionKey,
+                wake: wakeModeFor(
+                  batch.map((event) => event.type),
+                  current.wake,
+                ),
+                eventIds: batch.map((event) => event.id),
+              });
+          },
+          isDelivered: (event) =>
+            agent.hasEvent(event.id, agentConfig().redis?.routes?.[event.type] ?? agent.mainSessionKey),
+          onError: (error) => server.logger.debug({ err: error }, "redis bridge"),
+        });
+        await consumer.start().catch((error: Error) => {
           server.logger.warn({ err: error }, `redis bridge: cannot reach ${redisUrl} yet; retrying in the background`);
-        }),
-      stop: () => bridge.stop(),
+        });
+      },
+      stop: () => consumer?.stop(),
     });
     server.addWarnings(() => {
-      const status = bridge.status();
+      const status = consumer?.status();
       const line =
-        status.state === "ready"
+        !status || status.state === "ready"
           ? ""
           : `redis bridge ${status.state} (${redisUrl}) since ${new Date(status.since).toISOString()}${status.lastError ? `: ${status.lastError}` : ""} — events wait in Redis and are delivered when it is back`;
       if (line !== reported) {
@@ -305,7 +303,7 @@ function main(): void {
           ? "             model    none: the echo agent answers (set models.providers + agents.defaults.model, or OPENAI_API_KEY)"
           : `             agent    ${selected.summary}`,
         "             channels none (channel packages: then add channels.telegram.botToken … to the config)",
-        consumer
+        redisConfig?.url
           ? `             redis    background events from ${redisConfig?.url} (agent:events:gateway) go to the main session`
           : "             redis    off: set GATEWAY_REDIS_URL (or redis.url) to bring background events into the agent",
         "  reload     edits to the config apply while running (see gateway.reload)",
