@@ -332,7 +332,7 @@ async function measureServer(script, ClientClass, isGateway) {
 
 /** The Redis bridge: pushEvent() → delivered to the session (sequential), then a backlog drained (events/s, loss). */
 async function measureBridge() {
-  const server = hasRedisServer() ? await startRedisServer() : undefined;
+  const server = hasRedisServer() ? await startRedisServer({ fsync: "everysec" }) : undefined;
   const shared = server ? undefined : await useRedis();
   if (!server && !shared) return undefined;
   const url = server?.url ?? shared.url;
@@ -494,7 +494,7 @@ const rows = [
 const header = ["figure", "target", "gateway", "baseline (bare ws, same run)", ""];
 const table = [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.versions.node}`;
-const report = `# Benchmark results\n\n${new Date().toISOString()} — ${machine}${quick ? " — quick run" : ""}\n\n${table}\n\nClients run in the benchmark process on the same machine, so every figure includes the client's own cost; the baseline pays the same. The chat line runs the real agent path (lanes, transcript appends to disk, chat/agent events) with the echo backend; its target is the one BENCH.md sets for an inbound message reaching a run. The Redis bridge line runs the real consumer against a throwaway redis-server (append-only, fsync always): each event is moved atomically, deduplicated and acknowledged. Not measured here yet: inbound channel messages (the channel packages are not built yet).\n`;
+const report = `# Benchmark results\n\n${new Date().toISOString()} — ${machine}${quick ? " — quick run" : ""}\n\n${table}\n\nClients run in the benchmark process on the same machine, so every figure includes the client's own cost; the baseline pays the same. The chat line runs the real agent path (lanes, transcript appends to disk, chat/agent events) with the echo backend; its target is the one BENCH.md sets for an inbound message reaching a run. The Redis bridge line runs the real consumer against a throwaway redis-server (append-only with appendfsync everysec, Redis's default fsync policy; the restart tests use fsync always): each event is moved atomically, deduplicated and acknowledged. Not measured here yet: inbound channel messages (the channel packages are not built yet).\n`;
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(join(here, "results", "latest.md"), report);
 process.stdout.write(`\n${report}\nwritten to bench/results/latest.md\n`);

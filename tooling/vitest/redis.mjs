@@ -38,7 +38,8 @@ export const hasRedisServer = () => spawnSync("redis-server", ["--version"], { s
 /**
  * A throwaway redis-server on `port` (a free one by default) with append-only persistence, so a restart on the same
  * port and dir keeps the data. Resolves when it accepts connections.
- * @param {{ port?: number; dir?: string }} [options]
+ * @param {{ port?: number; dir?: string; fsync?: "always" | "everysec" }} [options] fsync: `always` (default) for
+ *   the restart tests, `everysec` (Redis's own default) for measuring
  */
 export async function startRedisServer(options = {}) {
   const port = options.port ?? (await freePort());
@@ -57,7 +58,7 @@ export async function startRedisServer(options = {}) {
       "--appendonly",
       "yes",
       "--appendfsync",
-      "always",
+      options.fsync ?? "always",
     ],
     { stdio: "ignore" },
   );
