@@ -1,0 +1,558 @@
+import { randomUUID } from "node:crypto";
+import type {
+  CronAddParams,
+  CronEvent,
+  CronJobPatch,
+  CronListParams,
+  CronListResult,
+  CronRunLogEntry,
+  CronRunStatus,
+  CronRunsParams,
+  CronRunsResult,
+  CronStatusResult,
+} from "@gateway/protocol";
+import { invalidRequest } from "@gateway/protocol";
+import { type Job, JobStore } from "./job-store.js";
+import { nextRunAt, validateSchedule } from "./schedule.js";
+
+/** Where an announced result goes. */
+export interface DeliveryTarget {
+  channel: string;
+  to?: string;
+  accountId?: string;
+  threadId?: string;
+}
+
+/** What the scheduler needs from the gateway. */
+export interface CronHost {
+  readonly mainSessionKey: string;
+  /** A system event into a session (durable once resolved), waking the agent now or at the next heartbeat. */
+  systemEvent(text: string, options: { sessionKey: string; wake: "now" | "next-heartbeat" }): Promise<void>;
+  /** One agent turn in a session; resolves when it ended. */
+  agentTurn(
+    message: string,
+    options: { sessionKey: string; timeoutMs: number },
+  ): Promise<{ status: "ok" | "error" | "aborted"; text: string; error?: string; runId?: string; sessionId?: string }>;
+  /** Send a result to a channel peer (`announce`); absent until channels exist. */
+  deliver?(target: DeliveryTarget | "last", text: string): Promise<void>;
+  broadcast(event: "cron", payload: CronEvent): void;
+  log?: { info(message: string): void; warn(message: string): void };
+}
+
+/** Options of the scheduler. */
+export interface CronServiceOptions {
+  stateDir: string;
+  host: CronHost;
+  /** The clock (tests pass their own). @default Date.now */
+  now?: () => number;
+  /** @default 1 */
+  maxConcurrentRuns?: number;
+  /** Runs missed while the gateway was down: run `once`, `skip` them, or run `all` (at most `catchUpMax`). @default once */
+  catchUp?: "once" | "skip" | "all";
+  /** @default 10 */
+  catchUpMax?: number;
+  /** Timeout of an agent turn without its own. @default 600000 */
+  defaultTimeoutMs?: number;
+  webhook?: { token?: string; attempts?: number; backoffMs?: number; timeoutMs?: number };
+  /** Run log size before trimming. @default 524288 */
+  maxLogBytes?: number;
+  fetch?: typeof fetch;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The job named by `id` or `jobId` (both spellings are in the protocol). */
+export const jobIdOf = (params: { id?: string; jobId?: string }) => (params.id ?? params.jobId)!;
+
+/**
+ * The scheduler: jobs in `cron/jobs.json`, a run log per job with a "started" record written before each run (so a
+ * run cut short by a crash is reported after the restart, never silently lost), catch-up for runs missed while down,
+ * a concurrency cap, per-job timeouts, delivery to a channel or a webhook (retried with backoff), and the job state
+ * the protocol exposes. One timer, armed for the next due job.
+ */
+export class CronService {
+  readonly store: JobStore;
+  #jobs: Job[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  readonly #running = new Set<string>();
+  readonly #waiting: Array<{ id: string; runId: string }> = [];
+  #started = false;
+  readonly #now: () => number;
+  readonly #idle = new Set<() => void>();
+
+  constructor(readonly options: CronServiceOptions) {
+    this.store = new JobStore(options.stateDir, options.maxLogBytes);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Load jobs, report interrupted runs, catch up on missed ones, and arm the timer. */
+  async start(): Promise<void> {
+    this.#jobs = this.store.load();
+    const now = this.#now();
+    for (const job of this.#jobs) {
+      for (const run of await this.store.unfinished(job.id)) await this.#reportInterrupted(job, run);
+      if (job.state.runningAtMs !== undefined) delete job.state.runningAtMs;
+    }
+    this.#started = true;
+    const policy = this.options.catchUp ?? "once";
+    for (const job of this.#jobs) {
+      const due = job.state.nextRunAtMs;
+      if (!job.enabled || due === undefined || due > now) {
+        if (job.enabled && due === undefined) this.#schedule(job, now);
+        continue;
+      }
+      let missed = 0;
+      for (let at: number | undefined = due; at !== undefined && at <= now && missed < 1_000; missed++)
+        at = nextRunAt(job.schedule, at, job.id);
+      if (policy === "skip") {
+        this.options.host.log?.warn(`cron: ${job.name} missed ${missed} run(s) while the gateway was down; skipped`);
+        this.#schedule(job, now);
+      } else {
+        const times = policy === "all" ? Math.min(missed, this.options.catchUpMax ?? 10) : 1;
+        this.options.host.log?.info(`cron: ${job.name} missed ${missed} run(s) while down; running ${times} now`);
+        for (let index = 0; index < times; index++) this.#enqueue(job.id);
+      }
+    }
+    await this.store.save(this.#jobs);
+    this.#arm();
+  }
+
+  /** Stop the timer; running jobs finish on their own. */
+  stop(): void {
+    this.#started = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Resolves when no run is going or waiting (tests, shutdown). */
+  idle(): Promise<void> {
+    if (this.#running.size === 0 && this.#waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.add(resolve));
+  }
+
+  /** Run every job that is due now (the timer calls this; tests with a fake clock call it directly). */
+  runDue(): void {
+    const now = this.#now();
+    for (const job of this.#jobs)
+      if (
+        job.enabled &&
+        job.state.nextRunAtMs !== undefined &&
+        job.state.nextRunAtMs <= now &&
+        !this.#isQueued(job.id)
+      ) {
+        delete job.state.nextRunAtMs; // taken: the next one is computed when this run ends
+        this.#enqueue(job.id);
+      }
+    this.#arm();
+  }
+
+  list(params: CronListParams = {}): CronListResult {
+    let jobs = this.#jobs.filter((job) => params.includeDisabled || job.enabled);
+    if (params.query) {
+      const query = params.query.toLowerCase();
+      jobs = jobs.filter((job) => job.name.toLowerCase().includes(query) || job.id.includes(query));
+    }
+    jobs = [...jobs].sort((a, b) => (a.state.nextRunAtMs ?? Infinity) - (b.state.nextRunAtMs ?? Infinity));
+    const offset = params.offset ?? 0;
+    const limit = params.limit ?? 100;
+    return {
+      jobs: jobs.slice(offset, offset + limit),
+      total: jobs.length,
+      offset,
+      limit,
+      hasMore: offset + limit < jobs.length,
+    };
+  }
+
+  status(): CronStatusResult {
+    const next = this.#jobs
+      .filter((job) => job.enabled && job.state.nextRunAtMs !== undefined)
+      .reduce<number | null>(
+        (min, job) => (min === null ? job.state.nextRunAtMs! : Math.min(min, job.state.nextRunAtMs!)),
+        null,
+      );
+    return {
+      enabled: this.#started,
+      storePath: this.store.jobsPath,
+      jobs: this.#jobs.length,
+      running: this.#running.size,
+      nextWakeAtMs: next,
+    };
+  }
+
+  get(id: string): Job | undefined {
+    return this.#jobs.find((job) => job.id === id);
+  }
+
+  async add(params: CronAddParams): Promise<Job> {
+    this.#check(params);
+    const now = this.#now();
+    const job: Job = {
+      id: randomUUID(),
+      name: params.name,
+      ...(params.description !== undefined ? { description: params.description } : {}),
+      ...(params.agentId ? { agentId: params.agentId } : {}),
+      enabled: params.enabled ?? true,
+      ...(params.deleteAfterRun !== undefined ? { deleteAfterRun: params.deleteAfterRun } : {}),
+      createdAtMs: now,
+      updatedAtMs: now,
+      schedule: params.schedule,
+      sessionTarget: params.sessionTarget,
+      wakeMode: params.wakeMode,
+      payload: params.payload,
+      ...(params.delivery ? { delivery: params.delivery } : {}),
+      state: {},
+    };
+    this.#schedule(job, now);
+    this.#jobs.push(job);
+    await this.store.save(this.#jobs);
+    this.#event({
+      jobId: job.id,
+      action: "added",
+      ...(job.state.nextRunAtMs ? { nextRunAtMs: job.state.nextRunAtMs } : {}),
+    });
+    this.#arm();
+    return job;
+  }
+
+  async update(id: string, patch: CronJobPatch): Promise<Job> {
+    const job = this.#require(id);
+    const next = structuredClone(job) as Job & Record<string, unknown>;
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === undefined || key === "payload" || key === "delivery") continue;
+      if (value === null) delete next[key];
+      else next[key] = value;
+    }
+    if (patch.payload) {
+      const merged = patch.payload.kind === job.payload.kind ? { ...job.payload, ...patch.payload } : patch.payload;
+      for (const [key, value] of Object.entries(merged))
+        if (value === null) delete (merged as Record<string, unknown>)[key];
+      next.payload = merged as Job["payload"];
+    }
+    if (patch.delivery) {
+      const merged: Record<string, unknown> = { ...(job.delivery ?? { mode: "none" }), ...patch.delivery };
+      for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
+      next.delivery = merged as Job["delivery"];
+    }
+    this.#check(next as unknown as CronAddParams);
+    next.updatedAtMs = this.#now();
+    if (patch.schedule || patch.enabled !== undefined) this.#schedule(next, this.#now());
+    Object.assign(job, next);
+    if (!job.enabled) delete job.state.nextRunAtMs;
+    await this.store.save(this.#jobs);
+    this.#event({
+      jobId: id,
+      action: "updated",
+      ...(job.state.nextRunAtMs ? { nextRunAtMs: job.state.nextRunAtMs } : {}),
+    });
+    this.#arm();
+    return job;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const index = this.#jobs.findIndex((job) => job.id === id);
+    if (index < 0) return false;
+    this.#jobs.splice(index, 1);
+    await this.store.save(this.#jobs);
+    await this.store.archive(id);
+    this.#event({ jobId: id, action: "removed" });
+    this.#arm();
+    return true;
+  }
+
+  /** Run a job now: `force` always, `due` only when due, `if-enabled` unless disabled. */
+  async run(
+    id: string,
+    mode: "force" | "due" | "if-enabled" = "force",
+  ): Promise<{ ran: boolean; runId?: string; reason?: "not-due" | "disabled" | "already-running" }> {
+    const job = this.#require(id);
+    if (this.#running.has(id)) return { ran: false, reason: "already-running" };
+    if (mode === "if-enabled" && !job.enabled) return { ran: false, reason: "disabled" };
+    if (mode === "due" && !(job.state.nextRunAtMs !== undefined && job.state.nextRunAtMs <= this.#now()))
+      return { ran: false, reason: "not-due" };
+    const runId = randomUUID();
+    this.#enqueue(id, runId);
+    return { ran: true, runId };
+  }
+
+  /** Finished runs, newest first. */
+  async runs(params: CronRunsParams = {}): Promise<CronRunsResult> {
+    const id = params.id ?? params.jobId;
+    const ids = id && params.scope !== "all" ? [id] : this.#jobs.map((job) => job.id);
+    const entries: CronRunLogEntry[] = [];
+    for (const jobId of ids)
+      for (const record of await this.store.records(jobId)) if (record.action === "finished") entries.push(record);
+    const wanted =
+      params.status && params.status !== "all" ? entries.filter((entry) => entry.status === params.status) : entries;
+    wanted.sort((a, b) => b.ts - a.ts);
+    const offset = params.offset ?? 0;
+    const limit = params.limit ?? 50;
+    return {
+      entries: wanted.slice(offset, offset + limit),
+      total: wanted.length,
+      offset,
+      limit,
+      hasMore: offset + limit < wanted.length,
+    };
+  }
+
+  // ---- running ---------------------------------------------------------------------------------------------------
+
+  #isQueued(id: string): boolean {
+    return this.#running.has(id) || this.#waiting.some((entry) => entry.id === id);
+  }
+
+  #enqueue(id: string, runId: string = randomUUID()): void {
+    this.#waiting.push({ id, runId });
+    this.#pump();
+  }
+
+  #pump(): void {
+    const max = this.options.maxConcurrentRuns ?? 1;
+    while (this.#running.size < max) {
+      // The first waiting run whose job is not already running (a job never runs twice at once).
+      const index = this.#waiting.findIndex((entry) => !this.#running.has(entry.id));
+      if (index < 0) break;
+      const [{ id, runId }] = this.#waiting.splice(index, 1) as [{ id: string; runId: string }];
+      const job = this.get(id);
+      if (!job) continue;
+      this.#running.add(job.id);
+      void this.#execute(job, runId).finally(() => {
+        this.#running.delete(job.id);
+        this.#pump();
+        this.#arm();
+        if (this.#running.size === 0 && this.#waiting.length === 0) {
+          for (const resolve of this.#idle) resolve();
+          this.#idle.clear();
+        }
+      });
+    }
+  }
+
+  async #execute(job: Job, runId: string): Promise<void> {
+    const host = this.options.host;
+    const startedAt = this.#now();
+    job.state.runningAtMs = startedAt;
+    await this.store.append({ action: "started", ts: startedAt, jobId: job.id, runId });
+    await this.store.save(this.#jobs);
+    this.#event({ jobId: job.id, action: "started", runId, runAtMs: startedAt });
+    let status: CronRunStatus = "ok";
+    let error: string | undefined;
+    let summary = "";
+    let sessionKey = host.mainSessionKey;
+    let sessionId: string | undefined;
+    try {
+      if (job.payload.kind === "systemEvent") {
+        summary = job.payload.text;
+        await host.systemEvent(job.payload.text, { sessionKey, wake: job.wakeMode });
+      } else {
+        if (job.sessionTarget === "isolated") sessionKey = `cron:${job.id}`;
+        const timeoutMs =
+          job.payload.timeoutSeconds !== undefined && job.payload.timeoutSeconds > 0
+            ? job.payload.timeoutSeconds * 1000
+            : (this.options.defaultTimeoutMs ?? 600_000);
+        const result = await host.agentTurn(job.payload.message, { sessionKey, timeoutMs });
+        summary = result.text;
+        sessionId = result.sessionId;
+        if (result.status !== "ok") {
+          status = "error";
+          error = result.error ?? `the agent turn ${result.status === "aborted" ? "was aborted (timeout?)" : "failed"}`;
+        }
+      }
+    } catch (failure) {
+      status = "error";
+      error = (failure as Error).message;
+    }
+    const finishedAt = this.#now();
+    const delivery =
+      status === "ok" ? await this.#deliver(job, { runId, summary, status, startedAt, finishedAt }) : undefined;
+    const stillThere = this.get(job.id) === job;
+    if (stillThere) {
+      const state = job.state;
+      delete state.runningAtMs;
+      state.lastRunAtMs = startedAt;
+      state.lastStatus = status;
+      state.lastRunStatus = status;
+      state.lastDurationMs = Math.max(0, finishedAt - startedAt);
+      state.consecutiveErrors = status === "error" ? (state.consecutiveErrors ?? 0) + 1 : 0;
+      if (error) state.lastError = error;
+      else delete state.lastError;
+      if (job.schedule.kind === "at") {
+        if (status === "ok" && job.deleteAfterRun !== false) {
+          this.#jobs.splice(this.#jobs.indexOf(job), 1);
+        } else job.enabled = false;
+        delete state.nextRunAtMs;
+      } else if (state.nextRunAtMs === undefined || state.nextRunAtMs <= finishedAt) this.#schedule(job, finishedAt);
+    }
+    const entry: CronRunLogEntry = {
+      ts: finishedAt,
+      jobId: job.id,
+      jobName: job.name,
+      action: "finished",
+      status,
+      ...(error ? { error } : {}),
+      ...(summary ? { summary: summary.slice(0, 2_000) } : {}),
+      ...(delivery ?? { deliveryStatus: "not-requested" as const }),
+      sessionKey,
+      ...(sessionId ? { sessionId } : {}),
+      runId,
+      runAtMs: startedAt,
+      durationMs: Math.max(0, finishedAt - startedAt),
+      ...(job.state.nextRunAtMs ? { nextRunAtMs: job.state.nextRunAtMs } : {}),
+    };
+    await this.store.append(entry);
+    await this.store.save(this.#jobs);
+    this.#event({
+      jobId: job.id,
+      action: "finished",
+      runId,
+      runAtMs: startedAt,
+      durationMs: entry.durationMs!,
+      status,
+      ...(error ? { error } : {}),
+      ...(summary ? { summary: summary.slice(0, 500) } : {}),
+      ...(job.state.nextRunAtMs ? { nextRunAtMs: job.state.nextRunAtMs } : {}),
+    });
+    if (stillThere && job.schedule.kind === "at" && status === "ok" && job.deleteAfterRun !== false)
+      this.#event({ jobId: job.id, action: "removed" });
+  }
+
+  async #deliver(
+    job: Job,
+    run: { runId: string; summary: string; status: CronRunStatus; startedAt: number; finishedAt: number },
+  ): Promise<Pick<CronRunLogEntry, "delivered" | "deliveryStatus" | "deliveryError"> | undefined> {
+    const delivery = job.delivery;
+    if (!delivery || delivery.mode === "none") return { deliveryStatus: "not-requested" };
+    try {
+      if (delivery.mode === "announce") {
+        if (!this.options.host.deliver) throw new Error("no channels are configured to announce to");
+        const target =
+          !delivery.channel || delivery.channel === "last"
+            ? "last"
+            : {
+                channel: delivery.channel,
+                ...(delivery.to ? { to: delivery.to } : {}),
+                ...(delivery.accountId ? { accountId: delivery.accountId } : {}),
+                ...(delivery.threadId !== undefined ? { threadId: String(delivery.threadId) } : {}),
+              };
+        await this.options.host.deliver(target, run.summary);
+      } else await this.#postWebhook(delivery.to!, job, run);
+      return { delivered: true, deliveryStatus: "delivered" };
+    } catch (error) {
+      this.options.host.log?.warn(`cron: ${job.name}: delivery failed: ${(error as Error).message}`);
+      return { delivered: false, deliveryStatus: "not-delivered", deliveryError: (error as Error).message };
+    }
+  }
+
+  /** POST the finished run as JSON (bearer token when configured); 5xx, 429 and network errors are retried. */
+  async #postWebhook(
+    url: string,
+    job: Job,
+    run: { runId: string; summary: string; status: CronRunStatus; startedAt: number; finishedAt: number },
+  ): Promise<void> {
+    const settings = this.options.webhook ?? {};
+    const attempts = settings.attempts ?? 4;
+    const doFetch = this.options.fetch ?? fetch;
+    const body = JSON.stringify({
+      jobId: job.id,
+      jobName: job.name,
+      runId: run.runId,
+      status: run.status,
+      summary: run.summary,
+      runAtMs: run.startedAt,
+      finishedAtMs: run.finishedAt,
+      durationMs: run.finishedAt - run.startedAt,
+    });
+    let lastError = "";
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0)
+        await new Promise((resolve) => setTimeout(resolve, (settings.backoffMs ?? 1_000) * 2 ** (attempt - 1)));
+      try {
+        const response = await doFetch(url, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            ...(settings.token ? { authorization: `Bearer ${settings.token}` } : {}),
+          },
+          body,
+          signal: AbortSignal.timeout(settings.timeoutMs ?? 10_000),
+        });
+        if (response.ok) return;
+        lastError = `${url} answered ${response.status}`;
+        if (response.status < 500 && response.status !== 429) break;
+      } catch (error) {
+        lastError = `${url}: ${(error as Error).message}`;
+      }
+    }
+    throw new Error(`webhook failed after retries: ${lastError}`);
+  }
+
+  async #reportInterrupted(job: Job, run: { runId: string; ts: number }): Promise<void> {
+    const now = this.#now();
+    const error = `interrupted: the gateway stopped during this run (started ${new Date(run.ts).toISOString()})`;
+    await this.store.append({
+      ts: now,
+      jobId: job.id,
+      jobName: job.name,
+      action: "finished",
+      status: "error",
+      error,
+      runId: run.runId,
+      runAtMs: run.ts,
+      deliveryStatus: "unknown",
+    });
+    job.state.lastStatus = "error";
+    job.state.lastRunStatus = "error";
+    job.state.lastError = error;
+    job.state.lastRunAtMs = run.ts;
+    job.state.consecutiveErrors = (job.state.consecutiveErrors ?? 0) + 1;
+    this.options.host.log?.warn(`cron: ${job.name}: ${error}`);
+    this.#event({ jobId: job.id, action: "finished", runId: run.runId, runAtMs: run.ts, status: "error", error });
+    await this.options.host
+      .systemEvent(`Cron job "${job.name}" was ${error}; it did not finish.`, {
+        sessionKey: this.options.host.mainSessionKey,
+        wake: "next-heartbeat",
+      })
+      .catch(() => {});
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------------------------
+
+  #schedule(job: Job, afterMs: number): void {
+    const next = job.enabled ? nextRunAt(job.schedule, afterMs, job.id) : undefined;
+    if (next === undefined) delete job.state.nextRunAtMs;
+    else job.state.nextRunAtMs = next;
+  }
+
+  #arm(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#started) return;
+    const next = this.status().nextWakeAtMs;
+    if (next === null) return;
+    this.#timer = setTimeout(() => this.runDue(), Math.min(Math.max(0, next - this.#now()), MAX_TIMER_MS));
+    this.#timer.unref();
+  }
+
+  #require(id: string): Job {
+    const job = this.get(id);
+    if (!job) throw invalidRequest(`no cron job with id "${id}" (gateway cron list shows them)`);
+    return job;
+  }
+
+  #check(job: Pick<CronAddParams, "schedule" | "delivery" | "payload" | "sessionTarget">): void {
+    try {
+      validateSchedule(job.schedule);
+    } catch (error) {
+      throw invalidRequest((error as Error).message);
+    }
+    if (job.payload.kind === "systemEvent" && job.sessionTarget !== "main")
+      throw invalidRequest('a systemEvent job runs in the main session: set sessionTarget to "main"');
+    if (job.delivery?.mode === "webhook" && !/^https?:\/\/\S+$/.test(job.delivery.to ?? ""))
+      throw invalidRequest("a webhook delivery needs delivery.to: an http(s) URL");
+  }
+
+  #event(payload: CronEvent): void {
+    this.options.host.broadcast("cron", payload);
+  }
+}

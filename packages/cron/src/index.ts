@@ -1,0 +1,22 @@
+// @gateway/cron — the public surface.
+export { CronConfigSection, cronConfigSections, HeartbeatConfigSection } from "./config.js";
+export {
+  type CronHost,
+  CronService,
+  type CronServiceOptions,
+  type DeliveryTarget,
+  jobIdOf,
+} from "./cron-service.js";
+export {
+  DEFAULT_HEARTBEAT_PROMPT,
+  HEARTBEAT_TOKEN,
+  type HeartbeatHost,
+  type HeartbeatOptions,
+  HeartbeatService,
+  inActiveHours,
+  isEffectivelyEmpty,
+  stripHeartbeatToken,
+} from "./heartbeat.js";
+export { type Job, JobStore, type RunRecord } from "./job-store.js";
+export { registerCronMethods } from "./methods.js";
+export { DEFAULT_STAGGER_MS, isTopOfHour, nextRunAt, parseDuration, staggerFor, validateSchedule } from "./schedule.js";
