@@ -14,6 +14,16 @@ import {
   type SessionConfigSection,
 } from "@gateway/agent";
 import { gatewayConfigSchema } from "@gateway/cli";
+import {
+  type CronConfigSection,
+  type CronHost,
+  CronService,
+  type HeartbeatConfigSection,
+  type HeartbeatOptions,
+  HeartbeatService,
+  parseDuration,
+  registerCronMethods,
+} from "@gateway/cron";
 import { PROTOCOL_VERSION } from "@gateway/protocol";
 import type { EventConsumer, RedisConfigSection } from "@gateway/redis-bridge";
 import {
@@ -36,6 +46,8 @@ interface AgentConfig {
   agents?: AgentsConfigSection;
   session?: SessionConfigSection;
   redis?: RedisConfigSection;
+  cron?: CronConfigSection;
+  heartbeat?: HeartbeatConfigSection;
   gateway?: { http?: { endpoints?: { chatCompletions?: { enabled?: boolean } } } };
 }
 
@@ -207,6 +219,89 @@ function main(): void {
     "no channels configured — channel packages (Telegram, WhatsApp, Discord, Slack) plug in with the next releases",
     ...(selected.warning ? [selected.warning] : []),
   ]);
+  // Scheduled work: cron jobs and the heartbeat run agent turns and system events through the agent service.
+  const cronHost: CronHost = {
+    mainSessionKey: agent.mainSessionKey,
+    systemEvent: (text, options) => agent.systemEvent(text, options),
+    async agentTurn(message, { sessionKey, timeoutMs }) {
+      const run = await agent.send(sessionKey, message, { mode: "followup" });
+      const timer = setTimeout(() => agent.lanes.abort(sessionKey, run.runId), timeoutMs);
+      const outcome = await run.done.finally(() => clearTimeout(timer));
+      const sessionId = agent.store.get(sessionKey)?.sessionId;
+      return {
+        status: outcome.stopReason === "error" ? "error" : outcome.stopReason === "aborted" ? "aborted" : "ok",
+        text: outcome.text,
+        runId: run.runId,
+        ...(outcome.error ? { error: outcome.error } : {}),
+        ...(sessionId ? { sessionId } : {}),
+      };
+    },
+    broadcast: (event, payload) => server.broadcast(event, payload),
+    log: { info: (message) => server.logger.info(message), warn: (message) => server.logger.warn(message) },
+  };
+  const cronConfig = agentConfig().cron ?? {};
+  const cron = new CronService({
+    stateDir,
+    host: cronHost,
+    ...(cronConfig.maxConcurrentRuns ? { maxConcurrentRuns: cronConfig.maxConcurrentRuns } : {}),
+    ...(cronConfig.catchUp ? { catchUp: cronConfig.catchUp } : {}),
+    ...(cronConfig.catchUpMax ? { catchUpMax: cronConfig.catchUpMax } : {}),
+    ...(cronConfig.defaultTimeoutSeconds ? { defaultTimeoutMs: cronConfig.defaultTimeoutSeconds * 1000 } : {}),
+    ...(cronConfig.runLogMaxBytes ? { maxLogBytes: cronConfig.runLogMaxBytes } : {}),
+    webhook: { ...(cronConfig.webhookToken ? { token: cronConfig.webhookToken } : {}) },
+  });
+  // The heartbeat needs a model: with the echo agent it would only repeat its own prompt.
+  const heartbeatOptions = (config: AgentConfig): HeartbeatOptions => {
+    const section = config.heartbeat ?? {};
+    const everyMs =
+      selected.backend === "echo"
+        ? 0
+        : section.every === undefined
+          ? 30 * 60_000
+          : section.every.trim() === "0"
+            ? 0
+            : parseDuration(section.every);
+    return {
+      everyMs,
+      ...(section.activeHours ? { activeHours: section.activeHours } : {}),
+      ...(section.target ? { target: section.target } : {}),
+      ...(section.prompt ? { prompt: section.prompt } : {}),
+      ...(section.ackMaxChars !== undefined ? { ackMaxChars: section.ackMaxChars } : {}),
+      ...(section.watchdog ? { watchdog: section.watchdog } : {}),
+      timeoutMs: selected.runTimeoutMs,
+    };
+  };
+  const heartbeat = new HeartbeatService(
+    {
+      ...cronHost,
+      workspace: agentConfig().agents?.defaults?.workspace ?? join(stateDir, "agents", "main", "workspace"),
+      isBusy: (sessionKey) => agent.lanes.isBusy(sessionKey),
+      broadcast: (event, payload) => server.broadcast(event, payload),
+    },
+    heartbeatOptions(agentConfig()),
+  );
+  registerCronMethods(
+    { registerMethod: (name, handler) => server.registerMethod(name, handler as never) },
+    cron,
+    heartbeat,
+  );
+  server.registerService({
+    name: "cron",
+    async start() {
+      if (cronConfig.enabled !== false) await cron.start();
+      heartbeat.start();
+    },
+    stop() {
+      heartbeat.stop();
+      cron.stop();
+    },
+  });
+  const applyHeartbeat = (next: Record<string, unknown>) => heartbeat.configure(heartbeatOptions(next as AgentConfig));
+  manager.subscribe("heartbeat", applyHeartbeat);
+  manager.subscribe("agents", applyHeartbeat);
+  manager.subscribe("models", applyHeartbeat);
+  server.addWarnings(() => (heartbeat.alarm ? [`heartbeat watchdog: ${heartbeat.alarm}`] : []));
+
   // Background events: with redis.url (or GATEWAY_REDIS_URL) this gateway is the central consumer. Each batch becomes
   // one system event in the main session (or the session its type is routed to), written before it is acknowledged.
   const redisConfig = agentConfig().redis;
@@ -306,6 +401,10 @@ function main(): void {
         redisConfig?.url
           ? `             redis    background events from ${redisConfig?.url} (agent:events:gateway) go to the main session`
           : "             redis    off: set GATEWAY_REDIS_URL (or redis.url) to bring background events into the agent",
+        `  cron       ${cron.status().jobs} job(s) in ${cron.store.jobsPath} (gateway cron add --every 1h --message …)`,
+        heartbeat.enabled
+          ? `  heartbeat  every ${formatInterval(heartbeatOptions(agentConfig()).everyMs)} (checklist: HEARTBEAT.md in the agent workspace)`
+          : "  heartbeat  off (it needs a model; heartbeat.every sets the interval)",
         "  reload     edits to the config apply while running (see gateway.reload)",
         "  stop       Ctrl-C (twice to force)",
       ];
@@ -316,6 +415,11 @@ function main(): void {
       process.exit(1);
     },
   );
+}
+
+/** `30 min`, `90 s`. */
+function formatInterval(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`;
 }
 
 function parseOptions() {

@@ -329,6 +329,36 @@ describe("the agent from the config, and the OpenAI-compatible endpoint", () => 
     }
   });
 
+  it("runs the heartbeat with HEARTBEAT.md when a model is configured; an acknowledgement is not delivered", async () => {
+    const fake = await startFakeOpenAI();
+    try {
+      const stateDir = withConfig(`{
+        models: { providers: { local: { baseUrl: "${fake.baseUrl}", models: [{ id: "fake-model" }] } } },
+        agents: { defaults: { backend: "openai", model: "local/fake-model" } },
+        heartbeat: { every: "1s", target: "none" },
+      }`);
+      mkdirSync(join(stateDir, "state", "agents", "main", "workspace"), { recursive: true });
+      writeFileSync(join(stateDir, "state", "agents", "main", "workspace", "HEARTBEAT.md"), "- is the backup fresh?\n");
+      fake.script({ kind: "text", chunks: ["HEARTBEAT_OK"] });
+      const app = start(["--port", "0"], { GATEWAY_TOKEN: TOKEN }, stateDir);
+      const { port } = await app.listening;
+      expect(app.output()).toMatch(/heartbeat\s+every 1 s \(checklist: HEARTBEAT\.md/);
+      let last: { status?: string } | null = null;
+      for (let attempt = 0; attempt < 60 && !last; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        last = (await rpcOver(port, TOKEN, "last-heartbeat", {})) as { status?: string } | null;
+      }
+      expect(last).toMatchObject({ status: "ok-token" });
+      const prompt = JSON.stringify(fake.requests[0]!.body.messages);
+      expect(prompt).toMatch(/HEARTBEAT\.md:\\n- is the backup fresh\?/);
+      expect(await rpcOver(port, TOKEN, "set-heartbeats", { enabled: false })).toEqual({ ok: true, enabled: false });
+      app.child.kill("SIGTERM");
+      expect(await app.exited).toBe(0);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it("keeps the endpoint off by default and says how to turn it on", async () => {
     const app = start(["--port", "0"], { GATEWAY_TOKEN: TOKEN });
     const { port } = await app.listening;

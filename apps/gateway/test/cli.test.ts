@@ -190,6 +190,66 @@ describe("gateway CLI against a running gateway (connection from the local confi
     expect(missing.code).toBe(2);
   });
 
+  it("cron: add (every, cron with a time zone, at), list, run now, runs, edit, rm", async () => {
+    const added = await cli(["cron", "add", "--name", "digest", "--every", "15m", "--message", "anything new?"]);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(
+      /^✔ added digest \(([0-9a-f-]{36})\) — every 15m, next \d{4}-\d\d-\d\d \d\d:\d\d UTC\n$/,
+    );
+    const id = /\(([0-9a-f-]{36})\)/.exec(added.stdout)![1]!;
+    const standup = await cli([
+      "cron",
+      "add",
+      "--name",
+      "stand-up",
+      "--cron",
+      "0 9 * * 1-5",
+      "--tz",
+      "Europe/Berlin",
+      "--system",
+      "stand-up in 5 minutes",
+      "--wake",
+      "next-heartbeat",
+    ]);
+    expect(standup.stdout).toMatch(/— cron 0 9 \* \* 1-5 \(Europe\/Berlin\), next \d{4}-\d\d-\d\d 0[78]:00 UTC/);
+    const once = await cli([
+      "cron",
+      "add",
+      "--name",
+      "once",
+      "--at",
+      "2030-01-01T09:00:00Z",
+      "--system",
+      "happy new year",
+    ]);
+    expect(once.stdout).toMatch(/at 2030-01-01T09:00:00\.000Z, next 2030-01-01 09:00 UTC/);
+    const list = await cli(["cron", "list"]);
+    expect(list.stdout).toMatch(/^ID\s+NAME\s+SCHEDULE\s+NEXT \(UTC\)\s+LAST/);
+    expect(list.stdout).toMatch(new RegExp(`${id.slice(0, 8)}\\s+digest\\s+every 15m`));
+    const run = await cli(["cron", "run", id.slice(0, 8)]);
+    expect(run.stdout).toMatch(/✔ started \(run [0-9a-f-]{36}\)/);
+    let runs = { stdout: "" };
+    for (let attempt = 0; attempt < 50 && !/ok/.test(runs.stdout); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      runs = await cli(["cron", "runs", id.slice(0, 8)]);
+    }
+    expect(runs.stdout).toMatch(/digest\s+ok\s+.*anything new\?/);
+    const json = JSON.parse((await cli(["cron", "runs", id, "--json"])).stdout);
+    expect(json.entries[0]).toMatchObject({ jobId: id, status: "ok", sessionKey: `cron:${id}` });
+    const disabled = await cli(["cron", "edit", id.slice(0, 8), "--disable"]);
+    expect(disabled.stdout).toMatch(/✔ updated digest — every 15m, disabled/);
+    expect((await cli(["cron", "list"])).stdout).not.toMatch(/digest/);
+    expect((await cli(["cron", "list", "--all"])).stdout).toMatch(/digest.*disabled/);
+    expect((await cli(["cron", "rm", id])).stdout).toBe(`✔ removed ${id}\n`);
+    const bad = await cli(["cron", "add", "--name", "x", "--cron", "0 9 * * *", "--tz", "Mars/Base", "--system", "x"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/unknown time zone "Mars\/Base"/);
+    const usage = await cli(["cron", "add", "--every", "1h", "--system", "x"]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--name is required/);
+    expect(JSON.parse((await cli(["call", "last-heartbeat"])).stdout)).toBeNull();
+  });
+
   it("service install --dry-run shows the unit and the commands without changing anything", async () => {
     const result = await cli(["service", "install", "--dry-run"], { GATEWAY_ENTRY: "/opt/gateway/main.js" });
     expect(result.code).toBe(0);

@@ -38,20 +38,26 @@ export function helpText(name?: string): string {
 /** Run one CLI invocation (everything but `run`) and return its exit code. Never throws. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
+    // Flags are parsed with the named command's own options (two commands may give one flag different types).
+    const valued = new Set(
+      Object.entries(GLOBAL_OPTIONS)
+        .filter(([, option]) => option.type === "string")
+        .map(([flag]) => `--${flag}`),
+    );
+    const named = argv.find((arg, index) => !arg.startsWith("-") && !valued.has(argv[index - 1] ?? ""));
     const commandOptions = Object.fromEntries(
-      commands.flatMap((command) =>
-        Object.entries(command.options ?? {}).map(([flag, option]) => [
-          flag,
-          { type: option.value ? "string" : "boolean" },
-        ]),
-      ),
+      Object.entries(commands.find((command) => command.name === named)?.options ?? {}).map(([flag, option]) => [
+        flag,
+        { type: option.value ? "string" : "boolean" },
+      ]),
     );
     let parsed: ReturnType<typeof parseArgs>;
     try {
       parsed = parseArgs({
         args: argv,
         allowPositionals: true,
-        strict: true,
+        // Unknown flags are refused below, with the command's help.
+        strict: false,
         options: {
           ...commandOptions,
           ...Object.fromEntries(Object.entries(GLOBAL_OPTIONS).map(([flag, option]) => [flag, { type: option.type }])),

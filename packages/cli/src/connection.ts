@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { agentConfigSections } from "@gateway/agent";
 import { createGatewayClient, type GatewayClient, GatewayClientError } from "@gateway/client";
+import { cronConfigSections } from "@gateway/cron/config";
 import { RedisConfigSection } from "@gateway/redis-bridge/config";
 import {
   ConfigError,
@@ -40,6 +41,7 @@ export const gatewayConfigSchema = composeConfigSchema({
   ...serverConfigSections,
   ...agentConfigSections,
   redis: RedisConfigSection,
+  ...cronConfigSections,
 });
 
 /** Where to connect and with what: flags, then GATEWAY_URL / GATEWAY_TOKEN / GATEWAY_PASSWORD, then the local config. */

@@ -16,8 +16,11 @@ import { connectRefusal, GatewayClientError } from "./errors.js";
  * Params as a caller passes them: `idempotencyKey` may be left out (side-effecting methods get a generated one).
  * Written without a conditional type so that TypeScript checks a params variable against it directly.
  */
-export type RequestParams<M extends MethodName> = Omit<MethodParams<M>, "idempotencyKey"> &
-  Partial<Pick<MethodParams<M>, Extract<keyof MethodParams<M>, "idempotencyKey">>>;
+export type RequestParams<M extends MethodName> = OptionalIdempotencyKey<MethodParams<M>>;
+/** Per branch of a union (`{id} | {jobId}`): a plain Omit would keep only the keys common to every branch. */
+type OptionalIdempotencyKey<P> = P extends unknown
+  ? Omit<P, "idempotencyKey"> & Partial<Pick<P, Extract<keyof P, "idempotencyKey">>>
+  : never;
 
 /** Methods that answer twice under one request id: an ack (`status: "accepted"`), then the final result. */
 const TWO_PHASE_METHODS = new Set(["agent"]);

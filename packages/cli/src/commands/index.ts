@@ -4,6 +4,7 @@ import { agentCommand } from "./agent.js";
 import { callCommand } from "./call.js";
 import { chatCommand } from "./chat.js";
 import { configCommand } from "./config.js";
+import { cronCommand } from "./cron.js";
 import { doctorCommand } from "./doctor.js";
 import { eventsCommand } from "./events.js";
 import { healthCommand } from "./health.js";
@@ -19,6 +20,7 @@ export const commands: readonly Command[] = [
   chatCommand,
   agentCommand,
   sessionsCommand,
+  cronCommand,
   pushCommand,
   callCommand,
   eventsCommand,
