@@ -189,6 +189,10 @@ export function starterConfig(token: string): string {
   //   },
   // },
   // session: { dmScope: "main", reset: { mode: "daily", atHour: 4 } },
+  // Background events from Redis into the main session (or set GATEWAY_REDIS_URL):
+  // redis: { url: "redis://127.0.0.1:6379" },
+  // The heartbeat (needs a model): a look at HEARTBEAT.md in the agent workspace every 30 minutes.
+  // heartbeat: { every: "30m", activeHours: { start: "08:00", end: "22:00" } },
 }
 `;
 }
