@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync } from "node:fs";
 import { appendFile, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "@gateway/state";
+import { parseJsonLines, writeFileAtomic } from "@gateway/state";
 
 /** Where a session's messages came from, so replies go back there. */
 export interface SessionOrigin {
@@ -125,16 +125,7 @@ export class SessionStore {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw error;
     }
-    const messages: TranscriptMessage[] = [];
-    for (const line of text.split("\n")) {
-      if (!line) continue;
-      try {
-        messages.push(JSON.parse(line) as TranscriptMessage);
-      } catch {
-        // a torn line from a crash mid-append
-      }
-    }
-    return messages.slice(-limit);
+    return parseJsonLines<TranscriptMessage>(text).slice(-limit);
   }
 
   /** Change a session's settings; `null` clears one. Creates the session when missing. */

@@ -153,15 +153,8 @@ export class CronService {
       jobs = jobs.filter((job) => job.name.toLowerCase().includes(query) || job.id.includes(query));
     }
     jobs = [...jobs].sort((a, b) => (a.state.nextRunAtMs ?? Infinity) - (b.state.nextRunAtMs ?? Infinity));
-    const offset = params.offset ?? 0;
-    const limit = params.limit ?? 100;
-    return {
-      jobs: jobs.slice(offset, offset + limit),
-      total: jobs.length,
-      offset,
-      limit,
-      hasMore: offset + limit < jobs.length,
-    };
+    const { items, ...rest } = page(jobs, params.offset, params.limit ?? 100);
+    return { jobs: items, ...rest };
   }
 
   status(): CronStatusResult {
@@ -285,15 +278,8 @@ export class CronService {
     const wanted =
       params.status && params.status !== "all" ? entries.filter((entry) => entry.status === params.status) : entries;
     wanted.sort((a, b) => b.ts - a.ts);
-    const offset = params.offset ?? 0;
-    const limit = params.limit ?? 50;
-    return {
-      entries: wanted.slice(offset, offset + limit),
-      total: wanted.length,
-      offset,
-      limit,
-      hasMore: offset + limit < wanted.length,
-    };
+    const { items, ...rest } = page(wanted, params.offset, params.limit ?? 50);
+    return { entries: items, ...rest };
   }
 
   // ---- running ---------------------------------------------------------------------------------------------------
@@ -555,4 +541,15 @@ export class CronService {
   #event(payload: CronEvent): void {
     this.options.host.broadcast("cron", payload);
   }
+}
+
+/** One page of a list, as the protocol's list results describe it. */
+function page<T>(all: readonly T[], offset = 0, limit: number) {
+  return {
+    items: all.slice(offset, offset + limit),
+    total: all.length,
+    offset,
+    limit,
+    hasMore: offset + limit < all.length,
+  };
 }

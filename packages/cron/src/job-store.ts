@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync } from "node:fs";
 import { appendFile, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { CronJob, CronPayload, CronRunLogEntry, CronSchedule } from "@gateway/protocol";
-import { writeFileAtomic } from "@gateway/state";
+import { parseJsonLines, writeFileAtomic } from "@gateway/state";
 
 /** A job as stored (the protocol's CronJob, with its schedule and payload typed per kind). */
 export type Job = Omit<CronJob, "schedule" | "payload"> & { schedule: CronSchedule; payload: CronPayload };
@@ -91,16 +91,7 @@ export class JobStore {
     } catch {
       return [];
     }
-    const records: RunRecord[] = [];
-    for (const line of text.split("\n")) {
-      if (!line) continue;
-      try {
-        records.push(JSON.parse(line) as RunRecord);
-      } catch {
-        // torn line
-      }
-    }
-    return records;
+    return parseJsonLines<RunRecord>(text);
   }
 
   /** Runs that started and never finished (the gateway stopped mid-run). */

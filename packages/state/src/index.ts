@@ -6,3 +6,4 @@ export {
   writeFileAtomic,
   writeFileAtomicSync,
 } from "./atomic-write.js";
+export { parseJsonLines } from "./json-lines.js";
