@@ -197,6 +197,28 @@ describe("cron service", () => {
   });
 });
 
+describe("run log", () => {
+  it("is trimmed to its newest half when it grows past maxLogBytes", async () => {
+    const { service, advance } = setup({ maxLogBytes: 4_096 });
+    await service.start();
+    const job = await service.add({
+      name: "chatty",
+      schedule: { kind: "every", everyMs: 60_000 },
+      sessionTarget: "isolated",
+      wakeMode: "now",
+      payload: { kind: "agentTurn", message: "x".repeat(200) },
+    });
+    for (let minute = 0; minute < 40; minute++) await advance(60_000);
+    const { statSync } = await import("node:fs");
+    const log = join(service.store.directory, "runs", `${job.id}.jsonl`);
+    expect(statSync(log).size).toBeLessThanOrEqual(4_096 + 1_000);
+    const runs = await service.runs({ id: job.id, limit: 200 });
+    expect(runs.total).toBeGreaterThan(3);
+    expect(runs.total).toBeLessThan(40);
+    expect(runs.entries[0]!.ts).toBe(Date.parse("2026-11-22T08:40:00Z")); // the newest is kept
+  });
+});
+
 describe("restarts", () => {
   it("a run interrupted by a kill is reported after the restart, never silently lost", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cron-kill-"));
