@@ -1,0 +1,20 @@
+// @gateway/plugin-sdk — what a channel plugin implements and the helpers it shares. Tests: `@gateway/plugin-sdk/testing`.
+export { chunkText } from "./chunk.js";
+export { ChannelError, isFatal, wrapError } from "./errors.js";
+export { Pacer, type PacerOptions } from "./pacing.js";
+export { type BackoffOptions, backoffDelay, ReconnectSupervisor, retry } from "./retry.js";
+export {
+  type ChannelAccount,
+  type ChannelCapabilities,
+  type ChannelContext,
+  type ChannelHttpRoute,
+  type ChannelLogger,
+  type ChannelPlugin,
+  type ChannelStatus,
+  type ChatType,
+  defineChannelPlugin,
+  type InboundMessage,
+  type MediaRef,
+  type OutboundMessage,
+  type SendResult,
+} from "./types.js";

@@ -1,0 +1,149 @@
+import type { TObject } from "@sinclair/typebox";
+
+/** Kinds of conversation a platform has. */
+export type ChatType = "direct" | "group" | "channel" | "thread";
+
+/** A file that came with a message, saved in the account's state dir. */
+export interface MediaRef {
+  kind: "photo" | "document" | "audio" | "video" | "voice" | "sticker";
+  /** Where the plugin saved it (under its state dir). */
+  path?: string;
+  mimeType?: string;
+  fileName?: string;
+  size?: number;
+}
+
+/** A message from a platform, normalized. */
+export interface InboundMessage {
+  channel: string;
+  accountId: string;
+  chatType: ChatType;
+  /** The conversation: the sender's chat for DMs, the group/channel id otherwise. */
+  peer: string;
+  sender: { id: string; name?: string; username?: string };
+  text: string;
+  media?: MediaRef[];
+  /** A forum topic or thread inside `peer`. */
+  threadId?: string;
+  replyTo?: { messageId: string; senderId?: string; isFromBot?: boolean };
+  /** The bot was mentioned by name (or the message replies to the bot). */
+  wasMentioned: boolean;
+  /** The platform's id of the message. */
+  messageId: string;
+  timestamp: number;
+  /** The platform's object, for plugins' own needs; never serialized. */
+  raw?: unknown;
+}
+
+/** A message to a platform. `text` may exceed the limit: the plugin chunks it. */
+export interface OutboundMessage {
+  peer: string;
+  text: string;
+  threadId?: string;
+  replyToMessageId?: string;
+  media?: MediaRef;
+}
+
+/** What a send returns: the platform's id of every message sent, in order (several when chunked). */
+export interface SendResult {
+  messageId: string;
+  messageIds: string[];
+}
+
+/** The status of one account, as `channels.status` shows it. */
+export interface ChannelStatus {
+  configured: boolean;
+  running: boolean;
+  connected: boolean;
+  /** A fatal error (a revoked token, another process polling) stops the account without retries. */
+  fatal: boolean;
+  lastError: string | null;
+  reconnectAttempts: number;
+  lastConnectedAt: number | null;
+  lastInboundAt: number | null;
+  lastOutboundAt: number | null;
+  mode?: string;
+}
+
+/** What an account can do. */
+export interface ChannelCapabilities {
+  chatTypes: ChatType[];
+  media: boolean;
+  reactions: boolean;
+  edit: boolean;
+  threads: boolean;
+  typing: boolean;
+  /** The platform's limit per message; longer text is chunked. */
+  maxTextLength: number;
+}
+
+/** A logger (pino-compatible subset). */
+export interface ChannelLogger {
+  debug(object: unknown, message?: string): void;
+  info(object: unknown, message?: string): void;
+  warn(object: unknown, message?: string): void;
+  error(object: unknown, message?: string): void;
+}
+
+/** An HTTP route on the gateway's port (webhook mode). */
+export interface ChannelHttpRoute {
+  method: "POST" | "GET";
+  url: string;
+  handler(
+    request: { headers: Record<string, string | string[] | undefined>; body: unknown },
+    response: import("node:http").ServerResponse,
+  ): void | Promise<void>;
+}
+
+/** What the gateway gives an account when it starts it. */
+export interface ChannelContext<Config = Record<string, unknown>> {
+  readonly channel: string;
+  readonly accountId: string;
+  readonly config: Config;
+  readonly logger: ChannelLogger;
+  /** Aborted when the account is stopped. */
+  readonly signal: AbortSignal;
+  /** A directory for this account's credentials and media (created, mode 0700). */
+  readonly stateDir: string;
+  /** Hand a message to the gateway. */
+  receive(message: Omit<InboundMessage, "channel" | "accountId">): void;
+  /** Update the status (merged into the current one). */
+  setStatus(patch: Partial<ChannelStatus>): void;
+  /** The account broke after it started: the gateway restarts it with backoff (or stops it, for a fatal error). */
+  reportError(error: Error): void;
+  /** Mount a webhook on the gateway's HTTP server (before the listener starts, when the gateway supports it). */
+  registerHttpRoute?(route: ChannelHttpRoute): void;
+}
+
+/** One account of a channel. `start` and `stop` are idempotent. */
+export interface ChannelAccount {
+  /** Connect; resolves when receiving works. Throw `ChannelError` with `fatal: true` for what retrying cannot fix. */
+  start(context: ChannelContext): Promise<void>;
+  stop(): Promise<void>;
+  sendText(message: OutboundMessage): Promise<SendResult>;
+  sendMedia?(message: OutboundMessage & { media: MediaRef }): Promise<SendResult>;
+  /** Show "typing…" in a chat while the agent works. */
+  sendTyping?(peer: string, threadId?: string): Promise<void>;
+  /** Check the platform connection now (for `channels.status {probe: true}`). */
+  probe?(): Promise<{ ok: boolean; detail?: string }>;
+  /** QR-style logins (WhatsApp). */
+  loginStart?(): Promise<{ message: string; qr?: string }>;
+  loginWait?(timeoutMs: number): Promise<{ connected: boolean; message: string; qr?: string }>;
+  /** Forget stored credentials; true when something was cleared. */
+  logout?(): Promise<boolean>;
+}
+
+/** A channel plugin: what a package exports (default export, or `plugin`). */
+export interface ChannelPlugin<Config = Record<string, unknown>> {
+  readonly id: string;
+  readonly meta: { label: string; docs?: string };
+  readonly capabilities: ChannelCapabilities;
+  /** The schema of one account's config (`channels.<id>` for the default account, `channels.<id>.accounts.<name>`). */
+  readonly configSchema: TObject;
+  createAccount(accountId: string, config: Config): ChannelAccount;
+}
+
+/** Identity helper with inference for plugin authors. */
+export function defineChannelPlugin<Config>(plugin: ChannelPlugin<Config>): ChannelPlugin<Config> {
+  return plugin;
+}
