@@ -91,6 +91,24 @@ export function channelConformance<Config>(harness: ConformanceHarness<Config>):
     }, 30_000);
     afterAll(() => fixture?.teardown());
 
+    /** A fresh account over a test context, stopped and cleaned up whatever the test does. */
+    const withAccount = async (
+      config: Config,
+      body: (
+        account: ReturnType<ChannelPlugin<Config>["createAccount"]>,
+        test: ReturnType<typeof createTestContext>,
+      ) => Promise<void>,
+    ) => {
+      const test = createTestContext(plugin.id, "default", config);
+      const account = plugin.createAccount("default", config);
+      try {
+        await body(account, test);
+      } finally {
+        await account.stop();
+        test.dispose();
+      }
+    };
+
     it("declares an id, a label, capabilities and a config schema", () => {
       expect(plugin.id).toMatch(/^[a-z][a-z0-9-]*$/);
       expect(plugin.meta.label).toBeTruthy();
@@ -100,25 +118,18 @@ export function channelConformance<Config>(harness: ConformanceHarness<Config>):
     });
 
     it("start and stop are idempotent, and the status follows", async () => {
-      const test = createTestContext(plugin.id, "default", fixture.config);
-      const account = plugin.createAccount("default", fixture.config);
-      try {
+      await withAccount(fixture.config, async (account, test) => {
         await Promise.all([account.start(test.context), account.start(test.context)]);
         await account.start(test.context);
         expect(test.status()).toMatchObject({ running: true, connected: true, fatal: false });
         await account.stop();
         await account.stop();
         expect(test.status()).toMatchObject({ running: false, connected: false });
-      } finally {
-        await account.stop();
-        test.dispose();
-      }
+      });
     });
 
     it("normalizes an inbound direct message", async () => {
-      const test = createTestContext(plugin.id, "default", fixture.config);
-      const account = plugin.createAccount("default", fixture.config);
-      try {
+      await withAccount(fixture.config, async (account, test) => {
         await account.start(test.context);
         await fixture.injectDirect("hello from the platform", { id: "4242", name: "Ada" });
         await test.until(() => test.received.length > 0);
@@ -135,16 +146,11 @@ export function channelConformance<Config>(harness: ConformanceHarness<Config>):
         expect(message.messageId).toBeTruthy();
         expect(message.timestamp).toBeGreaterThan(0);
         expect(test.status().lastInboundAt).toBeGreaterThan(0);
-      } finally {
-        await account.stop();
-        test.dispose();
-      }
+      });
     });
 
     it("chunks long text to the platform's limit and sends the chunks in order", async () => {
-      const test = createTestContext(plugin.id, "default", fixture.config);
-      const account = plugin.createAccount("default", fixture.config);
-      try {
+      await withAccount(fixture.config, async (account, test) => {
         await account.start(test.context);
         const limit = plugin.capabilities.maxTextLength;
         const words = Array.from(
@@ -169,16 +175,11 @@ export function channelConformance<Config>(harness: ConformanceHarness<Config>):
             .split(/\s+/),
         ).toEqual(words);
         expect(test.status().lastOutboundAt).toBeGreaterThan(0);
-      } finally {
-        await account.stop();
-        test.dispose();
-      }
+      });
     });
 
     it("a fatal error (bad credentials) fails start with fatal status, without a retry loop", async () => {
-      const test = createTestContext(plugin.id, "default", fixture.fatalConfig);
-      const account = plugin.createAccount("default", fixture.fatalConfig);
-      try {
+      await withAccount(fixture.fatalConfig, async (account, test) => {
         const failure = await account.start(test.context).then(
           () => undefined,
           (error: unknown) => error,
@@ -186,16 +187,11 @@ export function channelConformance<Config>(harness: ConformanceHarness<Config>):
         expect(isFatal(failure)).toBe(true);
         expect(test.status()).toMatchObject({ fatal: true, connected: false });
         expect(test.status().lastError).toBeTruthy();
-      } finally {
-        await account.stop();
-        test.dispose();
-      }
+      });
     });
 
     it("a platform outage is retryable: the account reconnects and messages flow again", async () => {
-      const test = createTestContext(plugin.id, "default", fixture.config);
-      const account = plugin.createAccount("default", fixture.config);
-      try {
+      await withAccount(fixture.config, async (account, test) => {
         await account.start(test.context);
         await fixture.goDown();
         await test.until(() => test.status().connected === false || (test.status().reconnectAttempts ?? 0) > 0, 10_000);
@@ -203,28 +199,26 @@ export function channelConformance<Config>(harness: ConformanceHarness<Config>):
         await fixture.injectDirect("after the outage", { id: "4242", name: "Ada" });
         await test.until(() => test.received.some((message) => message.text === "after the outage"), 15_000);
         expect(test.status()).toMatchObject({ connected: true, fatal: false });
-      } finally {
-        await account.stop();
-        test.dispose();
-      }
+      });
     }, 30_000);
 
     it("stop during a reconnect ends it promptly", async () => {
-      const test = createTestContext(plugin.id, "default", fixture.config);
-      const account = plugin.createAccount("default", fixture.config);
-      try {
-        await account.start(test.context);
-        await fixture.goDown();
-        await test.until(() => test.status().connected === false || (test.status().reconnectAttempts ?? 0) > 0, 10_000);
-        const started = Date.now();
-        await account.stop();
-        expect(Date.now() - started).toBeLessThan(3_000);
-        expect(test.status()).toMatchObject({ running: false });
-      } finally {
-        await fixture.comeBack();
-        await account.stop();
-        test.dispose();
-      }
+      await withAccount(fixture.config, async (account, test) => {
+        try {
+          await account.start(test.context);
+          await fixture.goDown();
+          await test.until(
+            () => test.status().connected === false || (test.status().reconnectAttempts ?? 0) > 0,
+            10_000,
+          );
+          const started = Date.now();
+          await account.stop();
+          expect(Date.now() - started).toBeLessThan(3_000);
+          expect(test.status()).toMatchObject({ running: false });
+        } finally {
+          await fixture.comeBack();
+        }
+      });
     }, 30_000);
   });
 }
