@@ -316,6 +316,23 @@ describe("the agent from the config, and the OpenAI-compatible endpoint", () => 
       });
       expect(invalid.status).toBe(400);
       expect(await invalid.json()).toMatchObject({ error: { message: "messages must be a non-empty array" } });
+      // A body that is not JSON, or too large, gets the same error shape (not fastify's own).
+      const malformed = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: "{ not json",
+      });
+      expect(malformed.status).toBe(400);
+      expect(await malformed.json()).toMatchObject({
+        error: { type: "invalid_request_error", message: expect.any(String) },
+      });
+      const huge = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "main", messages: [{ role: "user", content: "x".repeat(2 * 1024 * 1024) }] }),
+      });
+      expect(huge.status).toBe(413);
+      expect(await huge.json()).toMatchObject({ error: { type: "invalid_request_error" } });
 
       // A model error is an API error with the provider's reason, not a hang.
       fake.script({ kind: "error", status: 500, body: JSON.stringify({ error: { message: "model overloaded" } }) });
@@ -476,5 +493,19 @@ describe("background events through Redis", () => {
     );
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/no Redis configured: pass --redis/);
+    const badPayload = spawnSync(
+      process.execPath,
+      [main, "push", "x", "--payload", "{ nope", "--redis", "redis://127.0.0.1:1"],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(badPayload.status).toBe(2);
+    expect(badPayload.stderr).toMatch(/--payload is not JSON/);
+    const unreachable = spawnSync(process.execPath, [main, "push", "x", "--redis", "redis://127.0.0.1:1"], {
+      encoding: "utf8",
+    });
+    expect(unreachable.status).toBe(3);
+    expect(unreachable.stderr).toMatch(/cannot push to Redis at redis:\/\/127\.0\.0\.1:1/);
   });
 });

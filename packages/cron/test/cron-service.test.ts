@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { CronEvent } from "@gateway/protocol";
+import type { CronAddParams, CronEvent } from "@gateway/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { type CronHost, CronService, type CronServiceOptions } from "../src/index.js";
 
@@ -40,6 +40,18 @@ function setup(options: Partial<CronServiceOptions> = {}, stateDir?: string) {
     await service.idle();
   };
   return { service, clock, calls, events, replies, host, dir, advance };
+}
+
+/** The params of an isolated agent-turn job (the shape most tests add), with overrides. */
+function agentJob(name: string, message: string, extra: Partial<CronAddParams> = {}): CronAddParams {
+  return {
+    name,
+    schedule: { kind: "every", everyMs: 3_600_000 },
+    sessionTarget: "isolated",
+    wakeMode: "now",
+    payload: { kind: "agentTurn", message },
+    ...extra,
+  };
 }
 
 describe("cron service", () => {
@@ -176,14 +188,7 @@ describe("cron service", () => {
       return { status: "ok", text: message };
     };
     await service.start();
-    const add = (name: string) =>
-      service.add({
-        name,
-        schedule: { kind: "every", everyMs: 3_600_000 },
-        sessionTarget: "isolated",
-        wakeMode: "now",
-        payload: { kind: "agentTurn", message: name },
-      });
+    const add = (name: string) => service.add(agentJob(name, name));
     const a = await add("a");
     const b = await add("b");
     await service.run(a.id);
@@ -272,13 +277,7 @@ describe("restarts", () => {
     it(`catch-up "${policy}": runs missed while down → ${expected} run(s), then back on schedule`, async () => {
       const first = setup();
       await first.service.start();
-      const job = await first.service.add({
-        name: "hourly",
-        schedule: { kind: "every", everyMs: 3_600_000 },
-        sessionTarget: "isolated",
-        wakeMode: "now",
-        payload: { kind: "agentTurn", message: "tick" },
-      });
+      const job = await first.service.add(agentJob("hourly", "tick"));
       first.service.stop();
       // Down for three and a half hours: 09:00, 10:00 and 11:00 were missed.
       const second = setup({ catchUp: policy, catchUpMax: 10 }, first.dir);
@@ -306,14 +305,7 @@ describe("webhook delivery", () => {
     try {
       const { service } = setup({ webhook: { token: "hook-secret", backoffMs: 10, attempts: 4 } });
       await service.start();
-      const job = await service.add({
-        name: "digest",
-        schedule: { kind: "every", everyMs: 3_600_000 },
-        sessionTarget: "isolated",
-        wakeMode: "now",
-        payload: { kind: "agentTurn", message: "summarize" },
-        delivery: { mode: "webhook", to: url },
-      });
+      const job = await service.add(agentJob("digest", "summarize", { delivery: { mode: "webhook", to: url } }));
       await service.run(job.id);
       await service.idle();
       expect(received).toHaveLength(3);

@@ -317,6 +317,18 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
         scope.route({
           method: route.method,
           url: route.url,
+          // What fails before the handler (a body that is not JSON, over 1 MiB, of another type) is answered in
+          // the same `{error: {message, type}}` shape the routes use, never fastify's own.
+          errorHandler: (error, _request, reply) => {
+            const status = (error as { statusCode?: number }).statusCode ?? 500;
+            reply.code(status).send({
+              error: {
+                message: status >= 500 ? "the gateway failed; see its log" : error.message,
+                type: status >= 500 ? "server_error" : "invalid_request_error",
+                code: (error as { code?: string }).code ?? null,
+              },
+            });
+          },
           handler: async (request, reply) => {
             if (route.auth !== false && !httpAuthorized(request.headers.authorization)) {
               metrics.authFailures.inc({ reason: "http" });
