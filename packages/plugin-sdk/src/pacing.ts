@@ -2,8 +2,8 @@
 export interface PacerOptions {
   /** Messages per second across all chats. @default 30 */
   globalPerSecond?: number;
-  /** Minimum gap between messages to one chat. @default 1000 */
-  perChatIntervalMs?: number;
+  /** Minimum gap between messages to one chat (or a function of the chat: groups often have a lower limit). @default 1000 */
+  perChatIntervalMs?: number | ((chat: string) => number);
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -43,7 +43,8 @@ export class Pacer {
     const { now, sleep, perChatIntervalMs, globalPerSecond } = this.#options;
     for (;;) {
       const time = now();
-      const chatReady = (this.#lastByChat.get(chat) ?? -Infinity) + perChatIntervalMs;
+      const interval = typeof perChatIntervalMs === "function" ? perChatIntervalMs(chat) : perChatIntervalMs;
+      const chatReady = (this.#lastByChat.get(chat) ?? -Infinity) + interval;
       this.#globalSlots = this.#globalSlots.filter((slot) => slot > time - 1000);
       const globalReady = this.#globalSlots.length < globalPerSecond ? time : this.#globalSlots[0]! + 1000;
       const ready = Math.max(chatReady, globalReady);

@@ -56,7 +56,8 @@ export async function retry<T>(
 
 /**
  * Keeps a connection up: `connect` runs again after each failure with backoff, until `stop()` or a fatal error. The
- * status callback sees every attempt. `stop()` during a wait ends it at once.
+ * status callback sees every attempt. `stop()` during a wait ends it at once. A long-lived `connect` calls
+ * `connected()` once it works, so the next outage starts its backoff from the first step again.
  */
 export class ReconnectSupervisor {
   readonly #controller = new AbortController();
@@ -64,7 +65,7 @@ export class ReconnectSupervisor {
   #loop: Promise<void> | undefined;
 
   constructor(
-    private readonly connect: (signal: AbortSignal) => Promise<void>,
+    private readonly connect: (signal: AbortSignal, connected: () => void) => Promise<void>,
     private readonly options: BackoffOptions & {
       onAttempt?: (attempt: number, error: Error) => void;
       onFatal?: (error: Error) => void;
@@ -80,7 +81,9 @@ export class ReconnectSupervisor {
     this.#loop ??= (async () => {
       while (!this.#controller.signal.aborted) {
         try {
-          await this.connect(this.#controller.signal);
+          await this.connect(this.#controller.signal, () => {
+            this.#attempts = 0;
+          });
           this.#attempts = 0;
           if (this.#controller.signal.aborted) return;
         } catch (error) {

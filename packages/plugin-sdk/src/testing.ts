@@ -1,58 +1,10 @@
 // @gateway/plugin-sdk/testing — the conformance suite every channel plugin runs, and a test context.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isFatal } from "./errors.js";
-import type { ChannelContext, ChannelPlugin, ChannelStatus, InboundMessage } from "./types.js";
+import { createTestContext } from "./test-context.js";
+import type { ChannelPlugin } from "./types.js";
 
-/** A ChannelContext for tests: what the account received, its status, the errors it reported. */
-export function createTestContext<Config>(channel: string, accountId: string, config: Config) {
-  const controller = new AbortController();
-  const stateDir = mkdtempSync(join(tmpdir(), `channel-${channel}-`));
-  const received: InboundMessage[] = [];
-  const errors: Error[] = [];
-  const history: Array<Partial<ChannelStatus>> = [];
-  let status: Partial<ChannelStatus> = {};
-  const silent = { debug() {}, info() {}, warn() {}, error() {} };
-  const context: ChannelContext<Config> = {
-    channel,
-    accountId,
-    config,
-    logger: silent,
-    signal: controller.signal,
-    stateDir,
-    receive: (message) => {
-      received.push({ ...message, channel, accountId });
-    },
-    setStatus: (patch) => {
-      status = { ...status, ...patch };
-      history.push(patch);
-    },
-    reportError: (error) => {
-      errors.push(error);
-    },
-  };
-  return {
-    context: context as unknown as ChannelContext,
-    received,
-    errors,
-    history,
-    status: () => status,
-    /** Resolve when `check` holds (polling), or fail after `ms`. */
-    async until(check: () => boolean, ms = 5_000) {
-      const deadline = Date.now() + ms;
-      while (!check()) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    },
-    dispose() {
-      controller.abort();
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
-}
+export { createTestContext } from "./test-context.js";
 
 /** A running fake of the platform and configs that point at it. */
 export interface ConformanceFixture<Config> {

@@ -88,6 +88,7 @@ export interface ChannelLogger {
 /** An HTTP route on the gateway's port (webhook mode). */
 export interface ChannelHttpRoute {
   method: "POST" | "GET";
+  /** Relative to the account's prefix: `webhook` is served at `/channels/<channel>/<account>/webhook`. */
   url: string;
   handler(
     request: { headers: Record<string, string | string[] | undefined>; body: unknown },
@@ -111,8 +112,11 @@ export interface ChannelContext<Config = Record<string, unknown>> {
   setStatus(patch: Partial<ChannelStatus>): void;
   /** The account broke after it started: the gateway restarts it with backoff (or stops it, for a fatal error). */
   reportError(error: Error): void;
-  /** Mount a webhook on the gateway's HTTP server (before the listener starts, when the gateway supports it). */
-  registerHttpRoute?(route: ChannelHttpRoute): void;
+  /**
+   * Mount a webhook on the gateway's HTTP port (no gateway token: the plugin checks the platform's secret). Returns the
+   * local path. The route is removed when the account stops.
+   */
+  registerHttpRoute?(route: ChannelHttpRoute): string;
 }
 
 /** One account of a channel. `start` and `stop` are idempotent. */

@@ -131,4 +131,34 @@ describe("retry, backoff, errors", () => {
     expect(fatal?.message).toBe("getUpdates: 409 conflict");
     await stopsAtFatal.stop();
   });
+
+  it("a connection that reports itself up starts the next outage's backoff from the first step", async () => {
+    const attempts: number[] = [];
+    let calls = 0;
+    const supervisor = new ReconnectSupervisor(
+      async (_signal, connected) => {
+        calls++;
+        if (calls === 3) connected(); // up for a while, then lost again
+        throw new Error("lost");
+      },
+      { baseMs: 5, onAttempt: (attempt) => attempts.push(attempt) },
+    );
+    supervisor.start();
+    const deadline = Date.now() + 2_000;
+    while (attempts.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    await supervisor.stop();
+    expect(attempts.slice(0, 4)).toEqual([1, 2, 1, 2]);
+  });
+
+  it("paces groups slower than direct chats when the interval is a function of the chat", async () => {
+    const pacer = new Pacer({ perChatIntervalMs: (chat) => (chat.startsWith("-") ? 200 : 20) });
+    const started = Date.now();
+    await pacer.wait("-100");
+    await pacer.wait("-100");
+    const group = Date.now() - started;
+    await pacer.wait("42");
+    await pacer.wait("42");
+    expect(group).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - started - group).toBeLessThan(150);
+  });
 });

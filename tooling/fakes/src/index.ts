@@ -1,2 +1,11 @@
 // @gateway/fakes — test fakes of remote platforms, all on 127.0.0.1.
 export { contentText, type FakeOpenAI, type FakeReply, type FakeRequest, startFakeOpenAI } from "./fake-openai.js";
+export {
+  type FakeInbound,
+  type FakeTelegram,
+  type FakeTelegramCall,
+  type FakeTelegramChat,
+  type FakeTelegramFailure,
+  type FakeTelegramUser,
+  startFakeTelegram,
+} from "./fake-telegram.js";

@@ -1,0 +1,368 @@
+import { createHmac } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { extname, join } from "node:path";
+import {
+  type ChannelAccount,
+  type ChannelContext,
+  ChannelError,
+  chunkText,
+  type MediaRef,
+  type OutboundMessage,
+  Pacer,
+  ReconnectSupervisor,
+  retry,
+  type SendResult,
+} from "@gateway/plugin-sdk";
+import { Bot, GrammyError, HttpError } from "grammy";
+import type { Message, Update, UserFromGetMe } from "grammy/types";
+import type { TelegramAccountConfig } from "./config.js";
+import { type NormalizedMessage, normalizeMessage } from "./normalize.js";
+
+/** Telegram's limit per text message. */
+export const TELEGRAM_TEXT_LIMIT = 4096;
+const DEFAULT_API_ROOT = "https://api.telegram.org";
+const ALLOWED_UPDATES = ["message", "channel_post"] as const;
+/** grammY types its signals with the abort-controller polyfill; Node's own AbortSignal is what it gets at runtime. */
+type GrammySignal = NonNullable<Parameters<Bot["init"]>[0]>;
+const forGrammy = (signal: AbortSignal) => signal as unknown as GrammySignal;
+
+/**
+ * What went wrong, in a ChannelError: 401 and 409 are fatal with the fix; 429 carries `retry_after`; other 4xx are
+ * not worth retrying; 5xx and network failures are.
+ */
+export function classifyTelegramError(operation: string, error: unknown, apiRoot: string): ChannelError {
+  if (error instanceof ChannelError) return error;
+  if (error instanceof GrammyError) {
+    const code = error.error_code;
+    if (code === 401)
+      return new ChannelError(
+        operation,
+        "Telegram rejected the bot token (401 Unauthorized). Check channels.telegram.botToken: copy it again from @BotFather (/mybots → API Token); a revoked token needs a new one.",
+        { fatal: true, cause: error },
+      );
+    if (code === 409)
+      return new ChannelError(
+        operation,
+        error.description.includes("webhook")
+          ? "a webhook is set for this bot (409 Conflict) while this account polls: switch the account to mode: webhook, or remove the webhook."
+          : "another process is polling this bot token (409 Conflict). Stop the other gateway or bot that uses it (one poller per token), or revoke the token with @BotFather if you do not know where it runs.",
+        { fatal: true, cause: error },
+      );
+    if (code === 429) {
+      const seconds = error.parameters.retry_after ?? 1;
+      return new ChannelError(operation, `rate limited by Telegram, retry after ${seconds} s`, {
+        retryAfterMs: seconds * 1000,
+        cause: error,
+      });
+    }
+    return new ChannelError(operation, `${code}: ${error.description}`, { fatal: code < 500, cause: error });
+  }
+  if (error instanceof HttpError) {
+    const cause = error.error instanceof Error ? error.error.message : String(error.error);
+    return new ChannelError(operation, `cannot reach the Telegram Bot API at ${apiRoot}: ${cause}`, { cause: error });
+  }
+  return new ChannelError(operation, error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+/**
+ * One bot: long polling with reconnects (or a webhook on the gateway's port), inbound messages normalized with their
+ * media downloaded to the state dir, replies chunked to 4096 characters and paced to Telegram's limits (1/s per chat,
+ * 20/min per group, 30/s overall) with retries that honour `retry_after`.
+ */
+export class TelegramAccount implements ChannelAccount {
+  readonly #accountId: string;
+  readonly #config: TelegramAccountConfig;
+  readonly #apiRoot: string;
+  readonly #pacer = new Pacer({
+    globalPerSecond: 30,
+    perChatIntervalMs: (chat) => (chat.startsWith("-") ? 3_000 : 1_000),
+  });
+  #context: ChannelContext | undefined;
+  #bot: Bot | undefined;
+  #me: UserFromGetMe | undefined;
+  #starting: Promise<void> | undefined;
+  #supervisor: ReconnectSupervisor | undefined;
+  #stopController: AbortController | undefined;
+  #offset = 0;
+  #connected = false;
+
+  constructor(accountId: string, config: TelegramAccountConfig) {
+    this.#accountId = accountId;
+    this.#config = config;
+    this.#apiRoot = (config.apiRoot ?? DEFAULT_API_ROOT).replace(/\/+$/, "");
+  }
+
+  start(context: ChannelContext): Promise<void> {
+    this.#starting ??= this.#start(context).catch((error: unknown) => {
+      this.#starting = undefined;
+      this.#bot = undefined;
+      const failure = classifyTelegramError("start", error, this.#apiRoot);
+      context.setStatus({ running: false, connected: false, fatal: failure.fatal, lastError: failure.message });
+      throw failure;
+    });
+    return this.#starting;
+  }
+
+  async #start(context: ChannelContext): Promise<void> {
+    this.#context = context;
+    const token = this.#config.botToken;
+    const mode = this.#config.mode ?? "polling";
+    context.setStatus({ configured: Boolean(token), mode, fatal: false });
+    if (!token)
+      throw new ChannelError(
+        "start",
+        `no bot token: set channels.telegram${this.#accountId === "default" ? "" : `.accounts.${this.#accountId}`}.botToken (create a bot with @BotFather)`,
+        { fatal: true },
+      );
+    const pollTimeout = this.#config.pollTimeoutSeconds ?? 30;
+    const bot = new Bot(token, { client: { apiRoot: this.#apiRoot, timeoutSeconds: Math.max(60, pollTimeout + 15) } });
+    bot.on(["message", "channel_post"], (update) => this.#onMessage(update.msg));
+    bot.catch((error) => context.logger.warn({ err: error.error }, "telegram: handling an update failed"));
+    this.#stopController = new AbortController();
+    const signal = AbortSignal.any([context.signal, this.#stopController.signal]);
+    await this.#call("getMe", () => bot.init(forGrammy(signal)));
+    this.#bot = bot;
+    this.#me = bot.botInfo;
+    if (mode === "webhook") await this.#startWebhook(context, bot, token);
+    else await this.#startPolling(context, bot, pollTimeout, signal);
+    this.#connected = true;
+    context.setStatus({
+      running: true,
+      connected: true,
+      fatal: false,
+      lastError: null,
+      reconnectAttempts: 0,
+      lastConnectedAt: Date.now(),
+    });
+    context.logger.info(`telegram: @${bot.botInfo.username} connected (${mode})`);
+  }
+
+  async #startPolling(context: ChannelContext, bot: Bot, pollTimeout: number, signal: AbortSignal) {
+    const call = <T>(operation: string, fn: () => Promise<T>) => this.#call(operation, fn);
+    await call("deleteWebhook", () => bot.api.deleteWebhook({ drop_pending_updates: false }, forGrammy(signal)));
+    // One poll now, so a token another process polls (409) fails the start instead of the first reconnect.
+    const first = await call("getUpdates", () =>
+      bot.api.getUpdates(
+        { offset: this.#offset, limit: 100, timeout: 0, allowed_updates: [...ALLOWED_UPDATES] },
+        forGrammy(signal),
+      ),
+    );
+    await this.#handleUpdates(bot, first);
+    this.#supervisor = new ReconnectSupervisor(
+      async (loopSignal, connected) => {
+        const both = AbortSignal.any([signal, loopSignal]);
+        for (;;) {
+          const updates = await call("getUpdates", () =>
+            bot.api.getUpdates(
+              { offset: this.#offset, limit: 100, timeout: pollTimeout, allowed_updates: [...ALLOWED_UPDATES] },
+              forGrammy(both),
+            ),
+          ).catch((error: unknown) => {
+            if (both.aborted) return undefined;
+            throw error;
+          });
+          if (!updates) return;
+          if (!this.#connected) {
+            this.#connected = true;
+            connected();
+            context.setStatus({ connected: true, reconnectAttempts: 0, lastError: null, lastConnectedAt: Date.now() });
+            context.logger.info("telegram: reconnected");
+          }
+          await this.#handleUpdates(bot, updates);
+        }
+      },
+      {
+        baseMs: 500,
+        maxMs: 30_000,
+        onAttempt: (attempt, error) => {
+          this.#connected = false;
+          context.setStatus({ connected: false, reconnectAttempts: attempt, lastError: error.message });
+          context.logger.warn(`telegram: ${error.message} (reconnect attempt ${attempt})`);
+        },
+        onFatal: (error) => {
+          this.#connected = false;
+          context.setStatus({ connected: false, running: false, fatal: true, lastError: error.message });
+          context.reportError(error);
+        },
+      },
+    );
+    this.#supervisor.start();
+  }
+
+  async #handleUpdates(bot: Bot, updates: Update[]) {
+    for (const update of updates) {
+      this.#offset = update.update_id + 1;
+      await bot.handleUpdate(update);
+    }
+  }
+
+  async #startWebhook(context: ChannelContext, bot: Bot, token: string) {
+    const webhook = this.#config.webhook;
+    if (!webhook?.url)
+      throw new ChannelError("setWebhook", "webhook mode needs channels.telegram.webhook.url (your public https URL)", {
+        fatal: true,
+      });
+    if (!context.registerHttpRoute)
+      throw new ChannelError("setWebhook", "this gateway cannot mount webhooks; use mode: polling", { fatal: true });
+    const secret =
+      webhook.secret ?? createHmac("sha256", token).update("gateway-telegram-webhook").digest("base64url").slice(0, 64);
+    const path = context.registerHttpRoute({
+      method: "POST",
+      url: "webhook",
+      handler: (request, response) => {
+        if (request.headers["x-telegram-bot-api-secret-token"] !== secret) {
+          response.writeHead(401, { "content-type": "application/json" }).end('{"error":"wrong secret token"}');
+          return;
+        }
+        const update = request.body as Update | undefined;
+        if (!update || typeof update.update_id !== "number") {
+          response.writeHead(400, { "content-type": "application/json" }).end('{"error":"not a Telegram update"}');
+          return;
+        }
+        response.writeHead(200, { "content-type": "application/json" }).end("{}");
+        bot.handleUpdate(update).catch((error: unknown) => context.logger.warn({ err: error }, "telegram: update"));
+      },
+    });
+    await this.#call("setWebhook", () =>
+      bot.api.setWebhook(webhook.url, {
+        secret_token: secret,
+        allowed_updates: [...ALLOWED_UPDATES],
+        drop_pending_updates: false,
+      }),
+    );
+    context.logger.info(`telegram: webhook ${webhook.url} → local path ${path ?? "(unknown)"}`);
+  }
+
+  async #onMessage(message: Message) {
+    const context = this.#context;
+    if (!context || !this.#me) return;
+    const normalized = normalizeMessage(message, this.#me);
+    if (!normalized) return;
+    const media = await this.#downloadMedia(message).catch((error: unknown) => {
+      context.logger.warn({ err: error }, "telegram: could not download a file");
+      return [] as MediaRef[];
+    });
+    const inbound: NormalizedMessage = media.length ? { ...normalized, media } : normalized;
+    context.setStatus({ lastInboundAt: Date.now() });
+    context.receive(inbound);
+  }
+
+  /** The largest photo size or the document, saved under `<state>/media/`; too large ones are listed unsaved. */
+  async #downloadMedia(message: Message): Promise<MediaRef[]> {
+    const bot = this.#bot;
+    const context = this.#context;
+    if (!bot || !context) return [];
+    const photo = message.photo?.at(-1);
+    const document = message.document;
+    const file = photo ?? document;
+    if (!file) return [];
+    const reference: MediaRef = {
+      kind: photo ? "photo" : "document",
+      ...(document?.mime_type ? { mimeType: document.mime_type } : photo ? { mimeType: "image/jpeg" } : {}),
+      ...(document?.file_name ? { fileName: document.file_name } : {}),
+      ...(file.file_size !== undefined ? { size: file.file_size } : {}),
+    };
+    const maxBytes = (this.#config.mediaMaxMb ?? 20) * 1024 * 1024;
+    if ((file.file_size ?? 0) > maxBytes) return [reference];
+    const info = await bot.api.getFile(file.file_id);
+    if (!info.file_path) return [reference];
+    const response = await fetch(`${this.#apiRoot}/file/bot${this.#config.botToken}/${info.file_path}`, {
+      signal: AbortSignal.timeout(60_000),
+    });
+    if (!response.ok) throw new Error(`file download answered ${response.status}`);
+    const content = Buffer.from(await response.arrayBuffer());
+    if (content.length > maxBytes) return [reference];
+    const directory = join(context.stateDir, "media");
+    await mkdir(directory, { recursive: true, mode: 0o700 });
+    const extension = extname(document?.file_name ?? info.file_path) || (photo ? ".jpg" : "");
+    const path = join(directory, `${message.date}-${file.file_unique_id}${extension}`);
+    await writeFile(path, content, { mode: 0o600 });
+    return [{ ...reference, path, size: content.length }];
+  }
+
+  async stop(): Promise<void> {
+    const starting = this.#starting;
+    if (!starting) return;
+    this.#stopController?.abort();
+    await starting.catch(() => undefined);
+    await this.#supervisor?.stop();
+    const bot = this.#bot;
+    // Confirm what was handled, so the next start does not see it again (best effort, never blocks a stop).
+    if (bot && this.#connected && (this.#config.mode ?? "polling") === "polling" && this.#offset) {
+      await bot.api
+        .getUpdates({ offset: this.#offset, limit: 1, timeout: 0 }, forGrammy(AbortSignal.timeout(2_000)))
+        .catch(() => undefined);
+    }
+    this.#supervisor = undefined;
+    this.#bot = undefined;
+    this.#starting = undefined;
+    this.#connected = false;
+    this.#context?.setStatus({ running: false, connected: false });
+  }
+
+  sendText(message: OutboundMessage): Promise<SendResult> {
+    const chunks = chunkText(message.text, TELEGRAM_TEXT_LIMIT);
+    return this.#sendEach("sendMessage", message, chunks, (bot, chunk, extra) =>
+      bot.api.sendMessage(message.peer, chunk, extra),
+    );
+  }
+
+  async sendTyping(peer: string, threadId?: string): Promise<void> {
+    const bot = this.#requireBot("sendChatAction");
+    await this.#call("sendChatAction", () =>
+      bot.api.sendChatAction(peer, "typing", threadId ? { message_thread_id: Number(threadId) } : {}),
+    );
+  }
+
+  async probe(): Promise<{ ok: boolean; detail?: string }> {
+    const bot = this.#bot;
+    if (!bot) return { ok: false, detail: "not running" };
+    try {
+      const me = await bot.api.getMe(forGrammy(AbortSignal.timeout(10_000)));
+      return { ok: true, detail: `@${me.username}` };
+    } catch (error) {
+      return { ok: false, detail: classifyTelegramError("getMe", error, this.#apiRoot).message };
+    }
+  }
+
+  /** A Bot API call whose failure is a ChannelError saying what to do. */
+  async #call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw classifyTelegramError(operation, error, this.#apiRoot);
+    }
+  }
+
+  #requireBot(operation: string): Bot {
+    if (!this.#bot) throw new ChannelError(operation, "the Telegram account is not running", { fatal: true });
+    return this.#bot;
+  }
+
+  /** Send the parts in order, each paced and retried; the first replies to the message it answers. */
+  async #sendEach(
+    operation: string,
+    message: OutboundMessage,
+    parts: string[],
+    send: (bot: Bot, part: string, extra: Record<string, unknown>) => Promise<{ message_id: number }>,
+  ): Promise<SendResult> {
+    const bot = this.#requireBot(operation);
+    const ids: string[] = [];
+    for (const [index, part] of parts.entries()) {
+      const extra: Record<string, unknown> = {
+        ...(message.threadId ? { message_thread_id: Number(message.threadId) } : {}),
+        ...(index === 0 && message.replyToMessageId
+          ? { reply_parameters: { message_id: Number(message.replyToMessageId), allow_sending_without_reply: true } }
+          : {}),
+      };
+      await this.#pacer.wait(message.peer);
+      const sent = await retry(() => this.#call(operation, () => send(bot, part, extra)), {
+        attempts: 4,
+        baseMs: 1_000,
+      });
+      ids.push(String(sent.message_id));
+    }
+    this.#context?.setStatus({ lastOutboundAt: Date.now() });
+    return { messageId: ids[0] ?? "", messageIds: ids };
+  }
+}
