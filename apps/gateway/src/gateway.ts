@@ -39,6 +39,7 @@ import {
 import { writeFileAtomicSync } from "@gateway/state";
 import pino from "pino";
 import packageJson from "../package.json" with { type: "json" };
+import { lastTarget, setUpChannels } from "./channels.js";
 
 /** The parts of the config the agent reads. */
 interface AgentConfig {
@@ -181,6 +182,10 @@ function main(): void {
         server.registerMethod(name, handler as never, methodOptions as never),
       broadcast: (event, payload) => server.broadcast(event, payload),
       drainSystemEvents: () => server.drainSystemEvents(),
+      checkDeliveryTarget: (target) => channels.checkTarget(target),
+      async deliver(target, text) {
+        await channels.deliver({ ...target, peer: target.peer ?? "" }, text);
+      },
     },
     {
       stateDir,
@@ -192,6 +197,8 @@ function main(): void {
     },
   );
   agent.register();
+  // Messaging channels: inbound messages run the agent, the reply goes back to the chat.
+  const channels = setUpChannels({ server, config: manager, agent, stateDir, configPath });
   // A new model or backend applies to the next run; running ones finish on the old. A config that cannot work is
   // refused (rolled back) with the reason.
   const applyAgentConfig = async (next: Record<string, unknown>) => {
@@ -215,10 +222,7 @@ function main(): void {
     },
     stop: () => agent.dispose(),
   });
-  server.addWarnings(() => [
-    "no channels configured — channel packages (Telegram, WhatsApp, Discord, Slack) plug in with the next releases",
-    ...(selected.warning ? [selected.warning] : []),
-  ]);
+  server.addWarnings(() => (selected.warning ? [selected.warning] : []));
   // Scheduled work: cron jobs and the heartbeat run agent turns and system events through the agent service.
   const cronHost: CronHost = {
     mainSessionKey: agent.mainSessionKey,
@@ -238,6 +242,16 @@ function main(): void {
     },
     broadcast: (event, payload) => server.broadcast(event, payload),
     log: { info: (message) => server.logger.info(message), warn: (message) => server.logger.warn(message) },
+    async deliver(target, text) {
+      const resolved = target === "last" ? lastTarget(agent) : { ...target, ...(target.to ? { peer: target.to } : {}) };
+      if (!resolved?.peer)
+        throw new Error(
+          target === "last"
+            ? 'no chat to deliver to yet ("last" is the chat the agent last talked in)'
+            : `deliver to ${target.channel} needs to (the chat id)`,
+        );
+      await channels.deliver({ ...resolved, peer: resolved.peer }, text);
+    },
   };
   const cronConfig = agentConfig().cron ?? {};
   const cron = new CronService({
@@ -397,7 +411,7 @@ function main(): void {
         selected.warning
           ? "             model    none: the echo agent answers (set models.providers + agents.defaults.model, or OPENAI_API_KEY)"
           : `             agent    ${selected.summary}`,
-        "             channels none (channel packages: then add channels.telegram.botToken … to the config)",
+        channelsLine(agentConfig() as { channels?: Record<string, unknown> }),
         redisConfig?.url
           ? `             redis    background events from ${redisConfig?.url} (agent:events:gateway) go to the main session`
           : "             redis    off: set GATEWAY_REDIS_URL (or redis.url) to bring background events into the agent",
@@ -415,6 +429,14 @@ function main(): void {
       process.exit(1);
     },
   );
+}
+
+/** The banner's channels line: what is configured, or how to add one. */
+function channelsLine(config: { channels?: Record<string, unknown> }): string {
+  const names = Object.keys(config.channels ?? {});
+  return names.length
+    ? `  channels   ${names.join(", ")} (gateway channels status; unknown senders get a pairing code: gateway pairing list)`
+    : "             channels none (create a bot with @BotFather, then set channels.telegram.botToken in the config)";
 }
 
 /** `30 min`, `90 s`. */

@@ -16,6 +16,7 @@ import {
 import { Bot, GrammyError, HttpError } from "grammy";
 import type { Message, Update, UserFromGetMe } from "grammy/types";
 import type { TelegramAccountConfig } from "./config.js";
+import { nativeFetch } from "./native-fetch.js";
 import { type NormalizedMessage, normalizeMessage } from "./normalize.js";
 
 /** Telegram's limit per text message. */
@@ -23,7 +24,7 @@ export const TELEGRAM_TEXT_LIMIT = 4096;
 const DEFAULT_API_ROOT = "https://api.telegram.org";
 const ALLOWED_UPDATES = ["message", "channel_post"] as const;
 /** grammY types its signals with the abort-controller polyfill; Node's own AbortSignal is what it gets at runtime. */
-type GrammySignal = NonNullable<Parameters<Bot["init"]>[0]>;
+type GrammySignal = NonNullable<Parameters<Bot["api"]["getMe"]>[0]>;
 const forGrammy = (signal: AbortSignal) => signal as unknown as GrammySignal;
 
 /**
@@ -58,7 +59,8 @@ export function classifyTelegramError(operation: string, error: unknown, apiRoot
     return new ChannelError(operation, `${code}: ${error.description}`, { fatal: code < 500, cause: error });
   }
   if (error instanceof HttpError) {
-    const cause = error.error instanceof Error ? error.error.message : String(error.error);
+    const failure = error.error as { message?: string; cause?: { code?: string; message?: string } } | undefined;
+    const cause = failure?.cause?.code ?? failure?.cause?.message ?? failure?.message ?? String(failure);
     return new ChannelError(operation, `cannot reach the Telegram Bot API at ${apiRoot}: ${cause}`, { cause: error });
   }
   return new ChannelError(operation, error instanceof Error ? error.message : String(error), { cause: error });
@@ -115,12 +117,20 @@ export class TelegramAccount implements ChannelAccount {
         { fatal: true },
       );
     const pollTimeout = this.#config.pollTimeoutSeconds ?? 30;
-    const bot = new Bot(token, { client: { apiRoot: this.#apiRoot, timeoutSeconds: Math.max(60, pollTimeout + 15) } });
+    const bot = new Bot(token, {
+      client: {
+        apiRoot: this.#apiRoot,
+        timeoutSeconds: Math.max(60, pollTimeout + 15),
+        fetch: nativeFetch as never,
+      },
+    });
     bot.on(["message", "channel_post"], (update) => this.#onMessage(update.msg));
     bot.catch((error) => context.logger.warn({ err: error.error }, "telegram: handling an update failed"));
     this.#stopController = new AbortController();
     const signal = AbortSignal.any([context.signal, this.#stopController.signal]);
-    await this.#call("getMe", () => bot.init(forGrammy(signal)));
+    // getMe directly: grammY's bot.init() retries network errors forever, and a start must fail so it is retried
+    // with backoff and shown in status.
+    bot.botInfo = await this.#call("getMe", () => bot.api.getMe(forGrammy(signal)));
     this.#bot = bot;
     this.#me = bot.botInfo;
     if (mode === "webhook") await this.#startWebhook(context, bot, token);

@@ -7,6 +7,7 @@ import { cronConfigSections } from "@gateway/cron/config";
 import { RedisConfigSection } from "@gateway/redis-bridge/config";
 import {
   ConfigError,
+  channelsConfigSections,
   composeConfigSchema,
   formatIssues,
   loadConfig,
@@ -42,6 +43,7 @@ export const gatewayConfigSchema = composeConfigSchema({
   ...agentConfigSections,
   redis: RedisConfigSection,
   ...cronConfigSections,
+  ...channelsConfigSections,
 });
 
 /** Where to connect and with what: flags, then GATEWAY_URL / GATEWAY_TOKEN / GATEWAY_PASSWORD, then the local config. */

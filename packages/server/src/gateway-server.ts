@@ -70,6 +70,9 @@ export interface HttpRoute {
 
 /** What a route handler gets of the request. */
 export interface HttpRouteRequest {
+  method: string;
+  /** The URL's path, without the query (routes may use a wildcard such as `/channels/*`). */
+  path: string;
   headers: IncomingHttpHeaders;
   body: unknown;
   remoteAddress: string;
@@ -352,6 +355,8 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
             try {
               await route.handler(
                 {
+                  method: request.method,
+                  path: request.url.split("?")[0] ?? request.url,
                   headers: request.headers,
                   body: request.body,
                   remoteAddress: request.socket.remoteAddress ?? "unknown",

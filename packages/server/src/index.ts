@@ -1,6 +1,35 @@
 // @gateway/server — the public surface.
 export { AuthRateLimiter, secretsEqual } from "./auth.js";
 export type { Audience, BroadcastOptions } from "./broadcaster.js";
+export { type AccessDecision, decideAccess, isMention, senderListed } from "./channels/access-control.js";
+export { attachChannels, type ChannelsAttachOptions } from "./channels/attach-channels.js";
+export {
+  type AcceptedMessage,
+  type ChannelAgentHost,
+  ChannelManager,
+  type ChannelManagerOptions,
+  type DeliveryTarget,
+  type LazyChannelPlugin,
+} from "./channels/channel-manager.js";
+export {
+  accountConfigIssues,
+  ChannelAccessConfig,
+  ChannelSectionConfig,
+  channelsConfigSections,
+  PluginsConfig,
+  type ResolvedAccount,
+  resolveAccounts,
+} from "./channels/channels-config.js";
+export { loadPluginModules } from "./channels/load-plugins.js";
+export {
+  newPairingCode,
+  PAIRING_ALPHABET,
+  PAIRING_CODE_LENGTH,
+  PAIRING_PENDING_PER_ACCOUNT,
+  PAIRING_TTL_MS,
+  type PairingRequest,
+  PairingStore,
+} from "./channels/pairing-store.js";
 export { attachConfig, serverOptionsFromConfig } from "./config/attach-config.js";
 export {
   type ConfigApplier,

@@ -2,6 +2,7 @@
 import type { Command } from "../context.js";
 import { agentCommand } from "./agent.js";
 import { callCommand } from "./call.js";
+import { channelsCommand, pairingCommand } from "./channels.js";
 import { chatCommand } from "./chat.js";
 import { configCommand } from "./config.js";
 import { cronCommand } from "./cron.js";
@@ -10,6 +11,7 @@ import { eventsCommand } from "./events.js";
 import { healthCommand } from "./health.js";
 import { logsCommand } from "./logs.js";
 import { pushCommand } from "./push.js";
+import { sendCommand } from "./send.js";
 import { serviceCommand } from "./service.js";
 import { sessionsCommand } from "./sessions.js";
 import { statusCommand } from "./status.js";
@@ -20,6 +22,9 @@ export const commands: readonly Command[] = [
   chatCommand,
   agentCommand,
   sessionsCommand,
+  channelsCommand,
+  pairingCommand,
+  sendCommand,
   cronCommand,
   pushCommand,
   callCommand,

@@ -1,5 +1,12 @@
 // @gateway/server/config — the config loader without the server (no fastify, no ws): what the CLI needs to find and
 // validate the local gateway's configuration quickly.
+
+export {
+  ChannelAccessConfig,
+  ChannelSectionConfig,
+  channelsConfigSections,
+  PluginsConfig,
+} from "../channels/channels-config.js";
 export { changedPaths, isRestartPath, mergePatch, PROCESS_RESTART_PATHS, RESTART_PATHS } from "./config-manager.js";
 export { ConfigError, type ConfigIssue, formatIssues } from "./errors.js";
 export {

@@ -108,7 +108,7 @@ export type LoggingConfigSection = Static<typeof LoggingConfigSection>;
 export const serverConfigSections = { gateway: GatewayConfigSection, logging: LoggingConfigSection } as const;
 
 /** Compose the whole config schema from the sections each package owns. Unknown top-level keys are errors. */
-export function composeConfigSchema<S extends Record<string, TObject>>(sections: S) {
+export function composeConfigSchema<S extends Record<string, TSchema>>(sections: S) {
   const properties: Record<string, TSchema> = {};
   for (const [name, section] of Object.entries(sections)) properties[name] = Type.Optional(section);
   return Type.Object(properties, { additionalProperties: false }) as TObject<{ [K in keyof S]: TOptional<S[K]> }>;

@@ -1,0 +1,74 @@
+// The messaging channels of the app: the channel manager on the server, fed to the agent (a message becomes a run in
+// the session its chat maps to; the reply goes back to the same chat), and the delivery paths that need a channel
+// (`agent --deliver`, cron announce, the heartbeat).
+import { dirname } from "node:path";
+import { type AgentService, type DmScope, type SessionOrigin, sessionKeyFor } from "@gateway/agent";
+import { attachChannels, ChannelManager, type ConfigManager, type GatewayServer } from "@gateway/server";
+
+/** The parts of the config the channels read. */
+interface ChannelsConfig {
+  channels?: Record<string, unknown>;
+  plugins?: string[];
+  session?: { dmScope?: DmScope };
+}
+
+/** Create the channel manager, put it on the server and follow config edits of `channels`. */
+export function setUpChannels(options: {
+  server: GatewayServer;
+  config: ConfigManager;
+  agent: AgentService;
+  stateDir: string;
+  configPath: string;
+}): ChannelManager {
+  const { server, agent } = options;
+  const current = () => options.config.current.config as ChannelsConfig;
+  let healthTimer: NodeJS.Timeout | undefined;
+  const channels = new ChannelManager({
+    stateDir: options.stateDir,
+    logger: server.logger,
+    builtins: [{ id: "telegram", load: async () => (await import("@gateway/channel-telegram")).telegramChannel }],
+    onStatusChange() {
+      // Many status changes come in bursts (start, connect): one health broadcast for them.
+      healthTimer ??= setTimeout(() => {
+        healthTimer = undefined;
+        server.refreshHealth();
+      }, 250);
+    },
+    host: {
+      async run({ inbound, text }) {
+        const sessionKey = sessionKeyFor(inbound, {
+          agentId: agent.agentId,
+          ...(current().session?.dmScope ? { dmScope: current().session!.dmScope! } : {}),
+        });
+        const origin: SessionOrigin = {
+          channel: inbound.channel,
+          accountId: inbound.accountId,
+          peer: inbound.peer,
+          ...(inbound.threadId ? { threadId: inbound.threadId } : {}),
+        };
+        const run = await agent.send(sessionKey, text, { origin });
+        const outcome = await run.done;
+        if (outcome.stopReason === "error") return `Sorry, I could not answer: ${outcome.error ?? "the agent failed"}`;
+        if (outcome.stopReason === "aborted") return undefined;
+        return outcome.text;
+      },
+    },
+  });
+  attachChannels(server, channels, {
+    channels: () => current().channels,
+    plugins: current().plugins ?? [],
+    baseDir: dirname(options.configPath),
+  });
+  options.config.subscribe("channels", (next) => channels.apply((next as ChannelsConfig).channels));
+  return channels;
+}
+
+/** Where "last" points: the main session's chat, else the most recently active chat. */
+export function lastTarget(agent: AgentService): SessionOrigin | undefined {
+  const main = agent.store.get(agent.mainSessionKey)?.origin;
+  if (main?.peer) return main;
+  return agent.store
+    .list()
+    .filter((entry) => entry.origin?.peer)
+    .sort((a, b) => b.updatedAt - a.updatedAt)[0]?.origin;
+}

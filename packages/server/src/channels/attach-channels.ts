@@ -1,0 +1,74 @@
+import type { GatewayServer } from "../gateway-server.js";
+import type { ChannelManager } from "./channel-manager.js";
+import { loadPluginModules } from "./load-plugins.js";
+
+/** What `attachChannels` reads of the config. */
+export interface ChannelsAttachOptions {
+  /** The current `channels` section. */
+  channels(): Record<string, unknown> | undefined;
+  /** `plugins:` entries (loaded once, at start). */
+  plugins?: readonly string[];
+  /** Where relative plugin paths start (the config file's directory). */
+  baseDir: string;
+}
+
+/**
+ * Put a channel manager on a gateway server: the `channels.status`, `channels.logout`, `send` and
+ * `channels.pairing.list|approve` methods, webhooks under `/channels/*` (no gateway token: each plugin checks its
+ * platform's secret), the channels in health and warnings, and a service that loads plugins and starts the accounts
+ * after the listener is up (stopping them on shutdown).
+ */
+export function attachChannels(server: GatewayServer, manager: ChannelManager, options: ChannelsAttachOptions): void {
+  server.registerMethod("channels.status", (params) => manager.status(params));
+  server.registerMethod("channels.logout", (params) => manager.logout(params.channel, params.accountId || undefined));
+  server.registerMethod("channels.pairing.list", (params) => manager.pairingList(params));
+  server.registerMethod("channels.pairing.approve", (params) => manager.pairingApprove(params));
+  server.registerMethod("send", async (params) => {
+    if (!params.message) throw new Error("send needs message (media sending is not supported yet)");
+    const sent = await manager.deliver(
+      {
+        ...(params.channel ? { channel: params.channel } : {}),
+        ...(params.accountId ? { accountId: params.accountId } : {}),
+        peer: params.to,
+        ...(params.threadId ? { threadId: params.threadId } : {}),
+        ...(params.replyToId ? { replyToMessageId: params.replyToId } : {}),
+      } as Parameters<ChannelManager["deliver"]>[0],
+      params.message,
+    );
+    return {
+      ok: true as const,
+      channel: sent.channel,
+      accountId: sent.accountId,
+      to: params.to,
+      messageId: sent.messageId,
+      messageIds: sent.messageIds,
+    };
+  });
+  for (const method of ["POST", "GET"] as const) {
+    server.registerHttpRoute({
+      method,
+      url: "/channels/*",
+      auth: false,
+      async handler(request, response) {
+        const served = await manager.handleHttp(method, request.path, request, response);
+        if (!served)
+          response
+            .writeHead(404, { "content-type": "application/json" })
+            .end(JSON.stringify({ error: { message: `no channel webhook at ${request.path}`, type: "not_found" } }));
+      },
+    });
+  }
+  server.contributeHealth("channels", () => manager.health());
+  server.addWarnings(() => manager.warnings());
+  server.registerService({
+    name: "channels",
+    async start() {
+      for (const loaded of await loadPluginModules(options.plugins ?? [], options.baseDir)) {
+        if ("error" in loaded) manager.pluginFailed(loaded.origin, loaded.error);
+        else manager.addPlugin(loaded.plugin, loaded.origin);
+      }
+      await manager.applyValid(options.channels());
+    },
+    stop: () => manager.stop(),
+  });
+}

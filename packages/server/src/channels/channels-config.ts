@@ -1,0 +1,136 @@
+import type { ChannelPlugin } from "@gateway/plugin-sdk";
+import { type Static, type TObject, Type } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+
+const SenderList = Type.Array(Type.String({ minLength: 1 }), {
+  description: 'Sender ids or @usernames; "*" means anyone',
+});
+
+const GroupSettings = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    requireMention: Type.Optional(Type.Boolean({ description: "Answer only when mentioned (or replied to)" })),
+    allowFrom: Type.Optional(SenderList),
+  },
+  { additionalProperties: false },
+);
+
+/** What every channel section (and account) has besides the plugin's own settings: access control and pacing. */
+export const ChannelAccessConfig = Type.Object({
+  enabled: Type.Optional(Type.Boolean({ description: "@default true" })),
+  dmPolicy: Type.Optional(
+    Type.Union([Type.Literal("pairing"), Type.Literal("allowlist"), Type.Literal("open"), Type.Literal("disabled")], {
+      description:
+        'Direct messages from unknown senders: pairing (they get a code you approve), allowlist (allowFrom only), open (needs "*" in allowFrom), disabled. @default pairing',
+    }),
+  ),
+  allowFrom: Type.Optional(SenderList),
+  groupPolicy: Type.Optional(
+    Type.Union([Type.Literal("allowlist"), Type.Literal("open"), Type.Literal("disabled")], {
+      description: "Groups: allowlist (only those under `groups`), open (any group), disabled. @default allowlist",
+    }),
+  ),
+  groups: Type.Optional(
+    Type.Record(Type.String(), GroupSettings, {
+      description: 'Allowed groups by id ("*": every group), with settings',
+    }),
+  ),
+  groupAllowFrom: Type.Optional(SenderList),
+  requireMention: Type.Optional(Type.Boolean({ description: "In groups, answer only when mentioned. @default true" })),
+  mentionPatterns: Type.Optional(
+    Type.Array(Type.String({ minLength: 1 }), { description: "Regular expressions that count as a mention" }),
+  ),
+  historyLimit: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 200,
+      description: "Unanswered group messages kept as context for the next mention. @default 20",
+    }),
+  ),
+  debounceMs: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 60_000,
+      description: "Messages of one sender within this window are answered together. @default 500",
+    }),
+  ),
+});
+export type ChannelAccessConfig = Static<typeof ChannelAccessConfig>;
+
+/** `channels.<id>`: the default account's settings at the top, more under `accounts.<name>` (they inherit the top). */
+export const ChannelSectionConfig = Type.Object(
+  {
+    ...ChannelAccessConfig.properties,
+    accounts: Type.Optional(Type.Record(Type.String({ pattern: "^[A-Za-z0-9_-]+$" }), Type.Object({}))),
+  },
+  { additionalProperties: true },
+);
+
+export const PluginsConfig = Type.Array(Type.String({ minLength: 1 }), {
+  description:
+    'Channel plugin packages or paths (relative to the config file) to load at start: ["@scope/gateway-channel-x", "./my-channel.js"]',
+});
+
+/** The `channels` and `plugins` sections. */
+export const channelsConfigSections = {
+  channels: Type.Record(Type.String({ pattern: "^[a-z][a-z0-9-]*$" }), ChannelSectionConfig, {
+    description: "Messaging channels by plugin id (telegram, …)",
+  }),
+  plugins: PluginsConfig,
+} as const;
+
+/** One account to run: its merged config (top level of the section, then its own). */
+export interface ResolvedAccount {
+  channel: string;
+  accountId: string;
+  config: Record<string, unknown> & ChannelAccessConfig;
+}
+
+/** Where an account's settings are in the config file. */
+export const accountPath = (channel: string, accountId: string) =>
+  accountId === "default" ? `channels.${channel}` : `channels.${channel}.accounts.${accountId}`;
+
+/**
+ * The accounts a channel section asks for: `default` from the top level when there are no `accounts`, else each
+ * account over the top level. Disabled ones are left out.
+ */
+export function resolveAccounts(channel: string, section: Record<string, unknown> | undefined): ResolvedAccount[] {
+  if (!section || section.enabled === false) return [];
+  const { accounts, ...top } = section as { accounts?: Record<string, Record<string, unknown>> };
+  const entries = accounts && Object.keys(accounts).length > 0 ? Object.entries(accounts) : [["default", {}] as const];
+  return entries
+    .map(([accountId, own]) => ({ channel, accountId, config: { ...top, ...own } as ResolvedAccount["config"] }))
+    .filter((account) => account.config.enabled !== false);
+}
+
+/**
+ * What is wrong with an account's config, each with its path: the plugin's schema, the access settings, keys
+ * neither knows (typos), and `dmPolicy: "open"` without `"*"` in `allowFrom`.
+ */
+export function accountConfigIssues(plugin: ChannelPlugin, account: ResolvedAccount): string[] {
+  const path = accountPath(account.channel, account.accountId);
+  const issues: string[] = [];
+  const known = new Set([
+    ...Object.keys(ChannelAccessConfig.properties),
+    ...Object.keys(plugin.configSchema.properties),
+  ]);
+  for (const key of Object.keys(account.config)) {
+    if (!known.has(key)) issues.push(`${path}.${key}: unknown setting for ${plugin.meta.label}`);
+  }
+  for (const schema of [ChannelAccessConfig, plugin.configSchema] as TObject[]) {
+    const subset = Object.fromEntries(Object.entries(account.config).filter(([key]) => key in schema.properties));
+    for (const error of Value.Errors(schema, subset)) {
+      issues.push(`${path}${error.path.replaceAll("/", ".")}: ${error.message}`);
+    }
+  }
+  for (const pattern of account.config.mentionPatterns ?? []) {
+    try {
+      new RegExp(pattern, "i");
+    } catch (error) {
+      issues.push(`${path}.mentionPatterns: ${(error as Error).message}`);
+    }
+  }
+  if (account.config.dmPolicy === "open" && !account.config.allowFrom?.includes("*"))
+    issues.push(`${path}.allowFrom: dmPolicy "open" needs "*" in allowFrom (anyone may then talk to the agent)`);
+  return issues;
+}
