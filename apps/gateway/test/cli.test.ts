@@ -170,7 +170,9 @@ describe("gateway CLI against a running gateway (connection from the local confi
     expect(usage.stderr).toMatch(/--message is required/);
     const deliver = await cli(["agent", "--message", "hi", "--deliver", "--channel", "telegram", "--to", "42"]);
     expect(deliver.code).toBe(1);
-    expect(deliver.stderr).toMatch(/channel "telegram" is not configured \(no channels are configured: add channels\.telegram/);
+    expect(deliver.stderr).toMatch(
+      /channel "telegram" is not configured \(no channels are configured: add channels\.telegram/,
+    );
   });
 
   it("sessions list, show and reset", async () => {
