@@ -213,6 +213,53 @@ describe("Telegram through a running gateway", () => {
     expect(sentTo(777, hookToken)[0]!.text).toMatch(/pairing code: [A-Z2-9]{8}/);
   }, 20_000);
 
+  it("agent --deliver and cron announcements (to a chat, and to the last one) arrive through the bot", async () => {
+    const agent = await cli(["agent", "--message", "deliver me", "--deliver", "--channel", "telegram", "--to", "501"]);
+    expect(agent.stderr).toBe("");
+    await fake.until(() => sentTo(501).at(-1)?.text.endsWith("deliver me") === true, 10_000);
+    const addJob = async (name: string, extra: string[]) => {
+      const added = await cli([
+        "cron",
+        "add",
+        "--name",
+        name,
+        "--every",
+        "1h",
+        "--message",
+        name,
+        "--deliver",
+        "announce",
+        ...extra,
+        "--json",
+      ]);
+      expect(added.stderr).toBe("");
+      return JSON.parse(added.stdout).id as string;
+    };
+    const toChat = await addJob("announce to 501", ["--channel", "telegram", "--to", "501"]);
+    expect((await cli(["cron", "run", toChat])).stderr).toBe("");
+    await fake.until(() => sentTo(501).at(-1)?.text.endsWith("announce to 501") === true, 10_000);
+    const toLast = await addJob("announce to the last chat", []);
+    expect((await cli(["cron", "run", toLast])).stderr).toBe("");
+    await fake.until(() => sentTo(501).at(-1)?.text.endsWith("announce to the last chat") === true, 10_000);
+  }, 30_000);
+
+  it("a config edit with a mistake is refused with its path; the running bots are untouched", async () => {
+    const starts = () => fake.calls.filter((call) => call.token === botToken && call.method === "getMe").length;
+    const before = starts();
+    const edit = await cli([
+      "config",
+      "patch",
+      "{ channels: { telegram: { accounts: { default: { botTokn: 'x' } } } } }",
+    ]);
+    expect(edit.code).toBe(1);
+    expect(edit.stderr).toMatch(
+      /the config was refused \(nothing changed\): invalid channel config: channels\.telegram\.accounts\.default\.botTokn: unknown setting for Telegram/,
+    );
+    const status = await cli(["channels", "status"]);
+    expect(status.stdout).toMatch(/telegram:default\s+connected/);
+    expect(starts()).toBe(before);
+  });
+
   it("send delivers to a chat through the CLI", async () => {
     const sent = await cli(["send", "--channel", "telegram", "--to", "501", "reminder: stand-up at 10"]);
     expect(sent.stderr).toBe("");

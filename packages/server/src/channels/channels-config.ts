@@ -83,12 +83,10 @@ export const channelsConfigSections = {
 export interface ResolvedAccount {
   channel: string;
   accountId: string;
+  /** Where its own settings are in the config (for messages). */
+  path: string;
   config: Record<string, unknown> & ChannelAccessConfig;
 }
-
-/** Where an account's settings are in the config file. */
-export const accountPath = (channel: string, accountId: string) =>
-  accountId === "default" ? `channels.${channel}` : `channels.${channel}.accounts.${accountId}`;
 
 /**
  * The accounts a channel section asks for: `default` from the top level when there are no `accounts`, else each
@@ -97,9 +95,15 @@ export const accountPath = (channel: string, accountId: string) =>
 export function resolveAccounts(channel: string, section: Record<string, unknown> | undefined): ResolvedAccount[] {
   if (!section || section.enabled === false) return [];
   const { accounts, ...top } = section as { accounts?: Record<string, Record<string, unknown>> };
-  const entries = accounts && Object.keys(accounts).length > 0 ? Object.entries(accounts) : [["default", {}] as const];
-  return entries
-    .map(([accountId, own]) => ({ channel, accountId, config: { ...top, ...own } as ResolvedAccount["config"] }))
+  if (!accounts || Object.keys(accounts).length === 0)
+    return [{ channel, accountId: "default", path: `channels.${channel}`, config: top as ResolvedAccount["config"] }];
+  return Object.entries(accounts)
+    .map(([accountId, own]) => ({
+      channel,
+      accountId,
+      path: `channels.${channel}.accounts.${accountId}`,
+      config: { ...top, ...own } as ResolvedAccount["config"],
+    }))
     .filter((account) => account.config.enabled !== false);
 }
 
@@ -108,7 +112,7 @@ export function resolveAccounts(channel: string, section: Record<string, unknown
  * neither knows (typos), and `dmPolicy: "open"` without `"*"` in `allowFrom`.
  */
 export function accountConfigIssues(plugin: ChannelPlugin, account: ResolvedAccount): string[] {
-  const path = accountPath(account.channel, account.accountId);
+  const { path } = account;
   const issues: string[] = [];
   const known = new Set([
     ...Object.keys(ChannelAccessConfig.properties),

@@ -343,6 +343,9 @@ export class ConfigManager {
           this.options.logger.error({ err: rollbackError, prefix: entry.prefix }, "config rollback failed");
         }
       }
+      // An owner that found the config invalid refuses it (nothing changed); anything else failed while applying.
+      if (error instanceof GatewayError && error.code === "INVALID_REQUEST")
+        throw new GatewayError("INVALID_REQUEST", `the config was refused (nothing changed): ${error.message}`);
       throw new GatewayError(
         "UNAVAILABLE",
         `applying the config failed and was rolled back: ${(error as Error).message}`,
