@@ -402,6 +402,61 @@ async function measureBridge() {
   }
 }
 
+/**
+ * An inbound Telegram message → its agent run started: the built gateway polls the fake Bot API with the real grammY
+ * (echo backend, an open DM policy, no debounce); the time from injecting an update to the run's first `agent` event.
+ */
+async function measureInbound() {
+  const { startFakeTelegram } = await import("../tooling/fakes/src/fake-telegram.ts");
+  const fake = await startFakeTelegram();
+  const botToken = fake.addBot("bench_bot");
+  const stateDir = mkdtempSync(join(tmpdir(), "gateway-bench-inbound-"));
+  writeFileSync(
+    join(stateDir, "gateway.json5"),
+    JSON.stringify({
+      gateway: { auth: { mode: "token", token: TOKEN } },
+      session: { dmScope: "per-peer" },
+      channels: {
+        telegram: { botToken, apiRoot: fake.apiRoot, dmPolicy: "open", allowFrom: ["*"], debounceMs: 0 },
+      },
+    }),
+  );
+  const { child, port } = await spawnChild(
+    [join(root, "apps", "gateway", "dist", "main.js"), "run", "--port", "0", "--state-dir", stateDir],
+    /listening on ws:\/\/127\.0\.0\.1:(\d+)/,
+  );
+  try {
+    await fake.until(() => fake.calls.some((call) => call.method === "getUpdates" && call.params.timeout > 0), 10_000);
+    const client = await new Client(`ws://127.0.0.1:${port}`).connect();
+    const latencies = [];
+    const count = quick ? 100 : 400;
+    for (let index = 0; index < count + 20; index++) {
+      const started = performance.now();
+      const runStarted = new Promise((resolve) => {
+        client.onEvent = (data) => {
+          if (data.toString().includes('"event":"agent"')) resolve(performance.now());
+        };
+      });
+      const peer = 10_000 + index;
+      await fake.inject(botToken, {
+        chat: { id: peer, type: "private" },
+        from: { id: peer, is_bot: false, first_name: "Bench" },
+        text: `benchmark message ${index}`,
+      });
+      const at = await runStarted;
+      client.onEvent = undefined;
+      if (index >= 20) latencies.push(at - started);
+      await sleep(2); // let the run finish and its reply go out before the next message
+    }
+    client.close();
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  } finally {
+    await stop(child);
+    await fake.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
 progress("building is done by `pnpm bench`; measuring start-up (5 runs each)");
 const startup = await measureStartup();
 progress("CLI: `gateway health` from launch to exit (5 runs)");
@@ -413,6 +468,8 @@ const baseline = await measureServer("bench/baseline-child.mjs", EchoClient, fal
 
 progress("redis bridge");
 const bridge = await measureBridge();
+progress("inbound Telegram message → agent run started (fake Bot API, real grammY)");
+const inbound = await measureInbound();
 
 const verdict = (ok) => (ok ? "PASS" : "MISS");
 const rows = [
@@ -445,6 +502,13 @@ const rows = [
     `${ms(gateway.chatP50)} / ${ms(gateway.chatP99)}`,
     `${ms(baseline.p50)} / ${ms(baseline.p99)} (echo round trip)`,
     verdict(gateway.chatP99 <= 20),
+  ],
+  [
+    "inbound channel message → agent run started (Telegram via the fake Bot API, echo): p50 / p99",
+    "p99 ≤ 20 ms",
+    `${ms(inbound.p50)} / ${ms(inbound.p99)}`,
+    `${ms(baseline.p50)} / ${ms(baseline.p99)} (echo round trip)`,
+    verdict(inbound.p99 <= 20),
   ],
   [
     "health, 100 clients: throughput",
@@ -494,7 +558,7 @@ const rows = [
 const header = ["figure", "target", "gateway", "baseline (bare ws, same run)", ""];
 const table = [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.versions.node}`;
-const report = `# Benchmark results\n\n${new Date().toISOString()} — ${machine}${quick ? " — quick run" : ""}\n\n${table}\n\nClients run in the benchmark process on the same machine, so every figure includes the client's own cost; the baseline pays the same. The chat line runs the real agent path (lanes, transcript appends to disk, chat/agent events) with the echo backend; its target is the one BENCH.md sets for an inbound message reaching a run. The Redis bridge line runs the real consumer against a throwaway redis-server (append-only with appendfsync everysec, Redis's default fsync policy; the restart tests use fsync always): each event is moved atomically, deduplicated and acknowledged. Not measured here yet: inbound channel messages (the channel packages are not built yet).\n`;
+const report = `# Benchmark results\n\n${new Date().toISOString()} — ${machine}${quick ? " — quick run" : ""}\n\n${table}\n\nClients run in the benchmark process on the same machine, so every figure includes the client's own cost; the baseline pays the same. The chat line runs the real agent path (lanes, transcript appends to disk, chat/agent events) with the echo backend; its target is the one BENCH.md sets for an inbound message reaching a run. The Redis bridge line runs the real consumer against a throwaway redis-server (append-only with appendfsync everysec, Redis's default fsync policy; the restart tests use fsync always): each event is moved atomically, deduplicated and acknowledged. The inbound line runs the built gateway with its Telegram channel (the real grammY, long polling) against the fake Bot API in the benchmark process: from the update's injection (the held getUpdates answers) to the first agent event of its run, through dedupe, access control and the session lane.\n`;
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(join(here, "results", "latest.md"), report);
 process.stdout.write(`\n${report}\nwritten to bench/results/latest.md\n`);

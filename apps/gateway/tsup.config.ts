@@ -4,7 +4,12 @@ import { defineConfig } from "tsup";
 // pino-pretty stays external: it is loaded only in a terminal, by name, at run time; so does pi (the agent library,
 // ~130 MB of modules), imported only when the pi backend runs its first turn.
 export default defineConfig({
-  entry: { main: "src/main.ts", gateway: "src/gateway.ts", cli: "src/cli.ts" },
+  entry: {
+    main: "src/main.ts",
+    gateway: "src/gateway.ts",
+    cli: "src/cli.ts",
+    "channel-telegram": "src/channel-telegram.ts",
+  },
   format: ["esm"],
   target: "node22",
   platform: "node",

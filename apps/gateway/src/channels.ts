@@ -5,6 +5,12 @@ import { dirname } from "node:path";
 import { type AgentService, type DmScope, type SessionOrigin, sessionKeyFor } from "@gateway/agent";
 import { attachChannels, ChannelManager, type ConfigManager, type GatewayServer } from "@gateway/server";
 
+/**
+ * Built-in channels ship as bundles next to this one, imported by URL at run time (a literal import would put them in
+ * the main bundle: grammY and its fetch stack are larger than the rest of the gateway).
+ */
+const TELEGRAM_BUNDLE: string = new URL("./channel-telegram.js", import.meta.url).href;
+
 /** The parts of the config the channels read. */
 interface ChannelsConfig {
   channels?: Record<string, unknown>;
@@ -26,7 +32,12 @@ export function setUpChannels(options: {
   const channels = new ChannelManager({
     stateDir: options.stateDir,
     logger: server.logger,
-    builtins: [{ id: "telegram", load: async () => (await import("@gateway/channel-telegram")).telegramChannel }],
+    builtins: [
+      {
+        id: "telegram",
+        load: async () => ((await import(TELEGRAM_BUNDLE)) as typeof import("./channel-telegram.js")).telegramChannel,
+      },
+    ],
     onStatusChange() {
       // Many status changes come in bursts (start, connect): one health broadcast for them.
       healthTimer ??= setTimeout(() => {

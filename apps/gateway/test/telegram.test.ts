@@ -2,7 +2,7 @@
 // CLI. Pairing, groups and mentions, a long reply in chunks, an outage, a bad token, and webhook mode on the
 // gateway's own port.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -108,6 +108,8 @@ describe("Telegram through a running gateway", () => {
     expect(status.stdout).toMatch(/telegram:hooked\s+connected\s+webhook/);
     expect(status.stdout).toMatch(/telegram:broken\s+fatal\s+.*401 Unauthorized.*@BotFather/);
     expect(status.code).toBe(1);
+    const probed = await cli(["channels", "status", "--probe"]);
+    expect(probed.stdout).toMatch(/telegram:default\s+connected\s+polling\s+.*probe ok/);
     // health is a snapshot refreshed within 250 ms of a change
     let health = JSON.parse((await cli(["health", "--json"])).stdout);
     for (let tries = 0; !health.channels?.telegram?.accounts?.default?.connected && tries < 20; tries++) {
@@ -142,9 +144,31 @@ describe("Telegram through a running gateway", () => {
     const reply = sentTo(501)[1]!;
     expect(reply.text.endsWith("hello gateway")).toBe(true);
     expect(reply.reply_to_message_id).toBe(message_id);
+    expect(
+      fake.calls.some(
+        (call) => call.token === botToken && call.method === "sendChatAction" && String(call.params.chat_id) === "501",
+      ),
+    ).toBe(true);
     const sessions = await cli(["sessions", "list"]);
     expect(sessions.stdout).toMatch(/agent:main:main\s+.*telegram:501/);
   }, 30_000);
+
+  it("a document sent to the bot is saved in the state dir and reaches the agent as a file reference", async () => {
+    const file = fake.addFile(Buffer.from("quarterly numbers"), "documents/file_9.txt");
+    const before = sentTo(501).length;
+    await fake.inject(botToken, {
+      chat: { id: 501, type: "private" },
+      from: grace,
+      caption: "what is in this file?",
+      document: { ...file, file_name: "q3.txt", mime_type: "text/plain" },
+    });
+    await fake.until(() => sentTo(501).length === before + 1, 10_000);
+    const reply = sentTo(501).at(-1)!.text;
+    const path = /\[document "q3\.txt" \(text\/plain\): (\S+)\]/.exec(reply)?.[1];
+    expect(reply).toContain("what is in this file?");
+    expect(path?.startsWith(join(stateDir, "channels", "telegram", "default", "media"))).toBe(true);
+    expect(readFileSync(path!, "utf8")).toBe("quarterly numbers");
+  }, 20_000);
 
   it("in a group, a message without a mention is not answered; with a mention it is, with the earlier one as context", async () => {
     await fake.inject(botToken, { chat: group, from: grace, text: "lunch at noon, everyone?" });

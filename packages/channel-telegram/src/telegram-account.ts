@@ -6,6 +6,7 @@ import {
   type ChannelContext,
   ChannelError,
   chunkText,
+  isChannelError,
   type MediaRef,
   type OutboundMessage,
   Pacer,
@@ -32,7 +33,7 @@ const forGrammy = (signal: AbortSignal) => signal as unknown as GrammySignal;
  * not worth retrying; 5xx and network failures are.
  */
 export function classifyTelegramError(operation: string, error: unknown, apiRoot: string): ChannelError {
-  if (error instanceof ChannelError) return error;
+  if (isChannelError(error)) return error;
   if (error instanceof GrammyError) {
     const code = error.error_code;
     if (code === 401)

@@ -19,8 +19,20 @@ export class ChannelError extends Error {
   }
 }
 
+/**
+ * Whether an error is a ChannelError. Checked by shape, not `instanceof`: a plugin package and the gateway may each
+ * carry their own copy of this SDK, and the gateway must still understand the plugin's errors.
+ */
+export const isChannelError = (error: unknown): error is ChannelError =>
+  error instanceof ChannelError ||
+  (error instanceof Error && error.name === "ChannelError" && typeof (error as ChannelError).fatal === "boolean");
+
 /** Whether an error says retrying is pointless. */
-export const isFatal = (error: unknown): boolean => error instanceof ChannelError && error.fatal;
+export const isFatal = (error: unknown): boolean => isChannelError(error) && error.fatal;
+
+/** How long the platform asked to wait before the next attempt (HTTP 429), if it did. */
+export const retryAfterOf = (error: unknown): number | undefined =>
+  isChannelError(error) ? error.retryAfterMs : undefined;
 
 /**
  * Run `fn`, wrapping what it throws in a ChannelError naming `operation` (a ChannelError passes through; `classify`
@@ -34,7 +46,7 @@ export async function wrapError<T>(
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof ChannelError) throw error;
+    if (isChannelError(error)) throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw new ChannelError(operation, message, { ...classify(error), cause: error });
   }

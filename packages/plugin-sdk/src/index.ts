@@ -1,6 +1,6 @@
 // @gateway/plugin-sdk — what a channel plugin implements and the helpers it shares. Tests: `@gateway/plugin-sdk/testing`.
 export { chunkText } from "./chunk.js";
-export { ChannelError, isFatal, wrapError } from "./errors.js";
+export { ChannelError, isChannelError, isFatal, retryAfterOf, wrapError } from "./errors.js";
 export { Pacer, type PacerOptions } from "./pacing.js";
 export { type BackoffOptions, backoffDelay, ReconnectSupervisor, retry } from "./retry.js";
 export {

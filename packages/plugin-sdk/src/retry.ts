@@ -1,4 +1,4 @@
-import { ChannelError, isFatal } from "./errors.js";
+import { isFatal, retryAfterOf } from "./errors.js";
 
 /** Options of `retry` and of the reconnect supervisor. */
 export interface BackoffOptions {
@@ -47,7 +47,7 @@ export async function retry<T>(
       return await fn(attempt);
     } catch (error) {
       if (isFatal(error) || attempt >= attempts || options.signal?.aborted) throw error;
-      const after = error instanceof ChannelError ? error.retryAfterMs : undefined;
+      const after = retryAfterOf(error);
       await sleep(after ?? backoffDelay(attempt, options), options.signal);
       if (options.signal?.aborted) throw error;
     }
@@ -94,7 +94,7 @@ export class ReconnectSupervisor {
           }
           this.#attempts++;
           this.options.onAttempt?.(this.#attempts, error as Error);
-          const after = error instanceof ChannelError ? error.retryAfterMs : undefined;
+          const after = retryAfterOf(error);
           await sleep(after ?? backoffDelay(this.#attempts, this.options), this.#controller.signal);
         }
       }

@@ -7,6 +7,7 @@ import {
   Pacer,
   ReconnectSupervisor,
   retry,
+  retryAfterOf,
   wrapError,
 } from "../src/index.js";
 
@@ -99,6 +100,15 @@ describe("retry, backoff, errors", () => {
     }).catch((error: unknown) => error);
     expect(wrapped).toMatchObject({ name: "ChannelError", operation: "sendPhoto", message: "sendPhoto: boom" });
     expect(isFatal(wrapped)).toBe(false);
+    // A ChannelError from another copy of the SDK (a plugin's own node_modules) is understood by its shape.
+    class OtherCopyChannelError extends Error {
+      override name = "ChannelError";
+      fatal = true;
+      retryAfterMs = 1500;
+    }
+    expect(isFatal(new OtherCopyChannelError("getMe: 401"))).toBe(true);
+    expect(retryAfterOf(new OtherCopyChannelError("x"))).toBe(1500);
+    expect(isFatal(Object.assign(new Error("x"), { fatal: true }))).toBe(false);
   });
 
   it("the reconnect supervisor retries until stopped, and stops on a fatal error", async () => {
