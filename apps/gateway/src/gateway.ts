@@ -197,8 +197,6 @@ function main(): void {
     },
   );
   agent.register();
-  // Messaging channels: inbound messages run the agent, the reply goes back to the chat.
-  const channels = setUpChannels({ server, config: manager, agent, stateDir, configPath });
   // A new model or backend applies to the next run; running ones finish on the old. A config that cannot work is
   // refused (rolled back) with the reason.
   const applyAgentConfig = async (next: Record<string, unknown>) => {
@@ -222,6 +220,9 @@ function main(): void {
     },
     stop: () => agent.dispose(),
   });
+  // Messaging channels: inbound messages run the agent, the reply goes back to the chat. Registered after the agent,
+  // so on shutdown the channels stop taking messages before the agent stops.
+  const channels = setUpChannels({ server, config: manager, agent, stateDir, configPath });
   server.addWarnings(() => (selected.warning ? [selected.warning] : []));
   // Scheduled work: cron jobs and the heartbeat run agent turns and system events through the agent service.
   const cronHost: CronHost = {

@@ -29,7 +29,7 @@ export const RESTART_PATHS = [
 ];
 
 /** Config paths that take effect only when the process starts again (reported in `restartRequired`). */
-export const PROCESS_RESTART_PATHS = ["logging.file"];
+export const PROCESS_RESTART_PATHS = ["logging.file", "plugins"];
 
 /** How config changes are applied. */
 export type ReloadMode = "off" | "restart" | "hot" | "hybrid";
@@ -324,7 +324,9 @@ export class ConfigManager {
     const previous = this.#current;
     const paths = changedPaths(previous.config, next.config);
     const mode = readMode(next.config);
-    const processPaths = paths.filter((path) => PROCESS_RESTART_PATHS.includes(path));
+    const processPaths = paths.filter((path) =>
+      PROCESS_RESTART_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}.`)),
+    );
     const restartPaths = paths.filter(isRestartPath);
     const hotPaths = paths.filter((path) => !isRestartPath(path) && !processPaths.includes(path));
     const applied: Array<{ prefix: string; apply: ConfigApplier }> = [];
