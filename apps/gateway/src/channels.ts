@@ -28,7 +28,7 @@ export function setUpChannels(options: {
 }): ChannelManager {
   const { server, agent } = options;
   const current = () => options.config.current.config as ChannelsConfig;
-  let healthTimer: NodeJS.Timeout | undefined;
+  let healthPending = false;
   const channels = new ChannelManager({
     stateDir: options.stateDir,
     logger: server.logger,
@@ -40,10 +40,12 @@ export function setUpChannels(options: {
     ],
     onStatusChange() {
       // Many status changes come in bursts (start, connect): one health broadcast for them.
-      healthTimer ??= setTimeout(() => {
-        healthTimer = undefined;
+      if (healthPending) return;
+      healthPending = true;
+      setTimeout(() => {
+        healthPending = false;
         server.refreshHealth();
-      }, 250);
+      }, 250).unref();
     },
     host: {
       async run({ inbound, text }) {

@@ -222,7 +222,7 @@ describe("Telegram through a running gateway", () => {
   }, 40_000);
 
   it("webhook mode: updates posted to the gateway's port with the secret are handled; a forged one is refused", async () => {
-    const forged = await fetch(logs.match(/http:\/\/127\.0\.0\.1:\d+/)![0] + "/channels/telegram/hooked/webhook", {
+    const forged = await fetch(`${logs.match(/http:\/\/127\.0\.0\.1:\d+/)![0]}/channels/telegram/hooked/webhook`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": "guess" },
       body: JSON.stringify({ update_id: 1 }),

@@ -24,7 +24,10 @@ export const channelsCommand: Command = {
           ...(flags.probe === true ? { probe: true } : {}),
           ...(typeof flags.channel === "string" ? { channel: flags.channel } : {}),
         });
-        if (global.json) return (printJson(io, result), ExitCode.ok);
+        if (global.json) {
+          printJson(io, result);
+          return ExitCode.ok;
+        }
         const rows = result.channelOrder.flatMap((id) =>
           (result.channelAccounts[id] ?? []).map((account) => [
             `${id}:${account.accountId}`,
@@ -86,7 +89,10 @@ export const pairingCommand: Command = {
     try {
       const list = await client.request("channels.pairing.list", channel ? { channel } : {});
       if (action === "list") {
-        if (global.json) return (printJson(io, list), ExitCode.ok);
+        if (global.json) {
+          printJson(io, list);
+          return ExitCode.ok;
+        }
         if (list.requests.length === 0) {
           io.stdout(`no pending pairing requests${channel ? ` for ${channel}` : ""}\n`);
           return ExitCode.ok;

@@ -476,7 +476,10 @@ export class ChannelManager {
           this.#bursts.delete(burstKey);
           void this.#dispatch(runtime, chatKey, messages);
         };
-        if (debounceMs === 0) return flush();
+        if (debounceMs === 0) {
+          flush();
+          return;
+        }
         this.#bursts.set(burstKey, { messages, runtime, timer: setTimeout(flush, debounceMs) });
       }
     }
