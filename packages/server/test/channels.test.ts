@@ -1,6 +1,6 @@
 // The channel manager with an in-memory plugin: lifecycle and isolation, config changes, the inbound pipeline
 // (pairing, allowlists, groups and mentions, dedupe, debounce), replies and delivery.
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -181,6 +181,18 @@ describe("pairing (dmPolicy pairing, the default)", () => {
     expect(store.approve("memory", code)).toBeUndefined();
     expect(store.request("memory", "default", { id: "4" }, "4").kind).toBe("created");
   });
+});
+
+it("an unreadable pairing file is moved aside, not fatal: nobody is approved until they pair again", () => {
+  const stateDir = mkdtempSync(join(tmpdir(), "gw-pairing-"));
+  dirs.push(stateDir);
+  mkdirSync(join(stateDir, "channels"));
+  writeFileSync(join(stateDir, "channels", "pairing.json"), '{"approved": {"memory:default": ["501"]');
+  const store = new PairingStore(stateDir);
+  expect(store.corruptFile?.path).toMatch(/pairing\.json\.corrupt-\d+$/);
+  expect(readFileSync(store.corruptFile!.path, "utf8")).toContain("501");
+  expect(store.isApproved("memory", "default", "501")).toBe(false);
+  expect(store.request("memory", "default", { id: "501" }, "501").kind).toBe("created");
 });
 
 describe("access policies", () => {

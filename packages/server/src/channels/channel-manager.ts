@@ -141,6 +141,10 @@ export class ChannelManager {
   constructor(options: ChannelManagerOptions) {
     this.#options = options;
     this.pairing = new PairingStore(options.stateDir);
+    if (this.pairing.corruptFile)
+      options.logger.error(
+        `${this.pairing.path} could not be read (${this.pairing.corruptFile.error}); moved to ${this.pairing.corruptFile.path}. Approved senders must pair again.`,
+      );
     for (const plugin of options.builtins) {
       if ("load" in plugin) this.#lazy.set(plugin.id, plugin);
       else this.#plugins.set(plugin.id, plugin);
@@ -456,7 +460,9 @@ export class ChannelManager {
         this.#options.logger.debug(`${key}: message from ${message.sender.id} dropped: ${decision.reason}`);
         return;
       case "pair":
-        void this.#pair(runtime, message);
+        this.#pair(runtime, message).catch((error: Error) =>
+          this.#options.logger.error({ err: error }, `${key}: pairing request from ${message.sender.id} failed`),
+        );
         return;
       case "context": {
         const limit = runtime.config.historyLimit ?? 20;
@@ -474,7 +480,9 @@ export class ChannelManager {
         const messages = [...(burst?.messages ?? []), message];
         const flush = () => {
           this.#bursts.delete(burstKey);
-          void this.#dispatch(runtime, chatKey, messages);
+          this.#dispatch(runtime, chatKey, messages).catch((error: Error) =>
+            this.#options.logger.error({ err: error }, `${key}: a message from ${message.sender.id} failed`),
+          );
         };
         if (debounceMs === 0) {
           flush();

@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomicSync } from "@gateway/state";
 
@@ -58,15 +58,30 @@ export class PairingStore {
   }
 
   #read(): PairingFile {
+    let text: string;
     try {
-      const parsed = JSON.parse(readFileSync(this.path, "utf8")) as Partial<PairingFile>;
-      return { version: 1, pending: parsed.pending ?? [], approved: parsed.approved ?? {} };
+      text = readFileSync(this.path, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT")
         throw new Error(`${this.path}: ${(error as Error).message}`);
       return { version: 1, pending: [], approved: {} };
     }
+    try {
+      const parsed = JSON.parse(text) as Partial<PairingFile>;
+      if (!Array.isArray(parsed.pending ?? []) || typeof (parsed.approved ?? {}) !== "object")
+        throw new Error("not a pairing file");
+      return { version: 1, pending: parsed.pending ?? [], approved: parsed.approved ?? {} };
+    } catch (error) {
+      // Unreadable (edited by hand, say): kept aside for the operator, and nobody is approved until re-paired.
+      const aside = `${this.path}.corrupt-${Date.now()}`;
+      renameSync(this.path, aside);
+      this.corruptFile = { path: aside, error: (error as Error).message };
+      return { version: 1, pending: [], approved: {} };
+    }
   }
+
+  /** Set when the file could not be read at start: where it was moved, and why. */
+  corruptFile: { path: string; error: string } | undefined;
 
   #save(): void {
     writeFileAtomicSync(this.path, `${JSON.stringify(this.#data, null, 2)}\n`, { mode: 0o600 });
