@@ -4,6 +4,7 @@ import { TelegramAccountConfig } from "./config.js";
 import { TELEGRAM_TEXT_LIMIT, TelegramAccount } from "./telegram-account.js";
 
 export { TelegramAccountConfig } from "./config.js";
+export { markdownToTelegramHtml } from "./format.js";
 export { type NormalizedMessage, normalizeMessage } from "./normalize.js";
 export { classifyTelegramError, TELEGRAM_TEXT_LIMIT, TelegramAccount } from "./telegram-account.js";
 

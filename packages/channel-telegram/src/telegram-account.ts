@@ -17,6 +17,7 @@ import {
 import { Bot, GrammyError, HttpError } from "grammy";
 import type { Message, Update, UserFromGetMe } from "grammy/types";
 import type { TelegramAccountConfig } from "./config.js";
+import { markdownToTelegramHtml } from "./format.js";
 import { nativeFetch } from "./native-fetch.js";
 import { type NormalizedMessage, normalizeMessage } from "./normalize.js";
 
@@ -313,9 +314,17 @@ export class TelegramAccount implements ChannelAccount {
 
   sendText(message: OutboundMessage): Promise<SendResult> {
     const chunks = chunkText(message.text, TELEGRAM_TEXT_LIMIT);
-    return this.#sendEach("sendMessage", message, chunks, (bot, chunk, extra) =>
-      bot.api.sendMessage(message.peer, chunk, extra),
-    );
+    // Markdown becomes Telegram HTML; a chunk Telegram cannot parse goes again as plain text.
+    return this.#sendEach("sendMessage", message, chunks, async (bot, chunk, extra) => {
+      try {
+        return await bot.api.sendMessage(message.peer, markdownToTelegramHtml(chunk), { ...extra, parse_mode: "HTML" });
+      } catch (error) {
+        if (!(error instanceof GrammyError && error.error_code === 400 && /parse entities/i.test(error.description)))
+          throw error;
+        this.#context?.logger.debug(`telegram: sending a chunk as plain text (${error.description})`);
+        return bot.api.sendMessage(message.peer, chunk, extra);
+      }
+    });
   }
 
   async sendTyping(peer: string, threadId?: string): Promise<void> {

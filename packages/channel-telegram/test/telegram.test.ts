@@ -100,6 +100,22 @@ describe("telegram account", () => {
     expect(readFileSync(message.media![0]!.path!, "utf8")).toBe("%PDF-1.4 fake");
   });
 
+  it("markdown goes out as Telegram HTML; what Telegram cannot parse goes again as plain text", async () => {
+    const { token, account, started } = await startAccount();
+    await started;
+    await account.sendText({ peer: "501", text: "**Done**: `a < b` and *more*" });
+    expect(fake.sent(token).at(-1)).toMatchObject({
+      parse_mode: "HTML",
+      raw: "<b>Done</b>: <code>a &lt; b</code> and <i>more</i>",
+      text: "Done: a < b and more",
+    });
+    fake.failNext("sendMessage", { status: 400, description: "Bad Request: can't parse entities: Unexpected end tag" });
+    await account.sendText({ peer: "501", text: "**still** delivered" });
+    const last = fake.sent(token).at(-1)!;
+    expect(last.text).toBe("**still** delivered");
+    expect(last.parse_mode).toBeUndefined();
+  });
+
   it("waits out a 429 with retry_after and still delivers", async () => {
     const { token, account, started } = await startAccount();
     await started;

@@ -74,7 +74,11 @@ export interface FakeTelegram {
   sent(token?: string): Array<{
     token: string;
     chat_id: number | string;
+    /** The text as the chat shows it (HTML tags parsed away, entities decoded). */
     text: string;
+    parse_mode?: string;
+    /** What the bot sent, when it used a parse mode. */
+    raw?: string;
     message_id: number;
     message_thread_id?: number;
     reply_to_message_id?: number;
@@ -196,13 +200,21 @@ export async function startFakeTelegram(options: { port?: number } = {}): Promis
       case "getUpdates":
         return getUpdates(bot, params, request, response);
       case "sendMessage": {
+        let visible = String(params.text ?? "");
+        if (params.parse_mode === "HTML") {
+          const parsed = parseTelegramHtml(visible);
+          if (parsed === undefined)
+            return fail(response, 400, "Bad Request: can't parse entities: unsupported or unbalanced tag");
+          visible = parsed;
+        }
         const message_id = nextMessageId++;
         const chatId = params.chat_id as number | string;
         const replyTo = (params.reply_parameters as { message_id?: number } | undefined)?.message_id;
         sent.push({
           token,
           chat_id: chatId,
-          text: String(params.text ?? ""),
+          text: visible,
+          ...(params.parse_mode ? { parse_mode: String(params.parse_mode), raw: String(params.text) } : {}),
           message_id,
           ...(params.message_thread_id !== undefined ? { message_thread_id: Number(params.message_thread_id) } : {}),
           ...(replyTo !== undefined ? { reply_to_message_id: replyTo } : {}),
@@ -214,7 +226,7 @@ export async function startFakeTelegram(options: { port?: number } = {}): Promis
             date: Math.floor(Date.now() / 1000),
             chat: { id: Number(chatId), type: Number(chatId) < 0 ? "supergroup" : "private" },
             from: bot.user,
-            text: params.text,
+            text: visible,
           },
         });
       }
@@ -378,4 +390,40 @@ export async function startFakeTelegram(options: { port?: number } = {}): Promis
     close: down,
   };
   return fake;
+}
+
+const TELEGRAM_TAGS = new Set([
+  "b",
+  "strong",
+  "i",
+  "em",
+  "u",
+  "ins",
+  "s",
+  "strike",
+  "del",
+  "code",
+  "pre",
+  "a",
+  "tg-spoiler",
+  "blockquote",
+]);
+
+/** The visible text of Telegram HTML, or undefined where Telegram answers "can't parse entities". */
+function parseTelegramHtml(html: string): string | undefined {
+  const open: string[] = [];
+  for (const match of html.matchAll(/<(\/?)([a-z-]+)(?:\s[^>]*)?>|<|&(?!amp;|lt;|gt;|quot;)/g)) {
+    if (match[0] === "<" || match[0] === "&") return undefined;
+    const [, closing, tag] = match as unknown as [string, string, string];
+    if (!TELEGRAM_TAGS.has(tag)) return undefined;
+    if (!closing) open.push(tag);
+    else if (open.pop() !== tag) return undefined;
+  }
+  if (open.length) return undefined;
+  return html
+    .replace(/<[^>]+>/g, "")
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&quot;", '"')
+    .replaceAll("&amp;", "&");
 }
