@@ -289,5 +289,10 @@ describe("Telegram through a running gateway", () => {
     expect(sent.stderr).toBe("");
     expect(sent.stdout).toMatch(/✔ sent to telegram:default 501 \(1 message\)/);
     expect(sentTo(501).at(-1)!.text).toBe("reminder: stand-up at 10");
+    const empty = await cli(["call", "send", "--params", "{ to: '501', channel: 'telegram', idempotencyKey: 'k-1' }"]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/send needs message \(the text to send\) \[INVALID_REQUEST\]/);
+    const nowhere = await cli(["send", "--channel", "discord", "--to", "1", "hi"]);
+    expect(nowhere.stderr).toMatch(/channel "discord" is not configured \(configured: telegram\)/);
   });
 });

@@ -1,3 +1,4 @@
+import { invalidRequest } from "@gateway/protocol";
 import type { GatewayServer } from "../gateway-server.js";
 import type { ChannelManager } from "./channel-manager.js";
 import { loadPluginModules } from "./load-plugins.js";
@@ -24,7 +25,12 @@ export function attachChannels(server: GatewayServer, manager: ChannelManager, o
   server.registerMethod("channels.pairing.list", (params) => manager.pairingList(params));
   server.registerMethod("channels.pairing.approve", (params) => manager.pairingApprove(params));
   server.registerMethod("send", async (params) => {
-    if (!params.message) throw new Error("send needs message (media sending is not supported yet)");
+    if (!params.message)
+      throw invalidRequest(
+        params.mediaUrl || params.mediaUrls?.length
+          ? "send: media is not supported yet; send message text"
+          : "send needs message (the text to send)",
+      );
     const sent = await manager.deliver(
       {
         ...(params.channel ? { channel: params.channel } : {}),
