@@ -315,4 +315,27 @@ describe("gateway CLI when something is wrong", () => {
       rmSync(broken, { recursive: true, force: true });
     }
   });
+
+  it("config validate and doctor check the built-in channels' own settings offline, with their paths", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gateway-cli-channels-"));
+    try {
+      writeFileSync(
+        join(dir, "gateway.json5"),
+        "{ channels: { telegram: { dmPolicy: 'open', accounts: { work: { botTokn: 'x', mode: 'hook' } } } } }",
+      );
+      const validate = await cli(["config", "validate", "--state-dir", dir]);
+      expect(validate.code).toBe(2);
+      expect(validate.stderr).toMatch(/channels\.telegram\.accounts\.work\.botTokn: unknown setting for Telegram/);
+      expect(validate.stderr).toMatch(/channels\.telegram\.accounts\.work\.mode: /);
+      expect(validate.stderr).toMatch(/channels\.telegram\.accounts\.work\.allowFrom: dmPolicy "open" needs "\*"/);
+      const doctor = await cli(["doctor", "--state-dir", dir, "--json"]);
+      expect(JSON.parse(doctor.stdout).findings).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ check: "channels", status: "fail", detail: expect.stringMatching(/botTokn/) }),
+        ]),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

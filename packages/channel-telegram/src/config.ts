@@ -53,3 +53,10 @@ export const TelegramAccountConfig = Type.Object(
   { additionalProperties: true },
 );
 export type TelegramAccountConfig = Static<typeof TelegramAccountConfig>;
+
+/** What the gateway needs to check a Telegram config without loading grammY (`gateway config validate`). */
+export const telegramConfigPlugin = {
+  id: "telegram",
+  meta: { label: "Telegram", docs: "https://core.telegram.org/bots/api" },
+  configSchema: TelegramAccountConfig,
+} as const;

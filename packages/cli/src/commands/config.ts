@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { ConfigError, formatIssues, loadConfig } from "@gateway/server/config";
+import { builtInChannelIssues } from "../channel-config.js";
 import { gatewayConfigSchema } from "../connection.js";
 import { CliError, type Command, type CommandContext, ExitCode, readInputFile } from "../context.js";
 import { printJson } from "../output.js";
@@ -27,6 +28,15 @@ function validate(context: CommandContext): number {
   const { stateDir, configPath } = context.paths;
   try {
     const loaded = loadConfig({ path: configPath, stateDir, schema: gatewayConfigSchema, env: context.io.env });
+    const channelIssues = builtInChannelIssues(loaded.config as { channels?: Record<string, unknown> });
+    if (channelIssues.length > 0) {
+      if (context.global.json) printJson(context.io, { valid: false, path: configPath, issues: channelIssues });
+      else
+        context.io.stderr(
+          `✖ ${configPath}: ${channelIssues.length} problem${channelIssues.length === 1 ? "" : "s"}\n${channelIssues.map((issue) => `  ${issue}`).join("\n")}\n`,
+        );
+      return ExitCode.usage;
+    }
     if (context.global.json) printJson(context.io, { valid: true, path: configPath, exists: loaded.exists });
     else
       context.io.stdout(

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { ConfigError, formatIssues, loadConfig } from "@gateway/server/config";
+import { builtInChannelIssues } from "../channel-config.js";
 import { connectClient, gatewayConfigSchema } from "../connection.js";
 import type { Command } from "../context.js";
 import { printJson } from "../output.js";
@@ -90,6 +91,14 @@ export const doctorCommand: Command = {
     }
 
     if (config) {
+      const channelIssues = builtInChannelIssues(config as { channels?: Record<string, unknown> });
+      if (channelIssues.length > 0)
+        findings.push({
+          check: "channels",
+          status: "fail",
+          detail: channelIssues.join("\n"),
+          fix: "fix these settings (docs/channels.md); the running gateway keeps such a channel off",
+        });
       const gateway = (config.gateway ?? {}) as { port?: number; auth?: { mode?: string; token?: string } };
       const token = gateway.auth?.token ?? "";
       if ((gateway.auth?.mode ?? "token") === "token") {

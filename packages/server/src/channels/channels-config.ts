@@ -111,7 +111,10 @@ export function resolveAccounts(channel: string, section: Record<string, unknown
  * What is wrong with an account's config, each with its path: the plugin's schema, the access settings, keys
  * neither knows (typos), and `dmPolicy: "open"` without `"*"` in `allowFrom`.
  */
-export function accountConfigIssues(plugin: ChannelPlugin, account: ResolvedAccount): string[] {
+export function accountConfigIssues(
+  plugin: Pick<ChannelPlugin, "meta" | "configSchema">,
+  account: ResolvedAccount,
+): string[] {
   const { path } = account;
   const issues: string[] = [];
   const known = new Set([

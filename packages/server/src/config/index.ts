@@ -2,10 +2,13 @@
 // validate the local gateway's configuration quickly.
 
 export {
+  accountConfigIssues,
   ChannelAccessConfig,
   ChannelSectionConfig,
   channelsConfigSections,
   PluginsConfig,
+  type ResolvedAccount,
+  resolveAccounts,
 } from "../channels/channels-config.js";
 export { changedPaths, isRestartPath, mergePatch, PROCESS_RESTART_PATHS, RESTART_PATHS } from "./config-manager.js";
 export { ConfigError, type ConfigIssue, formatIssues } from "./errors.js";
