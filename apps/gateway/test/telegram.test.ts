@@ -3,11 +3,12 @@
 // gateway's own port.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type FakeTelegram, startFakeTelegram } from "@gateway/fakes";
+// @ts-expect-error -- a plain .mjs helper of the private vitest preset
+import { freePort } from "@gateway/vitest-preset/redis";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { runProcess } from "@gateway/vitest-preset/run-process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,14 +31,6 @@ function cli(args: string[]) {
   }) as Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 /** Messages the bot sent to a chat since `from`. */
 const sentTo = (chatId: number, token = botToken) =>
   fake.sent(token).filter((message) => String(message.chat_id) === String(chatId));
@@ -49,7 +42,7 @@ beforeAll(async () => {
   botToken = fake.addBot("gw_e2e_bot");
   hookToken = fake.addBot("gw_hook_bot");
   stateDir = mkdtempSync(join(tmpdir(), "gateway-telegram-"));
-  const port = await freePort();
+  const port = (await freePort()) as number;
   writeFileSync(
     join(stateDir, "gateway.json5"),
     `{

@@ -38,7 +38,7 @@ export function attachChannels(server: GatewayServer, manager: ChannelManager, o
         peer: params.to,
         ...(params.threadId ? { threadId: params.threadId } : {}),
         ...(params.replyToId ? { replyToMessageId: params.replyToId } : {}),
-      } as Parameters<ChannelManager["deliver"]>[0],
+      },
       params.message,
     );
     return {

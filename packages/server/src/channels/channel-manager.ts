@@ -41,7 +41,8 @@ export interface ChannelAgentHost {
 
 /** Where a message goes. */
 export interface DeliveryTarget {
-  channel: string;
+  /** Omitted: the only configured channel (an error names them when there are several). */
+  channel?: string;
   accountId?: string;
   peer: string;
   threadId?: string;
