@@ -236,6 +236,49 @@ describe("the gateway app", () => {
     expect(badPort.errors()).toMatch(/--port must be 0–65535/);
   });
 
+  it("a DNS-rebinding page cannot reach a --auth none gateway, and the gateway's own page only reads", async () => {
+    // The attack: a page served from http://127.0.0.1.<attacker>:PORT (resolving to 127.0.0.1) opened a socket, took
+    // operator.admin, switched the agent to the cli backend with config.patch and ran a command through chat.send.
+    const app = start(["--port", "0", "--auth", "none"]);
+    const { port } = await app.listening;
+    const rebound = `127.0.0.1.rebind.example:${port}`;
+    const refused = await new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(`ws://127.0.0.1:${port}`, {
+        headers: { host: rebound, origin: `http://${rebound}` },
+      });
+      socket.on("unexpected-response", (_request, response) => resolve(response.statusCode ?? 0));
+      socket.on("open", () => reject(new Error("the rebinding page got a socket")));
+      socket.on("error", () => {});
+    });
+    expect(refused).toBe(403);
+    // The gateway's own origin, with auth off: read access only, no config writes.
+    const socket = new WebSocket(`ws://127.0.0.1:${port}`, { headers: { origin: `http://127.0.0.1:${port}` } });
+    const answers = await new Promise<Record<string, any>>((resolve, reject) => {
+      const seen: Record<string, any> = {};
+      socket.on("error", reject);
+      socket.on("message", (data) => {
+        const frame = JSON.parse(data.toString());
+        if (frame.event === "connect.challenge") {
+          const client = { id: "webchat", version: "1", platform: "web", mode: "webchat" };
+          const params = { minProtocol: 4, maxProtocol: 4, client, scopes: ["operator.admin", "operator.read"] };
+          socket.send(JSON.stringify({ type: "req", id: "c", method: "connect", params }));
+        } else if (frame.id === "c") {
+          seen.hello = frame.payload;
+          const raw = JSON.stringify({ agents: { defaults: { backend: "cli" } } });
+          socket.send(JSON.stringify({ type: "req", id: "p", method: "config.patch", params: { raw } }));
+        } else if (frame.id === "p") {
+          seen.patch = frame;
+          socket.close();
+          resolve(seen);
+        }
+      });
+    });
+    expect(answers.hello.auth.scopes).toEqual(["operator.read"]);
+    expect(answers.patch.error.code).toBe("FORBIDDEN");
+    app.child.kill("SIGTERM");
+    expect(await app.exited).toBe(0);
+  });
+
   it("explains a busy port", async () => {
     const first = start(["--port", "0"]);
     const { port } = await first.listening;

@@ -9,7 +9,8 @@ import {
   SUPPORTED_PROTOCOL_RANGE,
 } from "@gateway/protocol";
 import { type AuthRateLimiter, secretsEqual } from "./auth.js";
-import { type AuthOptions, isLoopback } from "./options.js";
+import { type FrontDoorSettings, isAllowedOrigin, isLoopback, originRefusal } from "./front-door.js";
+import type { AuthOptions } from "./options.js";
 
 /** Everything a connect stage may read, and the grant it may change. */
 export interface ConnectContext {
@@ -57,10 +58,10 @@ export interface ConnectGrant {
 }
 
 /** Settings the built-in stages need. */
-export interface PipelineSettings {
+export interface PipelineSettings extends FrontDoorSettings {
   auth: AuthOptions;
-  bindHost: string;
-  allowedOrigins: readonly string[];
+  /** What a browser gets when auth mode is `none` (nothing proves who opened the page). */
+  authNoneBrowserScopes: readonly OperatorScope[];
   rateLimiter: AuthRateLimiter;
   /** Stages before the shared-secret check: a device-token stage that sets `authenticatedBy` goes here. */
   beforeAuthStages: readonly ConnectStage[];
@@ -81,32 +82,16 @@ const checkProtocol: ConnectStage = ({ params }) => {
   }
 };
 
-function hostnameOf(host: string): string {
-  try {
-    return new URL(`http://${host}`).hostname.replace(/^\[|\]$/g, "");
-  } catch {
-    return "";
-  }
-}
-
 /**
- * Browser connections (an `Origin` header) are accepted only from the gateway's own origin on a loopback or configured
- * host name (so a DNS-rebound name does not pass) or from the allowlist. This stops cross-site WebSocket hijacking.
+ * Browser connections (an `Origin` header) are accepted only from the gateway's own origin on a name it answers to
+ * (so a DNS-rebound name does not pass) or from the allowlist. This stops cross-site WebSocket hijacking. The upgrade
+ * is checked the same way before the socket opens; this stage keeps the handshake safe on its own.
  */
 function checkOrigin(settings: PipelineSettings): ConnectStage {
   return ({ origin, host }) => {
-    if (origin === undefined) return;
-    if (settings.allowedOrigins.includes(origin)) return;
-    if (host) {
-      const hostname = hostnameOf(host);
-      const trustedHost = isLoopback(hostname) || hostname === "localhost" || hostname === settings.bindHost;
-      if (trustedHost && (origin === `http://${host}` || origin === `https://${host}`)) return;
-    }
+    if (isAllowedOrigin(origin, host, settings)) return;
     settings.onAuthFailure("origin");
-    throw new ConnectRefusal(
-      ConnectErrorDetailCodes.ORIGIN_NOT_ALLOWED,
-      `Origin ${origin} is not allowed to connect. Add it to gateway.controlUi.allowedOrigins if you trust it.`,
-    );
+    throw new ConnectRefusal(ConnectErrorDetailCodes.ORIGIN_NOT_ALLOWED, originRefusal(origin ?? ""));
   };
 }
 
@@ -168,8 +153,11 @@ function authenticate(settings: PipelineSettings): ConnectStage {
   };
 }
 
-/** Role and scopes: operators get the scopes they ask for (all when they ask for none); nodes need a device. */
-function grant(context: ConnectContext): ConnectGrant {
+/**
+ * Role and scopes: operators get the scopes they ask for (all when they ask for none); nodes need a device. With auth
+ * `none` a browser is bounded by `authNoneBrowserScopes`: any page the user opens could be asking.
+ */
+function grant(context: ConnectContext, settings: PipelineSettings): ConnectGrant {
   const role = context.params.role ?? "operator";
   if (role !== "operator" && role !== "node") {
     throw new ConnectRefusal(ConnectErrorDetailCodes.ROLE_NOT_ALLOWED, `Unknown role "${role}": use operator or node.`);
@@ -187,7 +175,9 @@ function grant(context: ConnectContext): ConnectGrant {
       : requested === undefined
         ? [...OPERATOR_SCOPES]
         : OPERATOR_SCOPES.filter((scope) => requested.includes(scope));
-  const result: ConnectGrant = { role, scopes };
+  const unproven = context.authenticatedBy === "none" && context.origin !== undefined;
+  const bounded = unproven ? scopes.filter((scope) => settings.authNoneBrowserScopes.includes(scope)) : scopes;
+  const result: ConnectGrant = { role, scopes: bounded };
   if (context.deviceId !== undefined) result.deviceId = context.deviceId;
   if (context.deviceToken !== undefined) result.deviceToken = context.deviceToken;
   if (context.issuedAtMs !== undefined) result.issuedAtMs = context.issuedAtMs;
@@ -208,5 +198,5 @@ export async function runConnectPipeline(context: ConnectContext, settings: Pipe
     ...settings.afterAuthStages,
   ];
   for (const stage of stages) await stage(context);
-  return grant(context);
+  return grant(context, settings);
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import type { IncomingHttpHeaders, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -35,6 +35,7 @@ import { type ConnectContext, ConnectRefusal, runConnectPipeline } from "./conne
 import { type ConnectionIdentity, GatewayConnection } from "./connection.js";
 import { registerCoreMethods } from "./core-methods.js";
 import { GatewayError } from "./errors.js";
+import { hostRefusal, isAllowedHost, isAllowedOrigin, originRefusal } from "./front-door.js";
 import { type HealthContributor, HealthMonitor } from "./health.js";
 import { IdempotencyCache } from "./idempotency.js";
 import { createLogger } from "./logger.js";
@@ -275,6 +276,35 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: 1024 * 1024,
       forceCloseConnections: true,
+    });
+
+    // Every HTTP request and WebSocket upgrade comes to a name the gateway answers to, and an upgrade from a browser
+    // from an origin it trusts: a DNS-rebinding page is refused before any route (or socket) sees it.
+    app.addHook("onRequest", (request, reply, done) => {
+      const settings = {
+        bindHost: options.host,
+        allowedHosts: options.allowedHosts,
+        allowedOrigins: options.allowedOrigins,
+      };
+      const { host, origin } = request.headers;
+      const refusal = !isAllowedHost(host, settings)
+        ? hostRefusal(host ?? "")
+        : isUpgrade(request.raw) && !isAllowedOrigin(origin, host, settings)
+          ? originRefusal(origin ?? "")
+          : undefined;
+      if (refusal === undefined) return done();
+      metrics.authFailures.inc({ reason: isAllowedHost(host, settings) ? "origin" : "host" });
+      logger.info({ remote: request.socket.remoteAddress, host, origin }, "request refused at the front door");
+      reply
+        .code(403)
+        .header("connection", "close")
+        .send({ error: { message: refusal, type: "forbidden", code: "forbidden" } });
+    });
+    // An upgrade answered with HTTP (refused, or no WebSocket route at that path) is over: destroy its socket, or a
+    // client holding it open would keep shutdown and rebinds waiting.
+    app.addHook("onResponse", (request, _reply, done) => {
+      if (isUpgrade(request.raw)) request.raw.socket.destroy();
+      done();
     });
 
     app.register(async (scope) => {
@@ -527,6 +557,8 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
         auth: options.auth,
         bindHost: options.host,
         allowedOrigins: options.allowedOrigins,
+        allowedHosts: options.allowedHosts,
+        authNoneBrowserScopes: options.authNoneBrowserScopes,
         rateLimiter,
         beforeAuthStages: options.connectStages.beforeAuth,
         afterAuthStages: options.connectStages.afterAuth,
@@ -982,6 +1014,11 @@ function recoverRequestId(text: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether an HTTP request asks for a WebSocket upgrade. */
+function isUpgrade(request: IncomingMessage): boolean {
+  return request.headers.upgrade?.toLowerCase() === "websocket";
 }
 
 /** ws keeps the payload limit on the receiver; lower it before the handshake so no one can make us buffer more. */

@@ -1,6 +1,9 @@
-import type { AuthMode } from "@gateway/protocol";
+import type { AuthMode, OperatorScope } from "@gateway/protocol";
 import type { Logger } from "pino";
 import type { ConnectStage } from "./connect-pipeline.js";
+import { isLoopback } from "./front-door.js";
+
+export { isLoopback } from "./front-door.js";
 
 /** How clients authenticate. `none` is refused unless the gateway binds to a loopback address. */
 export interface AuthOptions {
@@ -19,6 +22,14 @@ export interface GatewayServerOptions {
   auth?: AuthOptions;
   /** Browser origins (exact `scheme://host:port`) allowed besides the gateway's own. @default [] */
   allowedOrigins?: string[];
+  /**
+   * Host names (the `Host` header) the gateway answers to besides IP literals, `localhost`, this machine's name and
+   * the allowed origins' hosts; `.example.com` also matches subdomains. Other names are refused (DNS rebinding).
+   * @default []
+   */
+  allowedHosts?: string[];
+  /** Scopes a browser (a connection with an `Origin`) gets when auth mode is `none`. @default ["operator.read"] */
+  authNoneBrowserScopes?: OperatorScope[];
   /** Close a connection that has not completed `connect` within this time. @default 10000 */
   handshakeTimeoutMs?: number;
   /** Largest frame before the handshake. @default 65536 */
@@ -78,14 +89,6 @@ export type ResolvedOptions = Required<
   connectStages: { beforeAuth: ConnectStage[]; afterAuth: ConnectStage[] };
 };
 
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost", "::ffff:127.0.0.1"]);
-
-/** Whether a bind address or remote address is loopback. */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  return LOOPBACK.has(address) || address.startsWith("127.") || address.startsWith("::ffff:127.");
-}
-
 /** Apply defaults and refuse settings that are unsafe or inconsistent, with a message that says how to fix them. */
 export function resolveOptions(options: GatewayServerOptions): ResolvedOptions {
   const host = options.host ?? "127.0.0.1";
@@ -107,6 +110,8 @@ export function resolveOptions(options: GatewayServerOptions): ResolvedOptions {
     port: options.port ?? 18789,
     auth,
     allowedOrigins: options.allowedOrigins ?? [],
+    allowedHosts: options.allowedHosts ?? [],
+    authNoneBrowserScopes: options.authNoneBrowserScopes ?? ["operator.read"],
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
     maxPreHandshakeBytes: options.maxPreHandshakeBytes ?? 64 * 1024,
     maxPayload: options.maxPayload ?? 25 * 1024 * 1024,

@@ -2,7 +2,16 @@ import { HelloOk, validate } from "@gateway/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadReferenceSchema, referenceValidators } from "../../protocol/test/reference-schema.js";
 import { createGatewayServer } from "../src/index.js";
-import { connect, connectParams, sleep, startGateway, TestClient, type TestGateway, TOKEN } from "./helpers.js";
+import {
+  connect,
+  connectParams,
+  httpGet,
+  sleep,
+  startGateway,
+  TestClient,
+  type TestGateway,
+  TOKEN,
+} from "./helpers.js";
 
 const reference = referenceValidators(loadReferenceSchema());
 let gateway: TestGateway | undefined;
@@ -138,18 +147,74 @@ describe("handshake", () => {
     client.close();
   });
 
-  it("refuses a foreign browser Origin and accepts the gateway's own", async () => {
+  it("refuses a foreign browser Origin at the upgrade and accepts the gateway's own", async () => {
     gateway = await startGateway();
-    const foreign = await refusal(gateway.url, connectParams(), { origin: "http://evil.example" });
-    expect(foreign.response.error?.details?.code).toBe("ORIGIN_NOT_ALLOWED");
-    expect(foreign.closed.code).toBe(1008);
-    // A DNS-rebound name on the right port is still foreign.
-    const rebound = await refusal(gateway.url, connectParams(), {
-      origin: `http://rebind.example:${gateway.port}`,
-      host: `rebind.example:${gateway.port}`,
-    });
-    expect(rebound.response.error?.details?.code).toBe("ORIGIN_NOT_ALLOWED");
+    await expect(TestClient.open(gateway.url, { origin: "http://evil.example" })).rejects.toThrow(/403/);
     const { client } = await connect(gateway.url, {}, { origin: `http://127.0.0.1:${gateway.port}` });
+    client.close();
+    const named = await connect(
+      gateway.url,
+      {},
+      { origin: `http://localhost:${gateway.port}`, host: `localhost:${gateway.port}` },
+    );
+    named.client.close();
+  });
+
+  it("refuses a DNS-rebinding page: its Host and Origin name 127.0.0.1.<attacker> on every request", async () => {
+    gateway = await startGateway({ auth: { mode: "none" } });
+    const rebound = `127.0.0.1.rebind.example:${gateway.port}`;
+    const headers = { host: rebound, origin: `http://${rebound}` };
+    await expect(TestClient.open(gateway.url, headers)).rejects.toThrow(/403/);
+    // The Host alone is refused too (a page can read plain HTTP answers), with the setting that would allow it.
+    for (const path of ["/", "/healthz", "/metrics", "/v1/models"]) {
+      const response = await httpGet(gateway.port, path, { host: rebound });
+      expect(response.status, path).toBe(403);
+      expect(JSON.parse(response.body).error.message).toMatch(/gateway\.allowedHosts/);
+    }
+    expect((await httpGet(gateway.port, "/healthz", {})).status).toBe(200);
+    // Names with a loopback prefix are not loopback.
+    for (const name of ["127.0.0.1.nip.example", "localhost.rebind.example", "127.evil"]) {
+      await expect(TestClient.open(gateway.url, { host: `${name}:${gateway.port}` })).rejects.toThrow(/403/);
+    }
+  });
+
+  it("answers to configured names (gateway.allowedHosts, an allowed origin's host)", async () => {
+    gateway = await startGateway({ allowedHosts: [".proxy.example"], allowedOrigins: ["https://ui.example"] });
+    const proxied = await connect(gateway.url, {}, { host: "gw.proxy.example", origin: "https://gw.proxy.example" });
+    proxied.client.close();
+    const ui = await connect(gateway.url, {}, { host: "ui.example", origin: "https://ui.example" });
+    ui.client.close();
+    await expect(TestClient.open(gateway.url, { host: "proxy.example.evil" })).rejects.toThrow(/403/);
+  });
+
+  it("with auth none, a browser page gets read access only, even on the gateway's own origin", async () => {
+    gateway = await startGateway({ auth: { mode: "none" } });
+    const origin = `http://127.0.0.1:${gateway.port}`;
+    const { client, hello } = await connect(gateway.url, { auth: undefined, scopes: ["operator.admin"] }, { origin });
+    expect(hello.auth.scopes).toEqual([]);
+    client.close();
+    const reader = await connect(gateway.url, { auth: undefined }, { origin });
+    expect(reader.hello.auth.scopes).toEqual(["operator.read"]);
+    const patch = await reader.client.request("system-event", { text: "hi" });
+    expect(patch.error?.code).toBe("FORBIDDEN");
+    reader.client.close();
+    // A local process without an Origin is not a page: it keeps what it asks for.
+    const local = await connect(gateway.url, { auth: undefined });
+    expect(local.hello.auth.scopes).toContain("operator.admin");
+    local.client.close();
+  });
+
+  it("a browser with auth none gets the scopes gateway.controlUi.authNoneScopes grants", async () => {
+    gateway = await startGateway({
+      auth: { mode: "none" },
+      authNoneBrowserScopes: ["operator.read", "operator.write"],
+    });
+    const { client, hello } = await connect(
+      gateway.url,
+      { auth: undefined },
+      { origin: `http://127.0.0.1:${gateway.port}` },
+    );
+    expect(hello.auth.scopes).toEqual(["operator.read", "operator.write"]);
     client.close();
   });
 

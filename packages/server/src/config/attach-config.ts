@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { OperatorScope } from "@gateway/protocol";
 import type { GatewayServer } from "../gateway-server.js";
 import type { GatewayServerOptions } from "../options.js";
 import type { ConfigManager } from "./config-manager.js";
@@ -41,6 +42,10 @@ export function serverOptionsFromConfig(config: Record<string, unknown>): Gatewa
       ...(typeof auth.password === "string" ? { password: auth.password } : {}),
     },
     allowedOrigins: (controlUi.allowedOrigins as string[] | undefined) ?? [],
+    allowedHosts: (gateway.allowedHosts as string[] | undefined) ?? [],
+    ...(Array.isArray(controlUi.authNoneScopes)
+      ? { authNoneBrowserScopes: controlUi.authNoneScopes as OperatorScope[] }
+      : {}),
     ...(tlsFiles ? { tls: tlsFiles } : {}),
     ...(typeof gateway.handshakeTimeoutMs === "number" ? { handshakeTimeoutMs: gateway.handshakeTimeoutMs } : {}),
     logging: {

@@ -26,6 +26,7 @@ export const RESTART_PATHS = [
   "gateway.auth.mode",
   "gateway.tls",
   "gateway.controlUi",
+  "gateway.allowedHosts",
 ];
 
 /** Config paths that take effect only when the process starts again (reported in `restartRequired`). */

@@ -78,9 +78,32 @@ export const GatewayConfigSection = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    allowedHosts: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description:
+          "Host names clients reach the gateway by, besides IP addresses, localhost and this machine's name (a reverse proxy's, a DNS name; .example.com matches subdomains). Other names are refused: a DNS-rebinding guard",
+      }),
+    ),
     controlUi: Type.Optional(
       Type.Object(
-        { allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { default: [] })) },
+        {
+          allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { default: [] })),
+          authNoneScopes: Type.Optional(
+            Type.Array(
+              Type.Union(
+                ["operator.read", "operator.write", "operator.admin", "operator.approvals", "operator.pairing"].map(
+                  (scope) => Type.Literal(scope),
+                ),
+              ),
+              {
+                default: ["operator.read"],
+                description:
+                  "Scopes a browser page gets when gateway.auth.mode is none (any page you open could be asking)",
+              },
+            ),
+          ),
+        },
         { additionalProperties: false },
       ),
     ),
