@@ -3,14 +3,17 @@
 //   POST {url}/v1/messages { chat, text }             → { id }
 // Every request carries `Authorization: Bearer <token>`; a wrong token is 401. A message holds at most 500 characters.
 import {
-  type ChannelAccount,
+  CHANNEL_SPECIFICATION_VERSION,
+  ChannelAccountBase,
   type ChannelContext,
-  ChannelError,
+  ChannelNetworkError,
+  ChannelPlatformError,
   chunkText,
   defineChannelPlugin,
+  type OutboundMessage,
   Pacer,
-  ReconnectSupervisor,
   retry,
+  type SendResult,
 } from "@gateway/plugin-sdk";
 import { type Static, Type } from "@sinclair/typebox";
 
@@ -32,18 +35,15 @@ interface RelayUpdate {
   ts: number;
 }
 
-/** One relay bot: polls for messages (reconnecting after outages), sends chunked and paced replies. */
-class RelayAccount implements ChannelAccount {
-  #context: ChannelContext | undefined;
-  #supervisor: ReconnectSupervisor | undefined;
-  #starting: Promise<void> | undefined;
+/**
+ * One relay bot: polls for messages (reconnecting after outages), sends chunked and paced replies. The SDK's
+ * ChannelAccountBase does the start/stop/status bookkeeping; this class holds only what is particular to the relay.
+ */
+class RelayAccount extends ChannelAccountBase<RelayConfig> {
   #after = 0;
-  #connected = false;
   readonly #pacer = new Pacer({ perChatIntervalMs: 100 });
 
-  constructor(private readonly config: RelayConfig) {}
-
-  /** One HTTP call; failures become ChannelErrors that say whether retrying helps. */
+  /** One HTTP call; failures become ChannelErrors that say what failed and whether retrying helps. */
   async #call<T>(operation: string, path: string, init: RequestInit = {}): Promise<T> {
     let response: Response;
     try {
@@ -52,77 +52,45 @@ class RelayAccount implements ChannelAccount {
         headers: { authorization: `Bearer ${this.config.token}`, "content-type": "application/json" },
       });
     } catch (error) {
-      throw new ChannelError(operation, `cannot reach ${this.config.url}: ${(error as Error).message}`, {
+      throw new ChannelNetworkError(operation, `cannot reach ${this.config.url}: ${(error as Error).message}`, {
         cause: error,
       });
     }
     if (response.status === 401)
-      throw new ChannelError(operation, "the relay refused the token (401): check channels.relay.token", {
+      throw new ChannelPlatformError(operation, "the relay refused the token (401): check channels.relay.token", {
+        status: 401,
         fatal: true,
       });
-    if (!response.ok) throw new ChannelError(operation, `the relay answered ${response.status}`);
+    if (!response.ok)
+      throw new ChannelPlatformError(operation, `the relay answered ${response.status}`, { status: response.status });
     return (await response.json()) as T;
   }
 
-  start(context: ChannelContext): Promise<void> {
-    this.#starting ??= this.#start(context).catch((error: unknown) => {
-      this.#starting = undefined;
-      context.setStatus({
-        running: false,
-        connected: false,
-        fatal: error instanceof ChannelError && error.fatal,
-        lastError: (error as Error).message,
-      });
-      throw error;
+  protected async connect(context: ChannelContext, signal: AbortSignal): Promise<void> {
+    context.setStatus({ mode: "polling" });
+    await this.#poll(0, signal); // fails the start on a bad token or an unreachable relay
+    this.supervise(async (loopSignal, connected) => {
+      while (!loopSignal.aborted) {
+        await this.#poll(this.config.waitSeconds ?? 25, loopSignal);
+        connected();
+      }
     });
-    return this.#starting;
   }
 
-  async #start(context: ChannelContext): Promise<void> {
-    this.#context = context;
-    context.setStatus({ configured: true, mode: "polling" });
-    await this.#poll(0); // fails the start on a bad token or an unreachable relay
-    this.#connected = true;
-    this.#supervisor = new ReconnectSupervisor(
-      async (signal, connected) => {
-        while (!signal.aborted) {
-          await this.#poll(this.config.waitSeconds ?? 25, signal);
-          if (!this.#connected) {
-            this.#connected = true;
-            connected();
-            context.setStatus({ connected: true, reconnectAttempts: 0, lastError: null, lastConnectedAt: Date.now() });
-          }
-        }
-      },
-      {
-        onAttempt: (attempt, error) => {
-          this.#connected = false;
-          context.setStatus({ connected: false, reconnectAttempts: attempt, lastError: error.message });
-        },
-        onFatal: (error) => {
-          context.setStatus({ connected: false, running: false, fatal: true, lastError: error.message });
-          context.reportError(error);
-        },
+  protected async disconnect(): Promise<void> {}
+
+  async #poll(waitSeconds: number, signal: AbortSignal): Promise<void> {
+    const path = `/v1/updates?after=${this.#after}&wait=${waitSeconds}`;
+    const { updates } = await this.#call<{ updates: RelayUpdate[] }>("getUpdates", path, { signal }).catch(
+      (error: unknown) => {
+        if (signal.aborted) return { updates: [] };
+        throw error;
       },
     );
-    this.#supervisor.start();
-    context.setStatus({ running: true, connected: true, fatal: false, lastError: null, lastConnectedAt: Date.now() });
-  }
-
-  async #poll(waitSeconds: number, signal?: AbortSignal): Promise<void> {
-    const path = `/v1/updates?after=${this.#after}&wait=${waitSeconds}`;
-    const { updates } = await this.#call<{ updates: RelayUpdate[] }>(
-      "getUpdates",
-      path,
-      signal ? { signal } : {},
-    ).catch((error: unknown) => {
-      if (signal?.aborted) return { updates: [] };
-      throw error;
-    });
     for (const update of updates) {
       this.#after = Math.max(this.#after, update.id);
-      this.#context?.setStatus({ lastInboundAt: Date.now() });
-      this.#context?.receive({
+      this.markInbound();
+      this.context.receive({
         chatType: "direct",
         peer: update.chat,
         sender: { id: update.from.id, name: update.from.name },
@@ -134,15 +102,7 @@ class RelayAccount implements ChannelAccount {
     }
   }
 
-  async stop(): Promise<void> {
-    await this.#supervisor?.stop();
-    this.#supervisor = undefined;
-    this.#starting = undefined;
-    this.#connected = false;
-    this.#context?.setStatus({ running: false, connected: false });
-  }
-
-  async sendText(message: { peer: string; text: string }) {
+  async sendText(message: OutboundMessage): Promise<SendResult> {
     const ids: string[] = [];
     for (const chunk of chunkText(message.text, RELAY_TEXT_LIMIT)) {
       await this.#pacer.wait(message.peer);
@@ -154,24 +114,27 @@ class RelayAccount implements ChannelAccount {
       );
       ids.push(String(id));
     }
-    this.#context?.setStatus({ lastOutboundAt: Date.now() });
+    this.markOutbound();
     return { messageId: ids[0] ?? "", messageIds: ids };
   }
 }
 
 /** The plugin: what the package exports by default. */
 export default defineChannelPlugin<RelayConfig>({
+  specificationVersion: CHANNEL_SPECIFICATION_VERSION,
   id: "relay",
-  meta: { label: "Relay (example)", docs: "https://example.invalid/relay" },
+  meta: {
+    label: "Relay (example)",
+    docs: "https://example.invalid/relay",
+    setup: "set channels.relay.url and channels.relay.token",
+  },
   capabilities: {
     chatTypes: ["direct"],
     media: false,
-    reactions: false,
-    edit: false,
     threads: false,
     typing: false,
     maxTextLength: RELAY_TEXT_LIMIT,
   },
   configSchema: RelayConfig,
-  createAccount: (_accountId, config) => new RelayAccount(config),
+  createAccount: (accountId, config) => new RelayAccount(accountId, config),
 });

@@ -57,6 +57,10 @@ export type TelegramAccountConfig = Static<typeof TelegramAccountConfig>;
 /** What the gateway needs to check a Telegram config without loading grammY (`gateway config validate`). */
 export const telegramConfigPlugin = {
   id: "telegram",
-  meta: { label: "Telegram", docs: "https://core.telegram.org/bots/api" },
+  meta: {
+    label: "Telegram",
+    docs: "https://core.telegram.org/bots/api",
+    setup: "create a bot with @BotFather, then set channels.telegram.botToken",
+  },
   configSchema: TelegramAccountConfig,
 } as const;

@@ -1,5 +1,5 @@
 // @gateway/channel-telegram — Telegram for Gateway, on grammY.
-import { type ChannelPlugin, defineChannelPlugin } from "@gateway/plugin-sdk";
+import { CHANNEL_SPECIFICATION_VERSION, type ChannelPlugin, defineChannelPlugin } from "@gateway/plugin-sdk";
 import { type TelegramAccountConfig, telegramConfigPlugin } from "./config.js";
 import { TELEGRAM_TEXT_LIMIT, TelegramAccount } from "./telegram-account.js";
 
@@ -10,12 +10,11 @@ export { classifyTelegramError, TELEGRAM_TEXT_LIMIT, TelegramAccount } from "./t
 
 /** The Telegram channel plugin: `channels.telegram` in the gateway's config. */
 export const telegramChannel: ChannelPlugin<TelegramAccountConfig> = defineChannelPlugin<TelegramAccountConfig>({
+  specificationVersion: CHANNEL_SPECIFICATION_VERSION,
   ...telegramConfigPlugin,
   capabilities: {
     chatTypes: ["direct", "group", "channel", "thread"],
     media: true,
-    reactions: false,
-    edit: false,
     threads: true,
     typing: true,
     maxTextLength: TELEGRAM_TEXT_LIMIT,

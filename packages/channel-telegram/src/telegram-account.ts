@@ -2,17 +2,19 @@ import { createHmac } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { extname, join } from "node:path";
 import {
-  type ChannelAccount,
+  ChannelAccountBase,
   type ChannelContext,
   ChannelError,
+  ChannelNetworkError,
+  ChannelPlatformError,
+  ChannelPluginError,
   chunkText,
-  isChannelError,
   type MediaRef,
   type OutboundMessage,
   Pacer,
-  ReconnectSupervisor,
   retry,
   type SendResult,
+  toChannelError,
 } from "@gateway/plugin-sdk";
 import { Bot, GrammyError, HttpError } from "grammy";
 import type { Message, Update, UserFromGetMe } from "grammy/types";
@@ -30,42 +32,45 @@ type GrammySignal = NonNullable<Parameters<Bot["api"]["getMe"]>[0]>;
 const forGrammy = (signal: AbortSignal) => signal as unknown as GrammySignal;
 
 /**
- * What went wrong, in a ChannelError: 401 and 409 are fatal with the fix; 429 carries `retry_after`; other 4xx are
- * not worth retrying; 5xx and network failures are.
+ * What went wrong, as a ChannelError: the Bot API answered (401 and 409 fatal with the fix, 429 with `retry_after`,
+ * other 4xx not worth retrying), the network failed (retried), or something else threw.
  */
 export function classifyTelegramError(operation: string, error: unknown, apiRoot: string): ChannelError {
-  if (isChannelError(error)) return error;
+  if (ChannelError.isInstance(error)) return error;
   if (error instanceof GrammyError) {
     const code = error.error_code;
+    const options = { status: code, cause: error };
     if (code === 401)
-      return new ChannelError(
+      return new ChannelPlatformError(
         operation,
         "Telegram rejected the bot token (401 Unauthorized). Check channels.telegram.botToken: copy it again from @BotFather (/mybots → API Token); a revoked token needs a new one.",
-        { fatal: true, cause: error },
+        { ...options, fatal: true },
       );
     if (code === 409)
-      return new ChannelError(
+      return new ChannelPlatformError(
         operation,
         error.description.includes("webhook")
           ? "a webhook is set for this bot (409 Conflict) while this account polls: switch the account to mode: webhook, or remove the webhook."
           : "another process is polling this bot token (409 Conflict). Stop the other gateway or bot that uses it (one poller per token), or revoke the token with @BotFather if you do not know where it runs.",
-        { fatal: true, cause: error },
+        { ...options, fatal: true },
       );
     if (code === 429) {
       const seconds = error.parameters.retry_after ?? 1;
-      return new ChannelError(operation, `rate limited by Telegram, retry after ${seconds} s`, {
+      return new ChannelPlatformError(operation, `rate limited by Telegram, retry after ${seconds} s`, {
+        ...options,
         retryAfterMs: seconds * 1000,
-        cause: error,
       });
     }
-    return new ChannelError(operation, `${code}: ${error.description}`, { fatal: code < 500, cause: error });
+    return new ChannelPlatformError(operation, `${code}: ${error.description}`, { ...options, fatal: code < 500 });
   }
   if (error instanceof HttpError) {
     const failure = error.error as { message?: string; cause?: { code?: string; message?: string } } | undefined;
     const cause = failure?.cause?.code ?? failure?.cause?.message ?? failure?.message ?? String(failure);
-    return new ChannelError(operation, `cannot reach the Telegram Bot API at ${apiRoot}: ${cause}`, { cause: error });
+    return new ChannelNetworkError(operation, `cannot reach the Telegram Bot API at ${apiRoot}: ${cause}`, {
+      cause: error,
+    });
   }
-  return new ChannelError(operation, error instanceof Error ? error.message : String(error), { cause: error });
+  return toChannelError(operation, error);
 }
 
 /**
@@ -73,52 +78,36 @@ export function classifyTelegramError(operation: string, error: unknown, apiRoot
  * media downloaded to the state dir, replies chunked to 4096 characters and paced to Telegram's limits (1/s per chat,
  * 20/min per group, 30/s overall) with retries that honour `retry_after`.
  */
-export class TelegramAccount implements ChannelAccount {
-  readonly #accountId: string;
-  readonly #config: TelegramAccountConfig;
+export class TelegramAccount extends ChannelAccountBase<TelegramAccountConfig> {
   readonly #apiRoot: string;
   readonly #pacer = new Pacer({
     globalPerSecond: 30,
     perChatIntervalMs: (chat) => (chat.startsWith("-") ? 3_000 : 1_000),
   });
-  #context: ChannelContext | undefined;
   #bot: Bot | undefined;
   #me: UserFromGetMe | undefined;
-  #starting: Promise<void> | undefined;
-  #supervisor: ReconnectSupervisor | undefined;
-  #stopController: AbortController | undefined;
   #offset = 0;
-  #connected = false;
 
   constructor(accountId: string, config: TelegramAccountConfig) {
-    this.#accountId = accountId;
-    this.#config = config;
+    super(accountId, config);
     this.#apiRoot = (config.apiRoot ?? DEFAULT_API_ROOT).replace(/\/+$/, "");
   }
 
-  start(context: ChannelContext): Promise<void> {
-    this.#starting ??= this.#start(context).catch((error: unknown) => {
-      this.#starting = undefined;
-      this.#bot = undefined;
-      const failure = classifyTelegramError("start", error, this.#apiRoot);
-      context.setStatus({ running: false, connected: false, fatal: failure.fatal, lastError: failure.message });
-      throw failure;
-    });
-    return this.#starting;
+  protected override classify(operation: string, error: unknown): ChannelError {
+    return classifyTelegramError(operation, error, this.#apiRoot);
   }
 
-  async #start(context: ChannelContext): Promise<void> {
-    this.#context = context;
-    const token = this.#config.botToken;
-    const mode = this.#config.mode ?? "polling";
-    context.setStatus({ configured: Boolean(token), mode, fatal: false });
+  protected async connect(context: ChannelContext, signal: AbortSignal): Promise<void> {
+    const token = this.config.botToken;
+    const mode = this.config.mode ?? "polling";
+    context.setStatus({ configured: Boolean(token), mode });
     if (!token)
-      throw new ChannelError(
+      throw new ChannelPluginError(
         "start",
-        `no bot token: set channels.telegram${this.#accountId === "default" ? "" : `.accounts.${this.#accountId}`}.botToken (create a bot with @BotFather)`,
+        `no bot token: set channels.telegram${this.accountId === "default" ? "" : `.accounts.${this.accountId}`}.botToken (create a bot with @BotFather)`,
         { fatal: true },
       );
-    const pollTimeout = this.#config.pollTimeoutSeconds ?? 30;
+    const pollTimeout = this.config.pollTimeoutSeconds ?? 30;
     const bot = new Bot(token, {
       client: {
         apiRoot: this.#apiRoot,
@@ -128,77 +117,55 @@ export class TelegramAccount implements ChannelAccount {
     });
     bot.on(["message", "channel_post"], (update) => this.#onMessage(update.msg));
     bot.catch((error) => context.logger.warn({ err: error.error }, "telegram: handling an update failed"));
-    this.#stopController = new AbortController();
-    const signal = AbortSignal.any([context.signal, this.#stopController.signal]);
     // getMe directly: grammY's bot.init() retries network errors forever, and a start must fail so it is retried
     // with backoff and shown in status.
     bot.botInfo = await this.#call("getMe", () => bot.api.getMe(forGrammy(signal)));
     this.#bot = bot;
     this.#me = bot.botInfo;
     if (mode === "webhook") await this.#startWebhook(context, bot, token);
-    else await this.#startPolling(context, bot, pollTimeout, signal);
-    this.#connected = true;
-    context.setStatus({
-      running: true,
-      connected: true,
-      fatal: false,
-      lastError: null,
-      reconnectAttempts: 0,
-      lastConnectedAt: Date.now(),
-    });
+    else await this.#startPolling(bot, pollTimeout, signal);
     context.logger.info(`telegram: @${bot.botInfo.username} connected (${mode})`);
   }
 
-  async #startPolling(context: ChannelContext, bot: Bot, pollTimeout: number, signal: AbortSignal) {
-    const call = <T>(operation: string, fn: () => Promise<T>) => this.#call(operation, fn);
-    await call("deleteWebhook", () => bot.api.deleteWebhook({ drop_pending_updates: false }, forGrammy(signal)));
+  protected async disconnect(): Promise<void> {
+    const bot = this.#bot;
+    // Confirm what was handled, so the next start does not see it again (best effort, never blocks a stop).
+    if (bot && (this.config.mode ?? "polling") === "polling" && this.#offset) {
+      await bot.api
+        .getUpdates({ offset: this.#offset, limit: 1, timeout: 0 }, forGrammy(AbortSignal.timeout(2_000)))
+        .catch(() => undefined);
+    }
+    this.#bot = undefined;
+  }
+
+  async #startPolling(bot: Bot, pollTimeout: number, signal: AbortSignal) {
+    await this.#call("deleteWebhook", () => bot.api.deleteWebhook({ drop_pending_updates: false }, forGrammy(signal)));
     // One poll now, so a token another process polls (409) fails the start instead of the first reconnect.
-    const first = await call("getUpdates", () =>
-      bot.api.getUpdates(
-        { offset: this.#offset, limit: 100, timeout: 0, allowed_updates: [...ALLOWED_UPDATES] },
-        forGrammy(signal),
-      ),
-    );
+    const first = await this.#poll(bot, 0, signal);
     await this.#handleUpdates(bot, first);
-    this.#supervisor = new ReconnectSupervisor(
+    this.supervise(
       async (loopSignal, connected) => {
-        const both = AbortSignal.any([signal, loopSignal]);
         for (;;) {
-          const updates = await call("getUpdates", () =>
-            bot.api.getUpdates(
-              { offset: this.#offset, limit: 100, timeout: pollTimeout, allowed_updates: [...ALLOWED_UPDATES] },
-              forGrammy(both),
-            ),
-          ).catch((error: unknown) => {
-            if (both.aborted) return undefined;
+          const updates = await this.#poll(bot, pollTimeout, loopSignal).catch((error: unknown) => {
+            if (loopSignal.aborted) return undefined;
             throw error;
           });
           if (!updates) return;
-          if (!this.#connected) {
-            this.#connected = true;
-            connected();
-            context.setStatus({ connected: true, reconnectAttempts: 0, lastError: null, lastConnectedAt: Date.now() });
-            context.logger.info("telegram: reconnected");
-          }
+          connected();
           await this.#handleUpdates(bot, updates);
         }
       },
-      {
-        baseMs: 500,
-        maxMs: 30_000,
-        onAttempt: (attempt, error) => {
-          this.#connected = false;
-          context.setStatus({ connected: false, reconnectAttempts: attempt, lastError: error.message });
-          context.logger.warn(`telegram: ${error.message} (reconnect attempt ${attempt})`);
-        },
-        onFatal: (error) => {
-          this.#connected = false;
-          context.setStatus({ connected: false, running: false, fatal: true, lastError: error.message });
-          context.reportError(error);
-        },
-      },
+      { baseMs: 500, maxMs: 30_000 },
     );
-    this.#supervisor.start();
+  }
+
+  #poll(bot: Bot, timeout: number, signal: AbortSignal): Promise<Update[]> {
+    return this.#call("getUpdates", () =>
+      bot.api.getUpdates(
+        { offset: this.#offset, limit: 100, timeout, allowed_updates: [...ALLOWED_UPDATES] },
+        forGrammy(signal),
+      ),
+    );
   }
 
   async #handleUpdates(bot: Bot, updates: Update[]) {
@@ -209,30 +176,26 @@ export class TelegramAccount implements ChannelAccount {
   }
 
   async #startWebhook(context: ChannelContext, bot: Bot, token: string) {
-    const webhook = this.#config.webhook;
+    const webhook = this.config.webhook;
     if (!webhook?.url)
-      throw new ChannelError("setWebhook", "webhook mode needs channels.telegram.webhook.url (your public https URL)", {
-        fatal: true,
-      });
-    if (!context.registerHttpRoute)
-      throw new ChannelError("setWebhook", "this gateway cannot mount webhooks; use mode: polling", { fatal: true });
+      throw new ChannelPluginError(
+        "setWebhook",
+        "webhook mode needs channels.telegram.webhook.url (your public https URL)",
+        { fatal: true },
+      );
     const secret =
       webhook.secret ?? createHmac("sha256", token).update("gateway-telegram-webhook").digest("base64url").slice(0, 64);
     const path = context.registerHttpRoute({
       method: "POST",
-      url: "webhook",
-      handler: (request, response) => {
-        if (request.headers["x-telegram-bot-api-secret-token"] !== secret) {
-          response.writeHead(401, { "content-type": "application/json" }).end('{"error":"wrong secret token"}');
-          return;
-        }
-        const update = request.body as Update | undefined;
-        if (!update || typeof update.update_id !== "number") {
-          response.writeHead(400, { "content-type": "application/json" }).end('{"error":"not a Telegram update"}');
-          return;
-        }
-        response.writeHead(200, { "content-type": "application/json" }).end("{}");
+      path: "webhook",
+      handle: async (request) => {
+        if (request.headers.get("x-telegram-bot-api-secret-token") !== secret)
+          return Response.json({ error: "wrong secret token" }, { status: 401 });
+        const update = (await request.json().catch(() => undefined)) as Update | undefined;
+        if (!update || typeof update.update_id !== "number")
+          return Response.json({ error: "not a Telegram update" }, { status: 400 });
         bot.handleUpdate(update).catch((error: unknown) => context.logger.warn({ err: error }, "telegram: update"));
+        return Response.json({});
       },
     });
     await this.#call("setWebhook", () =>
@@ -242,12 +205,12 @@ export class TelegramAccount implements ChannelAccount {
         drop_pending_updates: false,
       }),
     );
-    context.logger.info(`telegram: webhook ${webhook.url} → local path ${path ?? "(unknown)"}`);
+    context.logger.info(`telegram: webhook ${webhook.url} → local path ${path}`);
   }
 
   async #onMessage(message: Message) {
-    const context = this.#context;
-    if (!context || !this.#me) return;
+    const context = this.context;
+    if (!this.#me) return;
     const normalized = normalizeMessage(message, this.#me);
     if (!normalized) return;
     const media = await this.#downloadMedia(message).catch((error: unknown) => {
@@ -255,15 +218,15 @@ export class TelegramAccount implements ChannelAccount {
       return [] as MediaRef[];
     });
     const inbound: NormalizedMessage = media.length ? { ...normalized, media } : normalized;
-    context.setStatus({ lastInboundAt: Date.now() });
+    this.markInbound();
     context.receive(inbound);
   }
 
   /** The largest photo size or the document, saved under `<state>/media/`; too large ones are listed unsaved. */
   async #downloadMedia(message: Message): Promise<MediaRef[]> {
     const bot = this.#bot;
-    const context = this.#context;
-    if (!bot || !context) return [];
+    const context = this.context;
+    if (!bot) return [];
     const photo = message.photo?.at(-1);
     const document = message.document;
     const file = photo ?? document;
@@ -274,11 +237,11 @@ export class TelegramAccount implements ChannelAccount {
       ...(document?.file_name ? { fileName: document.file_name } : {}),
       ...(file.file_size !== undefined ? { size: file.file_size } : {}),
     };
-    const maxBytes = (this.#config.mediaMaxMb ?? 20) * 1024 * 1024;
+    const maxBytes = (this.config.mediaMaxMb ?? 20) * 1024 * 1024;
     if ((file.file_size ?? 0) > maxBytes) return [reference];
     const info = await bot.api.getFile(file.file_id);
     if (!info.file_path) return [reference];
-    const response = await fetch(`${this.#apiRoot}/file/bot${this.#config.botToken}/${info.file_path}`, {
+    const response = await fetch(`${this.#apiRoot}/file/bot${this.config.botToken}/${info.file_path}`, {
       signal: AbortSignal.timeout(60_000),
     });
     if (!response.ok) throw new Error(`file download answered ${response.status}`);
@@ -292,26 +255,6 @@ export class TelegramAccount implements ChannelAccount {
     return [{ ...reference, path, size: content.length }];
   }
 
-  async stop(): Promise<void> {
-    const starting = this.#starting;
-    if (!starting) return;
-    this.#stopController?.abort();
-    await starting.catch(() => undefined);
-    await this.#supervisor?.stop();
-    const bot = this.#bot;
-    // Confirm what was handled, so the next start does not see it again (best effort, never blocks a stop).
-    if (bot && this.#connected && (this.#config.mode ?? "polling") === "polling" && this.#offset) {
-      await bot.api
-        .getUpdates({ offset: this.#offset, limit: 1, timeout: 0 }, forGrammy(AbortSignal.timeout(2_000)))
-        .catch(() => undefined);
-    }
-    this.#supervisor = undefined;
-    this.#bot = undefined;
-    this.#starting = undefined;
-    this.#connected = false;
-    this.#context?.setStatus({ running: false, connected: false });
-  }
-
   sendText(message: OutboundMessage): Promise<SendResult> {
     const chunks = chunkText(message.text, TELEGRAM_TEXT_LIMIT);
     // Markdown becomes Telegram HTML; a chunk Telegram cannot parse goes again as plain text.
@@ -321,7 +264,7 @@ export class TelegramAccount implements ChannelAccount {
       } catch (error) {
         if (!(error instanceof GrammyError && error.error_code === 400 && /parse entities/i.test(error.description)))
           throw error;
-        this.#context?.logger.debug(`telegram: sending a chunk as plain text (${error.description})`);
+        this.context.logger.debug(`telegram: sending a chunk as plain text (${error.description})`);
         return bot.api.sendMessage(message.peer, chunk, extra);
       }
     });
@@ -355,7 +298,7 @@ export class TelegramAccount implements ChannelAccount {
   }
 
   #requireBot(operation: string): Bot {
-    if (!this.#bot) throw new ChannelError(operation, "the Telegram account is not running", { fatal: true });
+    if (!this.#bot) throw new ChannelPluginError(operation, "the Telegram account is not running", { fatal: true });
     return this.#bot;
   }
 
@@ -382,7 +325,7 @@ export class TelegramAccount implements ChannelAccount {
       });
       ids.push(String(sent.message_id));
     }
-    this.#context?.setStatus({ lastOutboundAt: Date.now() });
+    this.markOutbound();
     return { messageId: ids[0] ?? "", messageIds: ids };
   }
 }

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { type FakeTelegram, startFakeTelegram } from "@gateway/fakes";
-import type { ChannelHttpRoute } from "@gateway/plugin-sdk";
 import { createTestContext } from "@gateway/plugin-sdk/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TelegramAccount, type TelegramAccountConfig } from "../src/index.js";
@@ -178,27 +177,27 @@ describe("telegram account", () => {
   });
 
   it("webhook mode: setWebhook with a secret, a wrong secret gets 401, a right one is received", async () => {
-    const routes: ChannelHttpRoute[] = [];
+    let test: ReturnType<typeof createTestContext> | undefined;
+    // The gateway's side of a webhook, as a plain HTTP server: the request goes to the route as a web Request.
     const http = createServer(async (request, response) => {
       let raw = "";
       for await (const chunk of request) raw += chunk;
-      const route = routes.find((candidate) => `/channels/telegram/default/${candidate.url}` === request.url);
-      if (!route) return void response.writeHead(404).end();
-      await route.handler({ headers: request.headers, body: JSON.parse(raw) }, response);
+      const web = new Request(`http://127.0.0.1${request.url}`, {
+        method: request.method ?? "POST",
+        headers: request.headers as Record<string, string>,
+        body: raw,
+      });
+      const answer = await test!.webhook("POST", request.url ?? "", web);
+      response.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "text/plain" });
+      response.end(await answer.text());
     });
     await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
     cleanups.push(() => new Promise<void>((resolve) => http.close(() => resolve())));
     const url = `http://127.0.0.1:${(http.address() as { port: number }).port}/channels/telegram/default/webhook`;
     const token = fake.addBot("hook_bot");
     const config = { botToken: token, apiRoot: fake.apiRoot, mode: "webhook" as const, webhook: { url } };
-    const test = createTestContext("telegram", "default", config);
-    const context = {
-      ...test.context,
-      registerHttpRoute: (route: ChannelHttpRoute) => {
-        routes.push(route);
-        return `/channels/telegram/default/${route.url}`;
-      },
-    };
+    test = createTestContext("telegram", "default", config);
+    const context = test.context;
     const account = new TelegramAccount("default", config);
     cleanups.push(async () => {
       await account.stop();
@@ -206,6 +205,7 @@ describe("telegram account", () => {
     });
     await account.start(context);
     expect(test.status()).toMatchObject({ connected: true, mode: "webhook" });
+    const webhookTest = test;
     const setWebhook = fake.calls.find((call) => call.token === token && call.method === "setWebhook");
     expect(setWebhook?.params).toMatchObject({ url });
     expect(String(setWebhook?.params.secret_token)).toMatch(/^[A-Za-z0-9_-]{16,}$/);
@@ -219,8 +219,8 @@ describe("telegram account", () => {
     });
     expect(forged.status).toBe(401);
     await fake.inject(token, { chat: { id: 501, type: "private" }, from: user, text: "via the webhook" });
-    await test.until(() => test.received.length === 1);
-    expect(test.received[0]).toMatchObject({ text: "via the webhook", chatType: "direct", peer: "501" });
+    await webhookTest.until(() => webhookTest.received.length === 1);
+    expect(webhookTest.received[0]).toMatchObject({ text: "via the webhook", chatType: "direct", peer: "501" });
     expect(fake.calls.some((call) => call.token === token && call.method === "getUpdates")).toBe(false);
   });
 });

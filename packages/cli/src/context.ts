@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { GatewayClient } from "@gateway/client";
+import { GatewayError, hasErrorMarker } from "@gateway/protocol";
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 the gateway is unreachable. */
 export const ExitCode = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -62,13 +63,22 @@ export function readInputFile(path: string, what: string): string {
   }
 }
 
+const CLI_ERROR = Symbol.for("gateway.error.cli");
+
 /** A failure that should print a message and exit with a code (no stack). */
-export class CliError extends Error {
+export class CliError extends GatewayError {
+  readonly [CLI_ERROR] = true;
+
   constructor(
     message: string,
     readonly exitCode: number = ExitCode.failed,
+    options: { cause?: unknown } = {},
   ) {
-    super(message);
-    this.name = "CliError";
+    super("CLI_FAILED", message, options);
+  }
+
+  /** Whether `value` is a CliError, across package copies. */
+  static override isInstance(value: unknown): value is CliError {
+    return hasErrorMarker(value, CLI_ERROR);
   }
 }

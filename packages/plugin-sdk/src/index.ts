@@ -1,9 +1,22 @@
 // @gateway/plugin-sdk — what a channel plugin implements and the helpers it shares. Tests: `@gateway/plugin-sdk/testing`.
+export { ChannelAccountBase } from "./account-base.js";
 export { chunkText } from "./chunk.js";
-export { ChannelError, isChannelError, isFatal, retryAfterOf, wrapError } from "./errors.js";
+export {
+  ChannelError,
+  type ChannelErrorOptions,
+  type ChannelFailure,
+  ChannelNetworkError,
+  ChannelPlatformError,
+  ChannelPluginError,
+  isFatal,
+  retryAfterOf,
+  toChannelError,
+  wrapError,
+} from "./errors.js";
 export { Pacer, type PacerOptions } from "./pacing.js";
 export { type BackoffOptions, backoffDelay, ReconnectSupervisor, retry } from "./retry.js";
 export {
+  CHANNEL_SPECIFICATION_VERSION,
   type ChannelAccount,
   type ChannelCapabilities,
   type ChannelContext,

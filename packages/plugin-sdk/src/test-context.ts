@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ChannelContext, ChannelStatus, InboundMessage } from "./types.js";
+import type { ChannelContext, ChannelHttpRoute, ChannelStatus, InboundMessage } from "./types.js";
 
 /** A ChannelContext for tests: what the account received, its status, the errors it reported. */
 export function createTestContext<Config>(channel: string, accountId: string, config: Config) {
@@ -12,6 +12,7 @@ export function createTestContext<Config>(channel: string, accountId: string, co
   const errors: Error[] = [];
   const history: Array<Partial<ChannelStatus>> = [];
   let status: Partial<ChannelStatus> = {};
+  const routes = new Map<string, ChannelHttpRoute>();
   const silent = { debug() {}, info() {}, warn() {}, error() {} };
   const context: ChannelContext<Config> = {
     channel,
@@ -30,6 +31,11 @@ export function createTestContext<Config>(channel: string, accountId: string, co
     reportError: (error) => {
       errors.push(error);
     },
+    registerHttpRoute: (route) => {
+      const path = `/channels/${channel}/${accountId}/${route.path.replace(/^\/+/, "")}`;
+      routes.set(`${route.method} ${path}`, route);
+      return path;
+    },
   };
   return {
     context: context as unknown as ChannelContext,
@@ -37,6 +43,11 @@ export function createTestContext<Config>(channel: string, accountId: string, co
     errors,
     history,
     status: () => status,
+    /** Call a webhook the account mounted (as the gateway would); 404 when none is mounted there. */
+    async webhook(method: "GET" | "POST", path: string, request: Request): Promise<Response> {
+      const route = routes.get(`${method} ${path}`);
+      return route ? route.handle(request) : new Response("no route", { status: 404 });
+    },
     /** Resolve when `check` holds (polling), or fail after `ms`. */
     async until(check: () => boolean, ms = 5_000) {
       const deadline = Date.now() + ms;

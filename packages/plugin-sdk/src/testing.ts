@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isFatal } from "./errors.js";
 import { createTestContext } from "./test-context.js";
-import type { ChannelPlugin } from "./types.js";
+import { CHANNEL_SPECIFICATION_VERSION, type ChannelPlugin } from "./types.js";
 
 export { createTestContext } from "./test-context.js";
 
@@ -61,7 +61,8 @@ export function channelConformance<Config>(harness: ConformanceHarness<Config>):
       }
     };
 
-    it("declares an id, a label, capabilities and a config schema", () => {
+    it("declares the contract version, an id, a label, capabilities and a config schema", () => {
+      expect(plugin.specificationVersion).toBe(CHANNEL_SPECIFICATION_VERSION);
       expect(plugin.id).toMatch(/^[a-z][a-z0-9-]*$/);
       expect(plugin.meta.label).toBeTruthy();
       expect(plugin.capabilities.maxTextLength).toBeGreaterThanOrEqual(16);

@@ -41,7 +41,6 @@ export interface OutboundMessage {
   text: string;
   threadId?: string;
   replyToMessageId?: string;
-  media?: MediaRef;
 }
 
 /** What a send returns: the platform's id of every message sent, in order (several when chunked). */
@@ -68,9 +67,8 @@ export interface ChannelStatus {
 /** What an account can do. */
 export interface ChannelCapabilities {
   chatTypes: ChatType[];
+  /** Files that come with inbound messages are saved and passed on (`InboundMessage.media`). */
   media: boolean;
-  reactions: boolean;
-  edit: boolean;
   threads: boolean;
   typing: boolean;
   /** The platform's limit per message; longer text is chunked. */
@@ -85,15 +83,15 @@ export interface ChannelLogger {
   error(object: unknown, message?: string): void;
 }
 
-/** An HTTP route on the gateway's port (webhook mode). */
+/**
+ * A webhook on the gateway's port, in web terms: a `Request` in (its body unread, so a plugin can check a signature
+ * over the raw bytes), a `Response` out.
+ */
 export interface ChannelHttpRoute {
   method: "POST" | "GET";
   /** Relative to the account's prefix: `webhook` is served at `/channels/<channel>/<account>/webhook`. */
-  url: string;
-  handler(
-    request: { headers: Record<string, string | string[] | undefined>; body: unknown },
-    response: import("node:http").ServerResponse,
-  ): void | Promise<void>;
+  path: string;
+  handle(request: Request): Promise<Response>;
 }
 
 /** What the gateway gives an account when it starts it. */
@@ -116,31 +114,31 @@ export interface ChannelContext<Config = Record<string, unknown>> {
    * Mount a webhook on the gateway's HTTP port (no gateway token: the plugin checks the platform's secret). Returns the
    * local path. The route is removed when the account stops.
    */
-  registerHttpRoute?(route: ChannelHttpRoute): string;
+  registerHttpRoute(route: ChannelHttpRoute): string;
 }
 
-/** One account of a channel. `start` and `stop` are idempotent. */
+/** One account of a channel. `start` and `stop` are idempotent (`ChannelAccountBase` does the bookkeeping). */
 export interface ChannelAccount {
-  /** Connect; resolves when receiving works. Throw `ChannelError` with `fatal: true` for what retrying cannot fix. */
+  /** Connect; resolves when receiving works. Throw a fatal `ChannelError` for what retrying cannot fix. */
   start(context: ChannelContext): Promise<void>;
   stop(): Promise<void>;
   sendText(message: OutboundMessage): Promise<SendResult>;
-  sendMedia?(message: OutboundMessage & { media: MediaRef }): Promise<SendResult>;
   /** Show "typing…" in a chat while the agent works. */
   sendTyping?(peer: string, threadId?: string): Promise<void>;
   /** Check the platform connection now (for `channels.status {probe: true}`). */
   probe?(): Promise<{ ok: boolean; detail?: string }>;
-  /** QR-style logins (WhatsApp). */
-  loginStart?(): Promise<{ message: string; qr?: string }>;
-  loginWait?(timeoutMs: number): Promise<{ connected: boolean; message: string; qr?: string }>;
-  /** Forget stored credentials; true when something was cleared. */
-  logout?(): Promise<boolean>;
 }
+
+/** The version of this contract; a plugin says which one it implements. */
+export const CHANNEL_SPECIFICATION_VERSION = "v1";
 
 /** A channel plugin: what a package exports (default export, or `plugin`). */
 export interface ChannelPlugin<Config = Record<string, unknown>> {
+  /** The contract this plugin implements; the gateway refuses one it does not know. */
+  readonly specificationVersion: typeof CHANNEL_SPECIFICATION_VERSION;
   readonly id: string;
-  readonly meta: { label: string; docs?: string };
+  /** `setup`: one line a user reads when nothing is configured yet ("set channels.x.token (from …)"). */
+  readonly meta: { label: string; docs?: string; setup?: string };
   readonly capabilities: ChannelCapabilities;
   /** The schema of one account's config (`channels.<id>` for the default account, `channels.<id>.accounts.<name>`). */
   readonly configSchema: TObject;

@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import {
   backoffDelay,
   ChannelError,
+  ChannelNetworkError,
+  ChannelPlatformError,
+  ChannelPluginError,
   chunkText,
   isFatal,
   Pacer,
@@ -76,7 +79,8 @@ describe("retry, backoff, errors", () => {
     const value = await retry(
       async () => {
         calls++;
-        if (calls === 1) throw new ChannelError("sendMessage", "429 too many", { retryAfterMs: 30 });
+        if (calls === 1)
+          throw new ChannelPlatformError("sendMessage", "429 too many", { status: 429, retryAfterMs: 30 });
         if (calls === 2) throw new Error("socket hang up");
         return "sent";
       },
@@ -89,7 +93,7 @@ describe("retry, backoff, errors", () => {
     await expect(
       retry(async () => {
         calls++;
-        throw new ChannelError("getMe", "401 unauthorized", { fatal: true });
+        throw new ChannelPlatformError("getMe", "401 unauthorized", { status: 401, fatal: true });
       }),
     ).rejects.toMatchObject({ fatal: true, message: "getMe: 401 unauthorized" });
     expect(calls).toBe(1);
@@ -98,16 +102,30 @@ describe("retry, backoff, errors", () => {
     const wrapped = await wrapError("sendPhoto", async () => {
       throw new Error("boom");
     }).catch((error: unknown) => error);
-    expect(wrapped).toMatchObject({ name: "ChannelError", operation: "sendPhoto", message: "sendPhoto: boom" });
+    expect(wrapped).toMatchObject({ name: "ChannelPluginError", operation: "sendPhoto", message: "sendPhoto: boom" });
+    expect(ChannelPluginError.isInstance(wrapped)).toBe(true);
     expect(isFatal(wrapped)).toBe(false);
-    // A ChannelError from another copy of the SDK (a plugin's own node_modules) is understood by its shape.
-    class OtherCopyChannelError extends Error {
-      override name = "ChannelError";
-      fatal = true;
-      retryAfterMs = 1500;
-    }
-    expect(isFatal(new OtherCopyChannelError("getMe: 401"))).toBe(true);
-    expect(retryAfterOf(new OtherCopyChannelError("x"))).toBe(1500);
+    // What failed, as a stable code: the platform, the network, or the plugin.
+    expect(new ChannelNetworkError("getUpdates", "ECONNRESET")).toMatchObject({
+      code: "CHANNEL_NETWORK",
+      fatal: false,
+    });
+    expect(new ChannelPlatformError("getMe", "401", { status: 401, fatal: true })).toMatchObject({
+      code: "CHANNEL_PLATFORM",
+      status: 401,
+    });
+    // A ChannelError from another copy of the SDK (a plugin's own node_modules) is recognised by its marker.
+    const secondCopy = "../src/errors.js?second-copy";
+    const otherCopy = (await import(/* @vite-ignore */ secondCopy)) as typeof import("../src/errors.js");
+    const foreign = new otherCopy.ChannelPlatformError("getMe", "401", { fatal: true, retryAfterMs: 1500 });
+    expect(foreign instanceof ChannelError).toBe(false);
+    expect(ChannelError.isInstance(foreign)).toBe(true);
+    expect(ChannelPlatformError.isInstance(foreign)).toBe(true);
+    expect(ChannelNetworkError.isInstance(foreign)).toBe(false);
+    expect(isFatal(foreign)).toBe(true);
+    expect(retryAfterOf(foreign)).toBe(1500);
+    // Look-alikes are not: the shape alone (name, fatal) is not a channel error.
+    expect(isFatal(Object.assign(new Error("x"), { name: "ChannelError", fatal: true }))).toBe(false);
     expect(isFatal(Object.assign(new Error("x"), { fatal: true }))).toBe(false);
   });
 
@@ -132,7 +150,7 @@ describe("retry, backoff, errors", () => {
     let fatal: Error | undefined;
     const stopsAtFatal = new ReconnectSupervisor(
       async () => {
-        throw new ChannelError("getUpdates", "409 conflict", { fatal: true });
+        throw new ChannelPlatformError("getUpdates", "409 conflict", { status: 409, fatal: true });
       },
       { onFatal: (error) => (fatal = error) },
     );

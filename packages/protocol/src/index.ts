@@ -32,7 +32,7 @@ export {
   TickEvent,
 } from "./events.js";
 export { EventFrame, GatewayFrame, RequestFrame, ResponseFrame, StateVersion } from "./frames.js";
-export { GatewayError, invalidRequest, unavailable } from "./gateway-error.js";
+export { GatewayError, hasErrorMarker, invalidRequest, ProtocolError, unavailable } from "./gateway-error.js";
 export {
   AgentHealth,
   EventLoopHealth,

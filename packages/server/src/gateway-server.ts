@@ -26,7 +26,7 @@ import {
   validate,
 } from "@gateway/protocol";
 import type { Static, TSchema } from "@sinclair/typebox";
-import Fastify, { LogController } from "fastify";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { RawData, WebSocket } from "ws";
 import { AuthRateLimiter, secretsEqual } from "./auth.js";
@@ -34,7 +34,7 @@ import { Broadcaster, type BroadcastOptions } from "./broadcaster.js";
 import { type ConnectContext, ConnectRefusal, runConnectPipeline } from "./connect-pipeline.js";
 import { type ConnectionIdentity, GatewayConnection } from "./connection.js";
 import { registerCoreMethods } from "./core-methods.js";
-import { GatewayError } from "./errors.js";
+import { ProtocolError } from "./errors.js";
 import { hostRefusal, isAllowedHost, isAllowedOrigin, originRefusal } from "./front-door.js";
 import { type HealthContributor, HealthMonitor } from "./health.js";
 import { IdempotencyCache } from "./idempotency.js";
@@ -65,7 +65,9 @@ export interface HttpRoute {
   url: string;
   /** Require the gateway token (or password) as `Authorization: Bearer …`. @default true */
   auth?: boolean;
-  /** Answer on the raw response (streaming allowed); the JSON body is parsed (1 MiB limit) before. */
+  /** Pass the body as the bytes received (a Buffer; webhooks check signatures over them) instead of parsed JSON. */
+  rawBody?: boolean;
+  /** Answer on the raw response (streaming allowed); the JSON body is parsed (1 MiB limit) before, unless `rawBody`. */
   handler(request: HttpRouteRequest, response: ServerResponse): void | Promise<void>;
 }
 
@@ -267,6 +269,67 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     return presented !== undefined && secretsEqual(presented, secret);
   };
 
+  /** One HTTP route: bearer auth unless it opts out, errors in the routes' own shape, the handler on the raw response. */
+  function addRoute(scope: FastifyInstance, route: HttpRoute): void {
+    scope.route({
+      method: route.method,
+      url: route.url,
+      // What fails before the handler (a body that is not JSON, over 1 MiB, of another type) is answered in
+      // the same `{error: {message, type}}` shape the routes use, never fastify's own.
+      errorHandler: (error, _request, reply) => {
+        const status = (error as { statusCode?: number }).statusCode ?? 500;
+        reply.code(status).send({
+          error: {
+            message: status >= 500 ? "the gateway failed; see its log" : error.message,
+            type: status >= 500 ? "server_error" : "invalid_request_error",
+            code: (error as { code?: string }).code ?? null,
+          },
+        });
+      },
+      handler: async (request, reply) => {
+        if (route.auth !== false && !httpAuthorized(request.headers.authorization)) {
+          metrics.authFailures.inc({ reason: "http" });
+          reply
+            .code(401)
+            .header("www-authenticate", 'Bearer realm="gateway"')
+            .send({
+              error: {
+                message: "Send the gateway token as `Authorization: Bearer <token>`.",
+                type: "invalid_request_error",
+                code: "unauthorized",
+              },
+            });
+          return;
+        }
+        reply.hijack();
+        const controller = new AbortController();
+        reply.raw.on("close", () => {
+          if (!reply.raw.writableFinished) controller.abort();
+        });
+        try {
+          await route.handler(
+            {
+              method: request.method,
+              path: request.url.split("?")[0] ?? request.url,
+              headers: request.headers,
+              body: request.body,
+              remoteAddress: request.socket.remoteAddress ?? "unknown",
+              signal: controller.signal,
+            },
+            reply.raw,
+          );
+        } catch (error) {
+          logger.error({ err: error, url: route.url }, "http route failed");
+          if (!reply.raw.headersSent)
+            reply.raw
+              .writeHead(500, { "content-type": "application/json" })
+              .end(JSON.stringify({ error: { message: "the gateway failed; see its log", type: "server_error" } }));
+          else reply.raw.end();
+        }
+      },
+    });
+  }
+
   /** The HTTP + WebSocket listener. Recreated when a config change needs a new bind (see restartListener). */
   function createHttpApp() {
     const app = Fastify({
@@ -346,65 +409,13 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
           );
         },
       });
-      for (const route of httpRoutes) {
-        scope.route({
-          method: route.method,
-          url: route.url,
-          // What fails before the handler (a body that is not JSON, over 1 MiB, of another type) is answered in
-          // the same `{error: {message, type}}` shape the routes use, never fastify's own.
-          errorHandler: (error, _request, reply) => {
-            const status = (error as { statusCode?: number }).statusCode ?? 500;
-            reply.code(status).send({
-              error: {
-                message: status >= 500 ? "the gateway failed; see its log" : error.message,
-                type: status >= 500 ? "server_error" : "invalid_request_error",
-                code: (error as { code?: string }).code ?? null,
-              },
-            });
-          },
-          handler: async (request, reply) => {
-            if (route.auth !== false && !httpAuthorized(request.headers.authorization)) {
-              metrics.authFailures.inc({ reason: "http" });
-              reply
-                .code(401)
-                .header("www-authenticate", 'Bearer realm="gateway"')
-                .send({
-                  error: {
-                    message: "Send the gateway token as `Authorization: Bearer <token>`.",
-                    type: "invalid_request_error",
-                    code: "unauthorized",
-                  },
-                });
-              return;
-            }
-            reply.hijack();
-            const controller = new AbortController();
-            reply.raw.on("close", () => {
-              if (!reply.raw.writableFinished) controller.abort();
-            });
-            try {
-              await route.handler(
-                {
-                  method: request.method,
-                  path: request.url.split("?")[0] ?? request.url,
-                  headers: request.headers,
-                  body: request.body,
-                  remoteAddress: request.socket.remoteAddress ?? "unknown",
-                  signal: controller.signal,
-                },
-                reply.raw,
-              );
-            } catch (error) {
-              logger.error({ err: error, url: route.url }, "http route failed");
-              if (!reply.raw.headersSent)
-                reply.raw
-                  .writeHead(500, { "content-type": "application/json" })
-                  .end(JSON.stringify({ error: { message: "the gateway failed; see its log", type: "server_error" } }));
-              else reply.raw.end();
-            }
-          },
-        });
-      }
+      // Raw-body routes parse nothing: every content type arrives as a Buffer (1 MiB limit).
+      scope.register(async (child) => {
+        child.removeAllContentTypeParsers();
+        child.addContentTypeParser("*", { parseAs: "buffer" }, (_request, payload, done) => done(null, payload));
+        for (const route of httpRoutes) if (route.rawBody) addRoute(child, route);
+      });
+      for (const route of httpRoutes) if (!route.rawBody) addRoute(scope, route);
       scope.get("/healthz", (_request, reply) => {
         reply.send({ ok: true, uptimeMs: Date.now() - startedAt });
       });
@@ -527,7 +538,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
       connection.close(1008, "the first frame must be a connect request");
       return false;
     }
-    const refuse = (error: GatewayError) => {
+    const refuse = (error: ProtocolError) => {
       sendResponse(connection, frame.id, { ok: false, error });
       connection.close(1008, error.message);
       return false;
@@ -535,7 +546,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     const validation = validate(ConnectParams, frame.params ?? {});
     if (!validation.ok) {
       return refuse(
-        new GatewayError(ErrorCodes.INVALID_REQUEST, `invalid connect params: ${describeIssues(validation.issues)}`),
+        new ProtocolError(ErrorCodes.INVALID_REQUEST, `invalid connect params: ${describeIssues(validation.issues)}`),
       );
     }
     const context: ConnectContext = {
@@ -573,7 +584,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
         const details = { code: error.detailCode, ...error.extra };
         const code = error.detailCode === "PAIRING_REQUIRED" ? ErrorCodes.NOT_PAIRED : ErrorCodes.INVALID_REQUEST;
         return refuse(
-          new GatewayError(code, error.message, {
+          new ProtocolError(code, error.message, {
             details,
             ...(error.extra.retryAfterMs !== undefined
               ? { retryAfterMs: error.extra.retryAfterMs, retryable: true }
@@ -583,7 +594,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
       }
       logger.error({ err: error, connId: connection.id }, "connect pipeline failed");
       return refuse(
-        new GatewayError(ErrorCodes.UNAVAILABLE, "The gateway could not complete the handshake; see its log."),
+        new ProtocolError(ErrorCodes.UNAVAILABLE, "The gateway could not complete the handshake; see its log."),
       );
     }
     if (connection.state === "closing") return false;
@@ -660,7 +671,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
       if (id !== undefined) {
         sendResponse(connection, id, {
           ok: false,
-          error: new GatewayError(ErrorCodes.INVALID_REQUEST, `invalid frame: ${parsed.error.message}`),
+          error: new ProtocolError(ErrorCodes.INVALID_REQUEST, `invalid frame: ${parsed.error.message}`),
         });
       } else {
         connection.close(1008, `invalid frame: ${parsed.error.message}`);
@@ -679,7 +690,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     if (frame.method === "connect") {
       sendResponse(connection, frame.id, {
         ok: false,
-        error: new GatewayError(
+        error: new ProtocolError(
           ErrorCodes.INVALID_REQUEST,
           "already connected: connect is only valid as the first frame",
         ),
@@ -689,7 +700,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     if (closing) {
       sendResponse(connection, frame.id, {
         ok: false,
-        error: new GatewayError(ErrorCodes.UNAVAILABLE, "the gateway is shutting down; reconnect shortly", {
+        error: new ProtocolError(ErrorCodes.UNAVAILABLE, "the gateway is shutting down; reconnect shortly", {
           retryable: true,
         }),
       });
@@ -726,7 +737,7 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
   function sendResponse(
     connection: GatewayConnection,
     id: string,
-    outcome: { ok: true; payload: unknown } | { ok: false; error: GatewayError },
+    outcome: { ok: true; payload: unknown } | { ok: false; error: ProtocolError },
   ) {
     const frame = outcome.ok
       ? outcome.payload === undefined

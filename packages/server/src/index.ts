@@ -62,7 +62,7 @@ export {
 } from "./config/schema.js";
 export { type ConnectContext, ConnectRefusal, type ConnectStage } from "./connect-pipeline.js";
 export type { ConnectionIdentity } from "./connection.js";
-export { GatewayError, invalidRequest, unavailable } from "./errors.js";
+export { GatewayError, invalidRequest, ProtocolError, unavailable } from "./errors.js";
 export {
   type CloseOptions,
   type ConnectionInfo,

@@ -16,7 +16,7 @@ import {
 import type { Static, TSchema } from "@sinclair/typebox";
 import type { Logger } from "pino";
 import type { ConnectionIdentity } from "./connection.js";
-import { GatewayError, invalidRequest, unavailable } from "./errors.js";
+import { GatewayError, invalidRequest, ProtocolError, unavailable } from "./errors.js";
 import type { IdempotencyCache } from "./idempotency.js";
 
 /** What a handler knows about the call. */
@@ -32,7 +32,7 @@ export interface MethodContext {
   accept(payload: unknown): void;
 }
 
-/** A method handler: receives validated params, returns the result (or throws a GatewayError). */
+/** A method handler: receives validated params, returns the result (or throws a ProtocolError, or another GatewayError). */
 export type MethodHandler<P = unknown, R = unknown> = (params: P, context: MethodContext) => R | Promise<R>;
 
 /** Options of a method that is not in the protocol's method table (a plugin's own method). */
@@ -67,20 +67,20 @@ interface Registration {
 }
 
 /** The outcome of a dispatch: a result payload or a protocol error. */
-export type DispatchOutcome = { ok: true; payload: unknown } | { ok: false; error: GatewayError };
+export type DispatchOutcome = { ok: true; payload: unknown } | { ok: false; error: ProtocolError };
 
 function checkScope(name: string, required: OperatorScope | "node", identity: ConnectionIdentity): void {
   if (required === "node") {
     if (identity.role !== "node") {
-      throw new GatewayError(ErrorCodes.FORBIDDEN, `${name} can only be called by a node connection.`);
+      throw new ProtocolError(ErrorCodes.FORBIDDEN, `${name} can only be called by a node connection.`);
     }
     return;
   }
   if (identity.role !== ("operator" satisfies Role)) {
-    throw new GatewayError(ErrorCodes.FORBIDDEN, `${name} is an operator method; node connections cannot call it.`);
+    throw new ProtocolError(ErrorCodes.FORBIDDEN, `${name} is an operator method; node connections cannot call it.`);
   }
   if (!hasScope(identity.scopes, required)) {
-    throw new GatewayError(
+    throw new ProtocolError(
       ErrorCodes.FORBIDDEN,
       `${name} needs the ${required} scope; this connection has ${identity.scopes.join(", ") || "no scopes"}.`,
       { details: { missingScope: required } },
@@ -208,7 +208,12 @@ export class MethodRegistry {
   }
 
   #failure(error: unknown, method: string, context: Omit<MethodContext, "signal">): DispatchOutcome {
-    if (GatewayError.isInstance(error)) return { ok: false, error };
+    // A gateway error says what failed in words meant for people; anything else is a bug, logged, answered generically.
+    if (ProtocolError.isInstance(error)) return { ok: false, error };
+    if (GatewayError.isInstance(error)) {
+      context.logger.warn({ err: error, method, requestId: context.requestId }, `method ${method} failed`);
+      return { ok: false, error: error.toProtocolError() };
+    }
     context.logger.error({ err: error, method, requestId: context.requestId }, `method ${method} failed`);
     return {
       ok: false,

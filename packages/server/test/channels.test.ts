@@ -6,7 +6,7 @@ import { join } from "node:path";
 import {
   type ChannelAccount,
   type ChannelContext,
-  ChannelError,
+  ChannelPlatformError,
   type ChannelPlugin,
   defineChannelPlugin,
   type InboundMessage,
@@ -26,13 +26,12 @@ function memoryPlatform(id = "memory") {
   const behaviour: { failStart?: (account: string) => Error | undefined } = {};
   let nextId = 1;
   const plugin: ChannelPlugin = defineChannelPlugin({
+    specificationVersion: "v1",
     id,
     meta: { label: `Memory ${id}` },
     capabilities: {
       chatTypes: ["direct", "group"],
       media: false,
-      reactions: false,
-      edit: false,
       threads: true,
       typing: true,
       maxTextLength: 100,
@@ -295,7 +294,7 @@ describe("lifecycle and isolation", () => {
     const broken = memoryPlatform("broken");
     let failures = 3;
     flaky.behaviour.failStart = () => (failures-- > 0 ? new Error("platform down") : undefined);
-    broken.behaviour.failStart = () => new ChannelError("start", "token revoked", { fatal: true });
+    broken.behaviour.failStart = () => new ChannelPlatformError("start", "token revoked", { status: 401, fatal: true });
     const { manager, platform } = setUp({ plugins: [flaky.plugin, broken.plugin] });
     await manager.apply({ memory: {}, flaky: {}, broken: {} });
     await until(() => platform.context() !== undefined);
@@ -358,16 +357,24 @@ describe("lifecycle and isolation", () => {
     await expect(manager.deliver({ channel: "memory", accountId: "x", peer: "1" }, "hi")).rejects.toThrow(
       /memory has no account "x"/,
     );
-    const path = platform.context()!.registerHttpRoute!({
+    const seen: string[] = [];
+    const path = platform.context()!.registerHttpRoute({
       method: "POST",
-      url: "hook",
-      handler: (_request, response) => void response.writeHead(204).end(),
+      path: "hook",
+      handle: async (request) => {
+        seen.push(`${request.headers.get("x-signature")} ${await request.text()}`);
+        return new Response(null, { status: 204 });
+      },
     });
     expect(path).toBe("/channels/memory/default/hook");
-    const response = { writeHead: (status: number) => ({ end: () => status }) } as never;
-    expect(await manager.handleHttp("POST", path, { headers: {}, body: {} }, response)).toBe(true);
+    let status = 0;
+    const response = { writeHead: (code: number) => ({ end: () => (status = code) }) } as never;
+    const body = Buffer.from('{"raw":  "bytes as sent"}');
+    expect(await manager.handleHttp("POST", path, { headers: { "x-signature": "v0=1" }, body }, response)).toBe(true);
+    expect(status).toBe(204);
+    expect(seen).toEqual(['v0=1 {"raw":  "bytes as sent"}']);
     expect(
-      await manager.handleHttp("POST", "/channels/memory/default/other", { headers: {}, body: {} }, response),
+      await manager.handleHttp("POST", "/channels/memory/default/other", { headers: {}, body: undefined }, response),
     ).toBe(false);
   });
 });

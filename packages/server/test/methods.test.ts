@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { HealthResult, StatusResult, validate } from "@gateway/protocol";
 import { Type } from "@sinclair/typebox";
 import { afterEach, describe, expect, it } from "vitest";
-import { GatewayError } from "../src/index.js";
+import { ProtocolError } from "../src/index.js";
 import { connect, sleep, startGateway, type TestGateway } from "./helpers.js";
 
 let gateway: TestGateway | undefined;
@@ -86,7 +86,7 @@ describe("methods", () => {
     gateway.server.registerMethod(
       "test.refuse",
       () => {
-        throw new GatewayError("NOT_LINKED", "link the account first");
+        throw new ProtocolError("NOT_LINKED", "link the account first");
       },
       { params: Type.Object({}), scope: "operator.read" },
     );
@@ -183,7 +183,7 @@ describe("methods", () => {
       gateway.server.registerMethod("send", (params) => {
         calls++;
         if (params.message === "fail" && calls === 1)
-          throw new GatewayError("UNAVAILABLE", "platform down", { retryable: true });
+          throw new ProtocolError("UNAVAILABLE", "platform down", { retryable: true });
         return { ok: true as const, channel: "test", accountId: "default", to: params.to, messageId: `m-${calls}` };
       });
       const { client } = await connect(gateway.url);

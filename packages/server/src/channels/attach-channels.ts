@@ -14,14 +14,13 @@ export interface ChannelsAttachOptions {
 }
 
 /**
- * Put a channel manager on a gateway server: the `channels.status`, `channels.logout`, `send` and
+ * Put a channel manager on a gateway server: the `channels.status`, `send` and
  * `channels.pairing.list|approve` methods, webhooks under `/channels/*` (no gateway token: each plugin checks its
  * platform's secret), the channels in health and warnings, and a service that loads plugins and starts the accounts
  * after the listener is up (stopping them on shutdown).
  */
 export function attachChannels(server: GatewayServer, manager: ChannelManager, options: ChannelsAttachOptions): void {
   server.registerMethod("channels.status", (params) => manager.status(params));
-  server.registerMethod("channels.logout", (params) => manager.logout(params.channel, params.accountId || undefined));
   server.registerMethod("channels.pairing.list", (params) => manager.pairingList(params));
   server.registerMethod("channels.pairing.approve", (params) => manager.pairingApprove(params));
   server.registerMethod("send", async (params) => {
@@ -55,8 +54,10 @@ export function attachChannels(server: GatewayServer, manager: ChannelManager, o
       method,
       url: "/channels/*",
       auth: false,
+      rawBody: true,
       async handler(request, response) {
-        const served = await manager.handleHttp(method, request.path, request, response);
+        const body = Buffer.isBuffer(request.body) ? request.body : undefined;
+        const served = await manager.handleHttp(method, request.path, { headers: request.headers, body }, response);
         if (!served)
           response
             .writeHead(404, { "content-type": "application/json" })

@@ -3,6 +3,7 @@ import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import {
   backoffDelay,
+  CHANNEL_SPECIFICATION_VERSION,
   type ChannelAccount,
   type ChannelContext,
   type ChannelHttpRoute,
@@ -404,7 +405,7 @@ export class ChannelManager {
       },
       reportError: (error) => this.#failed(runtime, error, generation),
       registerHttpRoute: (route) => {
-        const path = `/channels/${runtime.channel}/${runtime.accountId}/${route.url.replace(/^\/+/, "")}`;
+        const path = `/channels/${runtime.channel}/${runtime.accountId}/${route.path.replace(/^\/+/, "")}`;
         this.#routes.set(`${route.method} ${path}`, { route, runtime, generation });
         return path;
       },
@@ -415,16 +416,35 @@ export class ChannelManager {
     for (const [key, entry] of this.#routes) if (entry.runtime === runtime) this.#routes.delete(key);
   }
 
-  /** Serve a request under `/channels/…` with the route an account mounted; false when none matches. */
+  /**
+   * Serve a request under `/channels/…` with the route an account mounted, as a web `Request` with the body as it
+   * came (signatures are over the raw bytes); false when no route is mounted there.
+   */
   async handleHttp(
     method: string,
     path: string,
-    request: { headers: Record<string, string | string[] | undefined>; body: unknown },
+    request: { headers: Record<string, string | string[] | undefined>; body: Buffer | undefined },
     response: ServerResponse,
   ): Promise<boolean> {
     const entry = this.#routes.get(`${method} ${path}`);
     if (!entry || entry.generation !== entry.runtime.generation) return false;
-    await entry.route.handler(request, response);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+      else if (value !== undefined) headers.set(name, value);
+    }
+    const host = headers.get("host") ?? "localhost";
+    const web = new Request(`http://${host}${path}`, {
+      method,
+      headers,
+      ...(method !== "GET" && request.body ? { body: new Uint8Array(request.body) } : {}),
+    });
+    const answer = await entry.route.handle(web);
+    const outgoing: Record<string, string> = {};
+    answer.headers.forEach((value, name) => {
+      outgoing[name] = value;
+    });
+    response.writeHead(answer.status, outgoing).end(Buffer.from(await answer.arrayBuffer()));
     return true;
   }
 
@@ -624,15 +644,6 @@ export class ChannelManager {
     return { ...result, channel: runtime.channel, accountId: runtime.accountId };
   }
 
-  /** Forget an account's stored credentials (and stop it when something was cleared). */
-  async logout(channel: string, accountId?: string): Promise<{ channel: string; accountId: string; cleared: boolean }> {
-    const runtime = this.#resolve(channel, accountId);
-    const account = runtime.account ?? runtime.plugin.createAccount(runtime.accountId, runtime.config);
-    const cleared = (await account.logout?.()) ?? false;
-    if (cleared) await this.#stopAccount(runtime);
-    return { channel: runtime.channel, accountId: runtime.accountId, cleared };
-  }
-
   // ---- pairing --------------------------------------------------------------------------------------------------
 
   pairingList(filter: { channel?: string; accountId?: string } = {}): ChannelsPairingListResult {
@@ -820,6 +831,8 @@ export class ChannelManager {
 function pluginProblem(candidate: unknown): string | undefined {
   if (!candidate || typeof candidate !== "object") return "the module exports no channel plugin (default export)";
   const plugin = candidate as Partial<ChannelPlugin>;
+  if (plugin.specificationVersion !== CHANNEL_SPECIFICATION_VERSION)
+    return `it implements plugin contract ${JSON.stringify(plugin.specificationVersion ?? "(none)")}; this gateway runs ${CHANNEL_SPECIFICATION_VERSION} plugins (update the plugin, or @gateway/plugin-sdk in it)`;
   if (typeof plugin.id !== "string" || !/^[a-z][a-z0-9-]*$/.test(plugin.id))
     return "id must be lowercase letters, digits and dashes";
   if (typeof plugin.createAccount !== "function") return "createAccount(accountId, config) is missing";

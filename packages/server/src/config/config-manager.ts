@@ -6,7 +6,7 @@ import { type TSchema, TypeGuard } from "@sinclair/typebox";
 import { type FSWatcher, watch } from "chokidar";
 import JSON5 from "json5";
 import type { Logger } from "pino";
-import { GatewayError } from "../errors.js";
+import { ProtocolError } from "../errors.js";
 import { ConfigError } from "./errors.js";
 import {
   hashConfigText,
@@ -200,7 +200,7 @@ export class ConfigManager {
       const currentText = this.#readFile();
       const currentHash = currentText === null ? null : hashConfigText(currentText);
       if (currentHash !== null && baseHash !== currentHash) {
-        throw new GatewayError(
+        throw new ProtocolError(
           "INVALID_REQUEST",
           baseHash === undefined
             ? "baseHash is required once a config file exists: read it with config.get and pass its hash"
@@ -215,12 +215,15 @@ export class ConfigManager {
         try {
           patch = JSON5.parse(raw);
         } catch (error) {
-          throw new GatewayError("INVALID_REQUEST", `the patch is not valid JSON5: ${(error as Error).message}`);
+          throw new ProtocolError("INVALID_REQUEST", `the patch is not valid JSON5: ${(error as Error).message}`);
         }
         try {
           base = currentText === null ? {} : JSON5.parse(currentText);
         } catch {
-          throw new GatewayError("INVALID_REQUEST", "the config file is not valid JSON5 now; fix it or use config.set");
+          throw new ProtocolError(
+            "INVALID_REQUEST",
+            "the config file is not valid JSON5 now; fix it or use config.set",
+          );
         }
         nextText = `${JSON5.stringify(mergePatch(base, patch), null, 2)}\n`;
       }
@@ -229,7 +232,7 @@ export class ConfigManager {
         next = loadConfigText(this.options, nextText);
       } catch (error) {
         if (error instanceof ConfigError) {
-          throw new GatewayError("INVALID_REQUEST", `the new config is invalid (${error.issues.length} problems)`, {
+          throw new ProtocolError("INVALID_REQUEST", `the new config is invalid (${error.issues.length} problems)`, {
             details: { issues: error.issues },
           });
         }
@@ -347,9 +350,9 @@ export class ConfigManager {
         }
       }
       // An owner that found the config invalid refuses it (nothing changed); anything else failed while applying.
-      if (error instanceof GatewayError && error.code === "INVALID_REQUEST")
-        throw new GatewayError("INVALID_REQUEST", `the config was refused (nothing changed): ${error.message}`);
-      throw new GatewayError(
+      if (ProtocolError.isInstance(error) && error.code === "INVALID_REQUEST")
+        throw new ProtocolError("INVALID_REQUEST", `the config was refused (nothing changed): ${error.message}`);
+      throw new ProtocolError(
         "UNAVAILABLE",
         `applying the config failed and was rolled back: ${(error as Error).message}`,
       );
@@ -391,7 +394,7 @@ export class ConfigManager {
     while (this.#writes.length > 0 && now - this.#writes[0]! > 60_000) this.#writes.shift();
     if (this.#writes.length >= limit) {
       const retryAfterMs = 60_000 - (now - this.#writes[0]!);
-      throw new GatewayError(
+      throw new ProtocolError(
         "UNAVAILABLE",
         `too many config writes; try again in ${Math.ceil(retryAfterMs / 1000)} s`,
         {
