@@ -3,6 +3,7 @@
 // (`agent --deliver`, cron announce, the heartbeat).
 import { dirname } from "node:path";
 import { type AgentService, type DmScope, type SessionOrigin, sessionKeyFor } from "@gateway/agent";
+import { telegramConfigPlugin } from "@gateway/channel-telegram/config";
 import { attachChannels, ChannelManager, type ConfigManager, type GatewayServer } from "@gateway/server";
 
 /**
@@ -35,6 +36,7 @@ export function setUpChannels(options: {
     builtins: [
       {
         id: "telegram",
+        meta: telegramConfigPlugin.meta,
         load: async () => ((await import(TELEGRAM_BUNDLE)) as typeof import("./channel-telegram.js")).telegramChannel,
       },
     ],

@@ -1,16 +1,9 @@
 // @gateway/server — the public surface.
 export { AuthRateLimiter, secretsEqual } from "./auth.js";
 export type { Audience, BroadcastOptions } from "./broadcaster.js";
-export { type AccessDecision, decideAccess, isMention, senderListed } from "./channels/access-control.js";
+export { type AccountState, AccountSupervisor } from "./channels/account-supervisor.js";
 export { attachChannels, type ChannelsAttachOptions } from "./channels/attach-channels.js";
-export {
-  type AcceptedMessage,
-  type ChannelAgentHost,
-  ChannelManager,
-  type ChannelManagerOptions,
-  type DeliveryTarget,
-  type LazyChannelPlugin,
-} from "./channels/channel-manager.js";
+export { ChannelManager, type ChannelManagerOptions } from "./channels/channel-manager.js";
 export {
   accountConfigIssues,
   ChannelAccessConfig,
@@ -20,16 +13,10 @@ export {
   type ResolvedAccount,
   resolveAccounts,
 } from "./channels/channels-config.js";
+export type { DeliveryTarget } from "./channels/delivery.js";
+export type { AcceptedMessage, ChannelAgentHost } from "./channels/inbound-pipeline.js";
 export { loadPluginModules } from "./channels/load-plugins.js";
-export {
-  newPairingCode,
-  PAIRING_ALPHABET,
-  PAIRING_CODE_LENGTH,
-  PAIRING_PENDING_PER_ACCOUNT,
-  PAIRING_TTL_MS,
-  type PairingRequest,
-  PairingStore,
-} from "./channels/pairing-store.js";
+export { ChannelPluginRegistry, type LazyChannelPlugin, type PluginFailure } from "./channels/plugin-registry.js";
 export { attachConfig, serverOptionsFromConfig } from "./config/attach-config.js";
 export {
   type ConfigApplier,

@@ -1,8 +1,9 @@
 // The channel manager with an in-memory plugin: lifecycle and isolation, config changes, the inbound pipeline
 // (pairing, allowlists, groups and mentions, dedupe, debounce), replies and delivery.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DmPairingStore, PAIRING_ALPHABET } from "@gateway/pairing";
 import {
   type ChannelAccount,
   type ChannelContext,
@@ -15,7 +16,7 @@ import {
 import { Type } from "@sinclair/typebox";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { type AcceptedMessage, ChannelManager, PAIRING_ALPHABET, PairingStore } from "../src/index.js";
+import { type AcceptedMessage, ChannelManager } from "../src/index.js";
 
 /** A platform in memory: accounts, what they sent, and knobs to make them fail. */
 function memoryPlatform(id = "memory") {
@@ -159,39 +160,11 @@ describe("pairing (dmPolicy pairing, the default)", () => {
     expect(platform.sent.at(-1)?.replyToMessageId).toBe(runs[0]!.inbound.messageId);
     expect(manager.pairingList().requests).toHaveLength(0);
     // stored atomically, private, and read back by a new store
-    const file = join(stateDir, "channels", "pairing.json");
+    const file = join(stateDir, "credentials", "dm-pairing.json");
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(file, "utf8")).approved).toEqual({ "memory:default": ["501"] });
-    expect(new PairingStore(stateDir).isApproved("memory", "default", "501")).toBe(true);
+    expect(new DmPairingStore(stateDir).isApproved("memory", "default", "501")).toBe(true);
   });
-
-  it("at most 3 pending codes per account, codes expire after an hour", () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "gw-pairing-"));
-    dirs.push(stateDir);
-    let now = 1_000_000;
-    const store = new PairingStore(stateDir, () => now);
-    const outcomes = ["1", "2", "3", "4"].map((id) => store.request("memory", "default", { id }, id));
-    expect(outcomes.map((outcome) => outcome.kind)).toEqual(["created", "created", "created", "limited"]);
-    expect(store.request("memory", "other", { id: "4" }, "4").kind).toBe("created");
-    expect(store.request("memory", "default", { id: "1" }, "1").kind).toBe("pending");
-    now += 60 * 60_000 + 1;
-    expect(store.list({ accountId: "default" })).toHaveLength(0);
-    const code = (outcomes[0] as { request: { code: string } }).request.code;
-    expect(store.approve("memory", code)).toBeUndefined();
-    expect(store.request("memory", "default", { id: "4" }, "4").kind).toBe("created");
-  });
-});
-
-it("an unreadable pairing file is moved aside, not fatal: nobody is approved until they pair again", () => {
-  const stateDir = mkdtempSync(join(tmpdir(), "gw-pairing-"));
-  dirs.push(stateDir);
-  mkdirSync(join(stateDir, "channels"));
-  writeFileSync(join(stateDir, "channels", "pairing.json"), '{"approved": {"memory:default": ["501"]');
-  const store = new PairingStore(stateDir);
-  expect(store.corruptFile?.path).toMatch(/pairing\.json\.corrupt-\d+$/);
-  expect(readFileSync(store.corruptFile!.path, "utf8")).toContain("501");
-  expect(store.isApproved("memory", "default", "501")).toBe(false);
-  expect(store.request("memory", "default", { id: "501" }, "501").kind).toBe("created");
 });
 
 describe("access policies", () => {

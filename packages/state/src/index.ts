@@ -7,3 +7,14 @@ export {
   writeFileAtomicSync,
 } from "./atomic-write.js";
 export { parseJsonLines } from "./json-lines.js";
+export { JsonStateFile, type JsonStateFileOptions, type StateFileProblem } from "./json-state-file.js";
+export { SerialWriter } from "./serial-writer.js";
+export { StateError, type StateErrorCode } from "./state-error.js";
+export {
+  acquireStateLock,
+  processAlive,
+  readStateLock,
+  STATE_LOCK_FILE,
+  type StateLock,
+  type StateLockInfo,
+} from "./state-lock.js";

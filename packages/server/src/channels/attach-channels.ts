@@ -71,8 +71,8 @@ export function attachChannels(server: GatewayServer, manager: ChannelManager, o
     name: "channels",
     async start() {
       for (const loaded of await loadPluginModules(options.plugins ?? [], options.baseDir)) {
-        if ("error" in loaded) manager.pluginFailed(loaded.origin, loaded.error);
-        else manager.addPlugin(loaded.plugin, loaded.origin);
+        if ("error" in loaded) manager.registry.failed(loaded.origin, loaded.error);
+        else manager.registry.add(loaded.plugin, loaded.origin);
       }
       await manager.applyValid(options.channels());
     },

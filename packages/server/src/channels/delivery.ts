@@ -1,0 +1,83 @@
+import type { SendResult } from "@gateway/plugin-sdk";
+import { invalidRequest, unavailable } from "@gateway/protocol";
+import type { AccountRuntime, AccountSupervisor } from "./account-supervisor.js";
+
+/** Where a message goes. */
+export interface DeliveryTarget {
+  /** Omitted: the only configured channel (an error names them when there are several). */
+  channel?: string;
+  accountId?: string;
+  peer: string;
+  threadId?: string;
+  replyToMessageId?: string;
+}
+
+/**
+ * Outbound messages that do not answer an inbound one (`send`, `agent --deliver`, cron announcements, the
+ * heartbeat): which account takes them, with an error that says what to configure when none can, and the send.
+ */
+export class ChannelDelivery {
+  constructor(
+    private readonly supervisor: AccountSupervisor,
+    private readonly setupHint: () => string,
+  ) {}
+
+  /** The account for a channel (the only configured one when omitted) and account id (its default when omitted). */
+  resolve(channel: string | undefined, accountId: string | undefined): AccountRuntime {
+    const accounts = this.supervisor.accounts;
+    const configured = [...new Set(accounts.map((runtime) => runtime.channel))];
+    const name = channel ?? (configured.length === 1 ? configured[0] : undefined);
+    if (!name)
+      throw invalidRequest(
+        configured.length === 0
+          ? `no channels are configured (${this.setupHint()})`
+          : `say which channel (configured: ${configured.join(", ")})`,
+      );
+    const candidates = accounts.filter((runtime) => runtime.channel === name);
+    if (candidates.length === 0)
+      throw invalidRequest(
+        `channel "${name}" is not configured (${configured.length ? `configured: ${configured.join(", ")}` : `no channels are configured: add channels.${name} to the config`})`,
+      );
+    const runtime = accountId
+      ? candidates.find((candidate) => candidate.accountId === accountId)
+      : (candidates.find((candidate) => candidate.accountId === "default") ?? candidates[0]);
+    if (!runtime)
+      throw invalidRequest(
+        `${name} has no account "${accountId}" (accounts: ${candidates.map((candidate) => candidate.accountId).join(", ")})`,
+      );
+    return runtime;
+  }
+
+  /** Throw (with what to do) when no configured account could take a message to `target`. */
+  checkTarget(target: { channel: string; accountId?: string; peer?: string }): void {
+    this.resolve(target.channel, target.accountId);
+    if (!target.peer) throw invalidRequest(`deliver to ${target.channel} needs to (the chat id)`);
+  }
+
+  /** Send text through a running account (chunked by the plugin). */
+  async send(
+    runtime: AccountRuntime,
+    message: { peer: string; text: string; threadId?: string; replyToMessageId?: string },
+  ): Promise<SendResult> {
+    const account = runtime.account;
+    if (!account || runtime.state === "fatal" || runtime.state === "stopped")
+      throw unavailable(
+        `${runtime.key} is not running${runtime.status.lastError ? ` (${runtime.status.lastError})` : ""}`,
+      );
+    const result = await account.sendText(message);
+    runtime.status.lastOutboundAt = Date.now();
+    return result;
+  }
+
+  /** Send text to a chat. */
+  async deliver(target: DeliveryTarget, text: string): Promise<SendResult & { channel: string; accountId: string }> {
+    const runtime = this.resolve(target.channel, target.accountId);
+    const result = await this.send(runtime, {
+      peer: target.peer,
+      text,
+      ...(target.threadId ? { threadId: target.threadId } : {}),
+      ...(target.replyToMessageId ? { replyToMessageId: target.replyToMessageId } : {}),
+    });
+    return { ...result, channel: runtime.channel, accountId: runtime.accountId };
+  }
+}
