@@ -1,3 +1,3 @@
 // A bundle of its own (dist/channel-telegram.js): the gateway imports it only when channels.telegram is configured,
 // so a gateway without Telegram never loads grammY.
-export { telegramChannel } from "@gateway/channel-telegram";
+export { telegramChannel as plugin } from "@gateway/channel-telegram";

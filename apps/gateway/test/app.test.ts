@@ -279,6 +279,33 @@ describe("the gateway app", () => {
     expect(await app.exited).toBe(0);
   });
 
+  it("a second gateway on the same state dir refuses to start, names the first, and leaves its run file alone", async () => {
+    const first = start(["--port", "0"]);
+    const { port } = await first.listening;
+    const runFile = join(first.stateDir, "gateway.run.json");
+    const before = readFileSync(runFile, "utf8");
+    const second = start(["--port", "0"], {}, dirname(first.stateDir));
+    expect(await second.exited).toBe(1);
+    expect(second.errors()).toMatch(
+      new RegExp(`another gateway \\(pid ${first.child.pid}\\) listening on ws://127\\.0\\.0\\.1:${port}.*--state-dir`),
+    );
+    expect(readFileSync(runFile, "utf8")).toBe(before);
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    expect(existsSync(runFile)).toBe(false);
+    // A run file left by a killed gateway is taken over.
+    const killed = start(["--port", "0"], {}, dirname(first.stateDir));
+    await killed.listening;
+    killed.child.kill("SIGKILL");
+    await killed.exited;
+    expect(existsSync(runFile)).toBe(true);
+    const next = start(["--port", "0"], {}, dirname(first.stateDir));
+    await next.listening;
+    expect(JSON.parse(readFileSync(runFile, "utf8")).pid).toBe(next.child.pid);
+    next.child.kill("SIGTERM");
+    expect(await next.exited).toBe(0);
+  });
+
   it("explains a busy port", async () => {
     const first = start(["--port", "0"]);
     const { port } = await first.listening;

@@ -12,6 +12,7 @@ import type {
 } from "@gateway/protocol";
 import { invalidRequest } from "@gateway/protocol";
 import type { AgentRunEvent, AgentRuntime, AgentTool, ConversationMessage } from "./runtime.js";
+import { type DmScope, type MessageSource, sessionKeyFor } from "./session-keys.js";
 import { type QueueMode, type RunOutcome, SessionLanes } from "./session-lanes.js";
 import { type SessionEntry, type SessionOrigin, SessionStore } from "./session-store.js";
 
@@ -61,6 +62,13 @@ export interface AgentServiceOptions {
   resetPolicy?: ResetPolicy;
   /** Messages that start a new session, in any channel; text after the trigger is the new session's first message. @default ["/new", "/reset"] */
   resetTriggers?: readonly string[];
+  /** How direct messages from channels map to sessions (`session.dmScope`). @default "main" */
+  dmScope?: DmScope;
+}
+
+/** A message from a channel, as far as answering it is concerned. */
+export interface ChannelMessageSource extends MessageSource {
+  accountId: string;
 }
 
 /** Options of one message sent to the agent. */
@@ -113,7 +121,7 @@ export class AgentService {
   }
 
   /** Change the session settings while running (a config edit). */
-  configure(settings: Pick<AgentServiceOptions, "resetPolicy" | "resetTriggers">): void {
+  configure(settings: Pick<AgentServiceOptions, "resetPolicy" | "resetTriggers" | "dmScope">): void {
     this.options = { ...this.options, ...settings };
   }
 
@@ -192,6 +200,39 @@ export class AgentService {
   /** The main session key of this agent. */
   get mainSessionKey(): string {
     return `agent:${this.agentId}:main`;
+  }
+
+  /**
+   * Answer a message from a channel: it runs in its chat's session (DMs by `dmScope`), remembers where it came from
+   * (so "last" and the reply find the chat), and resolves with the reply to send back — a sentence saying what failed
+   * when the run failed, nothing when it was aborted.
+   */
+  async answer(source: ChannelMessageSource, text: string): Promise<string | undefined> {
+    const sessionKey = sessionKeyFor(source, {
+      agentId: this.agentId,
+      ...(this.options.dmScope ? { dmScope: this.options.dmScope } : {}),
+    });
+    const origin: SessionOrigin = {
+      channel: source.channel,
+      accountId: source.accountId,
+      peer: source.peer,
+      ...(source.threadId ? { threadId: source.threadId } : {}),
+    };
+    const run = await this.send(sessionKey, text, { origin });
+    const outcome = await run.done;
+    if (outcome.stopReason === "error") return `Sorry, I could not answer: ${outcome.error ?? "the agent failed"}`;
+    if (outcome.stopReason === "aborted") return undefined;
+    return outcome.text;
+  }
+
+  /** Where "last" points: the main session's chat, else the most recently active chat; undefined before any. */
+  lastOrigin(): SessionOrigin | undefined {
+    const main = this.store.get(this.mainSessionKey)?.origin;
+    if (main?.peer) return main;
+    return this.store
+      .list()
+      .filter((entry) => entry.origin?.peer)
+      .sort((a, b) => b.updatedAt - a.updatedAt)[0]?.origin;
   }
 
   /** Start a run for a message: record it, stream its events, keep the transcript. */

@@ -166,13 +166,24 @@ export interface SelectedRuntime {
 export const NO_MODEL_WARNING =
   "no model configured — replies come from the echo agent (it repeats each message): set models.providers and agents.defaults.model in the config, or OPENAI_API_KEY (OPENAI_BASE_URL for Ollama/vLLM/LiteLLM, GATEWAY_MODEL for the model)";
 
+/** What builds the runtime besides the config: paths, and what the app found in its environment. */
+export interface RuntimeContext {
+  stateDir: string;
+  /** @default "main" */
+  agentId?: string;
+  /** The model to use when the config names none (the app maps OPENAI_API_KEY / OPENAI_BASE_URL / GATEWAY_MODEL). */
+  fallbackModel?: { provider: PiProvider; model: string };
+  /** The environment an agent CLI's allowlisted basics (PATH, HOME, locale) come from. @default {} */
+  parentEnv?: Readonly<Record<string, string | undefined>>;
+}
+
 /**
- * Build the runtime from the `models` and `agents` sections (and, when they name no model, `OPENAI_API_KEY` /
- * `OPENAI_BASE_URL` / `GATEWAY_MODEL`). Throws with a message naming the config path when the config cannot work.
+ * Build the runtime from the `models` and `agents` sections (and, when they name no model, the fallback model).
+ * Throws with a message naming the config path when the config cannot work.
  */
 export function createRuntimeFromConfig(
   config: { models?: ModelsConfigSection; agents?: AgentsConfigSection },
-  context: { stateDir: string; env: Record<string, string | undefined>; agentId?: string },
+  context: RuntimeContext,
 ): SelectedRuntime {
   const agentId = context.agentId ?? "main";
   const defaults = config.agents?.defaults ?? {};
@@ -206,6 +217,7 @@ export function createRuntimeFromConfig(
         dataDir: join(agentDir, "cli"),
         cwd: workspace,
         ...(cli?.env ? { env: cli.env } : {}),
+        ...(context.parentEnv ? { parentEnv: context.parentEnv } : {}),
         timeoutMs: runTimeoutMs,
       }),
       backend: "cli",
@@ -229,14 +241,9 @@ export function createRuntimeFromConfig(
         `agents.defaults.model is "${defaults.model}" but models.providers.${name}.models has no id "${modelId}" (it has ${configured.models.map((model) => model.id).join(", ")})`,
       );
     provider = { name, ...configured };
-  } else if (context.env.OPENAI_API_KEY || context.env.OPENAI_BASE_URL) {
-    modelId = context.env.GATEWAY_MODEL || "gpt-4o-mini";
-    provider = {
-      name: "openai",
-      baseUrl: context.env.OPENAI_BASE_URL || "https://api.openai.com/v1",
-      ...(context.env.OPENAI_API_KEY ? { apiKey: context.env.OPENAI_API_KEY } : {}),
-      models: [{ id: modelId }],
-    };
+  } else if (context.fallbackModel) {
+    modelId = context.fallbackModel.model;
+    provider = context.fallbackModel.provider;
   }
   if (!provider || !modelId) {
     if (wanted !== "auto")

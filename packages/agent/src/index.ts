@@ -3,9 +3,11 @@ export {
   type AgentHost,
   AgentService,
   type AgentServiceOptions,
+  type ChannelMessageSource,
   type ResetPolicy,
   type SendOptions,
 } from "./agent-service.js";
+export { childEnvironment } from "./backends/child-environment.js";
 export { CLI_PRESETS, type CliBackendOptions, createCliBackend } from "./backends/cli.js";
 export { createEchoBackend, type EchoBackendOptions } from "./backends/echo.js";
 export { createOpenAIBackend, type OpenAIBackendOptions } from "./backends/openai.js";
@@ -16,6 +18,7 @@ export {
   createRuntimeFromConfig,
   ModelsConfigSection,
   NO_MODEL_WARNING,
+  type RuntimeContext,
   type SelectedRuntime,
   SessionConfigSection,
 } from "./config.js";

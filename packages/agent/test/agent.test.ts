@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   type AgentRunEvent,
   type AgentRuntime,
+  createCliBackend,
   createEchoBackend,
   cronSessionKey,
   SessionLanes,
@@ -238,5 +239,50 @@ describe("session keys (PROTOCOL.md)", () => {
       "agent:main:dm:x_y",
     );
     expect(cronSessionKey("daily-digest")).toBe("cron:daily-digest");
+  });
+});
+
+describe("the agent CLI's environment", () => {
+  it("gets the allowlisted basics and its own configured variables, never the gateway's secrets", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gateway-cli-env-"));
+    try {
+      const backend = createCliBackend({
+        command: "/bin/sh",
+        args: ["-c", "env; echo '{input}' >/dev/null"],
+        output: "text",
+        input: "arg",
+        dataDir: dir,
+        cwd: dir,
+        env: { ANTHROPIC_API_KEY: "configured-for-this-agent" },
+        parentEnv: {
+          PATH: "/usr/bin:/bin",
+          HOME: "/home/ada",
+          LC_ALL: "C.UTF-8",
+          GATEWAY_TOKEN: "the-gateway-token-0123456789",
+          OPENAI_API_KEY: "sk-the-gateway-has-this",
+          TELEGRAM_BOT_TOKEN: "123:abc",
+        },
+      });
+      let output = "";
+      for await (const event of backend.run("s", "hi", { runId: "r", signal: new AbortController().signal }))
+        if (event.type === "run_end") output = event.text;
+      await backend.dispose();
+      const variables = Object.fromEntries(
+        output
+          .split("\n")
+          .filter((line) => line.includes("="))
+          .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+      );
+      expect(variables).toMatchObject({
+        PATH: "/usr/bin:/bin",
+        HOME: "/home/ada",
+        LC_ALL: "C.UTF-8",
+        ANTHROPIC_API_KEY: "configured-for-this-agent",
+      });
+      for (const secret of ["GATEWAY_TOKEN", "OPENAI_API_KEY", "TELEGRAM_BOT_TOKEN"])
+        expect(variables).not.toHaveProperty(secret);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

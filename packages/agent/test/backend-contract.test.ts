@@ -79,6 +79,7 @@ const cliCase = (preset: keyof typeof CLI_PRESETS): BackendCase => ({
       dataDir: dir,
       cwd: dir,
       env: { FAKE_AGENT_DELAY_MS: slowCli ? "40" : "0" },
+      parentEnv: process.env,
     }),
   slow: () => {
     slowCli = true;

@@ -1,50 +1,28 @@
-import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
-import { agentConfigSections } from "@gateway/agent";
 import { createGatewayClient, type GatewayClient, GatewayClientError } from "@gateway/client";
-import { cronConfigSections } from "@gateway/cron/config";
-import { RedisConfigSection } from "@gateway/redis-bridge/config";
-import {
-  ConfigError,
-  channelsConfigSections,
-  composeConfigSchema,
-  formatIssues,
-  loadConfig,
-  serverConfigSections,
-} from "@gateway/server/config";
+import { gatewayPaths, loadGatewayConfig } from "@gateway/gateway/config";
+import { ConfigError, formatIssues } from "@gateway/server/config";
+import { readStateLock, STATE_LOCK_FILE } from "@gateway/state";
 import { CliError, type CliIo, ExitCode, type GlobalFlags } from "./context.js";
 
 /** The local state dir and config file, from flags, GATEWAY_STATE_DIR / GATEWAY_CONFIG, or the defaults. */
 export function localPaths(global: GlobalFlags, env: CliIo["env"]): { stateDir: string; configPath: string } {
-  const stateDir = resolve(global.stateDir ?? env.GATEWAY_STATE_DIR ?? join(homedir(), ".gateway"));
-  const configPath = resolve(global.config ?? env.GATEWAY_CONFIG ?? join(stateDir, "gateway.json5"));
-  return { stateDir, configPath };
+  return gatewayPaths({ stateDir: global.stateDir, config: global.config }, env);
 }
 
-/** The URL in `<stateDir>/gateway.run.json` when the process that wrote it is still alive. */
+/** The URL a running gateway recorded in its state dir's lock file, when the process that wrote it is alive. */
 export function runningGatewayUrl(stateDir: string): string | undefined {
+  const lock = readStateLock(stateDir);
+  if (!lock?.url) return undefined;
   try {
-    const run = JSON.parse(readFileSync(join(stateDir, RUN_FILE), "utf8")) as { pid?: number; url?: string };
-    if (typeof run.pid !== "number" || typeof run.url !== "string") return undefined;
-    process.kill(run.pid, 0); // throws when the process is gone
-    return run.url;
+    process.kill(lock.pid, 0); // throws when the process is gone
+    return lock.url;
   } catch {
     return undefined;
   }
 }
 
-/** The file a running gateway writes in its state dir: `{pid, url, version, startedAt}`. */
-export const RUN_FILE = "gateway.run.json";
-
-/** The whole config schema: the sections each package owns. The gateway runs with it and the CLI validates with it. */
-export const gatewayConfigSchema = composeConfigSchema({
-  ...serverConfigSections,
-  ...agentConfigSections,
-  redis: RedisConfigSection,
-  ...cronConfigSections,
-  ...channelsConfigSections,
-});
+/** The file a running gateway keeps in its state dir: `{pid, url, version, startedAt}` (also its lock). */
+export const RUN_FILE = STATE_LOCK_FILE;
 
 /** Where to connect and with what: flags, then GATEWAY_URL / GATEWAY_TOKEN / GATEWAY_PASSWORD, then the local config. */
 export function resolveConnection(global: GlobalFlags, io: CliIo): { url: string; token?: string; password?: string } {
@@ -58,7 +36,7 @@ export function resolveConnection(global: GlobalFlags, io: CliIo): { url: string
     // A running gateway records where it actually listens (flags may differ from the config).
     url ??= runningGatewayUrl(stateDir);
     try {
-      const { config } = loadConfig({ path: configPath, stateDir, schema: gatewayConfigSchema, env });
+      const { config } = loadGatewayConfig({ configPath, stateDir, env });
       const gateway = (config.gateway ?? {}) as {
         port?: number;
         bind?: string;

@@ -427,6 +427,19 @@ export class GatewayClient {
       ),
     );
     if (this.#closedByUser) return;
+    // Refused before the handshake (a browser Origin the gateway does not allow): the reason says why, and trying
+    // again cannot help.
+    const refusal = !wasOpen && code === 1008 ? /^([A-Z][A-Z_]+): (.+)$/.exec(reason) : null;
+    if (refusal) {
+      this.#fail(
+        connectRefusal({
+          code: "FORBIDDEN",
+          message: `the gateway refused the connection: ${refusal[2]}`,
+          details: { code: refusal[1] },
+        }),
+      );
+      return;
+    }
     if (!this.#reconnectEnabled()) {
       const error =
         wasOpen || this.#everOpened

@@ -8,6 +8,13 @@ export {
   jobIdOf,
 } from "./cron-service.js";
 export {
+  agentTurnRunner,
+  type CronAgent,
+  cronOptionsFromConfig,
+  DEFAULT_HEARTBEAT_EVERY_MS,
+  heartbeatOptionsFromConfig,
+} from "./from-config.js";
+export {
   DEFAULT_HEARTBEAT_PROMPT,
   HEARTBEAT_TOKEN,
   type HeartbeatHost,

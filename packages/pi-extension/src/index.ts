@@ -9,7 +9,7 @@ import {
   formatEventsPrompt,
 } from "@gateway/redis-bridge";
 
-/** Options of the extension; `optionsFromEnv` reads them from the environment pi runs in. */
+/** Options of the extension; `optionsFromEnv` maps the environment pi runs in to them (`/from-env` does that). */
 export interface GatewayExtensionOptions {
   /** @default redis://127.0.0.1:6379 */
   redisUrl: string;
@@ -23,6 +23,8 @@ export interface GatewayExtensionOptions {
   watchdogMs?: number;
   /** @default cron.heartbeat */
   heartbeatType?: string;
+  /** Every key under this prefix (producers must use the same). @default "" */
+  keyPrefix?: string;
 }
 
 /** GATEWAY_ROLE=central, GATEWAY_REDIS_URL, GATEWAY_SESSION_ID, GATEWAY_POLL_MS, GATEWAY_WATCHDOG_MINUTES. */
@@ -41,9 +43,7 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
  * doorbell, after each agent turn), and injects each batch as a user message — a follow-up while the agent is busy.
  * The status line says whether Redis is connected; the watchdog says when heartbeats stop.
  */
-export function createGatewayExtension(
-  options: GatewayExtensionOptions = optionsFromEnv(process.env),
-): ExtensionFactory {
+export function createGatewayExtension(options: GatewayExtensionOptions): ExtensionFactory {
   return (pi: ExtensionAPI) => {
     const sessionId = options.sessionId ?? (options.role === "central" ? CENTRAL_SESSION : `pid-${process.pid}`);
     let context: ExtensionContext | undefined;
@@ -73,6 +73,7 @@ export function createGatewayExtension(
         sessions: options.role === "central" ? CENTRAL_ALIASES : [sessionId],
         consumerId: `pi-${hostname()}-${sessionId}`,
         ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+        ...(options.keyPrefix ? { keyPrefix: options.keyPrefix } : {}),
         deliver: inject,
         onError: (error) => status(`⚠ redis: ${error.message}`),
       });
@@ -115,4 +116,3 @@ export function createGatewayExtension(
 }
 
 /** For pi's extension loader: the extension configured from the environment. */
-export default createGatewayExtension();

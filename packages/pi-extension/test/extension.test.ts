@@ -12,7 +12,7 @@ import {
   SettingsManager,
 } from "@earendil-works/pi-coding-agent";
 import { contentText, type FakeOpenAI, startFakeOpenAI } from "@gateway/fakes";
-import { pushEvent, SESSIONS_SET } from "@gateway/redis-bridge";
+import { bridgeKeys, pushEvent } from "@gateway/redis-bridge";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { useRedis } from "@gateway/vitest-preset/redis";
 import { Redis } from "ioredis";
@@ -20,6 +20,9 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createGatewayExtension, optionsFromEnv } from "../src/index.js";
 
 process.env.PI_OFFLINE = "1";
+// This run's keys only: a gateway draining the same Redis never sees them, and no user key is touched.
+const keyPrefix = `gateway-test-pi-${process.pid}-${Date.now()}:`;
+const keys = bridgeKeys(keyPrefix);
 let fake: FakeOpenAI;
 let redisHandle: { url: string; stop(): Promise<void> } | undefined;
 const dir = mkdtempSync(join(tmpdir(), "pi-extension-"));
@@ -70,7 +73,13 @@ it("an event pushed for this session becomes a user message in the pi session", 
     agentDir: join(dir, "agent"),
     settingsManager,
     extensionFactories: [
-      createGatewayExtension({ redisUrl: redisHandle.url, role: "satellite", sessionId, pollIntervalMs: 200 }),
+      createGatewayExtension({
+        redisUrl: redisHandle.url,
+        role: "satellite",
+        sessionId,
+        pollIntervalMs: 200,
+        keyPrefix,
+      }),
     ],
     noSkills: true,
     noPromptTemplates: true,
@@ -93,9 +102,11 @@ it("an event pushed for this session becomes a user message in the pi session", 
   await session.bindExtensions({});
   const redis = new Redis(redisHandle.url);
   try {
-    expect(await redis.sismember(SESSIONS_SET, sessionId)).toBe(1);
+    expect(await redis.sismember(keys.sessions, sessionId)).toBe(1);
     const before = fake.requests.length;
-    const { sessions } = await pushEvent(redis, "download.complete", "my-script", { file: "video.mp4" }, sessionId);
+    const { sessions } = await pushEvent(redis, "download.complete", "my-script", { file: "video.mp4" }, sessionId, {
+      keyPrefix,
+    });
     expect(sessions).toContain(sessionId);
     const deadline = Date.now() + 10_000;
     while (fake.requests.length === before && Date.now() < deadline)
@@ -106,12 +117,9 @@ it("an event pushed for this session becomes a user message in the pi session", 
       /^## 🔔 1 event\(s\) — .*\n\n- \*\*\[\d\d:\d\d:\d\d\] download\.complete\*\* \(my-script\) \{"file":"video\.mp4"\}/,
     );
     await session.extensionRunner.emit({ type: "session_shutdown", reason: "quit" } as never);
-    expect(await redis.sismember(SESSIONS_SET, sessionId)).toBe(0);
+    expect(await redis.sismember(keys.sessions, sessionId)).toBe(0);
   } finally {
-    // the central copy of the event: no gateway drains it here
-    for (const raw of await redis.lrange("agent:events:gateway", 0, -1))
-      if (raw.includes('"source":"my-script"') && raw.includes("video.mp4"))
-        await redis.lrem("agent:events:gateway", 1, raw);
+    for (const key of await redis.keys(`${keyPrefix}*`)) await redis.del(key);
     redis.disconnect();
     session.dispose();
   }

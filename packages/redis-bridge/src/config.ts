@@ -11,6 +11,13 @@ export const RedisConfigSection = Type.Object(
         description: "redis://host:6379/0 (env GATEWAY_REDIS_URL); unset: no bridge",
       }),
     ),
+    keyPrefix: Type.Optional(
+      Type.String({
+        pattern: "^[A-Za-z0-9:_.-]*$",
+        description:
+          "Put this gateway's bridge keys under a prefix (a shared Redis, a second deployment); producers must use it too. @default none: the seed's agent:* keys",
+      }),
+    ),
     consumerId: Type.Optional(
       Type.String({ minLength: 1, description: "Stable id of this gateway; default the host name" }),
     ),

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { Redis, type RedisOptions } from "ioredis";
-import { deadKey, eventsKey, notifyChannel, processingKey, SESSIONS_SET, seenKey } from "./keys.js";
+import { type BridgeKeys, bridgeKeys } from "./keys.js";
 import type { BridgeEvent } from "./push.js";
 
 /** Options of a consumer. */
@@ -31,6 +31,8 @@ export interface EventConsumerOptions {
   batchSize?: number;
   /** @default 1000 */
   retryDelayMs?: number;
+  /** Put every key under this prefix (producers must use the same). @default "" (the seed's `agent:*` layout) */
+  keyPrefix?: string;
   /** Extra ioredis options (tests pass a short reconnect backoff). */
   redisOptions?: RedisOptions;
   onError?(error: Error): void;
@@ -86,6 +88,7 @@ export class EventConsumer {
   > &
     EventConsumerOptions;
   readonly #consumerId: string;
+  readonly #keys: BridgeKeys;
   #cmd: Redis | undefined;
   #sub: Redis | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -106,6 +109,7 @@ export class EventConsumer {
       ...options,
     };
     this.#consumerId = options.consumerId ?? hostname();
+    this.#keys = bridgeKeys(options.keyPrefix);
   }
 
   status(): ConsumerStatus {
@@ -132,7 +136,7 @@ export class EventConsumer {
     };
     cmd.on("ready", () => {
       setState("ready");
-      if (this.#options.register) void cmd.sadd(SESSIONS_SET, ...this.#options.sessions).catch(() => {});
+      if (this.#options.register) void cmd.sadd(this.#keys.sessions, ...this.#options.sessions).catch(() => {});
       this.drain();
     });
     cmd.on("reconnecting", () => setState("reconnecting"));
@@ -144,7 +148,7 @@ export class EventConsumer {
     sub.on("error", onError);
     sub.on("message", () => this.drain());
     await Promise.all([cmd.connect(), sub.connect()]);
-    await sub.subscribe(...this.#options.sessions.map(notifyChannel));
+    await sub.subscribe(...this.#options.sessions.map(this.#keys.notify));
     this.#timer = setInterval(() => this.drain(), this.#options.pollIntervalMs);
     this.#timer.unref();
     await this.drain();
@@ -176,7 +180,8 @@ export class EventConsumer {
 
   async #drainSession(session: string): Promise<void> {
     const cmd = this.#cmd!;
-    const inFlight = processingKey(session, this.#consumerId);
+    const keys = this.#keys;
+    const inFlight = keys.processing(session, this.#consumerId);
     for (;;) {
       if (this.#closed) return;
       // What a crash (or a failed delivery) left in flight goes first; then a fresh batch. After an acknowledged
@@ -187,7 +192,7 @@ export class EventConsumer {
       if (!recovered)
         raw = (await (
           cmd as unknown as { gatewayMoveBatch(a: string, b: string, n: number): Promise<string[]> }
-        ).gatewayMoveBatch(eventsKey(session), inFlight, this.#options.batchSize)) as string[];
+        ).gatewayMoveBatch(keys.events(session), inFlight, this.#options.batchSize)) as string[];
       if (raw.length === 0) {
         this.#inFlightEmpty.add(session);
         return;
@@ -200,7 +205,7 @@ export class EventConsumer {
         else dead.push(entry);
       }
       // Dedupe: ids already delivered (a producer's retry, a redelivery) are dropped, and so are repeats in a batch.
-      const seen = events.length ? await cmd.mget(...events.map((event) => seenKey(session, event.id))) : [];
+      const seen = events.length ? await cmd.mget(...events.map((event) => keys.seen(session, event.id))) : [];
       const fresh: BridgeEvent[] = [];
       const ids = new Set<string>();
       for (const [index, event] of events.entries()) {
@@ -212,8 +217,8 @@ export class EventConsumer {
       this.#status.duplicates += events.length - fresh.length;
       if (fresh.length > 0) await this.#options.deliver(fresh, session);
       const ack = cmd.multi();
-      for (const event of events) ack.set(seenKey(session, event.id), "1", "EX", this.#options.dedupeTtlSeconds);
-      if (dead.length) ack.lpush(deadKey(session), ...dead);
+      for (const event of events) ack.set(keys.seen(session, event.id), "1", "EX", this.#options.dedupeTtlSeconds);
+      if (dead.length) ack.lpush(keys.dead(session), ...dead);
       ack.del(inFlight);
       await ack.exec();
       this.#inFlightEmpty.add(session);
@@ -231,7 +236,7 @@ export class EventConsumer {
     await this.#draining?.catch(() => {});
     const cmd = this.#cmd;
     if (cmd && this.#options.register && cmd.status === "ready")
-      await cmd.srem(SESSIONS_SET, ...this.#options.sessions).catch(() => {});
+      await cmd.srem(this.#keys.sessions, ...this.#options.sessions).catch(() => {});
     this.#sub?.disconnect();
     cmd?.disconnect();
     this.#status.state = "closed";

@@ -18,3 +18,28 @@ export const processingKey = (sessionId: string, consumerId: string) => `agent:p
 export const seenKey = (sessionId: string, eventId: string) => `agent:seen:${sessionId}:${eventId}`;
 /** Entries that are not events (not JSON, no id): kept for a human to look at, never retried. */
 export const deadKey = (sessionId: string) => `agent:dead:${sessionId}`;
+
+/** The keys of one bridge; a prefix keeps a bridge (a test's, a second deployment's) apart on a shared Redis. */
+export interface BridgeKeys {
+  readonly sessions: string;
+  events(sessionId: string): string;
+  notify(sessionId: string): string;
+  processing(sessionId: string, consumerId: string): string;
+  seen(sessionId: string, eventId: string): string;
+  dead(sessionId: string): string;
+}
+
+/**
+ * The bridge's keys under `prefix` (`""`, the default, is the seed's layout that producers such as `redis-cli
+ * LPUSH agent:events:<session>` use; producers and the consumer must agree on it).
+ */
+export function bridgeKeys(prefix = ""): BridgeKeys {
+  return {
+    sessions: `${prefix}${SESSIONS_SET}`,
+    events: (sessionId) => `${prefix}${eventsKey(sessionId)}`,
+    notify: (sessionId) => `${prefix}${notifyChannel(sessionId)}`,
+    processing: (sessionId, consumerId) => `${prefix}${processingKey(sessionId, consumerId)}`,
+    seen: (sessionId, eventId) => `${prefix}${seenKey(sessionId, eventId)}`,
+    dead: (sessionId) => `${prefix}${deadKey(sessionId)}`,
+  };
+}

@@ -2,7 +2,8 @@
 // session always and to the origin session when it is live, in one MULTI, then rings each session's doorbell.
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import { CENTRAL_SESSION, eventsKey, notifyChannel, SESSIONS_SET } from "./keys.js";
+import { BridgeError } from "./bridge-error.js";
+import { bridgeKeys, CENTRAL_SESSION } from "./keys.js";
 
 /** One background event, as stored in Redis. */
 export interface BridgeEvent {
@@ -16,7 +17,7 @@ export interface BridgeEvent {
 
 /** A new event with a fresh id and the current time. */
 export function createEvent(type: string, source: string, payload: Record<string, unknown> = {}): BridgeEvent {
-  if (!type) throw new TypeError("an event needs a type");
+  if (!type) throw new BridgeError("BRIDGE_INVALID_EVENT", "an event needs a type");
   return { id: randomUUID(), type, source: source || "unknown", payload, ts: Date.now() };
 }
 
@@ -31,17 +32,23 @@ export async function pushEvent(
   source: string,
   payload: Record<string, unknown> = {},
   originSession?: string,
+  options: { keyPrefix?: string } = {},
 ): Promise<{ event: BridgeEvent; sessions: string[] }> {
+  const keys = bridgeKeys(options.keyPrefix);
   const event = createEvent(type, source, payload);
   const targets = new Set([CENTRAL_SESSION]);
-  if (originSession && originSession !== CENTRAL_SESSION && (await redis.sismember(SESSIONS_SET, originSession)) === 1)
+  if (originSession && originSession !== CENTRAL_SESSION && (await redis.sismember(keys.sessions, originSession)) === 1)
     targets.add(originSession);
   const json = JSON.stringify(event);
   const transaction = redis.multi();
-  for (const session of targets) transaction.lpush(eventsKey(session), json);
-  for (const session of targets) transaction.publish(notifyChannel(session), JSON.stringify({ type, id: event.id }));
+  for (const session of targets) transaction.lpush(keys.events(session), json);
+  for (const session of targets) transaction.publish(keys.notify(session), JSON.stringify({ type, id: event.id }));
   const results = await transaction.exec();
   const failed = results?.find(([error]) => error);
-  if (!results || failed) throw new Error(`pushEvent failed: ${failed?.[0]?.message ?? "the transaction was aborted"}`);
+  if (!results || failed)
+    throw new BridgeError(
+      "BRIDGE_PUSH_FAILED",
+      `pushEvent failed: ${failed?.[0]?.message ?? "the transaction was aborted"}`,
+    );
   return { event, sessions: [...targets] };
 }

@@ -95,6 +95,9 @@ export function hostRefusal(host: string): string {
   return `Host "${host}" is not a name this gateway answers to (a DNS-rebinding guard). If you reach the gateway through it, add it to gateway.allowedHosts.`;
 }
 
+/** The close reason of a socket whose Origin was refused at the upgrade (close reasons hold at most 123 bytes). */
+export const ORIGIN_REFUSAL_REASON = "this page's origin is not allowed: add it to gateway.controlUi.allowedOrigins";
+
 /** The sentence a refused browser origin gets. */
 export function originRefusal(origin: string): string {
   return `Origin ${origin} is not allowed to connect. Add it to gateway.controlUi.allowedOrigins if you trust it.`;

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import fastifyWebsocket from "@fastify/websocket";
 import {
+  ConnectErrorDetailCodes,
   ConnectParams,
   describeIssues,
   ErrorCodes,
@@ -35,7 +36,7 @@ import { type ConnectContext, ConnectRefusal, runConnectPipeline } from "./conne
 import { type ConnectionIdentity, GatewayConnection } from "./connection.js";
 import { registerCoreMethods } from "./core-methods.js";
 import { ProtocolError } from "./errors.js";
-import { hostRefusal, isAllowedHost, isAllowedOrigin, originRefusal } from "./front-door.js";
+import { hostRefusal, isAllowedHost, isAllowedOrigin, ORIGIN_REFUSAL_REASON } from "./front-door.js";
 import { type HealthContributor, HealthMonitor } from "./health.js";
 import { IdempotencyCache } from "./idempotency.js";
 import { createLogger } from "./logger.js";
@@ -330,6 +331,9 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     });
   }
 
+  /** Upgrades whose Origin was refused: their socket is closed as soon as it opens. */
+  const originRefused = new WeakSet<IncomingMessage>();
+
   /** The HTTP + WebSocket listener. Recreated when a config change needs a new bind (see restartListener). */
   function createHttpApp() {
     const app = Fastify({
@@ -341,8 +345,10 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
       forceCloseConnections: true,
     });
 
-    // Every HTTP request and WebSocket upgrade comes to a name the gateway answers to, and an upgrade from a browser
-    // from an origin it trusts: a DNS-rebinding page is refused before any route (or socket) sees it.
+    // Every HTTP request and WebSocket upgrade comes to a name the gateway answers to: a DNS-rebinding page is
+    // refused (403) before any route or socket sees it. A browser upgrade from a foreign Origin is let through only
+    // to be closed at once with 1008 and the reason (a browser can read a close reason, not a 403), before the
+    // gateway sends anything on it.
     app.addHook("onRequest", (request, reply, done) => {
       const settings = {
         bindHost: options.host,
@@ -350,18 +356,21 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
         allowedOrigins: options.allowedOrigins,
       };
       const { host, origin } = request.headers;
-      const refusal = !isAllowedHost(host, settings)
-        ? hostRefusal(host ?? "")
-        : isUpgrade(request.raw) && !isAllowedOrigin(origin, host, settings)
-          ? originRefusal(origin ?? "")
-          : undefined;
-      if (refusal === undefined) return done();
-      metrics.authFailures.inc({ reason: isAllowedHost(host, settings) ? "origin" : "host" });
-      logger.info({ remote: request.socket.remoteAddress, host, origin }, "request refused at the front door");
-      reply
-        .code(403)
-        .header("connection", "close")
-        .send({ error: { message: refusal, type: "forbidden", code: "forbidden" } });
+      if (!isAllowedHost(host, settings)) {
+        metrics.authFailures.inc({ reason: "host" });
+        logger.info({ remote: request.socket.remoteAddress, host, origin }, "request refused: unknown Host");
+        reply
+          .code(403)
+          .header("connection", "close")
+          .send({ error: { message: hostRefusal(host ?? ""), type: "forbidden", code: "forbidden" } });
+        return;
+      }
+      if (isUpgrade(request.raw) && !isAllowedOrigin(origin, host, settings)) {
+        metrics.authFailures.inc({ reason: "origin" });
+        logger.info({ remote: request.socket.remoteAddress, origin }, "websocket refused: Origin not allowed");
+        originRefused.add(request.raw);
+      }
+      done();
     });
     // An upgrade answered with HTTP (refused, or no WebSocket route at that path) is over: destroy its socket, or a
     // client holding it open would keep shutdown and rebinds waiting.
@@ -400,6 +409,10 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
             logger.debug({ err: error }, "websocket error");
             socket.terminate();
           });
+          if (originRefused.delete(request.raw)) {
+            socket.close(1008, `${ConnectErrorDetailCodes.ORIGIN_NOT_ALLOWED}: ${ORIGIN_REFUSAL_REASON}`);
+            return;
+          }
           acceptSocket(
             socket,
             request.socket,

@@ -31,7 +31,7 @@ export {
 } from "./config/config-manager.js";
 export { ConfigError, type ConfigIssue, formatIssues } from "./config/errors.js";
 export {
-  ENV_OVERRIDES,
+  type ConfigLayer,
   ensureStarterConfig,
   hashConfigText,
   type LoadConfigOptions,
@@ -67,4 +67,3 @@ export { createLogger, type LoggerOptions, type OwnedLogger, REDACTED_PATHS } fr
 export type { CoreMethodOptions, CustomMethodOptions, MethodContext, MethodHandler } from "./method-registry.js";
 export type { GatewayMetrics } from "./metrics.js";
 export { type AuthOptions, type GatewayServerOptions, isLoopback, type ResolvedOptions } from "./options.js";
-export { installShutdownSignals } from "./signals.js";

@@ -147,9 +147,14 @@ describe("handshake", () => {
     client.close();
   });
 
-  it("refuses a foreign browser Origin at the upgrade and accepts the gateway's own", async () => {
+  it("refuses a foreign browser Origin at the upgrade (closed at once, nothing sent) and accepts the gateway's own", async () => {
     gateway = await startGateway();
-    await expect(TestClient.open(gateway.url, { origin: "http://evil.example" })).rejects.toThrow(/403/);
+    const foreign = await TestClient.open(gateway.url, { origin: "http://evil.example" });
+    expect(await foreign.closed).toEqual({
+      code: 1008,
+      reason: "ORIGIN_NOT_ALLOWED: this page's origin is not allowed: add it to gateway.controlUi.allowedOrigins",
+    });
+    expect(foreign.frames).toEqual([]);
     const { client } = await connect(gateway.url, {}, { origin: `http://127.0.0.1:${gateway.port}` });
     client.close();
     const named = await connect(

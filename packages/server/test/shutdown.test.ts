@@ -1,6 +1,5 @@
 import { Type } from "@sinclair/typebox";
 import { describe, expect, it } from "vitest";
-import { installShutdownSignals } from "../src/index.js";
 import { connect, sleep, startGateway, TestClient } from "./helpers.js";
 
 const handles = () => {
@@ -91,23 +90,6 @@ describe("graceful shutdown", () => {
     await gateway.stop();
     expect(Date.now() - started).toBeLessThan(5_000);
     expect((await client.closed).code).toBe(1012);
-  });
-
-  it("closes on SIGTERM and forces exit on a second signal", async () => {
-    const gateway = await startGateway();
-    const exits: number[] = [];
-    const uninstall = installShutdownSignals(gateway.server, {
-      exit: (code) => exits.push(code),
-      signals: ["SIGUSR2"],
-    });
-    const { client } = await connect(gateway.url);
-    process.emit("SIGUSR2", "SIGUSR2");
-    process.emit("SIGUSR2", "SIGUSR2");
-    expect(exits).toEqual([130]);
-    expect((await client.closed).code).toBe(1012);
-    await gateway.stop();
-    expect(exits).toEqual([130, 0]);
-    uninstall();
   });
 
   it("close() is idempotent", async () => {

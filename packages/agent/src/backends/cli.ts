@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "@gateway/state";
 import type { AgentRunEvent, AgentRuntime, StopReason, Usage } from "../runtime.js";
+import { childEnvironment } from "./child-environment.js";
 import { EventChannel } from "./event-channel.js";
 
 /** How to run an agent CLI for one turn. Placeholders in args: `{input}`, `{sessionId}`, `{sessionFile}`, `{cliSessionId}`. */
@@ -19,7 +20,10 @@ export interface CliBackendOptions {
   /** Where the CLI's per-session files and the session id map live. */
   dataDir: string;
   cwd: string;
+  /** Variables this agent gets (provider keys go here); with the allowlisted basics of `parentEnv`, nothing else. */
   env?: Record<string, string>;
+  /** Where PATH, HOME, locale… come from (the app passes its environment). @default {} */
+  parentEnv?: Readonly<Record<string, string | undefined>>;
   /** @default 600000 */
   timeoutMs?: number;
 }
@@ -170,7 +174,7 @@ export function createCliBackend(options: CliBackendOptions): AgentRuntime {
       try {
         child = spawn(options.command, args, {
           cwd: options.cwd,
-          env: { ...process.env, ...options.env },
+          env: childEnvironment(options.parentEnv ?? {}, options.env),
           stdio: [options.input === "stdin" ? "pipe" : "ignore", "pipe", "pipe"],
           detached: true,
         });

@@ -1,8 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { ConfigError, formatIssues, loadConfig } from "@gateway/server/config";
-import { builtInChannelIssues } from "../channel-config.js";
-import { gatewayConfigSchema } from "../connection.js";
+import { builtinChannelIssues, loadGatewayConfig } from "@gateway/gateway/config";
+import { ConfigError, formatIssues } from "@gateway/server/config";
 import { CliError, type Command, type CommandContext, ExitCode, readInputFile } from "../context.js";
 import { printJson } from "../output.js";
 
@@ -27,8 +26,8 @@ async function write(context: CommandContext, kind: "config.set" | "config.patch
 function validate(context: CommandContext): number {
   const { stateDir, configPath } = context.paths;
   try {
-    const loaded = loadConfig({ path: configPath, stateDir, schema: gatewayConfigSchema, env: context.io.env });
-    const channelIssues = builtInChannelIssues(loaded.config as { channels?: Record<string, unknown> });
+    const loaded = loadGatewayConfig({ configPath, stateDir, env: context.io.env });
+    const channelIssues = builtinChannelIssues(loaded.config as { channels?: Record<string, unknown> });
     if (channelIssues.length > 0) {
       if (context.global.json) printJson(context.io, { valid: false, path: configPath, issues: channelIssues });
       else

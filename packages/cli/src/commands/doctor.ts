@@ -1,8 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import { createServer } from "node:net";
-import { ConfigError, formatIssues, loadConfig } from "@gateway/server/config";
-import { builtInChannelIssues } from "../channel-config.js";
-import { connectClient, gatewayConfigSchema } from "../connection.js";
+import { builtinChannelIssues, loadGatewayConfig } from "@gateway/gateway/config";
+import { ConfigError, formatIssues } from "@gateway/server/config";
+import { connectClient } from "../connection.js";
 import type { Command } from "../context.js";
 import { printJson } from "../output.js";
 
@@ -65,7 +65,7 @@ export const doctorCommand: Command = {
 
     let config: Record<string, unknown> | undefined;
     try {
-      const loaded = loadConfig({ path: configPath, stateDir, schema: gatewayConfigSchema, env: context.io.env });
+      const loaded = loadGatewayConfig({ configPath, stateDir, env: context.io.env });
       config = loaded.config;
       findings.push({
         check: "config",
@@ -91,7 +91,7 @@ export const doctorCommand: Command = {
     }
 
     if (config) {
-      const channelIssues = builtInChannelIssues(config as { channels?: Record<string, unknown> });
+      const channelIssues = builtinChannelIssues(config as { channels?: Record<string, unknown> });
       if (channelIssues.length > 0)
         findings.push({
           check: "channels",

@@ -1,5 +1,4 @@
-import { loadConfig } from "@gateway/server/config";
-import { gatewayConfigSchema } from "../connection.js";
+import { loadGatewayConfig } from "@gateway/gateway/config";
 import { CliError, type Command, ExitCode } from "../context.js";
 import { printJson } from "../output.js";
 
@@ -28,10 +27,9 @@ export const pushCommand: Command = {
       if (typeof payload !== "object" || payload === null || Array.isArray(payload))
         throw new CliError("--payload must be a JSON object", ExitCode.usage);
     }
+    const configured = configuredRedis(paths.configPath, paths.stateDir, io.env);
     const url =
-      (typeof flags.redis === "string" ? flags.redis : undefined) ??
-      io.env.GATEWAY_REDIS_URL ??
-      configuredRedisUrl(paths.configPath, paths.stateDir, io.env);
+      (typeof flags.redis === "string" ? flags.redis : undefined) ?? io.env.GATEWAY_REDIS_URL ?? configured.url;
     if (!url)
       throw new CliError(
         "no Redis configured: pass --redis redis://127.0.0.1:6379, set GATEWAY_REDIS_URL, or set redis.url in the config",
@@ -54,6 +52,7 @@ export const pushCommand: Command = {
         typeof flags.source === "string" ? flags.source : "cli",
         payload,
         typeof flags.session === "string" ? flags.session : undefined,
+        configured.keyPrefix ? { keyPrefix: configured.keyPrefix } : {},
       );
       if (global.json) printJson(io, result);
       else io.stdout(`✔ pushed ${type} (${result.event.id}) to ${result.sessions.join(", ")}\n`);
@@ -66,16 +65,16 @@ export const pushCommand: Command = {
   },
 };
 
-/** `redis.url` of the local config, if it has one. */
-function configuredRedisUrl(
+/** `redis.url` and `redis.keyPrefix` of the local config, where it has them. */
+function configuredRedis(
   configPath: string,
   stateDir: string,
   env: Readonly<Record<string, string | undefined>>,
-): string | undefined {
+): { url?: string; keyPrefix?: string } {
   try {
-    const { config } = loadConfig({ path: configPath, stateDir, schema: gatewayConfigSchema, env });
-    return (config as { redis?: { url?: string } }).redis?.url;
+    const { config } = loadGatewayConfig({ configPath, stateDir, env });
+    return (config as { redis?: { url?: string; keyPrefix?: string } }).redis ?? {};
   } catch {
-    return undefined;
+    return {};
   }
 }

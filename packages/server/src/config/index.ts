@@ -13,7 +13,7 @@ export {
 export { changedPaths, isRestartPath, mergePatch, PROCESS_RESTART_PATHS, RESTART_PATHS } from "./config-manager.js";
 export { ConfigError, type ConfigIssue, formatIssues } from "./errors.js";
 export {
-  ENV_OVERRIDES,
+  type ConfigLayer,
   ensureStarterConfig,
   hashConfigText,
   type LoadConfigOptions,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import JSON5 from "json5";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConfigError } from "./errors.js";
-import { ensureStarterConfig, hashConfigText, loadConfig } from "./load-config.js";
+import { type ConfigLayer, ensureStarterConfig, hashConfigText, loadConfig } from "./load-config.js";
 import { redactSecrets } from "./redact.js";
 import { composeConfigSchema, serverConfigSections } from "./schema.js";
 
@@ -17,8 +17,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
 
-const load = (env: Record<string, string> = {}, flags?: Record<string, unknown>) =>
-  loadConfig({ path, stateDir, schema, env, ...(flags ? { flags } : {}) });
+const load = (env: Record<string, string> = {}, layers?: ConfigLayer[]) =>
+  loadConfig({ path, stateDir, schema, env, ...(layers ? { layers } : {}) });
 
 function issuesOf(run: () => unknown) {
   try {
@@ -36,12 +36,15 @@ describe("loadConfig", () => {
     expect(loaded).toMatchObject({ exists: false, hash: null, raw: null, config: {} });
   });
 
-  it("layers defaults < file < GATEWAY_* < flags", () => {
+  it("layers defaults < file < each layer in order (the environment's, then the flags')", () => {
     writeFileSync(
       path,
       "{ gateway: { port: 1000, bind: 'lan', auth: { token: 'file-token-0123456789' } }, logging: { level: 'warn' } }",
     );
-    const loaded = load({ GATEWAY_PORT: "2000", GATEWAY_LOG_LEVEL: "debug" }, { gateway: { port: 3000 } });
+    const loaded = load({}, [
+      { source: "GATEWAY_* environment variables", config: { gateway: { port: 2000 }, logging: { level: "debug" } } },
+      { source: "command-line flags", config: { gateway: { port: 3000 } } },
+    ]);
     expect(loaded.config).toEqual({
       gateway: { port: 3000, bind: "lan", auth: { token: "file-token-0123456789" } },
       logging: { level: "debug" },
@@ -121,10 +124,18 @@ describe("loadConfig", () => {
     expect(String(new ConfigError(path, issues).message)).not.toContain("short");
   });
 
-  it("validates GATEWAY_* values and names the variable", () => {
-    const issues = issuesOf(() => load({ GATEWAY_PORT: "eighty" }));
-    expect(issues[0]).toMatchObject({ path: "gateway.port", message: "GATEWAY_PORT must be an integer" });
-    expect(issuesOf(() => load({ GATEWAY_BIND: "moon" }))[0]).toMatchObject({ path: "gateway.bind" });
+  it("validates what layers set and says where it came from; a layer's own problems are reported too", () => {
+    const environment = { source: "GATEWAY_* environment variables", config: { gateway: { bind: "moon" } } };
+    expect(issuesOf(() => load({}, [environment]))[0]).toMatchObject({
+      path: "gateway.bind",
+      hint: "set by GATEWAY_* environment variables",
+    });
+    const broken = {
+      source: "flags",
+      config: {},
+      issues: [{ path: "gateway.port", message: "--port is not a number" }],
+    };
+    expect(issuesOf(() => load({}, [broken]))).toEqual([{ path: "gateway.port", message: "--port is not a number" }]);
   });
 
   it("writes a commented starter config with a strong token, mode 0600, once", () => {

@@ -2,23 +2,23 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { removeStaleTempFilesSync, writeFileAtomicSync } from "@gateway/state";
-import { type TSchema, TypeGuard } from "@sinclair/typebox";
+import type { TSchema } from "@sinclair/typebox";
 import { ConfigError, type ConfigIssue } from "./errors.js";
-import { deepMerge, isObject, readConfigFile } from "./read-config-file.js";
+import { deepMerge, readConfigFile } from "./read-config-file.js";
 import { parseDotEnv, substituteEnv } from "./substitute.js";
 import { validateConfig } from "./validate-config.js";
 
-/** Where `GATEWAY_*` environment variables land in the config. */
-export const ENV_OVERRIDES: ReadonlyArray<{ variable: string; path: string[]; integer?: boolean }> = [
-  { variable: "GATEWAY_PORT", path: ["gateway", "port"], integer: true },
-  { variable: "GATEWAY_BIND", path: ["gateway", "bind"] },
-  { variable: "GATEWAY_HOST", path: ["gateway", "host"] },
-  { variable: "GATEWAY_AUTH_MODE", path: ["gateway", "auth", "mode"] },
-  { variable: "GATEWAY_TOKEN", path: ["gateway", "auth", "token"] },
-  { variable: "GATEWAY_PASSWORD", path: ["gateway", "auth", "password"] },
-  { variable: "GATEWAY_LOG_LEVEL", path: ["logging", "level"] },
-  { variable: "GATEWAY_REDIS_URL", path: ["redis", "url"] },
-];
+/**
+ * Values set outside the file — the environment's `GATEWAY_*` variables, command-line flags — as a partial config
+ * laid over it, each naming where it came from (in problems it causes).
+ */
+export interface ConfigLayer {
+  /** Where the values came from: `GATEWAY_* environment variables`, `command-line flags`. */
+  readonly source: string;
+  readonly config: Record<string, unknown>;
+  /** Problems found while building the layer (a variable that is not a number…). */
+  readonly issues?: readonly ConfigIssue[];
+}
 
 /** Inputs of `loadConfig`. Only the app passes `process.env`. */
 export interface LoadConfigOptions {
@@ -27,9 +27,10 @@ export interface LoadConfigOptions {
   /** The state directory; its `.env` is read without overriding `env`. */
   stateDir: string;
   schema: TSchema;
+  /** For `${VAR}` in the file. */
   env: Readonly<Record<string, string | undefined>>;
-  /** CLI flags as a partial config; they win over the file and the environment. */
-  flags?: Record<string, unknown>;
+  /** Laid over the file in order, each winning over the ones before. */
+  layers?: readonly ConfigLayer[];
 }
 
 /** A loaded, validated configuration. */
@@ -42,7 +43,7 @@ export interface LoadedConfig {
   readonly hash: string | null;
   /** What the file says, after includes and substitution. */
   readonly fileConfig: Record<string, unknown>;
-  /** The effective config: defaults < file < GATEWAY_* environment < flags. */
+  /** The effective config: defaults < file < each layer (environment, flags) in order. */
   readonly config: Record<string, unknown>;
   /** The config file and every file it includes (watched for hot reload). */
   readonly files: string[];
@@ -51,42 +52,6 @@ export interface LoadedConfig {
 /** sha256 of a config text. */
 export function hashConfigText(text: string): string {
   return createHash("sha256").update(text).digest("hex");
-}
-
-function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let node = target;
-  for (const key of path.slice(0, -1)) {
-    if (!isObject(node[key])) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[path.at(-1)!] = value;
-}
-
-function schemaHasSection(schema: TSchema, section: string): boolean {
-  return TypeGuard.IsObject(schema) && section in schema.properties;
-}
-
-/** The environment overrides as a partial config (unparseable numbers are issues naming the variable). */
-export function envOverrides(
-  schema: TSchema,
-  env: LoadConfigOptions["env"],
-  issues: ConfigIssue[],
-): Record<string, unknown> {
-  const overrides: Record<string, unknown> = {};
-  for (const { variable, path, integer } of ENV_OVERRIDES) {
-    const text = env[variable];
-    if (text === undefined || text === "") continue;
-    if (!schemaHasSection(schema, path[0]!)) continue;
-    if (integer) {
-      const number = Number(text);
-      if (!Number.isInteger(number)) {
-        issues.push({ path: path.join("."), message: `${variable} must be an integer`, found: JSON.stringify(text) });
-        continue;
-      }
-      setPath(overrides, path, number);
-    } else setPath(overrides, path, text);
-  }
-  return overrides;
 }
 
 /** The environment used for `${VAR}`: the real one, completed (never overridden) by the state dir's `.env`. */
@@ -114,7 +79,7 @@ export function evaluateConfigText(
 
 /**
  * Load the configuration: read the JSON5 file (a missing file means safe defaults), resolve `$include`, substitute
- * `${VAR}`, validate against the composed schema, then layer GATEWAY_* variables and flags on top and validate the
+ * `${VAR}`, validate against the composed schema, then lay the layers (environment, flags) on top and validate the
  * result. Throws a ConfigError listing every problem.
  */
 export function loadConfig(options: LoadConfigOptions): LoadedConfig {
@@ -131,13 +96,16 @@ export function loadConfigText(options: LoadConfigOptions, raw: string | null): 
   let files: string[] = [options.path];
   if (raw !== null) ({ fileConfig, files } = evaluateConfigText(options, issues, raw));
   if (issues.length > 0) throw new ConfigError(options.path, issues);
-  const layered = deepMerge(
-    deepMerge(fileConfig, envOverrides(options.schema, options.env, issues)),
-    options.flags ?? {},
-  );
+  let layered = fileConfig;
+  for (const layer of options.layers ?? []) {
+    issues.push(...(layer.issues ?? []));
+    layered = deepMerge(layered, layer.config);
+  }
   if (issues.length === 0) {
+    const sources = (options.layers ?? []).map((layer) => layer.source);
     for (const issue of validateConfig(options.schema, layered)) {
-      issues.push({ ...issue, hint: issue.hint ?? "set by a GATEWAY_* variable or a command-line flag" });
+      const hint = issue.hint ?? (sources.length ? `set by ${sources.join(" or ")}` : undefined);
+      issues.push(hint ? { ...issue, hint } : issue);
     }
   }
   if (issues.length > 0) throw new ConfigError(options.path, issues);

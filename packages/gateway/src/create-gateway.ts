@@ -1,0 +1,389 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import {
+  AgentService,
+  type AgentsConfigSection,
+  chatCompletionsRoutes,
+  createRuntimeFromConfig,
+  type DmScope,
+  type ModelsConfigSection,
+  type PiProvider,
+  type SelectedRuntime,
+  type SessionConfigSection,
+} from "@gateway/agent";
+import {
+  agentTurnRunner,
+  type CronConfigSection,
+  type CronHost,
+  CronService,
+  cronOptionsFromConfig,
+  type HeartbeatConfigSection,
+  HeartbeatService,
+  heartbeatOptionsFromConfig,
+  registerCronMethods,
+} from "@gateway/cron";
+import type { ChannelPlugin } from "@gateway/plugin-sdk";
+import type { EventConsumer, RedisConfigSection } from "@gateway/redis-bridge";
+import {
+  attachChannels,
+  attachConfig,
+  ChannelManager,
+  type CloseOptions,
+  type ConfigLayer,
+  ConfigManager,
+  createGatewayServer,
+  ensureStarterConfig,
+  type GatewayServer,
+  type ListenAddress,
+  serverOptionsFromConfig,
+} from "@gateway/server";
+import { acquireStateLock, type StateLock } from "@gateway/state";
+import pino from "pino";
+import { builtinChannels } from "./builtin-channels.js";
+import { type Environment, environmentLayer, gatewayConfigSchema } from "./config.js";
+
+/** Options of `createGateway`. Only paths are required; everything else comes from the config file. */
+export interface GatewayOptions {
+  /** Where state, config and logs live (created mode 0700). */
+  stateDir: string;
+  /** @default `<stateDir>/gateway.json5` */
+  configPath?: string;
+  /** For `${VAR}` in the config and the `GATEWAY_*` overrides; the app passes `process.env`. @default {} */
+  env?: Environment;
+  /** Values laid over the file and the environment (the app's command-line flags). */
+  flags?: ConfigLayer;
+  /** The model to use when the config names none (the app maps `OPENAI_*` to it). */
+  fallbackModel?: { provider: PiProvider; model: string };
+  /** Reported in `hello-ok`, `health` and `status`. @default "0.0.0" */
+  version?: string;
+  /** Write a commented starter config with a fresh token when there is no file. @default true */
+  writeStarterConfig?: boolean;
+  /** Logging beyond the config's `logging` section: JSON lines, or nothing on stdout. */
+  logging?: { json?: boolean; stdout?: boolean };
+  /** How a built-in channel's library is imported (the app imports its own bundles). */
+  loadBuiltinChannel?: (id: string) => Promise<ChannelPlugin>;
+}
+
+/** What a started gateway runs, for a banner or a check. */
+export interface GatewayDescription {
+  readonly stateDir: string;
+  readonly configPath: string;
+  /** Set when this start wrote the starter config: the token it generated. */
+  readonly starterToken: string | undefined;
+  readonly authMode: string;
+  /** The backend that answers and, when no model is configured, what to do about it. */
+  readonly agent: { summary: string; backend: string; warning?: string };
+  readonly channels: readonly string[];
+  readonly redisUrl: string | undefined;
+  readonly cron: { jobs: number; path: string };
+  readonly heartbeatEveryMs: number;
+}
+
+/** A gateway: its parts, and its lifecycle. */
+export interface Gateway {
+  /** Bind and start every service; resolves with the address (port 0 picks a free one). */
+  listen(): Promise<ListenAddress>;
+  /** Stop everything in order (channels before the agent), release the state directory. Idempotent. */
+  close(options?: CloseOptions): Promise<void>;
+  describe(): GatewayDescription;
+  readonly server: GatewayServer;
+  readonly config: ConfigManager;
+  readonly agent: AgentService;
+  readonly channels: ChannelManager;
+  readonly cron: CronService;
+  readonly heartbeat: HeartbeatService;
+}
+
+/** The parts of the config the composition reads. */
+interface ComposedConfig {
+  models?: ModelsConfigSection;
+  agents?: AgentsConfigSection;
+  session?: SessionConfigSection & { dmScope?: DmScope };
+  redis?: RedisConfigSection;
+  cron?: CronConfigSection;
+  heartbeat?: HeartbeatConfigSection;
+  channels?: Record<string, unknown>;
+  plugins?: string[];
+  gateway?: { http?: { endpoints?: { chatCompletions?: { enabled?: boolean } } } };
+}
+
+/**
+ * Create a gateway: take the state directory (one gateway per directory), load and validate the config, and compose
+ * the server with the config manager, the agent, the channels, cron and the heartbeat, and — when `redis.url` is
+ * set — the Redis bridge. Nothing listens until `listen()`. Throws a ConfigError for an invalid config and a
+ * StateError when another gateway holds the state directory; nothing is left behind either way.
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { stateDir } = options;
+  const configPath = options.configPath ?? join(stateDir, "gateway.json5");
+  const env = options.env ?? {};
+  const version = options.version ?? "0.0.0";
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const lock = acquireStateLock(stateDir, { version });
+  try {
+    return compose(options, { stateDir, configPath, env, version, lock });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+function compose(
+  options: GatewayOptions,
+  context: { stateDir: string; configPath: string; env: Environment; version: string; lock: StateLock },
+): Gateway {
+  const { stateDir, configPath, env, version, lock } = context;
+  const starter = options.writeStarterConfig === false ? undefined : ensureStarterConfig(configPath);
+  const manager = ConfigManager.load({
+    path: configPath,
+    stateDir,
+    schema: gatewayConfigSchema,
+    env,
+    layers: [environmentLayer(env), ...(options.flags ? [options.flags] : [])],
+    version,
+    logger: pino({ level: "silent" }),
+  });
+  const current = () => manager.current.config as ComposedConfig;
+  const fromConfig = serverOptionsFromConfig(manager.current.config);
+  const server = createGatewayServer({
+    ...fromConfig,
+    stateDir,
+    configPath,
+    version,
+    logging: { ...fromConfig.logging, ...options.logging },
+  });
+  attachConfig(server, manager);
+
+  // ---- the agent: the backend the config asks for (auto: pi when a model is configured, else echo, said loudly)
+  const runtimeContext = {
+    stateDir,
+    parentEnv: env,
+    ...(options.fallbackModel ? { fallbackModel: options.fallbackModel } : {}),
+  };
+  let selected: SelectedRuntime = createRuntimeFromConfig(current(), runtimeContext);
+  const sessionSettings = (config: ComposedConfig) => ({
+    resetPolicy: { mode: "off" as const, ...config.session?.reset },
+    resetTriggers: config.session?.resetTriggers ?? ["/new", "/reset"],
+    ...(config.session?.dmScope ? { dmScope: config.session.dmScope } : {}),
+  });
+  const agent = new AgentService(
+    {
+      registerMethod: (name, handler, methodOptions) =>
+        server.registerMethod(name, handler as never, methodOptions as never),
+      broadcast: (event, payload) => server.broadcast(event, payload),
+      drainSystemEvents: () => server.drainSystemEvents(),
+      checkDeliveryTarget: (target) => channels.checkTarget(target),
+      async deliver(target, text) {
+        await channels.deliver({ ...target, peer: target.peer ?? "" }, text);
+      },
+    },
+    {
+      stateDir,
+      runtime: selected.runtime,
+      runTimeoutMs: selected.runTimeoutMs,
+      ...(selected.queueMode ? { defaultQueueMode: selected.queueMode } : {}),
+      ...(selected.maxConcurrentRuns ? { maxConcurrentRuns: selected.maxConcurrentRuns } : {}),
+      ...sessionSettings(current()),
+    },
+  );
+  agent.register();
+  // A new model or backend applies to the next run; running ones finish on the old. A config that cannot work is
+  // refused (rolled back) with the reason.
+  const applyAgentConfig = async (next: Record<string, unknown>) => {
+    const fresh = createRuntimeFromConfig(next as ComposedConfig, runtimeContext);
+    await agent.replaceRuntime(fresh.runtime);
+    selected = fresh;
+    heartbeat.configure(heartbeatOptions(next as ComposedConfig));
+    server.refreshHealth();
+  };
+  manager.subscribe("agents", applyAgentConfig);
+  manager.subscribe("models", applyAgentConfig);
+  manager.subscribe("session", (next) => agent.configure(sessionSettings(next as ComposedConfig)));
+  for (const route of chatCompletionsRoutes(agent, {
+    enabled: () => current().gateway?.http?.endpoints?.chatCompletions?.enabled === true,
+  }))
+    server.registerHttpRoute(route);
+  server.registerService({
+    name: "agent",
+    start() {
+      if (selected.warning) server.logger.warn(selected.warning);
+      else server.logger.info(`agent: ${selected.summary}`);
+    },
+    stop: () => agent.dispose(),
+  });
+
+  // ---- channels: registered after the agent, so on shutdown they stop taking messages before the agent stops
+  let healthPending = false;
+  const channels = new ChannelManager({
+    stateDir,
+    logger: server.logger,
+    builtins: builtinChannels(options.loadBuiltinChannel),
+    host: { run: ({ inbound, text }) => agent.answer(inbound, text) },
+    onStatusChange() {
+      // Status changes come in bursts (start, connect): one health broadcast for them.
+      if (healthPending) return;
+      healthPending = true;
+      setTimeout(() => {
+        healthPending = false;
+        server.refreshHealth();
+      }, 250).unref();
+    },
+  });
+  attachChannels(server, channels, {
+    channels: () => current().channels,
+    plugins: current().plugins ?? [],
+    baseDir: join(configPath, ".."),
+  });
+  manager.subscribe("channels", (next) => channels.apply((next as ComposedConfig).channels));
+  server.addWarnings(() => (selected.warning ? [selected.warning] : []));
+
+  // ---- scheduled work: cron jobs and the heartbeat run through the agent
+  const cronHost: CronHost = {
+    mainSessionKey: agent.mainSessionKey,
+    systemEvent: (text, eventOptions) => agent.systemEvent(text, eventOptions),
+    agentTurn: agentTurnRunner({
+      send: (sessionKey, message, sendOptions) => agent.send(sessionKey, message, sendOptions),
+      abort: (sessionKey, runId) => agent.lanes.abort(sessionKey, runId),
+      sessionId: (sessionKey) => agent.store.get(sessionKey)?.sessionId,
+    }),
+    broadcast: (event, payload) => server.broadcast(event, payload),
+    log: { info: (message) => server.logger.info(message), warn: (message) => server.logger.warn(message) },
+    async deliver(target, text) {
+      const resolved =
+        target === "last" ? agent.lastOrigin() : { ...target, ...(target.to ? { peer: target.to } : {}) };
+      if (!resolved?.peer)
+        throw new Error(
+          target === "last"
+            ? 'no chat to deliver to yet ("last" is the chat the agent last talked in)'
+            : `deliver to ${target.channel} needs to (the chat id)`,
+        );
+      await channels.deliver({ ...resolved, peer: resolved.peer }, text);
+    },
+  };
+  const cronSection = current().cron ?? {};
+  const cron = new CronService({ stateDir, host: cronHost, ...cronOptionsFromConfig(cronSection) });
+  const heartbeatOptions = (config: ComposedConfig) =>
+    heartbeatOptionsFromConfig(config.heartbeat, {
+      modelConfigured: selected.backend !== "echo",
+      runTimeoutMs: selected.runTimeoutMs,
+    });
+  const heartbeat = new HeartbeatService(
+    {
+      ...cronHost,
+      workspace: current().agents?.defaults?.workspace ?? join(stateDir, "agents", "main", "workspace"),
+      isBusy: (sessionKey) => agent.lanes.isBusy(sessionKey),
+      broadcast: (event, payload) => server.broadcast(event, payload),
+    },
+    heartbeatOptions(current()),
+  );
+  registerCronMethods(
+    { registerMethod: (name, handler) => server.registerMethod(name, handler as never) },
+    cron,
+    heartbeat,
+  );
+  server.registerService({
+    name: "cron",
+    async start() {
+      if (cronSection.enabled !== false) await cron.start();
+      heartbeat.start();
+    },
+    stop() {
+      heartbeat.stop();
+      cron.stop();
+    },
+  });
+  manager.subscribe("heartbeat", (next) => heartbeat.configure(heartbeatOptions(next as ComposedConfig)));
+  server.addWarnings(() => (heartbeat.alarm ? [`heartbeat watchdog: ${heartbeat.alarm}`] : []));
+
+  // ---- background events: with redis.url this gateway is the central consumer
+  const redisUrl = current().redis?.url;
+  if (redisUrl) attachRedisBridge(server, agent, redisUrl, () => current().redis ?? {});
+
+  let closed = false;
+  return {
+    async listen() {
+      try {
+        const address = await server.listen();
+        // Where this gateway really listens (flags may differ from the config): the CLI reads it.
+        lock.update({ url: address.url });
+        return address;
+      } catch (error) {
+        await server.close().catch(() => undefined);
+        lock.release();
+        throw error;
+      }
+    },
+    async close(closeOptions) {
+      if (closed) return;
+      closed = true;
+      // The state directory stays ours until everything else has stopped.
+      await server.close(closeOptions);
+      lock.release();
+    },
+    describe: () => ({
+      stateDir,
+      configPath,
+      starterToken: starter?.token,
+      authMode: server.options.auth.mode,
+      agent: {
+        summary: selected.summary,
+        backend: selected.backend,
+        ...(selected.warning ? { warning: selected.warning } : {}),
+      },
+      channels: Object.keys(current().channels ?? {}),
+      redisUrl,
+      cron: { jobs: cron.status().jobs, path: cron.store.jobsPath },
+      heartbeatEveryMs: heartbeatOptions(current()).everyMs,
+    }),
+    server,
+    config: manager,
+    agent,
+    channels,
+    cron,
+    heartbeat,
+  };
+}
+
+/** The Redis bridge as a service, loaded only when configured (a gateway without Redis never loads a Redis client). */
+function attachRedisBridge(
+  server: GatewayServer,
+  agent: AgentService,
+  url: string,
+  config: () => RedisConfigSection,
+): void {
+  let consumer: EventConsumer | undefined;
+  let reported = "";
+  server.registerService({
+    name: "redis-bridge",
+    async start() {
+      const { createCentralConsumer } = await import("@gateway/redis-bridge");
+      consumer = createCentralConsumer({
+        url,
+        config,
+        agent: {
+          mainSessionKey: agent.mainSessionKey,
+          systemEvent: (text, options) => agent.systemEvent(text, options),
+          hasEvent: (eventId, sessionKey) => agent.hasEvent(eventId, sessionKey),
+        },
+        onError: (error) => server.logger.debug({ err: error }, "redis bridge"),
+      });
+      await consumer.start().catch((error: Error) => {
+        server.logger.warn({ err: error }, `redis bridge: cannot reach ${url} yet; retrying in the background`);
+      });
+    },
+    stop: () => consumer?.stop(),
+  });
+  server.addWarnings(() => {
+    const status = consumer?.status();
+    const line =
+      !status || status.state === "ready"
+        ? ""
+        : `redis bridge ${status.state} (${url}) since ${new Date(status.since).toISOString()}${status.lastError ? `: ${status.lastError}` : ""} — events wait in Redis and are delivered when it is back`;
+    if (line !== reported) {
+      reported = line;
+      if (line) server.logger.warn(line);
+      else server.logger.info(`redis bridge ready (${url})`);
+    }
+    return line ? [line] : [];
+  });
+}
