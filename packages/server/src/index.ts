@@ -53,12 +53,15 @@ export { GatewayError, invalidRequest, ProtocolError, unavailable } from "./erro
 export {
   type CloseOptions,
   type ConnectionInfo,
+  createGatewayPlugin,
   createGatewayServer,
+  type GatewayPluginOptions,
   type GatewayServer,
   type GatewayService,
   type HttpRoute,
   type HttpRouteRequest,
   type ListenAddress,
+  type MountableGateway,
   type SystemEvent,
 } from "./gateway-server.js";
 export type { HealthContributor } from "./health.js";

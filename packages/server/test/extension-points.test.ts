@@ -10,6 +10,38 @@ afterEach(async () => {
 });
 
 describe("extension points", () => {
+  it("a listener, a warnings provider or a handler that throws is logged and contained", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      gateway = await startGateway();
+      gateway.server.onConnection(() => {
+        throw new Error("a listener's bug");
+      });
+      gateway.server.onConnection((() => Promise.reject(new Error("an async listener's bug"))) as never);
+      gateway.server.addWarnings(() => {
+        throw new Error("a provider's bug");
+      });
+      gateway.server.registerMethod("config.get", async () => {
+        throw new Error("a handler's bug");
+      });
+      const { client } = await connect(gateway.url);
+      const failed = await client.request("config.get");
+      expect(failed.error).toMatchObject({
+        code: "UNAVAILABLE",
+        message: expect.stringMatching(/see the gateway log/),
+      });
+      const health = await client.request("health");
+      expect(health.ok).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      client.close();
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
   it("serialises a broadcast payload once, however many clients receive it", async () => {
     gateway = await startGateway();
     const clients = await Promise.all(Array.from({ length: 5 }, () => connect(gateway!.url)));

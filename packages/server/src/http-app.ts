@@ -1,0 +1,242 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import fastifyWebsocket from "@fastify/websocket";
+import { ConnectErrorDetailCodes, PROTOCOL_VERSION } from "@gateway/protocol";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
+import { secretsEqual } from "./auth.js";
+import type { ConnectionAcceptor } from "./connection-acceptor.js";
+import { hostRefusal, isAllowedHost, isAllowedOrigin, ORIGIN_REFUSAL_REASON } from "./front-door.js";
+import type { ServerContext } from "./server-context.js";
+import { adoptUpgradedSocket } from "./ws-adapter.js";
+
+/** An HTTP endpoint on the gateway's port (the OpenAI-compatible API, webhooks of channels). */
+export interface HttpRoute {
+  method: "GET" | "POST";
+  url: string;
+  /** Require the gateway token (or password) as `Authorization: Bearer …`. @default true */
+  auth?: boolean;
+  /** Pass the body as the bytes received (a Buffer; webhooks check signatures over them) instead of parsed JSON. */
+  rawBody?: boolean;
+  /** Answer on the raw response (streaming allowed); the JSON body is parsed (1 MiB limit) before, unless `rawBody`. */
+  handler(request: HttpRouteRequest, response: ServerResponse): void | Promise<void>;
+}
+
+/** What a route handler gets of the request. */
+export interface HttpRouteRequest {
+  method: string;
+  /** The URL's path, without the query (routes may use a wildcard such as `/channels/*`). */
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+  remoteAddress: string;
+  /** Aborted when the client goes away before the answer is complete. */
+  signal: AbortSignal;
+}
+
+/** What the HTTP side needs besides the server context. */
+export interface HttpAppParts {
+  context: ServerContext;
+  acceptor: ConnectionAcceptor;
+  routes: readonly HttpRoute[];
+}
+
+/** Whether an HTTP request asks for a WebSocket upgrade. */
+export function isUpgrade(request: IncomingMessage): boolean {
+  return request.headers.upgrade?.toLowerCase() === "websocket";
+}
+
+/** Whether `Authorization: Bearer …` carries the gateway's token or password (always, with auth mode none). */
+export function httpAuthorized(context: ServerContext, authorization: string | undefined): boolean {
+  const { auth } = context.options();
+  if (auth.mode === "none") return true;
+  const secret = auth.mode === "token" ? auth.token! : auth.password!;
+  const presented = authorization?.startsWith("Bearer ") ? authorization.slice(7) : undefined;
+  return presented !== undefined && secretsEqual(presented, secret);
+}
+
+const unauthorized = {
+  message: "Send the gateway token as `Authorization: Bearer <token>`.",
+  type: "invalid_request_error",
+  code: "unauthorized",
+};
+
+/**
+ * The gateway's HTTP side on a fastify instance: the front door (Host on every request, Origin on every upgrade),
+ * the WebSocket endpoint at `/`, the registered routes, `/healthz`, `/readyz` and `/metrics`. On the gateway's own
+ * app the hooks cover every request (404s included); mounted in someone else's app they cover the gateway's routes.
+ */
+export function registerGatewayHttp(app: FastifyInstance, parts: HttpAppParts): void {
+  const { context, acceptor } = parts;
+  const { logger, metrics } = context;
+  /** Upgrades whose Origin was refused: their socket is closed as soon as it opens. */
+  const originRefused = new WeakSet<IncomingMessage>();
+  const frontDoor = () => {
+    const options = context.options();
+    return { bindHost: options.host, allowedHosts: options.allowedHosts, allowedOrigins: options.allowedOrigins };
+  };
+
+  // Every HTTP request and WebSocket upgrade comes to a name the gateway answers to: a DNS-rebinding page is refused
+  // (403) before any route or socket sees it. A browser upgrade from a foreign Origin is let through only to be
+  // closed at once with 1008 and the reason (a browser can read a close reason, not a 403), before the gateway
+  // sends anything on it.
+  app.addHook("onRequest", (request, reply, done) => {
+    const settings = frontDoor();
+    const { host, origin } = request.headers;
+    if (!isAllowedHost(host, settings)) {
+      metrics.authFailures.inc({ reason: "host" });
+      logger.info({ remote: request.socket.remoteAddress, host, origin }, "request refused: unknown Host");
+      reply
+        .code(403)
+        .header("connection", "close")
+        .send({ error: { message: hostRefusal(host ?? ""), type: "forbidden", code: "forbidden" } });
+      return;
+    }
+    if (isUpgrade(request.raw) && !isAllowedOrigin(origin, host, settings)) {
+      metrics.authFailures.inc({ reason: "origin" });
+      logger.info({ remote: request.socket.remoteAddress, origin }, "websocket refused: Origin not allowed");
+      originRefused.add(request.raw);
+    }
+    done();
+  });
+  // An upgrade answered with HTTP (refused, or no WebSocket route at that path) is over: destroy its socket, or a
+  // client holding it open would keep shutdown and rebinds waiting.
+  app.addHook("onResponse", (request, _reply, done) => {
+    if (isUpgrade(request.raw)) request.raw.socket.destroy();
+    done();
+  });
+
+  // The WebSocket plugin must be loaded before the route that uses it: both in one child context.
+  app.register(async (scope) => {
+    await scope.register(fastifyWebsocket, {
+      options: { maxPayload: context.options().maxPayload, perMessageDeflate: false, clientTracking: false },
+      errorHandler: (error, socket) => {
+        logger.debug({ err: error }, "websocket error");
+        socket.terminate();
+      },
+    });
+    scope.route({
+      method: "GET",
+      url: "/",
+      handler: (_request, reply) => {
+        reply
+          .type("text/plain; charset=utf-8")
+          .send(
+            `Gateway ${context.options().version} is running. Connect a WebSocket client to this URL (protocol ${PROTOCOL_VERSION}).\n`,
+          );
+      },
+      wsHandler: (socket, request) => {
+        const transport = adoptUpgradedSocket(socket, request.raw);
+        socket.on("error", (error) => {
+          logger.debug({ err: error }, "websocket error");
+          socket.terminate();
+        });
+        if (originRefused.delete(request.raw)) {
+          socket.close(1008, `${ConnectErrorDetailCodes.ORIGIN_NOT_ALLOWED}: ${ORIGIN_REFUSAL_REASON}`);
+          return;
+        }
+        acceptor.accept(
+          socket,
+          transport,
+          request.socket.remoteAddress ?? "unknown",
+          request.headers.origin,
+          request.headers.host,
+        );
+      },
+    });
+    // Raw-body routes parse nothing: every content type arrives as a Buffer (1 MiB limit).
+    scope.register(async (child) => {
+      child.removeAllContentTypeParsers();
+      child.addContentTypeParser("*", { parseAs: "buffer" }, (_request, payload, done) => done(null, payload));
+      for (const route of parts.routes) if (route.rawBody) addRoute(child, context, route);
+    });
+    for (const route of parts.routes) if (!route.rawBody) addRoute(scope, context, route);
+    scope.get("/healthz", (_request, reply) => {
+      reply.send({ ok: true, uptimeMs: Date.now() - context.startedAt });
+    });
+    scope.get("/readyz", (_request, reply) => {
+      const { ready, closing } = context.lifecycle;
+      if (ready && !closing) reply.send({ ready: true });
+      else reply.code(503).send({ ready: false, reason: closing ? "shutting down" : "starting" });
+    });
+    scope.get("/metrics", async (request, reply) => {
+      if (!context.options().metricsPublic && !httpAuthorized(context, request.headers.authorization)) {
+        metrics.authFailures.inc({ reason: "metrics" });
+        reply
+          .code(401)
+          .header("www-authenticate", 'Bearer realm="gateway"')
+          .send({ error: "unauthorized", message: unauthorized.message });
+        return;
+      }
+      reply.type("text/plain; version=0.0.4; charset=utf-8").send(await metrics.render());
+    });
+  });
+}
+
+/** One route: bearer auth unless it opts out, errors in the routes' own shape, the handler on the raw response. */
+function addRoute(scope: FastifyInstance, context: ServerContext, route: HttpRoute): void {
+  const { logger, metrics } = context;
+  scope.route({
+    method: route.method,
+    url: route.url,
+    // What fails before the handler (a body that is not JSON, over 1 MiB, of another type) is answered in the same
+    // `{error: {message, type}}` shape the routes use, never fastify's own.
+    errorHandler: (error, _request, reply) => {
+      const status = (error as { statusCode?: number }).statusCode ?? 500;
+      reply.code(status).send({
+        error: {
+          message: status >= 500 ? "the gateway failed; see its log" : error.message,
+          type: status >= 500 ? "server_error" : "invalid_request_error",
+          code: (error as { code?: string }).code ?? null,
+        },
+      });
+    },
+    handler: async (request, reply) => {
+      if (route.auth !== false && !httpAuthorized(context, request.headers.authorization)) {
+        metrics.authFailures.inc({ reason: "http" });
+        reply.code(401).header("www-authenticate", 'Bearer realm="gateway"').send({ error: unauthorized });
+        return;
+      }
+      reply.hijack();
+      const controller = new AbortController();
+      reply.raw.on("close", () => {
+        if (!reply.raw.writableFinished) controller.abort();
+      });
+      try {
+        await route.handler(
+          {
+            method: request.method,
+            path: request.url.split("?")[0] ?? request.url,
+            headers: request.headers,
+            body: request.body,
+            remoteAddress: request.socket.remoteAddress ?? "unknown",
+            signal: controller.signal,
+          },
+          reply.raw,
+        );
+      } catch (error) {
+        logger.error({ err: error, url: route.url }, "http route failed");
+        if (!reply.raw.headersSent)
+          reply.raw
+            .writeHead(500, { "content-type": "application/json" })
+            .end(JSON.stringify({ error: { message: "the gateway failed; see its log", type: "server_error" } }));
+        else reply.raw.end();
+      }
+    },
+  });
+}
+
+/** The gateway's own fastify app (HTTPS when TLS is configured), with the gateway's HTTP side registered. */
+export function createHttpApp(parts: HttpAppParts): FastifyInstance {
+  const options = parts.context.options();
+  // Typed as a plain instance: the pino logger it is given is wider than fastify's base logger type.
+  const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+    loggerInstance: parts.context.logger,
+    // Every WebSocket upgrade is an HTTP request: logging each would flood the log.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: true,
+  }) as unknown as FastifyInstance;
+  // On the root: the front door's hooks also see requests no route matches (a 404'd upgrade is destroyed).
+  registerGatewayHttp(app, parts);
+  return app;
+}
