@@ -11,6 +11,7 @@ import type {
   SessionsListResult,
 } from "@gateway/protocol";
 import { invalidRequest } from "@gateway/protocol";
+import type { StateFileProblem } from "@gateway/state";
 import type { AgentRunEvent, AgentRuntime, AgentTool, ConversationMessage } from "./runtime.js";
 import { type DmScope, type MessageSource, sessionKeyFor } from "./session-keys.js";
 import { type QueueMode, type RunOutcome, SessionLanes } from "./session-lanes.js";
@@ -64,6 +65,8 @@ export interface AgentServiceOptions {
   resetTriggers?: readonly string[];
   /** How direct messages from channels map to sessions (`session.dmScope`). @default "main" */
   dmScope?: DmScope;
+  /** Told when the session index on disk could not be used (moved aside; the sessions start over). */
+  onStateProblem?: (problem: StateFileProblem) => void;
 }
 
 /** A message from a channel, as far as answering it is concerned. */
@@ -109,7 +112,11 @@ export class AgentService {
     private options: AgentServiceOptions,
   ) {
     this.agentId = options.agentId ?? "main";
-    this.store = new SessionStore(options.stateDir, this.agentId);
+    this.store = new SessionStore(
+      options.stateDir,
+      this.agentId,
+      options.onStateProblem ? { onProblem: options.onStateProblem } : {},
+    );
     this.lanes = new SessionLanes(options.runtime, {
       ...(options.defaultQueueMode ? { defaultMode: options.defaultQueueMode } : {}),
       ...(options.maxConcurrentRuns ? { maxConcurrentRuns: options.maxConcurrentRuns } : {}),
@@ -377,8 +384,8 @@ export class AgentService {
         return { runId: run.runId, status: run.status };
       },
       {
-        inFlightResult: () => ({ runId: "pending", status: "in_flight" }),
-        // A retry of the same message while its run goes on is told so, instead of "started" again.
+        // A retry while the first call is still starting the run waits for it (it only starts the run) and gets
+        // its real run id; a retry while the run goes on is told so, instead of "started" again.
         replayResult: (_params, first) =>
           this.#runs.get(first.runId)?.outcome === undefined ? { runId: first.runId, status: "in_flight" } : first,
       },

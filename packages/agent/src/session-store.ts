@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { appendFile, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
-import { parseJsonLines, writeFileAtomic } from "@gateway/state";
+import { JsonStateFile, parseJsonLines, type StateFileProblem } from "@gateway/state";
+import { Type } from "@sinclair/typebox";
 
 /** Where a session's messages came from, so replies go back there. */
 export interface SessionOrigin {
@@ -41,6 +42,26 @@ export interface TranscriptMessage {
 
 const INDEX_SAVE_DELAY_MS = 200;
 
+/**
+ * What the index must hold to be used: every entry with its key, a session id that is a plain file name (it names
+ * the transcript), its times and token counts. Fields a later version adds are kept.
+ */
+const IndexFileSchema = Type.Object({
+  version: Type.Literal(1),
+  sessions: Type.Record(
+    Type.String(),
+    Type.Object({
+      key: Type.String({ minLength: 1 }),
+      sessionId: Type.String({ pattern: "^[A-Za-z0-9_-]+$" }),
+      createdAt: Type.Number(),
+      updatedAt: Type.Number(),
+      origin: Type.Optional(Type.Object({ channel: Type.String() })),
+      inputTokens: Type.Number(),
+      outputTokens: Type.Number(),
+    }),
+  ),
+});
+
 interface IndexFile {
   version: 1;
   sessions: Record<string, SessionEntry>;
@@ -53,19 +74,29 @@ interface IndexFile {
  */
 export class SessionStore {
   readonly directory: string;
-  readonly #indexPath: string;
+  readonly #file: JsonStateFile<typeof IndexFileSchema>;
   #index: IndexFile;
-  #writes: Promise<unknown> = Promise.resolve();
   #saveTimer: NodeJS.Timeout | undefined;
 
   constructor(
     stateDir: string,
     readonly agentId: string,
+    options: { onProblem?: (problem: StateFileProblem) => void } = {},
   ) {
     this.directory = join(stateDir, "agents", agentId, "sessions");
     mkdirSync(this.directory, { recursive: true, mode: 0o700 });
-    this.#indexPath = join(this.directory, "sessions.json");
-    this.#index = this.#readIndex();
+    // Never overwritten when unreadable (a hand edit gone wrong): kept aside, reported, and a fresh index starts.
+    this.#file = new JsonStateFile(join(this.directory, "sessions.json"), {
+      schema: IndexFileSchema,
+      empty: () => ({ version: 1, sessions: {} }),
+      ...(options.onProblem ? { onProblem: options.onProblem } : {}),
+    });
+    this.#index = this.#file.read() as IndexFile;
+  }
+
+  /** Set when the index could not be used at start: where it was moved, and why. */
+  get problem(): StateFileProblem | undefined {
+    return this.#file.problem;
   }
 
   /** Every session, newest first. */
@@ -180,28 +211,9 @@ export class SessionStore {
     return join(this.directory, `${sessionId}.jsonl`);
   }
 
-  #readIndex(): IndexFile {
-    let text: string;
-    try {
-      text = readFileSync(this.#indexPath, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { version: 1, sessions: {} };
-      throw error;
-    }
-    try {
-      const parsed = JSON.parse(text) as IndexFile;
-      if (parsed.version === 1 && typeof parsed.sessions === "object" && parsed.sessions !== null) return parsed;
-    } catch {
-      // fall through: unreadable
-    }
-    // Never overwrite what we cannot read (a hand edit gone wrong): keep it aside and start a fresh index.
-    renameSync(this.#indexPath, `${this.#indexPath}.unreadable-${Date.now()}`);
-    return { version: 1, sessions: {} };
-  }
-
   /** Write what is pending now (on shutdown). */
   async flush(): Promise<void> {
-    if (this.#saveTimer === undefined) return this.#writes.then(() => undefined);
+    if (this.#saveTimer === undefined) return this.#file.flush();
     clearTimeout(this.#saveTimer);
     this.#saveTimer = undefined;
     await this.#saveIndex();
@@ -220,14 +232,13 @@ export class SessionStore {
     this.#saveTimer.unref();
   }
 
+  /** One write at a time; the index is serialised when its write starts, so a queued write carries every change. */
   #saveIndex(): Promise<void> {
     if (this.#saveTimer !== undefined) {
       clearTimeout(this.#saveTimer);
       this.#saveTimer = undefined;
     }
-    const write = this.#writes.then(() => writeFileAtomic(this.#indexPath, JSON.stringify(this.#index)));
-    this.#writes = write.catch(() => undefined);
-    return write;
+    return this.#file.write(this.#index);
   }
 }
 

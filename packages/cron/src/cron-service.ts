@@ -81,7 +81,12 @@ export class CronService {
   readonly #idle = new Set<() => void>();
 
   constructor(readonly options: CronServiceOptions) {
-    this.store = new JobStore(options.stateDir, options.maxLogBytes);
+    this.store = new JobStore(options.stateDir, options.maxLogBytes, {
+      onProblem: (problem) =>
+        options.host.log?.warn(
+          `${problem.path} could not be used (${problem.reason}); moved to ${problem.movedTo}. No jobs were loaded from it: add them again or repair the file and move it back.`,
+        ),
+    });
     this.#now = options.now ?? Date.now;
   }
 

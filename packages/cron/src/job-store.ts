@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, renameSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { appendFile, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { CronJob, CronPayload, CronRunLogEntry, CronSchedule } from "@gateway/protocol";
-import { parseJsonLines, writeFileAtomic } from "@gateway/state";
+import { JsonStateFile, parseJsonLines, type StateFileProblem, writeFileAtomic } from "@gateway/state";
+import { Type } from "@sinclair/typebox";
 
 /** A job as stored (the protocol's CronJob, with its schedule and payload typed per kind). */
 export type Job = Omit<CronJob, "schedule" | "payload"> & { schedule: CronSchedule; payload: CronPayload };
@@ -11,6 +12,21 @@ interface JobsFile {
   version: 1;
   jobs: Job[];
 }
+
+/** What jobs.json must hold to be used (fields a later version adds are kept). */
+const JobsFileSchema = Type.Object({
+  version: Type.Literal(1),
+  jobs: Type.Array(
+    Type.Object({
+      id: Type.String({ minLength: 1 }),
+      name: Type.String(),
+      enabled: Type.Boolean(),
+      schedule: Type.Object({ kind: Type.String() }),
+      payload: Type.Object({ kind: Type.String() }),
+      state: Type.Object({}),
+    }),
+  ),
+});
 
 /** A line of a job's run log: a run that started (written before it runs) or finished. */
 export type RunRecord = { action: "started"; ts: number; jobId: string; runId: string } | CronRunLogEntry;
@@ -23,43 +39,38 @@ export class JobStore {
   readonly directory: string;
   readonly jobsPath: string;
   readonly #runsDir: string;
-  #writes: Promise<unknown> = Promise.resolve();
+  readonly #file: JsonStateFile<typeof JobsFileSchema>;
 
   constructor(
     stateDir: string,
     readonly maxLogBytes = 512 * 1024,
+    options: { onProblem?: (problem: StateFileProblem) => void } = {},
   ) {
     this.directory = join(stateDir, "cron");
     this.jobsPath = join(this.directory, "jobs.json");
     this.#runsDir = join(this.directory, "runs");
     mkdirSync(this.#runsDir, { recursive: true, mode: 0o700 });
+    this.#file = new JsonStateFile(this.jobsPath, {
+      schema: JobsFileSchema,
+      empty: () => ({ version: 1, jobs: [] }),
+      pretty: true,
+      ...(options.onProblem ? { onProblem: options.onProblem } : {}),
+    });
   }
 
-  /** The jobs on disk. */
+  /** Set when jobs.json could not be used at the last load: where it was moved, and why. */
+  get problem(): StateFileProblem | undefined {
+    return this.#file.problem;
+  }
+
+  /** The jobs on disk (an unusable file is moved aside, reported, and no jobs load). */
   load(): Job[] {
-    let text: string;
-    try {
-      text = readFileSync(this.jobsPath, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw error;
-    }
-    try {
-      const parsed = JSON.parse(text) as JobsFile;
-      if (parsed.version === 1 && Array.isArray(parsed.jobs)) return parsed.jobs;
-    } catch {
-      // unreadable: below
-    }
-    renameSync(this.jobsPath, `${this.jobsPath}.unreadable-${Date.now()}`);
-    return [];
+    return (this.#file.read() as JobsFile).jobs;
   }
 
-  /** Write every job (serialised: the last write wins, none interleave). */
+  /** Write every job (one write at a time; the newest snapshot wins; a failure reaches the caller). */
   save(jobs: readonly Job[]): Promise<void> {
-    const snapshot = JSON.stringify({ version: 1, jobs: [...jobs] } satisfies JobsFile, null, 2);
-    const write = this.#writes.then(() => writeFileAtomic(this.jobsPath, snapshot));
-    this.#writes = write.catch(() => undefined);
-    return write;
+    return this.#file.write({ version: 1, jobs: structuredClone([...jobs]) } as never);
   }
 
   #logPath(jobId: string): string {

@@ -184,6 +184,10 @@ function compose(
       ...(selected.queueMode ? { defaultQueueMode: selected.queueMode } : {}),
       ...(selected.maxConcurrentRuns ? { maxConcurrentRuns: selected.maxConcurrentRuns } : {}),
       ...sessionSettings(current()),
+      onStateProblem: (problem) =>
+        server.logger.error(
+          `${problem.path} could not be used (${problem.reason}); moved to ${problem.movedTo}. Sessions start over; the transcripts are untouched.`,
+        ),
     },
   );
   agent.register();

@@ -39,6 +39,8 @@ export interface EventDefinition<P extends TSchema = TSchema> {
   /** Skipped for a client whose send buffer is backed up, instead of growing it (the client refetches on a gap). */
   readonly dropIfSlow: boolean;
   readonly description: string;
+  /** `planned`: the shape is defined, the gateway does not send it yet. @default "implemented" */
+  readonly status?: "implemented" | "planned";
 }
 
 const define = <P extends TSchema>(definition: EventDefinition<P>) => definition;
@@ -95,30 +97,35 @@ export const EventTable = {
     description: "A job changed or ran.",
   }),
   "device.pair.requested": define({
+    status: "planned",
     payload: DevicePairRequest,
     audience: "operator.pairing",
     dropIfSlow: false,
     description: "A new device waits for approval.",
   }),
   "device.pair.resolved": define({
+    status: "planned",
     payload: DevicePairResolvedEvent,
     audience: "operator.pairing",
     dropIfSlow: false,
     description: "A device request was approved, rejected or expired.",
   }),
   "node.pair.requested": define({
+    status: "planned",
     payload: NodePairRequest,
     audience: "operator.pairing",
     dropIfSlow: false,
     description: "A new node waits for approval.",
   }),
   "node.pair.resolved": define({
+    status: "planned",
     payload: NodePairResolvedEvent,
     audience: "operator.pairing",
     dropIfSlow: false,
     description: "A node request was resolved.",
   }),
   "node.invoke.request": define({
+    status: "planned",
     payload: NodeInvokeRequestEvent,
     audience: "addressed",
     dropIfSlow: false,
@@ -144,3 +151,8 @@ export type EventName = keyof typeof EventTable;
 export type EventPayload<E extends EventName> = Static<(typeof EventTable)[E]["payload"]>;
 /** Every event name, in table order. */
 export const EVENT_NAMES = Object.keys(EventTable) as EventName[];
+
+/** The events this gateway sends (status `implemented`), which `hello-ok.features.events` advertises. */
+export const EMITTED_EVENT_NAMES: readonly EventName[] = EVENT_NAMES.filter(
+  (name) => ((EventTable[name] as EventDefinition).status ?? "implemented") === "implemented",
+);

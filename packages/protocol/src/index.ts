@@ -22,6 +22,7 @@ export {
   ErrorShape,
 } from "./errors.js";
 export {
+  EMITTED_EVENT_NAMES,
   EVENT_NAMES,
   type EventAudience,
   type EventDefinition,
@@ -44,6 +45,8 @@ export {
 } from "./health.js";
 export { buildProtocolJsonSchema, namedSchemas } from "./json-schema.js";
 export {
+  IMPLEMENTED_METHOD_NAMES,
+  type ImplementationStatus,
   isMethodName,
   METHOD_NAMES,
   type MethodDefinition,
@@ -218,5 +221,6 @@ export {
   validateEventPayload,
   validateParams,
   validateResult,
+  validateStrict,
 } from "./validators.js";
 export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_RANGE } from "./version.js";

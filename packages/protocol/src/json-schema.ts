@@ -72,6 +72,7 @@ export function buildProtocolJsonSchema(): JsonSchema {
     methods[name] = {
       scope: definition.scope,
       sideEffecting: definition.sideEffecting,
+      status: definition.status ?? "implemented",
       description: definition.description,
       params: reference(definition.params),
       result: reference(definition.result),
@@ -83,6 +84,7 @@ export function buildProtocolJsonSchema(): JsonSchema {
     eventMap[name] = {
       audience: definition.audience,
       dropIfSlow: definition.dropIfSlow,
+      status: (definition as { status?: string }).status ?? "implemented",
       description: definition.description,
       payload: reference(definition.payload),
     };

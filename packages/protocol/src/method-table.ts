@@ -29,7 +29,15 @@ export interface MethodDefinition<P extends TSchema = TSchema, R extends TSchema
   readonly accepted?: TSchema;
   /** One line for the docs. */
   readonly description: string;
+  /**
+   * `implemented`: this gateway registers a handler (and `hello-ok` advertises it). `planned`: the shape is here for
+   * clients and docs, the gateway does not answer it yet (unknown method). @default "implemented"
+   */
+  readonly status?: ImplementationStatus;
 }
+
+/** Whether the gateway has a method or event, or only its shape for now. */
+export type ImplementationStatus = "implemented" | "planned";
 
 const define = <P extends TSchema, R extends TSchema>(definition: MethodDefinition<P, R>) => definition;
 
@@ -150,6 +158,7 @@ export const MethodTable = {
     description: "Send a message to a channel peer.",
   }),
   poll: define({
+    status: "planned",
     params: messaging.PollParams,
     result: messaging.SendResult,
     scope: "operator.write",
@@ -249,6 +258,7 @@ export const MethodTable = {
     description: "Every channel account's status; `probe` checks the platform now.",
   }),
   "channels.logout": define({
+    status: "planned",
     params: channels.ChannelsLogoutParams,
     result: channels.ChannelsLogoutResult,
     scope: "operator.admin",
@@ -256,6 +266,7 @@ export const MethodTable = {
     description: "Drop a channel account's stored credentials.",
   }),
   "web.login.start": define({
+    status: "planned",
     params: channels.WebLoginStartParams,
     result: channels.WebLoginResult,
     scope: "operator.admin",
@@ -263,6 +274,7 @@ export const MethodTable = {
     description: "Begin a QR login (WhatsApp).",
   }),
   "web.login.wait": define({
+    status: "planned",
     params: channels.WebLoginWaitParams,
     result: channels.WebLoginResult,
     scope: "operator.admin",
@@ -287,6 +299,7 @@ export const MethodTable = {
 
   // device and node pairing
   "device.pair.list": define({
+    status: "planned",
     params: NoParams(),
     result: pairing.DevicePairListResult,
     scope: "operator.pairing",
@@ -294,6 +307,7 @@ export const MethodTable = {
     description: "Pending and paired devices.",
   }),
   "device.pair.approve": define({
+    status: "planned",
     params: pairing.DevicePairDecisionParams,
     result: pairing.DevicePairResolvedEvent,
     scope: "operator.pairing",
@@ -301,6 +315,7 @@ export const MethodTable = {
     description: "Approve a pending device.",
   }),
   "device.pair.reject": define({
+    status: "planned",
     params: pairing.DevicePairDecisionParams,
     result: pairing.DevicePairResolvedEvent,
     scope: "operator.pairing",
@@ -308,6 +323,7 @@ export const MethodTable = {
     description: "Reject a pending device.",
   }),
   "device.pair.remove": define({
+    status: "planned",
     params: pairing.DevicePairRemoveParams,
     result: pairing.DevicePairRemoveResult,
     scope: "operator.pairing",
@@ -315,6 +331,7 @@ export const MethodTable = {
     description: "Forget a paired device and revoke its tokens.",
   }),
   "device.token.rotate": define({
+    status: "planned",
     params: pairing.DeviceTokenRotateParams,
     result: pairing.DeviceTokenRotateResult,
     scope: "operator.pairing",
@@ -322,6 +339,7 @@ export const MethodTable = {
     description: "Issue a new device token.",
   }),
   "device.token.revoke": define({
+    status: "planned",
     params: pairing.DeviceTokenRevokeParams,
     result: pairing.DeviceTokenRevokeResult,
     scope: "operator.pairing",
@@ -329,6 +347,7 @@ export const MethodTable = {
     description: "Revoke a device token.",
   }),
   "node.pair.request": define({
+    status: "planned",
     params: pairing.NodePairRequestParams,
     result: pairing.NodePairRequestResult,
     scope: "node",
@@ -336,6 +355,7 @@ export const MethodTable = {
     description: "A node asks to be paired.",
   }),
   "node.pair.list": define({
+    status: "planned",
     params: NoParams(),
     result: pairing.NodePairListResult,
     scope: "operator.pairing",
@@ -343,6 +363,7 @@ export const MethodTable = {
     description: "Pending and paired nodes.",
   }),
   "node.pair.approve": define({
+    status: "planned",
     params: pairing.NodePairDecisionParams,
     result: pairing.NodePairResolvedEvent,
     scope: "operator.pairing",
@@ -350,6 +371,7 @@ export const MethodTable = {
     description: "Approve a pending node.",
   }),
   "node.pair.reject": define({
+    status: "planned",
     params: pairing.NodePairDecisionParams,
     result: pairing.NodePairResolvedEvent,
     scope: "operator.pairing",
@@ -357,6 +379,7 @@ export const MethodTable = {
     description: "Reject a pending node.",
   }),
   "node.pair.verify": define({
+    status: "planned",
     params: pairing.NodePairVerifyParams,
     result: pairing.NodePairVerifyResult,
     scope: "operator.pairing",
@@ -366,6 +389,7 @@ export const MethodTable = {
 
   // nodes
   "node.list": define({
+    status: "planned",
     params: NoParams(),
     result: nodes.NodeListResult,
     scope: "operator.read",
@@ -373,6 +397,7 @@ export const MethodTable = {
     description: "Known nodes and whether they are connected.",
   }),
   "node.describe": define({
+    status: "planned",
     params: nodes.NodeDescribeParams,
     result: nodes.NodeSummary,
     scope: "operator.read",
@@ -380,6 +405,7 @@ export const MethodTable = {
     description: "One node.",
   }),
   "node.rename": define({
+    status: "planned",
     params: nodes.NodeRenameParams,
     result: nodes.NodeRenameResult,
     scope: "operator.pairing",
@@ -387,6 +413,7 @@ export const MethodTable = {
     description: "Rename a node.",
   }),
   "node.invoke": define({
+    status: "planned",
     params: nodes.NodeInvokeParams,
     result: nodes.NodeInvokeResult,
     scope: "dynamic",
@@ -395,6 +422,7 @@ export const MethodTable = {
     description: "Run a command on a node and wait for its answer.",
   }),
   "node.invoke.result": define({
+    status: "planned",
     params: nodes.NodeInvokeResultParams,
     result: OkResult(),
     scope: "node",
@@ -402,6 +430,7 @@ export const MethodTable = {
     description: "A node answers an invoke request.",
   }),
   "node.event": define({
+    status: "planned",
     params: nodes.NodeEventParams,
     result: nodes.NodeEventResult,
     scope: "node",
@@ -470,6 +499,11 @@ export type MethodResult<M extends MethodName> = Static<(typeof MethodTable)[M][
 
 /** Every core method name, in table order. */
 export const METHOD_NAMES = Object.keys(MethodTable) as MethodName[];
+
+/** The methods this gateway answers (status `implemented`); the rest are planned. */
+export const IMPLEMENTED_METHOD_NAMES: readonly MethodName[] = METHOD_NAMES.filter(
+  (name) => ((MethodTable[name] as MethodDefinition).status ?? "implemented") === "implemented",
+);
 
 /** Whether `name` is a core method of the table. */
 export function isMethodName(name: string): name is MethodName {

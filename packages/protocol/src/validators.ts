@@ -1,6 +1,7 @@
 import type { Static, TSchema } from "@sinclair/typebox";
 import { type TypeCheck, TypeCompiler } from "@sinclair/typebox/compiler";
 import type { ValueError } from "@sinclair/typebox/errors";
+import { Value } from "@sinclair/typebox/value";
 import { type EventName, EventTable } from "./events.js";
 import { type MethodName, type MethodParams, MethodTable } from "./method-table.js";
 
@@ -35,6 +36,18 @@ export function validate<T extends TSchema>(schema: T, value: unknown): Validati
   const checker = compiledChecker(schema);
   if (checker.Check(value)) return { ok: true, value: value as Static<T> };
   return { ok: false, issues: collectIssues(checker.Errors(value)) };
+}
+
+/**
+ * Validate `value` and remove what its schema does not name: the protocol's "unknown fields are ignored", without
+ * letting them through to a handler (a handler that spreads its params must never receive `sessionId` or `state`
+ * because a client added them). `value` is changed in place (params are parsed fresh from each frame).
+ */
+export function validateStrict<T extends TSchema>(schema: T, value: unknown): ValidationResult<Static<T>> {
+  const result = validate(schema, value);
+  if (!result.ok) return result;
+  if (typeof value !== "object" || value === null || Object.keys(value).length === 0) return result;
+  return { ok: true, value: Value.Clean(schema, value) as Static<T> };
 }
 
 /**

@@ -3,12 +3,12 @@ import type { Socket } from "node:net";
 import {
   ConnectParams,
   describeIssues,
+  EMITTED_EVENT_NAMES,
   ErrorCodes,
-  EVENT_NAMES,
   type HelloOk,
   PROTOCOL_VERSION,
   parseFrame,
-  validate,
+  validateStrict,
 } from "@gateway/protocol";
 import type { RawData, WebSocket } from "ws";
 import { type ConnectContext, type ConnectGrant, ConnectRefusal, runConnectPipeline } from "./connect-pipeline.js";
@@ -140,7 +140,7 @@ export class ConnectionAcceptor {
       connection.close(1008, error.message);
       return false;
     };
-    const validation = validate(ConnectParams, frame.params ?? {});
+    const validation = validateStrict(ConnectParams, frame.params ?? {});
     if (!validation.ok)
       return refuse(
         new ProtocolError(ErrorCodes.INVALID_REQUEST, `invalid connect params: ${describeIssues(validation.issues)}`),
@@ -251,7 +251,7 @@ export class ConnectionAcceptor {
       type: "hello-ok",
       protocol: PROTOCOL_VERSION,
       server: { version: options.version, connId: connection.id },
-      features: { methods: this.context.registry.names(), events: [...EVENT_NAMES] },
+      features: { methods: this.context.registry.names(), events: [...EMITTED_EVENT_NAMES] },
       snapshot: {
         presence: this.context.presence.list(),
         health: this.context.health.snapshot,

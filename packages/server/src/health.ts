@@ -11,6 +11,7 @@ const UTILIZATION_DEGRADED = 0.95;
 export class HealthMonitor {
   readonly #delay = monitorEventLoopDelay({ resolution: 20 });
   #utilization = performance.eventLoopUtilization();
+  #cpu = process.cpuUsage();
   #sampledAt = performance.now();
   #degradedSince: number | null = null;
   #eventLoop: EventLoopHealth;
@@ -90,6 +91,11 @@ export class HealthMonitor {
     const now = performance.now();
     const utilization = performance.eventLoopUtilization(this.#utilization);
     this.#utilization = performance.eventLoopUtilization();
+    // CPU time the process used (all threads) per wall-clock time: 1 is one core busy the whole interval.
+    const cpu = process.cpuUsage(this.#cpu);
+    this.#cpu = process.cpuUsage();
+    const wallMicros = Math.max(1, (now - this.#sampledAt) * 1000);
+    const cpuCoreRatio = (cpu.user + cpu.system) / wallMicros;
     const p99 = this.#delay.percentile(99) / 1e6;
     const max = this.#delay.max / 1e6;
     this.#delay.reset();
@@ -107,7 +113,7 @@ export class HealthMonitor {
       delayP99Ms: Number.isFinite(p99) ? Math.round(p99 * 100) / 100 : 0,
       delayMaxMs: Number.isFinite(max) ? Math.round(max * 100) / 100 : 0,
       utilization: Math.round(utilization.utilization * 1000) / 1000,
-      cpuCoreRatio: Math.round(utilization.utilization * 1000) / 1000,
+      cpuCoreRatio: Math.round(cpuCoreRatio * 1000) / 1000,
     };
     this.#sampledAt = now;
   }

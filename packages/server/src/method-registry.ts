@@ -11,7 +11,7 @@ import {
   type OperatorScope,
   type Role,
   requiredScope,
-  validate,
+  validateStrict,
 } from "@gateway/protocol";
 import type { Static, TSchema } from "@sinclair/typebox";
 import type { Logger } from "pino";
@@ -176,7 +176,7 @@ export class MethodRegistry {
       const registration = this.#methods.get(method);
       if (!registration) throw invalidRequest(`unknown method: ${method}`);
       if (registration.staticScope) checkScope(method, registration.staticScope, context.identity);
-      const validation = validate(registration.params, rawParams ?? {});
+      const validation = validateStrict(registration.params, rawParams ?? {});
       if (!validation.ok) {
         throw invalidRequest(`invalid params for ${method}: ${describeIssues(validation.issues)}`, {
           issues: validation.issues,
