@@ -129,7 +129,7 @@ export class DiscordAccount extends ChannelAccountBase<DiscordAccountConfig> {
           reject(
             new ChannelNetworkError(
               "start",
-              `no READY from the Discord gateway within ${timeoutMs / 1000} s${this.#lastClose()}`,
+              `no READY from the Discord gateway within ${timeoutMs / 1000} s${this.#gateway.state === "waiting" && this.#gateway.waitReason ? ` (${this.#gateway.waitReason})` : ""}${this.#lastClose()}`,
             ),
           ),
         timeoutMs,

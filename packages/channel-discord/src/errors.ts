@@ -40,6 +40,7 @@ export function closeCodeName(code: number): string {
     4012: "invalid API version",
     4013: "invalid intents",
     4014: "disallowed intents",
+    4200: "resuming",
   };
   return names[code] ?? "closed";
 }
