@@ -247,8 +247,11 @@ async function measureFlapping({ quick, ...modules }) {
   };
 }
 
-/** All Discord figures. `spawnGateway({ root, stateDir })` → `{ port, stop() }` starts the built gateway. */
-export async function measureDiscord({ root, quick = false, spawnGateway = spawnBuiltGateway }) {
+/**
+ * All Discord figures. `spawnGateway({ root, stateDir })` → `{ port, stop() }` starts the built gateway; `only`
+ * measures one part ("inbound" or "flapping").
+ */
+export async function measureDiscord({ root, quick = false, spawnGateway = spawnBuiltGateway, only }) {
   const requireFromPlugin = createRequire(join(root, "packages", "channel-discord", "package.json"));
   const discord = requireFromPlugin("discord.js");
   const { WebSocket } = createRequire(join(root, "package.json"))("ws");
@@ -260,47 +263,51 @@ export async function measureDiscord({ root, quick = false, spawnGateway = spawn
     pathToFileURL(join(root, "packages", "plugin-sdk", "dist", "test-context.js")).href
   );
   const modules = { startFakeDiscord, discord, plugin, createTestContext, WebSocket };
-  const inbound = await measureInbound({ root, quick, spawnGateway, ...modules });
-  const flapping = await measureFlapping({ quick, ...modules });
+  const inbound = only === "flapping" ? undefined : await measureInbound({ root, quick, spawnGateway, ...modules });
+  const flapping = only === "inbound" ? undefined : await measureFlapping({ quick, ...modules });
   return { inbound, flapping };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
   const quick = process.argv.includes("--quick");
-  const figures = await measureDiscord({ root, quick });
+  const only = /^--only=(inbound|flapping)$/.exec(process.argv.find((arg) => arg.startsWith("--only=")) ?? "")?.[1];
+  const figures = await measureDiscord({ root, quick, only });
   const ms = (value) => `${value.toFixed(2)} ms`;
   const rate = (value) => `${value.toFixed(1)}/min`;
   const { inbound, flapping } = figures;
-  const rows = [
-    ["figure", "target", "measured", "same-run baseline"],
-    [
+  const rows = [["figure", "target", "measured", "same-run baseline"]];
+  if (inbound)
+    rows.push([
       `inbound Discord DM → agent run started (built gateway, echo): p50 / p99 (${inbound.count} DMs)`,
       "p99 ≤ 20 ms",
       `${ms(inbound.p50)} / ${ms(inbound.p99)}`,
       `${ms(inbound.libraryP50)} / ${ms(inbound.libraryP99)} (discord.js alone: inject → messageCreate)`,
-    ],
-    [
-      "flapping gateway, sessions kept: reconnects (RESUMEs) per minute",
-      `≤ ${rate(flapping.allowedPerMinute)} (the backoff)`,
-      `${rate(flapping.kept.plugin.reconnects)} (${rate(flapping.kept.plugin.identifies)} IDENTIFY)`,
-      `${rate(flapping.kept.library.reconnects)} (${rate(flapping.kept.library.identifies)} IDENTIFY) discord.js alone`,
-    ],
-    [
-      "flapping gateway, sessions lost: reconnects / IDENTIFYs per minute",
-      `IDENTIFY ≤ ${rate(flapping.identifyLimitPerMinute)} and ≤ 1,000/day (Discord)`,
-      `${rate(flapping.lost.plugin.reconnects)} / ${rate(flapping.lost.plugin.identifies)}`,
-      `${rate(flapping.lost.library.reconnects)} / ${rate(flapping.lost.library.identifies)} discord.js alone`,
-    ],
-    [
-      "IDENTIFY ceiling per day when every session is lost (from the policy)",
-      "≤ 1,000/day (Discord resets the token above)",
-      `${flapping.pluginIdentifyCeilingPerDay}/day`,
-      `${flapping.libraryIdentifyCeilingPerDay}/day discord.js alone`,
-    ],
-  ];
+    ]);
+  if (flapping)
+    rows.push(
+      [
+        "flapping gateway, sessions kept: reconnects (RESUMEs) per minute",
+        `≤ ${rate(flapping.allowedPerMinute)} (the backoff)`,
+        `${rate(flapping.kept.plugin.reconnects)} (${rate(flapping.kept.plugin.identifies)} IDENTIFY)`,
+        `${rate(flapping.kept.library.reconnects)} (${rate(flapping.kept.library.identifies)} IDENTIFY) discord.js alone`,
+      ],
+      [
+        "flapping gateway, sessions lost: reconnects / IDENTIFYs per minute",
+        `IDENTIFY ≤ ${rate(flapping.identifyLimitPerMinute)} and ≤ 1,000/day (Discord)`,
+        `${rate(flapping.lost.plugin.reconnects)} / ${rate(flapping.lost.plugin.identifies)}`,
+        `${rate(flapping.lost.library.reconnects)} / ${rate(flapping.lost.library.identifies)} discord.js alone`,
+      ],
+      [
+        "IDENTIFY ceiling per day when every session is lost (from the policy)",
+        "≤ 1,000/day (Discord resets the token above)",
+        `${flapping.pluginIdentifyCeilingPerDay}/day`,
+        `${flapping.libraryIdentifyCeilingPerDay}/day discord.js alone`,
+      ],
+    );
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   for (const row of rows)
     process.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column])).join("  ")}\n`);
-  process.stdout.write(`\n(window ${flapping.windowMs / 1000} s per flapping run)\n${JSON.stringify(figures)}\n`);
+  if (flapping) process.stdout.write(`\n(window ${flapping.windowMs / 1000} s per flapping run)\n`);
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
 }

@@ -63,6 +63,7 @@ beforeAll(async () => {
           apiRoot: "${fake.apiRoot}",
           debounceMs: 300,
           groups: { "${guild.channels.general}": {}, "${guild.channels.help}": {} },
+          mentionPatterns: ["\\\\bjarvis\\\\b"],
           reconnect: { baseMs: 200, maxMs: 2000, stableAfterMs: 500 },
           accounts: {
             default: { token: "${bot.token}" },
@@ -108,7 +109,7 @@ describe("Discord through a running gateway", () => {
       await sleep(100);
       status = await cli(["channels", "status"]);
     }
-    expect(status.stdout).toMatch(/discord:default\s+connected\s+@gw_e2e, 1 guilds, gateway ready/);
+    expect(status.stdout).toMatch(/discord:default\s+connected\s+@gw_e2e, 1 guild, gateway ready/);
     expect(status.stdout).toMatch(/discord:revoked\s+fatal\s+.*4004 Authentication failed.*Reset Token/);
     expect(status.stdout).toMatch(/discord:nointent\s+fatal\s+.*4014 Disallowed intents.*"Message Content Intent"/);
     expect(status.code).toBe(1);
@@ -163,6 +164,14 @@ describe("Discord through a running gateway", () => {
     expect(reply.content).toContain("Grace Hopper: lunch at noon, everyone?");
     expect(reply.content).toContain("Grace Hopper: @gw_e2e did I ask about lunch?");
     expect(reply.message_reference?.message_id).toBe(question.id);
+  }, 20_000);
+
+  it("a text matching mentionPatterns counts as a mention", async () => {
+    const general = guild.channels.general!;
+    const before = sentTo(general).length;
+    const asked = fake.inject(bot.token, { channelId: general, author: grace, content: "Jarvis, what time is it?" });
+    await fake.until(() => sentTo(general).length === before + 1, 10_000);
+    expect(sentTo(general).at(-1)).toMatchObject({ message_reference: { message_id: asked.id } });
   }, 20_000);
 
   it("in a thread and in a forum post, a mention of the bot's role is answered in the thread, replying to it", async () => {

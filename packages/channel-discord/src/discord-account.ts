@@ -68,6 +68,8 @@ export interface DiscordProbe {
   latencyMs?: number | null;
   identifiesToday?: number;
   sessionStartsRemaining?: number | null;
+  /** While a reconnect or IDENTIFY is held back: when it goes. */
+  nextAttemptAt?: number | null;
 }
 
 /**
@@ -124,16 +126,7 @@ export class DiscordAccount extends ChannelAccountBase<DiscordAccountConfig> {
     const timeoutMs = this.config.startTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     const stopped = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new ChannelNetworkError(
-              "start",
-              `no READY from the Discord gateway within ${timeoutMs / 1000} s${this.#gateway.state === "waiting" && this.#gateway.waitReason ? ` (${this.#gateway.waitReason})` : ""}${this.#lastClose()}`,
-            ),
-          ),
-        timeoutMs,
-      );
+      timer = setTimeout(() => reject(this.#startTimedOut(timeoutMs)), timeoutMs);
       signal.addEventListener("abort", () => reject(new ChannelPluginError("start", "stopped while starting")), {
         once: true,
       });
@@ -150,6 +143,16 @@ export class DiscordAccount extends ChannelAccountBase<DiscordAccountConfig> {
     this.#gateway.state = "ready";
     this.#describe();
     context.logger.info(`discord: @${client.user?.username} connected (${client.guilds.cache.size} guilds)`);
+  }
+
+  /** The start reached no READY in time: say what the gateway was doing. */
+  #startTimedOut(timeoutMs: number): ChannelNetworkError {
+    const waiting =
+      this.#gateway.state === "waiting" && this.#gateway.waitReason ? ` (${this.#gateway.waitReason})` : "";
+    return new ChannelNetworkError(
+      "start",
+      `no READY from the Discord gateway within ${timeoutMs / 1000} s${waiting}${this.#lastClose()}`,
+    );
   }
 
   #createClient(context: ChannelContext): Client {
@@ -359,6 +362,7 @@ export class DiscordAccount extends ChannelAccountBase<DiscordAccountConfig> {
         latencyMs: this.#gateway.latencyMs ?? null,
         identifiesToday: this.#guard?.identifiesToday ?? 0,
         sessionStartsRemaining: estimate?.remaining ?? null,
+        nextAttemptAt: this.#gateway.state === "waiting" ? (this.#gateway.waitingUntil ?? null) : null,
       };
     } catch (error) {
       return { ok: false, detail: this.classify("probe", error).message };
@@ -447,9 +451,10 @@ export class DiscordAccount extends ChannelAccountBase<DiscordAccountConfig> {
   /** One line for the MODE column of `channels status`: who, where, how the gateway is, how often it dropped. */
   #summary(): string {
     const client = this.#client;
+    const guilds = client?.guilds.cache.size ?? 0;
     const parts = [
       client?.user ? `@${client.user.username}` : "gateway",
-      `${client?.guilds.cache.size ?? 0} guilds`,
+      `${guilds} guild${guilds === 1 ? "" : "s"}`,
       `gateway ${this.#gateway.state}`,
     ];
     if (this.#gateway.latencyMs !== undefined) parts.push(`ping ${this.#gateway.latencyMs} ms`);

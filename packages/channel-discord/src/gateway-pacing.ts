@@ -159,7 +159,10 @@ class PacedContext implements IContextFetchingStrategy {
   }
 
   async waitForIdentify(_shardId: number, signal: AbortSignal): Promise<void> {
-    // The wait happened before the connection opened (nothing to hold open meanwhile); here it is only counted.
+    // The real wait happened before the connection opened (nothing held open meanwhile). Discord's 5 s spacing is
+    // checked again here, in case an IDENTIFY ever comes without passing that wait.
+    const spacing = this.pacer.guard.spacingDelay();
+    if (spacing > 0 && !(await sleep(spacing, signal))) throw new DOMException("aborted", "AbortError");
     if (signal.aborted) throw new DOMException("aborted", "AbortError");
     this.pacer.identifying();
   }

@@ -129,6 +129,12 @@ export class SessionStartGuard {
     return delay;
   }
 
+  /** How long until Discord's 5 s between IDENTIFYs has passed (the part of the wait that never varies). */
+  spacingDelay(): number {
+    const last = this.#recent().at(-1);
+    return last === undefined ? 0 : Math.max(0, last + IDENTIFY_SPACING_MS - this.#now());
+  }
+
   /** An IDENTIFY is being sent now. */
   recordIdentify(): void {
     this.#ledger.identifies = [...this.#recent(), this.#now()];

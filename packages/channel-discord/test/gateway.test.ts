@@ -17,6 +17,7 @@ describe("discord gateway lifecycle", () => {
     await test.until(() => test.status().connected === true);
     expect(discord.fake.resumes(token)).toBe(1);
     expect(discord.fake.identifies(token)).toBe(1);
+    expect(opens().at(-1)!.path).toBe("/resume"); // READY's resume_gateway_url, not the gateway URL
     expect(test.history.some((patch) => patch.connected === false)).toBe(true);
     expect(test.status()).toMatchObject({ connected: true, reconnectAttempts: 0, lastError: null });
     expect(test.status().mode).toMatch(/gateway ready, .*1 reconnect, last close 1006 connection lost/);
@@ -32,7 +33,7 @@ describe("discord gateway lifecycle", () => {
   });
 
   it("a lost session (server restart, or op 9 not resumable) gets a fresh IDENTIFY and messages flow again", async () => {
-    // Up longer than stableAfterMs: no IDENTIFY streak, so each new session only waits discord.js's own 0.5 s.
+    // Up longer than stableAfterMs: no IDENTIFY streak to back off from, only Discord's 5 s between IDENTIFYs.
     const { token, test } = await discord.started({ reconnect: { baseMs: 100, stableAfterMs: 200 } });
     await sleep(300);
     await discord.fake.restart();
@@ -46,10 +47,12 @@ describe("discord gateway lifecycle", () => {
     discord.fake.dm(token, ada, "after two new sessions");
     await test.until(() => test.received.length === 1);
     expect(test.status()).toMatchObject({ connected: true, fatal: false });
-    const [, second, third] = discord.fake.gatewayLog.filter(
+    const [first, second, third] = discord.fake.gatewayLog.filter(
       (entry) => entry.kind === "identify" && entry.token === token,
     );
-    expect(third!.at - second!.at).toBeGreaterThanOrEqual(450);
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(4_990);
+    expect(third!.at - second!.at).toBeGreaterThanOrEqual(4_990);
+    expect(third!.at - second!.at).toBeLessThan(8_000); // no streak backoff on top
   }, 20_000);
 
   it("a zombie connection (heartbeats never acknowledged) is noticed and resumed", async () => {
@@ -215,7 +218,7 @@ describe("discord gateway lifecycle", () => {
   it("status and probe: the bot user, guild count, gateway state, ping, reconnects, last close code", async () => {
     const { token, test, account } = await discord.started({}, { username: "status_bot" });
     await test.until(() => /ping \d+ ms/.test(test.status().mode ?? ""), 3_000);
-    expect(test.status().mode).toMatch(/^@status_bot, 1 guilds, gateway ready, ping \d+ ms, 0 reconnects$/);
+    expect(test.status().mode).toMatch(/^@status_bot, 1 guild, gateway ready, ping \d+ ms, 0 reconnects$/);
     discord.fake.drop(token);
     await test.until(() => discord.fake.resumes(token) === 1 && test.status().connected === true, 5_000);
     const probe = await account.probe();
@@ -230,6 +233,6 @@ describe("discord gateway lifecycle", () => {
       sessionStartsRemaining: 999,
     });
     expect(probe.latencyMs).toBeGreaterThanOrEqual(0);
-    expect(probe.detail).toMatch(/@status_bot, 1 guilds, gateway ready, ping \d+ ms, 1 reconnect, last close 1006/);
+    expect(probe.detail).toMatch(/@status_bot, 1 guild, gateway ready, ping \d+ ms, 1 reconnect, last close 1006/);
   });
 });

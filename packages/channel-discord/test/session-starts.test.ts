@@ -46,7 +46,9 @@ describe("the session start guard", () => {
     subject.markStable();
     clock.now += 1_000;
     expect(await subject.delayBeforeIdentify()).toEqual({ delayMs: 4_000, reason: "spacing" });
+    expect(subject.spacingDelay()).toBe(4_000);
     clock.now += 4_000;
+    expect(subject.spacingDelay()).toBe(0);
     expect((await subject.delayBeforeIdentify()).delayMs).toBe(0);
   });
 
