@@ -189,6 +189,18 @@ describe("discord gateway lifecycle", () => {
     expect(test.status().mode).toMatch(/gateway waiting/);
   });
 
+  it("no session starts left at all: the start fails (retryable, saying so) without an IDENTIFY", async () => {
+    const { token, test, account } = discord.account(
+      {},
+      { username: "spent_bot", sessionStartLimit: { total: 1000, remaining: 0, resetAfterMs: 3_600_000 } },
+    );
+    const failure = await account.start(test.context).catch((error: unknown) => error);
+    expect(isFatal(failure)).toBe(false);
+    expect(test.status().lastError).toMatch(/Not enough sessions remaining/);
+    expect(discord.fake.identifies(token)).toBe(0);
+    expect(discord.fake.sessionStartLimit(token).remaining).toBe(0);
+  });
+
   it("the IDENTIFY ledger outlives the account: a restart right after a start waits out Discord's spacing", async () => {
     const { token, test, account, config } = await discord.started({}, { username: "ledger_bot" });
     await account.stop();
