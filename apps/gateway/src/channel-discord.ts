@@ -1,3 +1,3 @@
 // A bundle of its own (dist/channel-discord.js): the gateway imports it only when channels.discord is configured,
-// so a gateway without Discord never loads discord.js.
-export { discordChannel } from "@gateway/channel-discord";
+// so a gateway without Discord never loads discord.js. (`plugin` is the name the restructured loader imports.)
+export { discordChannel, discordChannel as plugin } from "@gateway/channel-discord";
