@@ -9,6 +9,7 @@ export default defineConfig({
     gateway: "src/gateway.ts",
     cli: "src/cli.ts",
     "channel-telegram": "src/channel-telegram.ts",
+    "channel-discord": "src/channel-discord.ts",
   },
   format: ["esm"],
   target: "node22",

@@ -5,6 +5,7 @@ import { BUILTIN_CHANNEL_CONFIGS } from "./config.js";
 /** The package of each built-in channel; its default export is the plugin. */
 const PACKAGES: Readonly<Record<string, string>> = {
   telegram: "@gateway/channel-telegram",
+  discord: "@gateway/channel-discord",
 };
 
 /**

@@ -1,6 +1,7 @@
 // @gateway/gateway/config — the whole config's schema and the built-in channels' settings, without loading a
 // server, an agent or a channel library (the CLI validates with it; `createGateway` runs with it).
 import { agentConfigSections } from "@gateway/agent";
+import { discordConfigPlugin } from "@gateway/channel-discord/config";
 import { telegramConfigPlugin } from "@gateway/channel-telegram/config";
 import { cronConfigSections } from "@gateway/cron/config";
 import { RedisConfigSection } from "@gateway/redis-bridge/config";
@@ -42,7 +43,7 @@ export interface BuiltinChannelConfig {
 }
 
 /** The channels that ship with the gateway (the one list; `builtinChannels` adds how to load each). */
-export const BUILTIN_CHANNEL_CONFIGS: readonly BuiltinChannelConfig[] = [telegramConfigPlugin];
+export const BUILTIN_CHANNEL_CONFIGS: readonly BuiltinChannelConfig[] = [telegramConfigPlugin, discordConfigPlugin];
 
 /** Problems in `channels.<built-in>` sections, each with its path; plugin channels are checked by the gateway. */
 export function builtinChannelIssues(config: { channels?: Record<string, unknown> }): string[] {

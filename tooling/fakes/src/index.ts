@@ -1,4 +1,18 @@
 // @gateway/fakes — test fakes of remote platforms, all on 127.0.0.1.
+export {
+  type FakeDiscord,
+  type FakeDiscordAttachment,
+  type FakeDiscordBot,
+  type FakeDiscordBotOptions,
+  type FakeDiscordCall,
+  type FakeDiscordFlapping,
+  type FakeDiscordGatewayEntry,
+  type FakeDiscordGuild,
+  type FakeDiscordMessage,
+  type FakeDiscordMessageInput,
+  type FakeDiscordUser,
+  startFakeDiscord,
+} from "./fake-discord.js";
 export { contentText, type FakeOpenAI, type FakeReply, type FakeRequest, startFakeOpenAI } from "./fake-openai.js";
 export {
   type FakeInbound,
