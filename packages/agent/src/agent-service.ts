@@ -4,6 +4,7 @@ import type {
   AgentWaitResult,
   ChatEvent,
   ChatHistoryResult,
+  GatewayHost,
   MethodName,
   MethodParams,
   MethodResult,
@@ -17,18 +18,8 @@ import { type DmScope, type MessageSource, sessionKeyFor } from "./session-keys.
 import { type QueueMode, type RunOutcome, SessionLanes } from "./session-lanes.js";
 import { type SessionEntry, type SessionOrigin, SessionStore } from "./session-store.js";
 
-/** What the service needs from the gateway: a way to register methods and to broadcast events. */
-export interface AgentHost {
-  registerMethod<M extends MethodName>(
-    name: M,
-    handler: (params: MethodParams<M>, context: { accept(payload: unknown): void }) => unknown,
-    options?: {
-      timeoutMs?: number;
-      inFlightResult?: (params: MethodParams<M>) => MethodResult<M>;
-      replayResult?: (params: MethodParams<M>, first: MethodResult<M>) => MethodResult<M>;
-    },
-  ): void;
-  broadcast(event: "agent" | "chat", payload: unknown): number;
+/** What the service needs from the gateway: the host contract (methods, events), delivery and system events. */
+export interface AgentHost extends GatewayHost {
   /** Refuse a delivery target that no channel serves (throw with what to do); absent: every target is refused. */
   checkDeliveryTarget?(target: SessionOrigin): void;
   /** Send an answer to a channel (`agent` with `deliver`). */
@@ -94,6 +85,13 @@ interface RunRecord {
 }
 
 const RECENT_RUNS = 1000;
+
+/** A `chat` event without the fields every one of a run has (per state: the union stays discriminated). */
+type ChatEventBody = ChatEvent extends infer Event
+  ? Event extends unknown
+    ? Omit<Event, "runId" | "sessionKey" | "seq">
+    : never
+  : never;
 
 /**
  * The agent behind the protocol: `chat.send/history/abort/inject`, `agent` (ack then final), `agent.wait` and
@@ -274,7 +272,7 @@ export class AgentService {
     let chatSeq = 0;
     let agentSeq = 0;
     let runId = "";
-    const chat = (payload: Omit<ChatEvent, "runId" | "sessionKey" | "seq">) =>
+    const chat = (payload: ChatEventBody) =>
       this.host.broadcast("chat", { runId, sessionKey, seq: chatSeq++, ...payload });
     const agent = (stream: string, data: Record<string, unknown>) =>
       this.host.broadcast("agent", { runId, seq: agentSeq++, stream, ts: Date.now(), data });
@@ -285,7 +283,7 @@ export class AgentService {
           agent("lifecycle", { phase: "start", sessionKey });
           break;
         case "text_delta":
-          chat({ state: "delta", deltaText: event.text } as never);
+          chat({ state: "delta", deltaText: event.text });
           agent("assistant", { delta: event.text });
           break;
         case "tool_start":
@@ -295,15 +293,15 @@ export class AgentService {
           agent("tool", { phase: "result", name: event.name, toolCallId: event.toolCallId, isError: event.isError });
           break;
         case "run_end":
-          if (event.stopReason === "aborted") chat({ state: "aborted", stopReason: "aborted" } as never);
+          if (event.stopReason === "aborted") chat({ state: "aborted", stopReason: "aborted" });
           else if (event.stopReason === "error")
-            chat({ state: "error", errorMessage: event.error ?? "the run failed" } as never);
+            chat({ state: "error", errorMessage: event.error ?? "the run failed" });
           else
             chat({
               state: "final",
               message: { role: "assistant", text: event.text },
               stopReason: event.stopReason,
-            } as never);
+            });
           agent("lifecycle", { phase: event.stopReason === "error" ? "error" : "end", stopReason: event.stopReason });
           break;
         default:

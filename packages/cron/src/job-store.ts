@@ -70,7 +70,7 @@ export class JobStore {
 
   /** Write every job (one write at a time; the newest snapshot wins; a failure reaches the caller). */
   save(jobs: readonly Job[]): Promise<void> {
-    return this.#file.write({ version: 1, jobs: structuredClone([...jobs]) } as never);
+    return this.#file.write({ version: 1, jobs: structuredClone([...jobs]) });
   }
 
   #logPath(jobId: string): string {

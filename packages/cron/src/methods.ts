@@ -1,11 +1,9 @@
-import type { MethodName, MethodParams, MethodResult } from "@gateway/protocol";
+import type { GatewayHost, MethodResult } from "@gateway/protocol";
 import { type CronService, jobIdOf } from "./cron-service.js";
 import type { HeartbeatService } from "./heartbeat.js";
 
-/** How the methods get onto the gateway (the server's registerMethod, structurally). */
-export interface MethodHost {
-  registerMethod<M extends MethodName>(name: M, handler: (params: MethodParams<M>) => unknown): void;
-}
+/** How the methods get onto the gateway: the protocol's host contract (the server implements it). */
+export type MethodHost = Pick<GatewayHost, "registerMethod">;
 
 /** `cron.list|status|add|update|remove|run|runs`, `last-heartbeat`, `set-heartbeats`. */
 export function registerCronMethods(host: MethodHost, cron: CronService, heartbeat: HeartbeatService): void {

@@ -168,8 +168,7 @@ function compose(
   });
   const agent = new AgentService(
     {
-      registerMethod: (name, handler, methodOptions) =>
-        server.registerMethod(name, handler as never, methodOptions as never),
+      registerMethod: (name, handler, methodOptions) => server.registerMethod(name, handler, methodOptions),
       broadcast: (event, payload) => server.broadcast(event, payload),
       drainSystemEvents: () => server.drainSystemEvents(),
       checkDeliveryTarget: (target) => channels.checkTarget(target),
@@ -280,11 +279,7 @@ function compose(
     },
     heartbeatOptions(current()),
   );
-  registerCronMethods(
-    { registerMethod: (name, handler) => server.registerMethod(name, handler as never) },
-    cron,
-    heartbeat,
-  );
+  registerCronMethods(server, cron, heartbeat);
   server.registerService({
     name: "cron",
     async start() {

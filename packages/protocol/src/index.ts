@@ -43,6 +43,14 @@ export {
   PluginsHealth,
   SessionsHealth,
 } from "./health.js";
+export type {
+  CallerIdentity,
+  CoreMethodHandler,
+  CoreMethodOptions,
+  GatewayHost,
+  HostLogger,
+  MethodCallContext,
+} from "./host.js";
 export { buildProtocolJsonSchema, namedSchemas } from "./json-schema.js";
 export {
   IMPLEMENTED_METHOD_NAMES,

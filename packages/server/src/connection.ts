@@ -1,14 +1,9 @@
 import type { Socket } from "node:net";
-import type { ClientInfo, OperatorScope, Role } from "@gateway/protocol";
+import type { CallerIdentity } from "@gateway/protocol";
 import type { WebSocket } from "ws";
 
-/** What the server knows about a connected client once its handshake succeeded. */
-export interface ConnectionIdentity {
-  readonly role: Role;
-  readonly scopes: readonly OperatorScope[];
-  readonly client: ClientInfo;
-  readonly deviceId?: string;
-}
+/** What the server knows about a connected client once its handshake succeeded (the protocol's caller identity). */
+export type ConnectionIdentity = CallerIdentity;
 
 /** One WebSocket connection: its state, identity, and event sequence. */
 export class GatewayConnection {

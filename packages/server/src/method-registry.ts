@@ -1,36 +1,27 @@
 import {
+  type CallerIdentity,
   compiledChecker,
   describeIssues,
   ErrorCodes,
   hasScope,
   isMethodName,
+  type MethodCallContext,
   type MethodName,
   type MethodParams,
   type MethodResult,
   MethodTable,
   type OperatorScope,
+  type CoreMethodOptions as ProtocolCoreMethodOptions,
   type Role,
   requiredScope,
   validateStrict,
 } from "@gateway/protocol";
 import type { Static, TSchema } from "@sinclair/typebox";
-import type { Logger } from "pino";
-import type { ConnectionIdentity } from "./connection.js";
 import { GatewayError, invalidRequest, ProtocolError, unavailable } from "./errors.js";
 import type { IdempotencyCache } from "./idempotency.js";
 
-/** What a handler knows about the call. */
-export interface MethodContext {
-  readonly connectionId: string;
-  readonly identity: ConnectionIdentity;
-  readonly remoteAddress: string;
-  readonly requestId: string;
-  /** Aborted when the request times out or the gateway shuts down. */
-  readonly signal: AbortSignal;
-  readonly logger: Logger;
-  /** Two-phase methods (`agent`): send the first answer now; the handler's return value is the second. */
-  accept(payload: unknown): void;
-}
+/** What a handler knows about the call (the protocol's host contract). */
+export type MethodContext = MethodCallContext;
 
 /** A method handler: receives validated params, returns the result (or throws a ProtocolError, or another GatewayError). */
 export type MethodHandler<P = unknown, R = unknown> = (params: P, context: MethodContext) => R | Promise<R>;
@@ -45,14 +36,7 @@ export interface CustomMethodOptions<P extends TSchema> {
 }
 
 /** Per-registration overrides for a core method. */
-export interface CoreMethodOptions<M extends MethodName> {
-  /** @default the server's requestTimeoutMs */
-  timeoutMs?: number;
-  /** Answer for a retry that arrives while the first call is still running, instead of waiting for it. */
-  inFlightResult?: (params: MethodParams<M>) => MethodResult<M>;
-  /** Shape what a retry gets once the first call answered (e.g. `in_flight` while the run it started goes on). */
-  replayResult?: (params: MethodParams<M>, first: MethodResult<M>) => MethodResult<M>;
-}
+export type CoreMethodOptions<M extends MethodName> = ProtocolCoreMethodOptions<M>;
 
 interface Registration {
   readonly name: string;
@@ -69,7 +53,7 @@ interface Registration {
 /** The outcome of a dispatch: a result payload or a protocol error. */
 export type DispatchOutcome = { ok: true; payload: unknown } | { ok: false; error: ProtocolError };
 
-function checkScope(name: string, required: OperatorScope | "node", identity: ConnectionIdentity): void {
+function checkScope(name: string, required: OperatorScope | "node", identity: CallerIdentity): void {
   if (required === "node") {
     if (identity.role !== "node") {
       throw new ProtocolError(ErrorCodes.FORBIDDEN, `${name} can only be called by a node connection.`);
