@@ -5,9 +5,6 @@ import type {
   ChatEvent,
   ChatHistoryResult,
   GatewayHost,
-  MethodName,
-  MethodParams,
-  MethodResult,
   SessionSummary,
   SessionsListResult,
 } from "@gateway/protocol";
@@ -246,7 +243,7 @@ export class AgentService {
     message: string,
     options: SendOptions = {},
   ): Promise<RunRecord & { status: "started" | "queued" }> {
-    const { mode, origin } = options;
+    const { origin } = options;
     const now = Date.now();
     const existing = this.store.get(sessionKey);
     if (existing && !this.lanes.isBusy(sessionKey) && this.#isStale(existing, now)) await this.resetSession(sessionKey);
