@@ -51,11 +51,19 @@ if (task === "start") {
     fail("Build failed; see the output above.");
   }
   process.exit(run(process.execPath, [join(root, "apps", "gateway", "dist", "main.js"), ...rest]));
+} else if (task === "gateway") {
+  // `npx gateway …` in a clone (the root package's bin): build the app once, then run the command as asked.
+  const main = join(root, "apps", "gateway", "dist", "main.js");
+  if (!existsSync(main)) {
+    if (run(bin("turbo"), ["run", "build", "--filter=gateway...", "--output-logs=errors-only"], "Building…") !== 0)
+      fail("Build failed; see the output above.");
+  }
+  process.exit(run(process.execPath, [main, ...rest]));
 } else if (task === "test") {
   if (run(bin("turbo"), ["run", "build", "--output-logs=errors-only"], "Building packages…") !== 0) {
     fail("Build failed; see the output above.");
   }
   process.exit(run(bin("vitest"), ["run", ...rest], "Running the test suite…"));
 } else {
-  fail(`unknown task ${task ?? "(none)"}: use start or test`);
+  fail(`unknown task ${task ?? "(none)"}: use start, test or gateway`);
 }
