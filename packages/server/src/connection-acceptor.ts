@@ -59,11 +59,16 @@ export class ConnectionAcceptor {
       socket.close(1012, lifecycle.closing ? "gateway is shutting down" : "gateway is restarting");
       return;
     }
-    if (connections.countFrom(remoteAddress) + 1 > options.maxConnectionsPerAddress) {
+    if (connections.readyFrom(remoteAddress) >= options.maxConnectionsPerAddress) {
       logger.warn({ remote: remoteAddress }, "connection cap per address reached");
       socket.close(1008, `too many connections from ${remoteAddress}`);
       return;
     }
+    // Sockets that have not completed their handshake have a small budget of their own, per address and in all: a
+    // newcomer evicts the oldest waiting one, so silent sockets (a flood, a web page) never keep a real client out.
+    if (connections.pendingFrom(remoteAddress) >= options.maxPendingPerAddress)
+      this.#evict(connections.oldestPending(remoteAddress));
+    if (connections.pendingTotal >= options.maxPendingTotal) this.#evict(connections.oldestPending());
     const id = `c-${(++this.#counter).toString(36)}-${randomBytes(3).toString("hex")}`;
     const connection = new GatewayConnection(id, socket, transport, remoteAddress, origin, host);
     connections.add(connection);
@@ -124,6 +129,14 @@ export class ConnectionAcceptor {
     });
   }
 
+  /** Close a socket still waiting for its handshake to make room for a newer one. */
+  #evict(connection: GatewayConnection | undefined): void {
+    if (!connection) return;
+    this.context.metrics.handshakeEvictions.inc();
+    this.context.connections.remove(connection);
+    connection.close(1008, "too many connections waiting for their handshake; send connect right after the challenge");
+  }
+
   async #handshake(connection: GatewayConnection, text: string): Promise<boolean> {
     const parsed = parseFrame(text, { maxBytes: this.context.options().maxPreHandshakeBytes });
     if (!parsed.ok) {
@@ -170,6 +183,14 @@ export class ConnectionAcceptor {
       );
     }
     if (connection.state === "closing") return false;
+    if (this.context.connections.readyFrom(connection.remoteAddress) >= this.context.options().maxConnectionsPerAddress)
+      return refuse(
+        new ProtocolError(
+          ErrorCodes.UNAVAILABLE,
+          `too many connections from ${connection.remoteAddress} (gateway.limits.connectionsPerAddress)`,
+          { retryable: true },
+        ),
+      );
     const { client } = validation.value;
     const identity: ConnectionIdentity = {
       role: grant.role,

@@ -10,6 +10,7 @@ export class GatewayMetrics {
   readonly eventsDropped: Counter;
   readonly slowConsumerCloses: Counter;
   readonly authFailures: Counter;
+  readonly handshakeEvictions: Counter;
 
   constructor(connectionCount: () => number) {
     const registers = [this.registry];
@@ -55,6 +56,11 @@ export class GatewayMetrics {
       name: "gateway_auth_failures_total",
       help: "Refused handshakes by reason",
       labelNames: ["reason"],
+      registers,
+    });
+    this.handshakeEvictions = new Counter({
+      name: "gateway_handshake_evictions_total",
+      help: "Sockets closed before their handshake to make room for newer ones (a flood of silent sockets)",
       registers,
     });
     new Gauge({

@@ -30,7 +30,7 @@ export interface GatewayServerOptions {
   allowedHosts?: string[];
   /** Scopes a browser (a connection with an `Origin`) gets when auth mode is `none`. @default ["operator.read"] */
   authNoneBrowserScopes?: OperatorScope[];
-  /** Close a connection that has not completed `connect` within this time. @default 10000 */
+  /** Close a connection that has not completed `connect` within this time. @default 5000 */
   handshakeTimeoutMs?: number;
   /** Largest frame before the handshake. @default 65536 */
   maxPreHandshakeBytes?: number;
@@ -42,8 +42,12 @@ export interface GatewayServerOptions {
   slowThresholdBytes?: number;
   /** `tick` interval (`policy.tickIntervalMs`). @default 30000 */
   tickIntervalMs?: number;
-  /** Open connections allowed per remote address. @default 256 */
+  /** Connections that completed the handshake, per remote address. @default 256 */
   maxConnectionsPerAddress?: number;
+  /** Sockets waiting for their handshake, per remote address (a newcomer evicts the oldest). @default 16 */
+  maxPendingPerAddress?: number;
+  /** Sockets waiting for their handshake, from everywhere. @default 1024 */
+  maxPendingTotal?: number;
   /** Failed auth attempts per address within `authWindowMs` before a lockout. @default 10 */
   authMaxFailures?: number;
   /** @default 60000 */
@@ -112,13 +116,15 @@ export function resolveOptions(options: GatewayServerOptions): ResolvedOptions {
     allowedOrigins: options.allowedOrigins ?? [],
     allowedHosts: options.allowedHosts ?? [],
     authNoneBrowserScopes: options.authNoneBrowserScopes ?? ["operator.read"],
-    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5_000,
     maxPreHandshakeBytes: options.maxPreHandshakeBytes ?? 64 * 1024,
     maxPayload: options.maxPayload ?? 25 * 1024 * 1024,
     maxBufferedBytes,
     slowThresholdBytes: options.slowThresholdBytes ?? Math.min(1024 * 1024, Math.floor(maxBufferedBytes / 2)),
     tickIntervalMs: options.tickIntervalMs ?? 30_000,
     maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 256,
+    maxPendingPerAddress: options.maxPendingPerAddress ?? 16,
+    maxPendingTotal: options.maxPendingTotal ?? 1_024,
     authMaxFailures: options.authMaxFailures ?? 10,
     authWindowMs: options.authWindowMs ?? 60_000,
     authLockoutMs: options.authLockoutMs ?? 300_000,
