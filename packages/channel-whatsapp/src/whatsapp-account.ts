@@ -1,0 +1,564 @@
+import { stat } from "node:fs/promises";
+import { basename, extname, join } from "node:path";
+import {
+  ChannelAccountBase,
+  type ChannelContext,
+  ChannelError,
+  type ChannelLoginState,
+  ChannelNetworkError,
+  ChannelPlatformError,
+  ChannelPluginError,
+  type ChannelStatus,
+  chunkText,
+  type MediaRef,
+  type OutboundMessage,
+  Pacer,
+  retry,
+  type SendResult,
+  toChannelError,
+} from "@gateway/plugin-sdk";
+import {
+  type AnyMessageContent,
+  Browsers,
+  makeCacheableSignalKeyStore,
+  proto,
+  type WAMessage,
+} from "@whiskeysockets/baileys";
+import { type AuthLock, lockCredentials } from "./auth-lock.js";
+import { AuthStore, type AuthStoreOptions } from "./auth-store.js";
+import type { WhatsAppAccountConfig } from "./config.js";
+import { type ConnectionState, type DisconnectDecision, decideDisconnect, describeDisconnect, disconnectCode } from "./disconnect.js";
+import { markdownToWhatsApp } from "./format.js";
+import { e164Of, IdentityDirectory, isGroupJid, isLidJid, normalizeJid, phoneJidOf } from "./identity.js";
+import { WhatsAppLogin } from "./login.js";
+import { saveMedia } from "./media.js";
+import { mediaPartOf, type NormalizedMessage, normalizeMessage, type SelfIdentity } from "./normalize.js";
+import { bridgeLogger, type WhatsAppSocket, type WhatsAppSocketFactory, type WhatsAppSocketOptions } from "./socket.js";
+
+/** WhatsApp has no documented text limit; replies are split at this many characters. */
+export const WHATSAPP_TEXT_LIMIT = 4096;
+/** The WA Web version Baileys 7.0.0-rc14 ships (never fetched from the network). */
+export const DEFAULT_WA_VERSION: [number, number, number] = [2, 3000, 1043857760];
+const RECENT_LIMIT = 1_000;
+
+/** What `channels.status` shows for a WhatsApp account beyond the common fields (passed through `setStatus`). */
+export interface WhatsAppStatusFields {
+  connectionState: ConnectionState;
+  /** The linked phone number, `+15551234567`. */
+  linkedNumber: string | null;
+  /** The linked account's LID, `123456789@lid`. */
+  lid: string | null;
+  lastDisconnect: { code: number | null; reason: string; at: number } | null;
+}
+
+/** How the account is built: the socket factory (tests pass a fake). */
+export interface WhatsAppAccountOptions {
+  socketFactory: WhatsAppSocketFactory;
+}
+
+/** A socket that reached "open", and the close that will end it. */
+interface OpenSession {
+  socket: WhatsAppSocket;
+  closed: Promise<DisconnectDecision>;
+}
+
+const appStateRevive = (type: string, value: unknown) =>
+  type === "app-state-sync-key" && value ? proto.Message.AppStateSyncKeyData.fromObject(value as object) : value;
+
+/**
+ * One linked WhatsApp number on Baileys: durable auth state, reconnects by WhatsApp's disconnect codes (401 wipes the
+ * credentials and stops, 440 stops, 515 reconnects at once, the rest back off with jitter), inbound DMs and groups
+ * normalized with LID identities and media saved under a cap, replies chunked at 4096, rendered to WhatsApp's
+ * formatting and paced to one message per second per chat.
+ */
+export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
+  readonly #factory: WhatsAppSocketFactory;
+  readonly #directory = new IdentityDirectory();
+  readonly #pacer = new Pacer({ globalPerSecond: 20, perChatIntervalMs: 1_000 });
+  readonly #self: SelfIdentity = { ids: new Set() };
+  /** Inbound messages by id, for quoting the one a reply answers. */
+  readonly #recent = new Map<string, WAMessage>();
+  /** What we sent, by id, for WhatsApp's retry requests (`getMessage`). */
+  readonly #sent = new Map<string, proto.IMessage>();
+  readonly #chains = new Map<string, Promise<void>>();
+  #lastContext: ChannelContext | undefined;
+  #store: AuthStore | undefined;
+  #lock: AuthLock | undefined;
+  #socket: WhatsAppSocket | undefined;
+  #open = false;
+  #openWaiters = new Set<() => void>();
+  #login: WhatsAppLogin | undefined;
+  #status: WhatsAppStatusFields = { connectionState: "stopped", linkedNumber: null, lid: null, lastDisconnect: null };
+
+  constructor(accountId: string, config: WhatsAppAccountConfig, options: WhatsAppAccountOptions) {
+    super(accountId, config);
+    this.#factory = options.socketFactory;
+  }
+
+  /** The command that links this account (in error messages). */
+  get loginCommand(): string {
+    return `gateway channels login whatsapp${this.accountId === "default" ? "" : ` --account ${this.accountId}`}`;
+  }
+
+  /** The WhatsApp-specific status fields as they are now. */
+  get whatsappStatus(): WhatsAppStatusFields {
+    return { ...this.#status };
+  }
+
+  protected override classify(operation: string, error: unknown): ChannelError {
+    if (ChannelError.isInstance(error)) return error;
+    const code = disconnectCode(error);
+    if (code === 428 || code === 408)
+      return new ChannelNetworkError(operation, `WhatsApp is not connected (${describeDisconnect(code, error)})`, {
+        cause: error,
+      });
+    if (code !== undefined)
+      return new ChannelPlatformError(operation, describeDisconnect(code, error), { status: code, cause: error });
+    return toChannelError(operation, error);
+  }
+
+  #setStatus(patch: Partial<WhatsAppStatusFields>): void {
+    this.#status = { ...this.#status, ...patch };
+    this.#lastContext?.setStatus(patch as Partial<ChannelStatus>);
+  }
+
+  #authDir(context: ChannelContext | undefined): string {
+    if (this.config.authDir) return this.config.authDir;
+    if (!context)
+      throw new ChannelPluginError("login", "the account has not been started (its state dir comes with the start)", {
+        fatal: true,
+      });
+    return join(context.stateDir, "credentials");
+  }
+
+  #socketOptions(logger = this.#lastContext?.logger): Omit<WhatsAppSocketOptions, "auth" | "getMessage"> {
+    const version = this.config.waVersion?.split(".").map(Number) as [number, number, number] | undefined;
+    return {
+      ...(this.config.waWebSocketUrl ? { waWebSocketUrl: this.config.waWebSocketUrl } : {}),
+      version: version ?? DEFAULT_WA_VERSION,
+      // A desktop browser identity: WhatsApp accepts pairing codes for it.
+      browser: Browsers.macOS("Chrome") as [string, string, string],
+      connectTimeoutMs: this.config.connectTimeoutMs ?? 20_000,
+      logger: bridgeLogger(logger ?? { debug() {}, info() {}, warn() {}, error() {} }),
+    };
+  }
+
+  #storeOptions(): AuthStoreOptions {
+    return {
+      revive: appStateRevive,
+      onError: (error) => this.#lastContext?.logger.error({ err: error }, "whatsapp: writing the auth state failed"),
+    };
+  }
+
+  // ---- connection -----------------------------------------------------------------------------------------------
+
+  protected async connect(context: ChannelContext, signal: AbortSignal): Promise<void> {
+    this.#lastContext = context;
+    const root = this.#authDir(context);
+    const lock = await lockCredentials(root);
+    if ("heldBy" in lock)
+      throw new ChannelPluginError(
+        "start",
+        `the WhatsApp credentials in ${root} are in use by ${lock.heldBy === process.pid ? "another account of this gateway" : `process ${lock.heldBy}`}: one session has one owner (give each account its own authDir, or stop the other gateway)`,
+        { fatal: true },
+      );
+    this.#lock = lock;
+    const store = await AuthStore.open(root, this.#storeOptions());
+    if (!store?.creds.me) {
+      await store?.close();
+      this.#setStatus({ connectionState: "not-linked", linkedNumber: null, lid: null });
+      throw new ChannelPluginError("start", `not linked to a phone yet: run ${this.loginCommand}`, { fatal: true });
+    }
+    this.#store = store;
+    this.#noteSelf((store.creds.me as { id: string; lid?: string }).id, (store.creds.me as { lid?: string }).lid);
+    // The first connection is part of the start: a refused one fails it (fatal or retried by the gateway).
+    let first: OpenSession | undefined = await this.#openSession(signal);
+    this.supervise(
+      async (loopSignal, connected) => {
+        const session = first ?? (await this.#openSession(loopSignal));
+        first = undefined;
+        connected();
+        const decision = await session.closed;
+        if (loopSignal.aborted) return;
+        await this.#afterClose(decision);
+      },
+      { baseMs: this.config.reconnect?.baseMs ?? 2_000, maxMs: this.config.reconnect?.maxMs ?? 60_000 },
+    );
+  }
+
+  /** Open sockets until one reaches "open" (515 restarts at once, a few times); the others' closes throw. */
+  async #openSession(signal: AbortSignal): Promise<OpenSession> {
+    for (let restarts = 0; ; restarts++) {
+      if (signal.aborted) throw new ChannelNetworkError("connect", "stopped");
+      this.#setStatus({ connectionState: "connecting" });
+      const attempt = this.#createSocket(signal);
+      const outcome = await attempt.opened;
+      if (outcome === "open") return { socket: attempt.socket, closed: attempt.closed };
+      if (outcome.action !== "restart") await this.#afterClose(outcome); // throws
+      else if (restarts >= 5)
+        throw new ChannelNetworkError("connect", "WhatsApp asked for a restart (515) six times in a row");
+    }
+  }
+
+  /** Act on a close: status, wipe, and throw what the supervisor (or the start) needs to see. */
+  async #afterClose(decision: DisconnectDecision): Promise<void> {
+    if (decision.action === "restart") return; // the supervisor makes a new socket at once
+    if (decision.action === "retry") {
+      this.#setStatus({ connectionState: "reconnecting" });
+      throw decision.error;
+    }
+    this.#setStatus({ connectionState: decision.state });
+    if (decision.wipe) {
+      const root = this.#authDir(this.#lastContext);
+      await this.#store?.close();
+      this.#store = undefined;
+      await AuthStore.clear(root);
+      this.#setStatus({ linkedNumber: null, lid: null });
+    }
+    throw decision.error;
+  }
+
+  #createSocket(signal: AbortSignal): {
+    socket: WhatsAppSocket;
+    opened: Promise<"open" | DisconnectDecision>;
+    closed: Promise<DisconnectDecision>;
+  } {
+    const store = this.#store!;
+    const context = this.context;
+    const options = this.#socketOptions(context.logger);
+    const socket = this.#factory({
+      ...options,
+      auth: { creds: store.creds as never, keys: makeCacheableSignalKeyStore(store.keys as never, options.logger) },
+      getMessage: async (key) => (key.id ? this.#sent.get(key.id) : undefined),
+    });
+    this.#socket = socket;
+    let resolveOpened!: (value: "open" | DisconnectDecision) => void;
+    let resolveClosed!: (value: DisconnectDecision) => void;
+    const opened = new Promise<"open" | DisconnectDecision>((resolve) => {
+      resolveOpened = resolve;
+    });
+    const closed = new Promise<DisconnectDecision>((resolve) => {
+      resolveClosed = resolve;
+    });
+    const onAbort = () => socket.end(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    socket.ev.on("creds.update", (update) => {
+      Object.assign(store.creds, update);
+      store.saveCreds().catch(() => undefined); // reported by the store's onError
+    });
+    socket.ev.on("messages.upsert", (upsert) => {
+      // notify = arrived live; append/history = sync of the past, never replayed into the agent.
+      if (upsert.type !== "notify") return;
+      for (const message of upsert.messages) this.#onMessage(socket, message);
+    });
+    socket.ev.on("lid-mapping.update", (mapping) => this.#directory.learn(mapping.lid, mapping.pn));
+    const learnContacts = (contacts: Array<{ id?: string | null; lid?: string | null; phoneNumber?: string | null }>) => {
+      for (const contact of contacts) {
+        this.#directory.learn(contact.id, contact.lid);
+        this.#directory.learn(contact.id, contact.phoneNumber);
+        this.#directory.learn(contact.lid, contact.phoneNumber);
+      }
+    };
+    socket.ev.on("contacts.upsert", learnContacts);
+    socket.ev.on("contacts.update", learnContacts);
+    socket.ev.on("connection.update", (update) => {
+      if (update.connection === "open") {
+        const user = socket.user;
+        if (user) this.#noteSelf(user.id, user.lid);
+        this.#open = true;
+        this.#setStatus({ connectionState: "open" });
+        for (const waiter of this.#openWaiters) waiter();
+        resolveOpened("open");
+      }
+      if (update.connection === "close") {
+        signal.removeEventListener("abort", onAbort);
+        if (this.#socket === socket) {
+          this.#socket = undefined;
+          this.#open = false;
+        }
+        const error = update.lastDisconnect?.error;
+        const decision = decideDisconnect(error, this.loginCommand);
+        const code = disconnectCode(error);
+        this.#setStatus({ lastDisconnect: { code: code ?? null, reason: decision.reason, at: Date.now() } });
+        if (!signal.aborted) context.logger.info(`whatsapp: connection closed (${decision.reason})`);
+        resolveOpened(decision);
+        resolveClosed(decision);
+      }
+    });
+    return { socket, opened, closed };
+  }
+
+  #noteSelf(id: string, lid?: string): void {
+    const phone = normalizeJid(id);
+    this.#self.ids.add(phone);
+    if (lid) {
+      this.#self.ids.add(normalizeJid(lid));
+      this.#directory.learn(phone, lid);
+    }
+    this.#setStatus({ linkedNumber: e164Of(phone), ...(lid ? { lid: normalizeJid(lid) } : {}) });
+  }
+
+  protected async disconnect(): Promise<void> {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#open = false;
+    try {
+      socket?.end(undefined);
+    } catch {
+      // already closed
+    }
+    await Promise.allSettled([...this.#chains.values()]);
+    await this.#store?.close();
+    this.#store = undefined;
+    await this.#lock?.release();
+    this.#lock = undefined;
+    if (this.#status.connectionState === "open" || this.#status.connectionState === "connecting")
+      this.#setStatus({ connectionState: "stopped" });
+  }
+
+  // ---- inbound --------------------------------------------------------------------------------------------------
+
+  #onMessage(socket: WhatsAppSocket, message: WAMessage): void {
+    const normalized = normalizeMessage(message, this.#self, this.#directory);
+    if (!normalized) return;
+    this.#remember(this.#recent, normalized.messageId, message);
+    // One chain per chat: a message waiting for its media does not let the next one overtake it.
+    const previous = this.#chains.get(normalized.peer) ?? Promise.resolve();
+    const next = previous.then(() => this.#deliver(socket, message, normalized));
+    this.#chains.set(normalized.peer, next);
+    void next.finally(() => {
+      if (this.#chains.get(normalized.peer) === next) this.#chains.delete(normalized.peer);
+    });
+  }
+
+  async #deliver(socket: WhatsAppSocket, message: WAMessage, normalized: NormalizedMessage): Promise<void> {
+    const context = this.#lastContext;
+    if (!context) return;
+    let inbound: NormalizedMessage = normalized;
+    const part = mediaPartOf(message);
+    if (part) {
+      const saved = await saveMedia(part, {
+        directory: join(context.stateDir, "media"),
+        messageId: normalized.messageId,
+        maxBytes: (this.config.mediaMaxMb ?? 20) * 1024 * 1024,
+      }).catch((error: unknown) => {
+        context.logger.warn({ err: error }, "whatsapp: could not download a file");
+        return part.reference;
+      });
+      inbound = { ...normalized, media: [saved] };
+    }
+    if (this.config.sendReadReceipts !== false)
+      socket.readMessages([message.key]).catch((error: Error) => context.logger.debug(`whatsapp: read receipt: ${error.message}`));
+    this.markInbound();
+    context.receive(inbound);
+  }
+
+  #remember<T>(map: Map<string, T>, id: string, value: T): void {
+    map.delete(id);
+    map.set(id, value);
+    if (map.size > RECENT_LIMIT) map.delete(map.keys().next().value!);
+  }
+
+  // ---- outbound -------------------------------------------------------------------------------------------------
+
+  /** The socket once it is open (waits a little during a reconnect). */
+  async #openSocket(operation: string, timeoutMs = 10_000): Promise<WhatsAppSocket> {
+    if (!this.started) throw new ChannelPluginError(operation, "the WhatsApp account is not running", { fatal: true });
+    if (!this.#open || !this.#socket) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.#openWaiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        this.#openWaiters.add(done);
+      });
+    }
+    if (!this.#open || !this.#socket)
+      throw new ChannelNetworkError(operation, `WhatsApp is not connected (${this.#status.connectionState})`);
+    return this.#socket;
+  }
+
+  /** A chat id in any accepted form → the JID to send to: a phone number goes to its LID when WhatsApp has one. */
+  async #resolvePeer(peer: string, operation: string): Promise<string> {
+    if (isGroupJid(peer)) return peer;
+    const normalized = normalizeJid(peer);
+    if (isLidJid(normalized)) return normalized;
+    const phone = phoneJidOf(peer);
+    if (!phone)
+      throw new ChannelPluginError(
+        operation,
+        `"${peer}" is not a WhatsApp chat: use a phone number (+15551234567), a …@s.whatsapp.net or …@lid JID, or a group …@g.us`,
+        { fatal: true },
+      );
+    const known = this.#directory.lidFor(phone);
+    if (known) return known;
+    // Sends to a bare number can be reported sent and never arrive where WhatsApp moved the person to a LID.
+    const socket = await this.#openSocket(operation);
+    let timer: number | NodeJS.Timeout | undefined;
+    const lid = await Promise.race([
+      socket.lidForPhone(phone).catch(() => undefined),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(resolve, 5_000) as number | NodeJS.Timeout;
+      }),
+    ]);
+    clearTimeout(timer);
+    if (lid && isLidJid(normalizeJid(lid))) {
+      this.#directory.learn(phone, lid);
+      return normalizeJid(lid);
+    }
+    return phone;
+  }
+
+  /** The message a reply quotes: the inbound one when we still have it, else a reference by id. */
+  #quoted(jid: string, peer: string, messageId: string | undefined): WAMessage | undefined {
+    if (!messageId) return undefined;
+    const policy = this.config.quoteReplies ?? "groups";
+    if (policy === "never" || (policy === "groups" && !isGroupJid(jid))) return undefined;
+    return (
+      this.#recent.get(messageId) ?? {
+        key: { remoteJid: isGroupJid(peer) ? peer : jid, id: messageId, fromMe: false },
+        message: { conversation: "" },
+      }
+    );
+  }
+
+  async #send(
+    operation: string,
+    jid: string,
+    content: AnyMessageContent,
+    quoted: WAMessage | undefined,
+  ): Promise<string> {
+    await this.#pacer.wait(jid);
+    return retry(
+      async () => {
+        const socket = await this.#openSocket(operation);
+        let sent: WAMessage | undefined;
+        try {
+          sent = await socket.sendMessage(jid, content, quoted ? { quoted } : undefined);
+        } catch (error) {
+          throw this.classify(operation, error);
+        }
+        const id = sent?.key.id;
+        if (!id) throw new ChannelPlatformError(operation, "WhatsApp did not return a message id");
+        if (sent?.message) this.#remember(this.#sent, id, sent.message);
+        return id;
+      },
+      { attempts: 3, baseMs: 1_000 },
+    );
+  }
+
+  async sendText(message: OutboundMessage): Promise<SendResult> {
+    const jid = await this.#resolvePeer(message.peer, "sendMessage");
+    const quoted = this.#quoted(jid, message.peer, message.replyToMessageId);
+    const ids: string[] = [];
+    for (const [index, chunk] of chunkText(message.text, WHATSAPP_TEXT_LIMIT).entries())
+      ids.push(await this.#send("sendMessage", jid, { text: markdownToWhatsApp(chunk) }, index === 0 ? quoted : undefined));
+    this.markOutbound();
+    return { messageId: ids[0] ?? "", messageIds: ids };
+  }
+
+  /** Images go as images (the caption under them), anything else as a document with its file name. */
+  async sendMedia(message: OutboundMessage & { media: MediaRef & { path: string } }): Promise<SendResult> {
+    const { media } = message;
+    const info = await stat(media.path).catch((error: Error) => {
+      throw new ChannelPluginError("sendMedia", `cannot read ${media.path}: ${error.message}`, { fatal: true });
+    });
+    if (!info.isFile()) throw new ChannelPluginError("sendMedia", `${media.path} is not a file`, { fatal: true });
+    const jid = await this.#resolvePeer(message.peer, "sendMedia");
+    const quoted = this.#quoted(jid, message.peer, message.replyToMessageId);
+    const [caption = "", ...rest] = chunkText(message.text, WHATSAPP_TEXT_LIMIT);
+    const image = media.kind === "photo" || (media.mimeType ?? "").startsWith("image/");
+    const content: AnyMessageContent = image
+      ? { image: { url: media.path }, caption: markdownToWhatsApp(caption), ...(media.mimeType ? { mimetype: media.mimeType } : {}) }
+      : {
+          document: { url: media.path },
+          mimetype: media.mimeType ?? mimeTypeOf(media.path),
+          fileName: media.fileName ?? basename(media.path),
+          ...(caption ? { caption: markdownToWhatsApp(caption) } : {}),
+        };
+    const ids = [await this.#send("sendMedia", jid, content, quoted)];
+    for (const chunk of rest) ids.push(await this.#send("sendMessage", jid, { text: markdownToWhatsApp(chunk) }, undefined));
+    this.markOutbound();
+    return { messageId: ids[0]!, messageIds: ids };
+  }
+
+  /** "typing…" (WhatsApp's `composing` presence) in a chat. */
+  async sendTyping(peer: string): Promise<void> {
+    const jid = await this.#resolvePeer(peer, "sendPresenceUpdate");
+    const socket = await this.#openSocket("sendPresenceUpdate", 0);
+    await socket.sendPresenceUpdate("composing", jid).catch((error: unknown) => {
+      throw this.classify("sendPresenceUpdate", error);
+    });
+  }
+
+  async probe(): Promise<{ ok: boolean; detail?: string }> {
+    if (!this.#open) return { ok: false, detail: this.#status.connectionState };
+    return { ok: true, detail: this.#status.linkedNumber ?? "linked" };
+  }
+
+  // ---- login ----------------------------------------------------------------------------------------------------
+
+  /**
+   * Link a phone: a QR (or, with `phoneNumber`, a pairing code) to show the user. A running account is stopped first
+   * when `force` relinks it. When `loginWait` reports `connected`, the credentials are stored: start the account
+   * (again) to receive.
+   */
+  async loginStart(options: { force?: boolean; phoneNumber?: string; timeoutMs?: number }): Promise<ChannelLoginState> {
+    await this.#login?.cancel();
+    const root = this.#authDir(this.#lastContext);
+    if (options.force && this.started) await this.stop();
+    const login = new WhatsAppLogin({
+      root,
+      factory: this.#factory,
+      socket: this.#socketOptions(),
+      store: this.#storeOptions(),
+      logger: this.#lastContext?.logger ?? { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    this.#login = login;
+    const state = await login.start(options);
+    if (login.finished) this.#login = undefined;
+    return state;
+  }
+
+  async loginWait(options: { timeoutMs: number }): Promise<ChannelLoginState> {
+    const login = this.#login;
+    if (!login) {
+      const linked = await AuthStore.exists(this.#authDir(this.#lastContext));
+      return { connected: linked, message: linked ? "linked" : "no login in progress: start one (loginStart)" };
+    }
+    const state = await login.wait(options);
+    if (login.finished && this.#login === login) this.#login = undefined;
+    return state;
+  }
+
+  /** Unlink: tell WhatsApp when connected, stop, and remove the credentials. */
+  async logout(): Promise<boolean> {
+    await this.#login?.cancel();
+    this.#login = undefined;
+    const root = this.#authDir(this.#lastContext);
+    const socket = this.#open ? this.#socket : undefined;
+    await socket?.logout().catch(() => undefined);
+    if (this.started) await this.stop();
+    const cleared = await AuthStore.clear(root);
+    this.#setStatus({ connectionState: "logged-out", linkedNumber: null, lid: null });
+    return cleared;
+  }
+}
+
+const MIME_TYPES: Record<string, string> = {
+  ".pdf": "application/pdf",
+  ".txt": "text/plain",
+  ".csv": "text/csv",
+  ".json": "application/json",
+  ".zip": "application/zip",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".mp3": "audio/mpeg",
+  ".ogg": "audio/ogg",
+  ".mp4": "video/mp4",
+};
+
+const mimeTypeOf = (path: string) => MIME_TYPES[extname(path).toLowerCase()] ?? "application/octet-stream";
