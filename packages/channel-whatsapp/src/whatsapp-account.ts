@@ -245,6 +245,7 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
     socket.ev.on("creds.update", (update) => {
       Object.assign(store.creds, update);
       store.saveCreds().catch(() => undefined); // reported by the store's onError
+      if (update.me?.id) this.#noteSelf(update.me.id, update.me.lid);
     });
     socket.ev.on("messages.upsert", (upsert) => {
       // notify = arrived live; append/history = sync of the past, never replayed into the agent.
