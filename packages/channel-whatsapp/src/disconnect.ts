@@ -80,7 +80,7 @@ export function decideDisconnect(error: unknown, loginCommand: string): Disconne
     case 405:
       return fatal(
         "stale-version",
-        "the WhatsApp Web version is stale (405): set channels.whatsapp.waVersion or update",
+        "the WhatsApp Web version is stale: set channels.whatsapp.waVersion or update (WhatsApp answered 405)",
       );
     case 403:
       return fatal("refused", "WhatsApp refused this account (403 forbidden): check the number in the WhatsApp app");

@@ -87,6 +87,26 @@ export interface WhatsAppSocketOptions {
   getMessage(key: WAMessageKey): Promise<proto.IMessage | undefined>;
 }
 
+/** Baileys' WebSocket client: its `close()` waits for the peer's close frame. */
+interface ClosableClient {
+  socket: { terminate(): void } | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Bound the wait of Baileys' close: it awaits the server's close frame, which a silent or broken server never sends
+ * (the `ws` library gives up after 30 s), and only then reports the close. After a second the socket is terminated,
+ * so the close (with Baileys' own reason) is reported at once and the reconnect policy is not held up.
+ */
+function boundClose(client: ClosableClient, graceMs = 1_000): void {
+  const close = client.close.bind(client);
+  client.close = () => {
+    const raw = client.socket;
+    const timer = setTimeout(() => raw?.terminate(), graceMs);
+    return close().finally(() => clearTimeout(timer));
+  };
+}
+
 /** Makes a socket (a fresh one for every connection attempt). */
 export type WhatsAppSocketFactory = (options: WhatsAppSocketOptions) => WhatsAppSocket;
 
@@ -106,6 +126,7 @@ export const createBaileysSocket: WhatsAppSocketFactory = (options) => {
     syncFullHistory: false,
     getMessage: options.getMessage,
   });
+  boundClose(socket.ws as unknown as ClosableClient);
   return {
     ev: socket.ev as unknown as WhatsAppSocket["ev"],
     get user() {
