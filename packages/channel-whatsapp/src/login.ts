@@ -160,9 +160,9 @@ export class WhatsAppLogin {
           pairingCode,
         });
       },
-      (error: Error) => {
+      async (error: Error) => {
+        await this.#release(true);
         this.#finish("failed", { connected: false, message: `WhatsApp gave no pairing code: ${error.message}` });
-        void this.#release(true);
       },
     );
   }
@@ -210,8 +210,9 @@ export class WhatsAppLogin {
           : code === 401
             ? "WhatsApp refused the login (401): start it again"
             : `the login connection closed (${describeDisconnect(code, error)}): start it again`;
-    this.#finish("failed", { connected: false, message });
+    // Clean up first: whoever waits sees the failure once nothing of the login is left.
     await this.#release(true);
+    this.#finish("failed", { connected: false, message });
   }
 
   /** End the socket; an unfinished login's staged credentials are deleted, a finished one's closed. */

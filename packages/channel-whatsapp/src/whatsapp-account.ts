@@ -299,6 +299,14 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
     this.#setStatus({ linkedNumber: e164Of(phone), ...(lid ? { lid: normalizeJid(lid) } : {}) });
   }
 
+  /** Stop receiving; a login in progress is cancelled too (its staged credentials removed). */
+  override async stop(): Promise<void> {
+    const login = this.#login;
+    this.#login = undefined;
+    await login?.cancel();
+    await super.stop();
+  }
+
   protected async disconnect(): Promise<void> {
     const socket = this.#socket;
     this.#socket = undefined;
@@ -507,9 +515,10 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
    * (again) to receive.
    */
   async loginStart(options: { force?: boolean; phoneNumber?: string; timeoutMs?: number }): Promise<ChannelLoginState> {
-    await this.#login?.cancel();
     const root = this.#authDir(this.#lastContext);
+    // One login at a time; a forced relink stops the running session first (two sockets would replace each other).
     if (options.force && this.started) await this.stop();
+    else await this.#login?.cancel();
     const login = new WhatsAppLogin({
       root,
       factory: this.#factory,

@@ -30,11 +30,15 @@ export class FakeSocket implements WhatsAppSocket {
   presence: Array<{ type: string; jid?: string | undefined }> = [];
   receipts: string[] = [];
   loggedOut = false;
+  /** The creds' `me` when the socket was made (the creds object itself is live). */
+  readonly meAtCreation: unknown;
 
   constructor(
     readonly options: WhatsAppSocketOptions,
     private readonly fake: FakeWhatsApp,
-  ) {}
+  ) {
+    this.meAtCreation = structuredClone(options.auth.creds.me);
+  }
 
   emit(event: string, value: unknown): void {
     this.events.emit(event, value);

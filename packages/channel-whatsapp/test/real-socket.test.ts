@@ -81,7 +81,9 @@ describe("the real Baileys against a misbehaving server", () => {
   });
 
   it("a garbage frame: an error without a status code, retryable", async () => {
-    const garbage = Buffer.from("not a noise handshake at all, just bytes");
+    // A whole frame (3-byte length prefix, as the Noise transport frames them) holding no valid server hello.
+    const body = Buffer.from("\xff\xfe not a noise server hello at all \x00\x01", "latin1");
+    const garbage = Buffer.concat([Buffer.from([0, 0, body.length]), body]);
     const url = await misbehavingServer((socket) => socket.write(Buffer.concat([Buffer.from([0x82, garbage.length]), garbage])));
     const { failure, status } = await startAgainst(url);
     expect(isFatal(failure)).toBe(false);
