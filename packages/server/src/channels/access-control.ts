@@ -11,12 +11,28 @@ export type AccessDecision =
   | { action: "context"; reason: string }
   | { action: "drop"; reason: string };
 
-/** Whether `sender` is in a list of ids / usernames (`@name` or `name`, any case); `"*"` matches everyone. */
+/**
+ * A sender as a plugin may give it: `aliases` are other ids of the same person (WhatsApp: the phone number of someone
+ * who writes by a privacy id), matched like `id`. Not in the plugin contract yet; read defensively.
+ */
+type SenderWithAliases = InboundMessage["sender"] & { aliases?: unknown };
+
+/** The sender's id and its aliases (strings only). */
+export function senderIds(sender: InboundMessage["sender"]): string[] {
+  const aliases = (sender as SenderWithAliases).aliases;
+  return [sender.id, ...(Array.isArray(aliases) ? aliases.filter((alias): alias is string => typeof alias === "string") : [])];
+}
+
+/**
+ * Whether `sender` is in a list of ids / usernames (`@name` or `name`, any case); `"*"` matches everyone. The
+ * sender's aliases count as its id.
+ */
 export function senderListed(list: readonly string[] | undefined, sender: InboundMessage["sender"]): boolean {
   if (!list) return false;
   const username = sender.username?.toLowerCase();
+  const ids = senderIds(sender);
   return list.some((entry) => {
-    if (entry === "*" || entry === sender.id) return true;
+    if (entry === "*" || ids.includes(entry)) return true;
     const name = entry.replace(/^@/, "").toLowerCase();
     return username !== undefined && name === username;
   });
@@ -40,7 +56,8 @@ export function decideAccess(
   if (message.chatType === "direct") {
     const policy = config.dmPolicy ?? "pairing";
     if (policy === "disabled") return { action: "drop", reason: "direct messages are disabled (dmPolicy)" };
-    const allowed = senderListed(config.allowFrom, message.sender) || approvedByPairing(message.sender.id);
+    const allowed =
+      senderListed(config.allowFrom, message.sender) || senderIds(message.sender).some((id) => approvedByPairing(id));
     if (allowed) return { action: "process" };
     if (policy === "pairing") return { action: "pair" };
     return { action: "drop", reason: `sender ${message.sender.id} is not in allowFrom (dmPolicy ${policy})` };
