@@ -9,6 +9,7 @@ export default defineConfig({
     gateway: "src/gateway.ts",
     cli: "src/cli.ts",
     "channel-telegram": "src/channel-telegram.ts",
+    "channel-whatsapp": "src/channel-whatsapp.ts",
   },
   format: ["esm"],
   target: "node22",
