@@ -302,10 +302,16 @@ export class AuthStore {
     if (this.#journalBytes > (this.#options.compactBytes ?? 4 * 1024 * 1024)) await this.#compact();
   }
 
-  /** Fold the journal into snapshot n+1 (written aside, renamed), then start journal n+1 and drop generation n. */
+  /**
+   * Fold the journal into snapshot n+1 (written aside, renamed), then start journal n+1 and drop generation n. The
+   * state is copied first (references only, so changes made meanwhile go to the next journal and not half into the
+   * snapshot) and written in pieces, so a large state never holds the event loop for long.
+   */
   async #compact(): Promise<void> {
     const next = this.#generation + 1;
-    await writeAtomic(join(this.directory, `snapshot-${next}.json`), snapshotText(encodeValue(this.creds), this.#keys));
+    const creds = encodeValue(this.creds);
+    const copy = [...this.#keys].map(([type, entries]) => [type, [...entries]] as const);
+    await writeSnapshot(join(this.directory, `snapshot-${next}.json`), creds, copy);
     await syncDirectory(this.directory);
     const journal = await open(join(this.directory, `journal-${next}.log`), "a", FILE_MODE);
     const previous = this.#journal;
@@ -317,6 +323,35 @@ export class AuthStore {
     await unlink(join(this.directory, `journal-${generation}.log`)).catch(() => undefined);
     await unlink(join(this.directory, `snapshot-${generation}.json`)).catch(() => undefined);
   }
+}
+
+/** Write a snapshot aside in pieces of ~256 KB (yielding between them), sync it, rename it into place. */
+async function writeSnapshot(
+  path: string,
+  credsJson: string,
+  keys: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, string]>]>,
+): Promise<void> {
+  const temporary = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+  const handle = await open(temporary, "w", FILE_MODE);
+  try {
+    let piece = `{"version":1,"creds":${credsJson},"keys":{`;
+    for (const [typeIndex, [type, entries]] of keys.entries()) {
+      piece += `${typeIndex ? "," : ""}${JSON.stringify(type)}:{`;
+      for (const [index, [id, text]] of entries.entries()) {
+        piece += `${index ? "," : ""}${JSON.stringify(id)}:${text}`;
+        if (piece.length > 256 * 1024) {
+          await handle.write(piece);
+          piece = "";
+        }
+      }
+      piece += "}";
+    }
+    await handle.write(`${piece}}}`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, path);
 }
 
 function snapshotText(credsJson: string, keys: Map<string, Map<string, string>>): string {

@@ -78,10 +78,11 @@ describe("auth store", () => {
 
   it("folds the journal into a new snapshot when it grows, and keeps every key", async () => {
     const root = tempRoot();
-    const store = await AuthStore.createStaged(root, { counter: 0 }, { compactBytes: 4096 });
+    const store = await AuthStore.createStaged(root, { counter: 0 }, { compactBytes: 256 * 1024 });
     await store.commit();
+    // ~600 KB of keys: the snapshot is written in several pieces.
     for (let index = 1; index <= 300; index++)
-      await store.keys.set({ "pre-key": { [String(index)]: { public: Buffer.alloc(32, index % 256) } } });
+      await store.keys.set({ "pre-key": { [String(index)]: { public: Buffer.alloc(32, index % 256), blob: Buffer.alloc(1500) } } });
     await store.close();
     const names = readdirSync(store.directory);
     expect(names.filter((name) => name.startsWith("snapshot-"))).toHaveLength(1);

@@ -20,9 +20,9 @@ export const SELF = { id: "15550000000:7@s.whatsapp.net", lid: "424242424242:7@l
 export class FakeSocket implements WhatsAppSocket {
   readonly events = new EventEmitter();
   readonly ev = {
-    on: (event: string, listener: (update: never) => void) => void this.events.on(event, listener),
-    off: (event: string, listener: (update: never) => void) => void this.events.off(event, listener),
-  } as WhatsAppSocket["ev"];
+    on: (event: string, listener: (update: unknown) => void) => void this.events.on(event, listener),
+    off: (event: string, listener: (update: unknown) => void) => void this.events.off(event, listener),
+  } as unknown as WhatsAppSocket["ev"];
   user: WhatsAppSocket["user"];
   ended = false;
   isOpen = false;

@@ -1,6 +1,10 @@
 // Read our QR renderings back as a phone would: jsQR on the pixels (of the PNG, or of the terminal's blocks).
 import { inflateSync } from "node:zlib";
-import jsQR from "jsqr";
+import * as jsqr from "jsqr";
+
+type Scanner = (data: Uint8ClampedArray, width: number, height: number) => { data: string } | null;
+// jsQR is CommonJS with an ES default: take whichever form the loader hands over.
+const jsQR: Scanner = (jsqr as unknown as { default?: Scanner }).default ?? (jsqr as unknown as Scanner);
 
 /** RGBA pixels of a 1-bit greyscale PNG without filters (what renderQrPng writes). */
 export function decodePng(png: Buffer): { width: number; height: number; data: Uint8ClampedArray } {
