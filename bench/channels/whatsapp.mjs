@@ -94,6 +94,63 @@ class Client {
 }
 
 /**
+ * The platform's own share, measured the same way in the same run: a bare Baileys socket (no gateway) against its own
+ * crabline server, from the admin POST to Baileys' `messages.upsert`.
+ */
+async function measureBareBaileys(root, startWhatsAppServer, injectMessage, count) {
+  const baileys = await import(
+    pathToFileURL(join(root, "packages/channel-whatsapp/node_modules/@whiskeysockets/baileys/lib/index.js")).href
+  );
+  const stateDir = mkdtempSync(join(tmpdir(), "gateway-bench-baileys-"));
+  const server = await startWhatsAppServer({ recorderPath: join(stateDir, "crabline.jsonl") });
+  // libsignal prints whole sessions on the console (the plugin filters them; this bare socket has no plugin).
+  const consoleMethods = { info: console.info, warn: console.warn, log: console.log };
+  console.info = console.warn = console.log = () => {};
+  const creds = baileys.initAuthCreds();
+  creds.registered = true;
+  creds.me = { id: server.manifest.selfJid };
+  const keys = new Map();
+  const store = {
+    get: async (type, ids) => Object.fromEntries(ids.flatMap((id) => (keys.has(`${type}/${id}`) ? [[id, keys.get(`${type}/${id}`)]] : []))),
+    set: async (data) => {
+      for (const [type, entries] of Object.entries(data))
+        for (const [id, value] of Object.entries(entries)) keys.set(`${type}/${id}`, value);
+    },
+  };
+  const silent = { level: "silent", child: () => silent, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+  const socket = baileys.makeWASocket({
+    auth: { creds, keys: baileys.makeCacheableSignalKeyStore(store, silent) },
+    waWebSocketUrl: server.manifest.endpoints.baileysWebSocketUrl,
+    markOnlineOnConnect: false,
+    syncFullHistory: false,
+    logger: silent,
+  });
+  await new Promise((resolve) => socket.ev.on("connection.update", (update) => update.connection === "open" && resolve()));
+  let arrived;
+  socket.ev.on("messages.upsert", () => arrived?.(performance.now()));
+  const latencies = [];
+  try {
+    for (let index = 0; index < count + 20; index++) {
+      const upserted = new Promise((resolve) => {
+        arrived = resolve;
+      });
+      const sender = `1555${String(4_000_000 + index).padStart(7, "0")}@s.whatsapp.net`;
+      const started = performance.now();
+      await injectMessage(server.manifest, { chatJid: sender, senderJid: sender, text: `baseline ${index}` });
+      const at = await upserted;
+      if (index >= 20) latencies.push(at - started);
+      await sleep(60);
+    }
+  } finally {
+    socket.end(undefined);
+    await server.close();
+    rmSync(stateDir, { recursive: true, force: true });
+    Object.assign(console, consoleMethods);
+  }
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+/**
  * Measure the WhatsApp figures. `spawnGateway(stateDir)` starts the built gateway and resolves `{ child, port }`
  * (bench/run.mjs passes its own; the default spawns apps/gateway/dist/main.js).
  */
@@ -162,7 +219,7 @@ export async function measureWhatsApp({ root, quick = false, spawnGateway } = {}
       const at = await runStarted;
       client.onEvent = undefined;
       if (index >= 20) latencies.push(at - started);
-      await sleep(20); // the echo reply goes out (a new Signal session per sender) before the next message
+      await sleep(60); // the echo reply goes out (a new Signal session per sender) before the next message
     }
 
     // 50 messages/s for a while, over 100 senders (each chat gets one message every 2 s: under the reply pacing).
@@ -200,13 +257,20 @@ export async function measureWhatsApp({ root, quick = false, spawnGateway } = {}
     await prober;
     client.onEvent = undefined;
     const rate = sent / ((performance.now() - startedAt) / 1_000);
+    const bare = await measureBareBaileys(root, startWhatsAppServer, injectMessage, count);
+    // monitorEventLoopDelay reports the time between its samples: the 20 ms sampling interval the gateway uses is
+    // part of every value (an idle loop reads ~20 ms). The delay is what is above it.
+    const delays = windows.map((value) => Math.max(0, value - 20));
     return {
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       rss: linkedRss,
       bareRss,
-      eventLoopP99: Math.max(...windows),
+      eventLoopP99: Math.max(...delays),
+      eventLoopMedianWindow: percentile(delays, 50),
       eventLoopWindows: windows.length,
+      baselineP50: bare.p50,
+      baselineP99: bare.p99,
       healthRoundTripP99: percentile(roundTrips, 99),
       rate,
     };
@@ -222,9 +286,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await measureWhatsApp({ quick: process.argv.includes("--quick") });
   const ms = (value) => `${value.toFixed(2)} ms`;
   const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  console.log(`inbound WhatsApp message → agent run started: p50 ${ms(result.p50)}, p99 ${ms(result.p99)} (target p99 ≤ 20 ms)`);
+  console.log(
+    `inbound WhatsApp message → agent run started: p50 ${ms(result.p50)}, p99 ${ms(result.p99)} (target p99 ≤ 20 ms); the platform alone (crabline → bare Baileys messages.upsert): p50 ${ms(result.baselineP50)}, p99 ${ms(result.baselineP99)}`,
+  );
   console.log(`RSS with one linked account: ${mb(result.rss)} (the same gateway without channels: ${mb(result.bareRss)})`);
   console.log(
-    `event-loop delay p99 while ${result.rate.toFixed(0)} messages/s arrive: ${ms(result.eventLoopP99)} (worst of ${result.eventLoopWindows} health windows, the gateway's monitorEventLoopDelay; target ≤ 10 ms); health round trip p99 ${ms(result.healthRoundTripP99)}`,
+    `event-loop delay p99 while ${result.rate.toFixed(0)} messages/s arrive: worst window ${ms(result.eventLoopP99)}, median window ${ms(result.eventLoopMedianWindow)} (${result.eventLoopWindows} health windows of the gateway's monitorEventLoopDelay, its 20 ms sampling interval taken off; target ≤ 10 ms); health round trip p99 from a client ${ms(result.healthRoundTripP99)}`,
   );
 }

@@ -8,6 +8,7 @@ import { AuthStore, type AuthStoreOptions } from "./auth-store.js";
 import { describeDisconnect, disconnectCode } from "./disconnect.js";
 import { e164Of, normalizeJid } from "./identity.js";
 import { qrDataUrl } from "./qr.js";
+import { quietLibsignal } from "./quiet-libsignal.js";
 import type { WhatsAppSocket, WhatsAppSocketFactory, WhatsAppSocketOptions } from "./socket.js";
 
 /** What a login needs. */
@@ -38,6 +39,7 @@ export class WhatsAppLogin {
   #restarts = 0;
   #returnedQr: string | undefined;
   #committed: Promise<void> | undefined;
+  #releaseConsole: (() => void) | undefined;
 
   constructor(options: LoginOptions) {
     this.#options = options;
@@ -68,6 +70,7 @@ export class WhatsAppLogin {
       this.#phoneNumber = digits;
     }
     this.#store = await AuthStore.createStaged(this.#options.root, initAuthCreds() as never, this.#options.store);
+    this.#releaseConsole = quietLibsignal((line) => this.#options.logger.debug(line));
     this.#connect();
     return this.#next(options.timeoutMs ?? 30_000, true);
   }
@@ -221,6 +224,8 @@ export class WhatsAppLogin {
     const store = this.#store;
     this.#socket = undefined;
     this.#store = undefined;
+    this.#releaseConsole?.();
+    this.#releaseConsole = undefined;
     try {
       socket?.end(undefined);
     } catch {

@@ -33,6 +33,7 @@ import { e164Of, IdentityDirectory, isGroupJid, isLidJid, normalizeJid, phoneJid
 import { WhatsAppLogin } from "./login.js";
 import { saveMedia } from "./media.js";
 import { mediaPartOf, type NormalizedMessage, normalizeMessage, type SelfIdentity } from "./normalize.js";
+import { quietLibsignal } from "./quiet-libsignal.js";
 import { bridgeLogger, type WhatsAppSocket, type WhatsAppSocketFactory, type WhatsAppSocketOptions } from "./socket.js";
 
 /** WhatsApp has no documented text limit; replies are split at this many characters. */
@@ -84,6 +85,7 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
   #lastContext: ChannelContext | undefined;
   #store: AuthStore | undefined;
   #lock: AuthLock | undefined;
+  #releaseConsole: (() => void) | undefined;
   #socket: WhatsAppSocket | undefined;
   #open = false;
   #openWaiters = new Set<() => void>();
@@ -170,6 +172,7 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
       throw new ChannelPluginError("start", `not linked to a phone yet: run ${this.loginCommand}`, { fatal: true });
     }
     this.#store = store;
+    this.#releaseConsole ??= quietLibsignal((line) => context.logger.debug(line));
     this.#noteSelf((store.creds.me as { id: string; lid?: string }).id, (store.creds.me as { lid?: string }).lid);
     // The first connection is part of the start: a refused one fails it (fatal or retried by the gateway).
     let first: OpenSession | undefined = await this.#openSession(signal);
@@ -321,6 +324,8 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
     this.#store = undefined;
     await this.#lock?.release();
     this.#lock = undefined;
+    this.#releaseConsole?.();
+    this.#releaseConsole = undefined;
     if (this.#status.connectionState === "open" || this.#status.connectionState === "connecting")
       this.#setStatus({ connectionState: "stopped" });
   }
