@@ -111,7 +111,8 @@ async function measureBareBaileys(root, startWhatsAppServer, injectMessage, coun
   creds.me = { id: server.manifest.selfJid };
   const keys = new Map();
   const store = {
-    get: async (type, ids) => Object.fromEntries(ids.flatMap((id) => (keys.has(`${type}/${id}`) ? [[id, keys.get(`${type}/${id}`)]] : []))),
+    get: async (type, ids) =>
+      Object.fromEntries(ids.flatMap((id) => (keys.has(`${type}/${id}`) ? [[id, keys.get(`${type}/${id}`)]] : []))),
     set: async (data) => {
       for (const [type, entries] of Object.entries(data))
         for (const [id, value] of Object.entries(entries)) keys.set(`${type}/${id}`, value);
@@ -125,7 +126,9 @@ async function measureBareBaileys(root, startWhatsAppServer, injectMessage, coun
     syncFullHistory: false,
     logger: silent,
   });
-  await new Promise((resolve) => socket.ev.on("connection.update", (update) => update.connection === "open" && resolve()));
+  await new Promise((resolve) =>
+    socket.ev.on("connection.update", (update) => update.connection === "open" && resolve()),
+  );
   let arrived;
   socket.ev.on("messages.upsert", () => arrived?.(performance.now()));
   const latencies = [];
@@ -175,7 +178,10 @@ export async function measureWhatsApp({ root, quick = false, spawnGateway } = {}
 
   const stateDir = mkdtempSync(join(tmpdir(), "gateway-bench-whatsapp-"));
   const server = await startWhatsAppServer({ recorderPath: join(stateDir, "crabline.jsonl") });
-  await seedLinkedCredentials(join(stateDir, "channels", "whatsapp", "default", "credentials"), server.manifest.selfJid);
+  await seedLinkedCredentials(
+    join(stateDir, "channels", "whatsapp", "default", "credentials"),
+    server.manifest.selfJid,
+  );
   writeFileSync(
     join(stateDir, "gateway.json5"),
     JSON.stringify({
@@ -289,7 +295,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(
     `inbound WhatsApp message → agent run started: p50 ${ms(result.p50)}, p99 ${ms(result.p99)} (target p99 ≤ 20 ms); the platform alone (crabline → bare Baileys messages.upsert): p50 ${ms(result.baselineP50)}, p99 ${ms(result.baselineP99)}`,
   );
-  console.log(`RSS with one linked account: ${mb(result.rss)} (the same gateway without channels: ${mb(result.bareRss)})`);
+  console.log(
+    `RSS with one linked account: ${mb(result.rss)} (the same gateway without channels: ${mb(result.bareRss)})`,
+  );
   console.log(
     `event-loop delay p99 while ${result.rate.toFixed(0)} messages/s arrive: worst window ${ms(result.eventLoopP99)}, median window ${ms(result.eventLoopMedianWindow)} (${result.eventLoopWindows} health windows of the gateway's monitorEventLoopDelay, its 20 ms sampling interval taken off; target ≤ 10 ms); health round trip p99 from a client ${ms(result.healthRoundTripP99)}`,
   );

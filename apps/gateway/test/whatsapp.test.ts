@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { acceptedSends, injectMessage, seedLinkedCredentials } from "@gateway/channel-whatsapp/testing";
-import { type StartedWhatsAppServer, startWhatsAppServer } from "@openclaw/crabline";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { freePort } from "@gateway/vitest-preset/redis";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { runProcess } from "@gateway/vitest-preset/run-process";
+import { type StartedWhatsAppServer, startWhatsAppServer } from "@openclaw/crabline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -43,7 +43,10 @@ beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "gateway-whatsapp-"));
   server = await startWhatsAppServer({ recorderPath: join(stateDir, "crabline.jsonl") });
   // Linked credentials where the plugin keeps them: <state>/channels/whatsapp/<account>/credentials.
-  await seedLinkedCredentials(join(stateDir, "channels", "whatsapp", "default", "credentials"), server.manifest.selfJid);
+  await seedLinkedCredentials(
+    join(stateDir, "channels", "whatsapp", "default", "credentials"),
+    server.manifest.selfJid,
+  );
   const port = (await freePort()) as number;
   writeFileSync(
     join(stateDir, "gateway.json5"),
@@ -87,7 +90,11 @@ describe("WhatsApp through a running gateway", () => {
 
   it("an unknown sender gets a pairing code; approved with the CLI, their next message is answered by the agent", async () => {
     await injectMessage(server.manifest, { chatJid: ADA, senderJid: ADA, text: "hi, who are you?", pushName: "Ada" });
-    await until(() => accepted().some((send) => /pairing code: [A-Z2-9]{8}/.test(send.text ?? "")), 15_000, "the pairing code");
+    await until(
+      () => accepted().some((send) => /pairing code: [A-Z2-9]{8}/.test(send.text ?? "")),
+      15_000,
+      "the pairing code",
+    );
     const reply = accepted().find((send) => /pairing code/.test(send.text ?? ""))!;
     // The number was resolved to its LID before sending.
     expect(reply.peer).toBe("15551234567@lid");

@@ -62,6 +62,16 @@ export const encodeValue = (value: unknown): string =>
 /** The value back from `encodeValue`'s text. */
 export const decodeValue = (text: string): unknown => JSON.parse(text, reviver);
 
+/** The inner map of `type`, created when missing. */
+function inner<Value>(outer: Map<string, Map<string, Value>>, type: string): Map<string, Value> {
+  let entries = outer.get(type);
+  if (!entries) {
+    entries = new Map();
+    outer.set(type, entries);
+  }
+  return entries;
+}
+
 const journalLine = (json: string) => `${crc32(json).toString(16).padStart(8, "0")} ${json}\n`;
 
 async function syncDirectory(path: string): Promise<void> {
@@ -200,16 +210,11 @@ export class AuthStore {
     },
     set: (data: KeyChanges): Promise<void> => {
       for (const [type, entries] of Object.entries(data)) {
-        let stored = this.#keys.get(type);
-        let pending = this.#pendingKeys.get(type);
+        const pending = inner(this.#pendingKeys, type);
         for (const [id, value] of Object.entries(entries ?? {})) {
           const text = value === null || value === undefined ? null : encodeValue(value);
-          if (text === null) stored?.delete(id);
-          else {
-            if (!stored) this.#keys.set(type, (stored = new Map()));
-            stored.set(id, text);
-          }
-          if (!pending) this.#pendingKeys.set(type, (pending = new Map()));
+          if (text === null) this.#keys.get(type)?.delete(id);
+          else inner(this.#keys, type).set(id, text);
           pending.set(id, text);
         }
       }
@@ -217,8 +222,7 @@ export class AuthStore {
     },
     clear: async (): Promise<void> => {
       for (const [type, stored] of this.#keys) {
-        let pending = this.#pendingKeys.get(type);
-        if (!pending) this.#pendingKeys.set(type, (pending = new Map()));
+        const pending = inner(this.#pendingKeys, type);
         for (const id of stored.keys()) pending.set(id, null);
       }
       this.#keys.clear();
@@ -398,13 +402,9 @@ async function loadDirectory(
   const keys = new Map<string, Map<string, string>>();
   const apply = (changes: Record<string, Record<string, unknown>>) => {
     for (const [type, entries] of Object.entries(changes)) {
-      let stored = keys.get(type);
       for (const [id, value] of Object.entries(entries)) {
-        if (value === null) stored?.delete(id);
-        else {
-          if (!stored) keys.set(type, (stored = new Map()));
-          stored.set(id, JSON.stringify(value));
-        }
+        if (value === null) keys.get(type)?.delete(id);
+        else inner(keys, type).set(id, JSON.stringify(value));
       }
     }
   };

@@ -50,9 +50,14 @@ export const WhatsAppAccountConfig = Type.Object(
       Type.Object(
         {
           baseMs: Type.Optional(
-            Type.Integer({ minimum: 10, description: "First delay before a reconnect (doubles, with jitter). @default 2000" }),
+            Type.Integer({
+              minimum: 10,
+              description: "First delay before a reconnect (doubles, with jitter). @default 2000",
+            }),
           ),
-          maxMs: Type.Optional(Type.Integer({ minimum: 10, description: "Longest delay between reconnects. @default 60000" })),
+          maxMs: Type.Optional(
+            Type.Integer({ minimum: 10, description: "Longest delay between reconnects. @default 60000" }),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -85,7 +85,10 @@ export function decideDisconnect(error: unknown, loginCommand: string): Disconne
     case 403:
       return fatal("refused", "WhatsApp refused this account (403 forbidden): check the number in the WhatsApp app");
     case 411:
-      return fatal("refused", `WhatsApp refused this device (411 multi-device mismatch): link it again with: ${loginCommand}`);
+      return fatal(
+        "refused",
+        `WhatsApp refused this device (411 multi-device mismatch): link it again with: ${loginCommand}`,
+      );
     case undefined:
       return {
         action: "retry",

@@ -2,7 +2,7 @@
 // staged auth state of their own, which becomes the live one only when WhatsApp confirms the pairing (an interrupted
 // login leaves nothing behind, and the credentials linked before stay in use until then). Right after a scan WhatsApp
 // closes the connection with 515 "restart required": a new socket is made at once and the login completes.
-import { type ChannelLoginState, type ChannelLogger, ChannelPluginError } from "@gateway/plugin-sdk";
+import { type ChannelLogger, type ChannelLoginState, ChannelPluginError } from "@gateway/plugin-sdk";
 import { initAuthCreds, makeCacheableSignalKeyStore } from "@whiskeysockets/baileys";
 import { AuthStore, type AuthStoreOptions } from "./auth-store.js";
 import { describeDisconnect, disconnectCode } from "./disconnect.js";
@@ -124,13 +124,18 @@ export class WhatsAppLogin {
     const store = this.#store!;
     const socket = this.#options.factory({
       ...this.#options.socket,
-      auth: { creds: store.creds as never, keys: makeCacheableSignalKeyStore(store.keys as never, this.#options.socket.logger) },
+      auth: {
+        creds: store.creds as never,
+        keys: makeCacheableSignalKeyStore(store.keys as never, this.#options.socket.logger),
+      },
       getMessage: async () => undefined,
     });
     this.#socket = socket;
     socket.ev.on("creds.update", (update) => {
       Object.assign(store.creds, update);
-      store.saveCreds().catch((error: Error) => this.#options.logger.warn({ err: error }, "whatsapp: saving login creds"));
+      store
+        .saveCreds()
+        .catch((error: Error) => this.#options.logger.warn({ err: error }, "whatsapp: saving login creds"));
     });
     socket.ev.on("connection.update", (update) => {
       if (socket !== this.#socket || this.finished) return;

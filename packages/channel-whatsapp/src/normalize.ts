@@ -22,7 +22,8 @@ export interface SelfIdentity {
 
 const timestampOf = (value: WAMessage["messageTimestamp"]): number => {
   if (typeof value === "number") return value * 1000;
-  if (value && typeof value === "object" && "toNumber" in value) return (value as { toNumber(): number }).toNumber() * 1000;
+  if (value && typeof value === "object" && "toNumber" in value)
+    return (value as { toNumber(): number }).toNumber() * 1000;
   return Date.now();
 };
 

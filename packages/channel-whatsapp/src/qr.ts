@@ -10,7 +10,9 @@ export function qrModules(text: string): boolean[][] {
   code.addData(text, "Byte");
   code.make();
   const count = code.getModuleCount();
-  return Array.from({ length: count }, (_, row) => Array.from({ length: count }, (_, column) => code.isDark(row, column)));
+  return Array.from({ length: count }, (_, row) =>
+    Array.from({ length: count }, (_, column) => code.isDark(row, column)),
+  );
 }
 
 /** Options of the terminal rendering. */

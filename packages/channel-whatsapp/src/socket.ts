@@ -6,8 +6,9 @@ import {
   type AnyMessageContent,
   type AuthenticationState,
   type BaileysEventMap,
-  makeWASocket,
+  DEF_TAG_PREFIX,
   type MiscMessageGenerationOptions,
+  makeWASocket,
   type proto,
   type WAMessage,
   type WAMessageKey,
@@ -47,7 +48,12 @@ export function bridgeLogger(logger: ChannelLogger): BaileysLogger {
 /** The events the plugin listens to. */
 export type WhatsAppEvents = Pick<
   BaileysEventMap,
-  "connection.update" | "creds.update" | "messages.upsert" | "lid-mapping.update" | "contacts.upsert" | "contacts.update"
+  | "connection.update"
+  | "creds.update"
+  | "messages.upsert"
+  | "lid-mapping.update"
+  | "contacts.upsert"
+  | "contacts.update"
 >;
 
 /** The part of a Baileys socket the plugin uses. */
@@ -107,6 +113,29 @@ function boundClose(client: ClosableClient, graceMs = 1_000): void {
   };
 }
 
+/** Baileys' WebSocket client as an event emitter (queries wait for `TAG:<id>` events on it). */
+interface QueryEmitter {
+  eventNames(): Array<string | symbol>;
+  emit(event: string, value: unknown): boolean;
+}
+
+/**
+ * Answer the queries still waiting when the connection closed: Baileys drops its close listener before closing, so
+ * a query in flight (a privacy-token request after a first message, say) would otherwise wait out its 60 s timeout,
+ * holding the old socket (and a short-lived process) that long. Each gets an error answer and fails at once.
+ */
+function settleQueries(client: QueryEmitter): void {
+  for (const event of client.eventNames()) {
+    if (typeof event !== "string" || !event.startsWith(DEF_TAG_PREFIX)) continue;
+    const id = event.slice(DEF_TAG_PREFIX.length);
+    client.emit(event, {
+      tag: "iq",
+      attrs: { id, type: "error" },
+      content: [{ tag: "error", attrs: { code: "503", text: "connection closed" } }],
+    });
+  }
+}
+
 /** Makes a socket (a fresh one for every connection attempt). */
 export type WhatsAppSocketFactory = (options: WhatsAppSocketOptions) => WhatsAppSocket;
 
@@ -127,6 +156,9 @@ export const createBaileysSocket: WhatsAppSocketFactory = (options) => {
     getMessage: options.getMessage,
   });
   boundClose(socket.ws as unknown as ClosableClient);
+  socket.ev.on("connection.update", (update) => {
+    if (update.connection === "close") settleQueries(socket.ws as unknown as QueryEmitter);
+  });
   return {
     ev: socket.ev as unknown as WhatsAppSocket["ev"],
     get user() {

@@ -60,7 +60,11 @@ export function acceptedSends(recorderText: string): AcceptedSend[] {
   for (const line of recorderText.split("\n")) {
     if (!line.includes('"accepted":true')) continue;
     const record = JSON.parse(line) as {
-      body?: { key?: { remoteJid?: string; id?: string }; message?: { conversation?: string }; attrs?: { to?: string; id?: string } };
+      body?: {
+        key?: { remoteJid?: string; id?: string };
+        message?: { conversation?: string };
+        attrs?: { to?: string; id?: string };
+      };
     };
     const peer = record.body?.key?.remoteJid ?? record.body?.attrs?.to;
     const id = record.body?.key?.id ?? record.body?.attrs?.id;

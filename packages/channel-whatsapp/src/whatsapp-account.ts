@@ -27,7 +27,13 @@ import {
 import { type AuthLock, lockCredentials } from "./auth-lock.js";
 import { AuthStore, type AuthStoreOptions } from "./auth-store.js";
 import type { WhatsAppAccountConfig } from "./config.js";
-import { type ConnectionState, type DisconnectDecision, decideDisconnect, describeDisconnect, disconnectCode } from "./disconnect.js";
+import {
+  type ConnectionState,
+  type DisconnectDecision,
+  decideDisconnect,
+  describeDisconnect,
+  disconnectCode,
+} from "./disconnect.js";
 import { markdownToWhatsApp } from "./format.js";
 import { e164Of, IdentityDirectory, isGroupJid, isLidJid, normalizeJid, phoneJidOf } from "./identity.js";
 import { WhatsAppLogin } from "./login.js";
@@ -197,7 +203,8 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
       const attempt = this.#createSocket(signal);
       const outcome = await attempt.opened;
       if (outcome === "open") return { socket: attempt.socket, closed: attempt.closed };
-      if (outcome.action !== "restart") await this.#afterClose(outcome); // throws
+      if (outcome.action !== "restart")
+        await this.#afterClose(outcome); // throws
       else if (restarts >= 5)
         throw new ChannelNetworkError("connect", "WhatsApp asked for a restart (515) six times in a row");
     }
@@ -256,7 +263,9 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
       for (const message of upsert.messages) this.#onMessage(socket, message);
     });
     socket.ev.on("lid-mapping.update", (mapping) => this.#directory.learn(mapping.lid, mapping.pn));
-    const learnContacts = (contacts: Array<{ id?: string | null; lid?: string | null; phoneNumber?: string | null }>) => {
+    const learnContacts = (
+      contacts: Array<{ id?: string | null; lid?: string | null; phoneNumber?: string | null }>,
+    ) => {
       for (const contact of contacts) {
         this.#directory.learn(contact.id, contact.lid);
         this.#directory.learn(contact.id, contact.phoneNumber);
@@ -362,7 +371,9 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
       inbound = { ...normalized, media: [saved] };
     }
     if (this.config.sendReadReceipts !== false)
-      socket.readMessages([message.key]).catch((error: Error) => context.logger.debug(`whatsapp: read receipt: ${error.message}`));
+      socket
+        .readMessages([message.key])
+        .catch((error: Error) => context.logger.debug(`whatsapp: read receipt: ${error.message}`));
     this.markInbound();
     context.receive(inbound);
   }
@@ -468,7 +479,9 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
     const quoted = this.#quoted(jid, message.peer, message.replyToMessageId);
     const ids: string[] = [];
     for (const [index, chunk] of chunkText(message.text, WHATSAPP_TEXT_LIMIT).entries())
-      ids.push(await this.#send("sendMessage", jid, { text: markdownToWhatsApp(chunk) }, index === 0 ? quoted : undefined));
+      ids.push(
+        await this.#send("sendMessage", jid, { text: markdownToWhatsApp(chunk) }, index === 0 ? quoted : undefined),
+      );
     this.markOutbound();
     return { messageId: ids[0] ?? "", messageIds: ids };
   }
@@ -485,7 +498,11 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
     const [caption = "", ...rest] = chunkText(message.text, WHATSAPP_TEXT_LIMIT);
     const image = media.kind === "photo" || (media.mimeType ?? "").startsWith("image/");
     const content: AnyMessageContent = image
-      ? { image: { url: media.path }, caption: markdownToWhatsApp(caption), ...(media.mimeType ? { mimetype: media.mimeType } : {}) }
+      ? {
+          image: { url: media.path },
+          caption: markdownToWhatsApp(caption),
+          ...(media.mimeType ? { mimetype: media.mimeType } : {}),
+        }
       : {
           document: { url: media.path },
           mimetype: media.mimeType ?? mimeTypeOf(media.path),
@@ -493,7 +510,8 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
           ...(caption ? { caption: markdownToWhatsApp(caption) } : {}),
         };
     const ids = [await this.#send("sendMedia", jid, content, quoted)];
-    for (const chunk of rest) ids.push(await this.#send("sendMessage", jid, { text: markdownToWhatsApp(chunk) }, undefined));
+    for (const chunk of rest)
+      ids.push(await this.#send("sendMessage", jid, { text: markdownToWhatsApp(chunk) }, undefined));
     this.markOutbound();
     return { messageId: ids[0]!, messageIds: ids };
   }

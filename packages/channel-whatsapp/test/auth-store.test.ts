@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { AuthStore } from "../src/auth-store.js";
 import { lockCredentials } from "../src/auth-lock.js";
+import { AuthStore } from "../src/auth-store.js";
 import { expectedValuesAfter } from "./fixtures/storm-ops.js";
 
 const child = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "auth-storm.mjs");
@@ -40,7 +40,10 @@ describe("auth store", () => {
     const root = tempRoot();
     const store = await AuthStore.createStaged(root, { me: { id: "1@s.whatsapp.net" }, noise: Buffer.from([1, 2]) });
     await store.keys.set({ "pre-key": { "1": { public: new Uint8Array([9]), private: Buffer.from("p") } } });
-    await store.keys.set({ session: { "a.0": Buffer.from("s") }, "pre-key": { "1": null, "2": { public: Buffer.from("x") } } });
+    await store.keys.set({
+      session: { "a.0": Buffer.from("s") },
+      "pre-key": { "1": null, "2": { public: Buffer.from("x") } },
+    });
     store.creds.registered = true;
     await store.saveCreds();
     await store.commit();
@@ -82,7 +85,9 @@ describe("auth store", () => {
     await store.commit();
     // ~600 KB of keys: the snapshot is written in several pieces.
     for (let index = 1; index <= 300; index++)
-      await store.keys.set({ "pre-key": { [String(index)]: { public: Buffer.alloc(32, index % 256), blob: Buffer.alloc(1500) } } });
+      await store.keys.set({
+        "pre-key": { [String(index)]: { public: Buffer.alloc(32, index % 256), blob: Buffer.alloc(1500) } },
+      });
     await store.close();
     const names = readdirSync(store.directory);
     expect(names.filter((name) => name.startsWith("snapshot-"))).toHaveLength(1);
@@ -180,7 +185,12 @@ describe(`auth state under kill -9 (${KILLS} kills)`, () => {
     for (let kill = 0; kill < KILLS; kill++) {
       // Mostly mid-storm; every fifth kill lands early (opening, cutting a torn line, the first compaction).
       const early = kill % 5 === 4;
-      const { first } = await stormAndKill(root, "storm", early ? Math.floor(Math.random() * 15) : 5 + Math.floor(Math.random() * 60), !early);
+      const { first } = await stormAndKill(
+        root,
+        "storm",
+        early ? Math.floor(Math.random() * 15) : 5 + Math.floor(Math.random() * 60),
+        !early,
+      );
       if (first.startsWith("corrupt")) throw new Error(`kill ${kill}: the child read back ${first}`);
       if (first.startsWith("ready")) {
         opened++;

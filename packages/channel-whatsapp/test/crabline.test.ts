@@ -76,9 +76,17 @@ describe("WhatsApp on the real Baileys, against crabline", () => {
 
   it("a DM by LID: keyed by the LID; a reply goes back to it", async () => {
     await withAccount({}, async (account, test) => {
-      await crabline.inject({ chatJid: "987654321012@lid", senderJid: "987654321012@lid", text: "by lid", pushName: "Lin" });
+      await crabline.inject({
+        chatJid: "987654321012@lid",
+        senderJid: "987654321012@lid",
+        text: "by lid",
+        pushName: "Lin",
+      });
       await test.until(() => test.received.length === 1);
-      expect(test.received[0]).toMatchObject({ peer: "987654321012@lid", sender: { id: "987654321012@lid", aliases: [] } });
+      expect(test.received[0]).toMatchObject({
+        peer: "987654321012@lid",
+        sender: { id: "987654321012@lid", aliases: [] },
+      });
       const before = crabline.accepted().length;
       await account.sendText({ peer: "987654321012@lid", text: "back to you" });
       await test.until(() => crabline.accepted().length > before);
@@ -137,7 +145,9 @@ describe("WhatsApp on the real Baileys, against crabline", () => {
         text: "tell me a long story",
       });
       await test.until(() => test.received.length === 1);
-      await test.until(() => crabline.nodes().some((node) => node.tag === "receipt" && node.attrs.id === id && node.attrs.type === "read"));
+      await test.until(() =>
+        crabline.nodes().some((node) => node.tag === "receipt" && node.attrs.id === id && node.attrs.type === "read"),
+      );
       await account.sendTyping!("15557654321");
       await test.until(() => crabline.nodes().some((node) => node.tag === "chatstate"));
       const words = Array.from({ length: 1_500 }, (_, index) => `w${String(index).padStart(5, "0")}`);
@@ -151,7 +161,12 @@ describe("WhatsApp on the real Baileys, against crabline", () => {
       const chunks = crabline.accepted().slice(before);
       expect(chunks.map((chunk) => chunk.id)).toEqual(result.messageIds);
       for (const chunk of chunks) expect(chunk.text!.length).toBeLessThanOrEqual(4096);
-      expect(chunks.map((chunk) => chunk.text).join(" ").split(" ")).toEqual(words);
+      expect(
+        chunks
+          .map((chunk) => chunk.text)
+          .join(" ")
+          .split(" "),
+      ).toEqual(words);
     });
   }, 20_000);
 

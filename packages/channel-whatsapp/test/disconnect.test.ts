@@ -41,7 +41,12 @@ describe("disconnect policy", () => {
     fake.current.close(401);
     await test.until(() => test.errors.length === 1);
     expect(isFatal(test.errors[0])).toBe(true);
-    expect(status()).toMatchObject({ fatal: true, connected: false, connectionState: "logged-out", linkedNumber: null });
+    expect(status()).toMatchObject({
+      fatal: true,
+      connected: false,
+      connectionState: "logged-out",
+      linkedNumber: null,
+    });
     expect(status().lastError).toContain("gateway channels login whatsapp --account work");
     expect(status().lastDisconnect).toMatchObject({ code: 401 });
     expect(await AuthStore.exists(authDir)).toBe(false);
@@ -91,7 +96,12 @@ describe("disconnect policy", () => {
 
   for (const code of [428, 408, 500, 503, undefined]) {
     it(`${code ?? "no code"}: reconnects after a backoff with jitter, attempts in status, then flows again`, async () => {
-      const { fake, test, account, status } = await setUp([{ kind: "open" }, { kind: "close", code }, { kind: "close", code }, { kind: "open" }]);
+      const { fake, test, account, status } = await setUp([
+        { kind: "open" },
+        { kind: "close", code },
+        { kind: "close", code },
+        { kind: "open" },
+      ]);
       await account.start(test.context);
       const closedAt = Date.now();
       fake.current.close(code);
@@ -111,7 +121,9 @@ describe("disconnect policy", () => {
     const failure = await account.start(test.context).catch((error: unknown) => error as Error);
     expect(isFatal(failure)).toBe(true);
     expect(status().connectionState).toBe("stale-version");
-    expect(status().lastError).toContain("the WhatsApp Web version is stale: set channels.whatsapp.waVersion or update");
+    expect(status().lastError).toContain(
+      "the WhatsApp Web version is stale: set channels.whatsapp.waVersion or update",
+    );
   });
 
   it("the configured waVersion reaches the socket", async () => {
@@ -122,7 +134,10 @@ describe("disconnect policy", () => {
     const config = { authDir: join(root, "c"), waVersion: "2.3000.1234567" };
     const test = createTestContext("whatsapp", "default", config);
     const account = createWhatsAppChannel({ socketFactory: fake.factory }).createAccount("default", config);
-    cleanups.push(() => test.dispose(), () => account.stop());
+    cleanups.push(
+      () => test.dispose(),
+      () => account.stop(),
+    );
     await account.start(test.context);
     expect(fake.current.options.version).toEqual([2, 3000, 1234567]);
     expect(fake.current.options.browser[0]).toBe("Mac OS");

@@ -13,7 +13,10 @@ export type Behaviour =
 
 /** Baileys' close error: a Boom with `output.statusCode` (none for a dropped socket). */
 export const closeError = (code: number | undefined) =>
-  Object.assign(new Error(code === undefined ? "socket hang up" : `closed ${code}`), code === undefined ? {} : { output: { statusCode: code } });
+  Object.assign(
+    new Error(code === undefined ? "socket hang up" : `closed ${code}`),
+    code === undefined ? {} : { output: { statusCode: code } },
+  );
 
 export const SELF = { id: "15550000000:7@s.whatsapp.net", lid: "424242424242:7@lid" };
 
@@ -55,7 +58,10 @@ export class FakeSocket implements WhatsAppSocket {
     if (this.ended) return;
     this.ended = true;
     this.isOpen = false;
-    this.emit("connection.update", { connection: "close", lastDisconnect: { error: closeError(code), date: new Date() } });
+    this.emit("connection.update", {
+      connection: "close",
+      lastDisconnect: { error: closeError(code), date: new Date() },
+    });
   }
 
   deliver(messages: WAMessage[], type: "notify" | "append" = "notify"): void {
@@ -66,7 +72,10 @@ export class FakeSocket implements WhatsAppSocket {
     if (!this.isOpen) throw closeError(428);
     const id = `FAKE${String(++this.fake.counter).padStart(6, "0")}`;
     this.fake.sent.push({ jid, content, quoted: options?.quoted, id, at: Date.now() });
-    return { key: { remoteJid: jid, id, fromMe: true }, message: { conversation: String(content.text ?? "") } } as WAMessage;
+    return {
+      key: { remoteJid: jid, id, fromMe: true },
+      message: { conversation: String(content.text ?? "") },
+    } as WAMessage;
   }
 
   async sendPresenceUpdate(type: "composing" | "paused" | "available" | "unavailable", jid?: string) {
@@ -99,7 +108,13 @@ export class FakeSocket implements WhatsAppSocket {
 /** The fake: its factory, the sockets it made, what they sent. */
 export class FakeWhatsApp {
   readonly sockets: FakeSocket[] = [];
-  readonly sent: Array<{ jid: string; content: Record<string, unknown>; quoted: WAMessage | undefined; id: string; at: number }> = [];
+  readonly sent: Array<{
+    jid: string;
+    content: Record<string, unknown>;
+    quoted: WAMessage | undefined;
+    id: string;
+    at: number;
+  }> = [];
   readonly lids = new Map<string, string>();
   readonly qrShown = new Set<FakeSocket>();
   counter = 0;
@@ -163,7 +178,11 @@ export function textMessage(options: {
       id: options.id ?? `IN${String(++sequence).padStart(6, "0")}`,
       fromMe: options.fromMe ?? false,
       ...(group ? { participant: options.participant } : {}),
-      ...(options.alternate ? (group ? { participantAlt: options.alternate } : { remoteJidAlt: options.alternate }) : {}),
+      ...(options.alternate
+        ? group
+          ? { participantAlt: options.alternate }
+          : { remoteJidAlt: options.alternate }
+        : {}),
     },
     message: options.contextInfo
       ? { extendedTextMessage: { text: options.text, contextInfo: options.contextInfo } }

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AuthStore } from "../src/auth-store.js";
 import { createWhatsAppChannel } from "../src/index.js";
 import { seedLinkedCredentials } from "../src/testing.js";
-import { type Behaviour, FakeWhatsApp, type FakeSocket } from "./fake-whatsapp.js";
+import { type Behaviour, type FakeSocket, FakeWhatsApp } from "./fake-whatsapp.js";
 import { decodePng, scan } from "./qr-decode.js";
 
 const cleanups: Array<() => unknown> = [];
@@ -29,7 +29,11 @@ async function setUp(script: Behaviour[], linked = false) {
   const config = { authDir };
   const test = createTestContext("whatsapp", "default", config);
   const account = plugin.createAccount("default", config);
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }), () => test.dispose(), () => account.stop());
+  cleanups.push(
+    () => rmSync(root, { recursive: true, force: true }),
+    () => test.dispose(),
+    () => account.stop(),
+  );
   return { fake, plugin, config, test, account, authDir };
 }
 
@@ -75,7 +79,10 @@ describe("login", () => {
     fake.script = [{ kind: "open" }];
     const next = createTestContext("whatsapp", "default", config);
     const linked = plugin.createAccount("default", config);
-    cleanups.push(() => next.dispose(), () => linked.stop());
+    cleanups.push(
+      () => next.dispose(),
+      () => linked.stop(),
+    );
     await linked.start(next.context);
     expect(next.status()).toMatchObject({ connected: true, connectionState: "open" });
   });

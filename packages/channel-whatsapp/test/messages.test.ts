@@ -29,7 +29,11 @@ async function running(config: Record<string, unknown> = {}) {
   const merged = { authDir: join(root, "c"), ...config };
   const test = createTestContext("whatsapp", "default", merged);
   const account = createWhatsAppChannel({ socketFactory: fake.factory }).createAccount("default", merged);
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }), () => test.dispose(), () => account.stop());
+  cleanups.push(
+    () => rmSync(root, { recursive: true, force: true }),
+    () => test.dispose(),
+    () => account.stop(),
+  );
   await account.start(test.context);
   return { fake, test, account, socket: fake.current, root };
 }
@@ -72,7 +76,9 @@ describe("inbound", () => {
 
   it("LID identities: keyed by LID with the phone number as aliases, learnt from the envelope or Baileys' mapping", async () => {
     const { test, socket } = await running();
-    socket.deliver([textMessage({ chat: "111122223333@lid", alternate: "15557778888@s.whatsapp.net", text: "by lid" })]);
+    socket.deliver([
+      textMessage({ chat: "111122223333@lid", alternate: "15557778888@s.whatsapp.net", text: "by lid" }),
+    ]);
     await test.until(() => test.received.length === 1);
     expect(test.received[0]!.sender).toEqual({
       id: "111122223333@lid",
@@ -87,7 +93,10 @@ describe("inbound", () => {
     socket.deliver([textMessage({ chat: GROUP, participant: "15556665555:2@s.whatsapp.net", text: "in a group" })]);
     await test.until(() => test.received.length === 3);
     expect(test.received[1]!.sender.id).toBe("111122223333@lid");
-    expect(test.received[2]!.sender).toMatchObject({ id: "999988887777@lid", aliases: ["+15556665555", "15556665555", "15556665555@s.whatsapp.net"] });
+    expect(test.received[2]!.sender).toMatchObject({
+      id: "999988887777@lid",
+      aliases: ["+15556665555", "15556665555", "15556665555@s.whatsapp.net"],
+    });
   });
 
   it("text, extended text and captions; quoted replies carry what they answer", async () => {
@@ -95,12 +104,21 @@ describe("inbound", () => {
     const message = (content: Record<string, unknown>) =>
       ({ ...textMessage({ chat: "15551112222@s.whatsapp.net", text: "" }), message: content }) as WAMessage;
     socket.deliver([
-      message({ extendedTextMessage: { text: "see https://example.org", contextInfo: { stanzaId: "Q1", participant: "15553334444@s.whatsapp.net" } } }),
+      message({
+        extendedTextMessage: {
+          text: "see https://example.org",
+          contextInfo: { stanzaId: "Q1", participant: "15553334444@s.whatsapp.net" },
+        },
+      }),
       message({ imageMessage: { caption: "a caption", mimetype: "image/jpeg", fileLength: 10 * 1024 * 1024 * 1024 } }),
       message({ ephemeralMessage: { message: { conversation: "disappearing" } } }),
     ]);
     await test.until(() => test.received.length === 3);
-    expect(test.received.map((inbound) => inbound.text)).toEqual(["see https://example.org", "a caption", "disappearing"]);
+    expect(test.received.map((inbound) => inbound.text)).toEqual([
+      "see https://example.org",
+      "a caption",
+      "disappearing",
+    ]);
     expect(test.received[0]!.replyTo).toEqual({ messageId: "Q1", senderId: "15553334444", isFromBot: false });
     // Far above the cap: listed, never fetched.
     expect(test.received[1]!.media).toEqual([{ kind: "photo", mimeType: "image/jpeg", size: 10 * 1024 * 1024 * 1024 }]);
@@ -112,8 +130,14 @@ describe("inbound", () => {
     socket.deliver([
       textMessage({ chat: "15551112222@s.whatsapp.net", text: "sent from my phone", fromMe: true }),
       textMessage({ chat: "status@broadcast", participant: "15551112222@s.whatsapp.net", text: "my status" }),
-      { ...textMessage({ chat: "15551112222@s.whatsapp.net", text: "" }), message: { reactionMessage: { text: "👍" } } } as WAMessage,
-      { ...textMessage({ chat: "15551112222@s.whatsapp.net", text: "" }), message: { protocolMessage: { type: 0 } } } as WAMessage,
+      {
+        ...textMessage({ chat: "15551112222@s.whatsapp.net", text: "" }),
+        message: { reactionMessage: { text: "👍" } },
+      } as WAMessage,
+      {
+        ...textMessage({ chat: "15551112222@s.whatsapp.net", text: "" }),
+        message: { protocolMessage: { type: 0 } },
+      } as WAMessage,
       textMessage({ chat: "15551112222@s.whatsapp.net", text: "the live one" }),
     ]);
     await test.until(() => test.received.length >= 1);
@@ -127,7 +151,10 @@ describe("inbound", () => {
     const expanded = Buffer.from(hkdfSync("sha256", mediaKey, Buffer.alloc(32), "WhatsApp Document Keys", 112));
     const cipher = createCipheriv("aes-256-cbc", expanded.subarray(16, 48), expanded.subarray(0, 16));
     const encrypted = Buffer.concat([cipher.update(content), cipher.final()]);
-    const mac = createHmac("sha256", expanded.subarray(48, 80)).update(expanded.subarray(0, 16)).update(encrypted).digest();
+    const mac = createHmac("sha256", expanded.subarray(48, 80))
+      .update(expanded.subarray(0, 16))
+      .update(encrypted)
+      .digest();
     const file = Buffer.concat([encrypted, mac.subarray(0, 10)]);
     const server = createServer((_request, response) => response.end(file));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -138,13 +165,25 @@ describe("inbound", () => {
       {
         ...textMessage({ chat: "15551112222@s.whatsapp.net", text: "" }),
         message: {
-          documentMessage: { url, mediaKey, mimetype: "application/pdf", fileName: "q3.pdf", fileLength: content.length, caption: "numbers" },
+          documentMessage: {
+            url,
+            mediaKey,
+            mimetype: "application/pdf",
+            fileName: "q3.pdf",
+            fileLength: content.length,
+            caption: "numbers",
+          },
         },
       } as WAMessage,
     ]);
     await test.until(() => test.received.length === 1);
     const [media] = test.received[0]!.media!;
-    expect(media).toMatchObject({ kind: "document", mimeType: "application/pdf", fileName: "q3.pdf", size: content.length });
+    expect(media).toMatchObject({
+      kind: "document",
+      mimeType: "application/pdf",
+      fileName: "q3.pdf",
+      size: content.length,
+    });
     expect(media!.path!.endsWith(".pdf")).toBe(true);
     expect(readFileSync(media!.path!)).toEqual(content);
     expect(test.received[0]!.text).toBe("numbers");
@@ -155,8 +194,13 @@ describe("inbound", () => {
 describe("outbound", () => {
   it("markdown becomes WhatsApp formatting", async () => {
     const { fake, account } = await running();
-    await account.sendText({ peer: "+15551112222", text: "# Plan\n**bold**, *italic*, ~~gone~~, `code` and [docs](https://example.org)\n* one\n```ts\nconst x = 1;\n```" });
-    expect(fake.sent[0]!.content.text).toBe("*Plan*\n*bold*, _italic_, ~gone~, `code` and docs (https://example.org)\n- one\n```\nconst x = 1;\n```");
+    await account.sendText({
+      peer: "+15551112222",
+      text: "# Plan\n**bold**, *italic*, ~~gone~~, `code` and [docs](https://example.org)\n* one\n```ts\nconst x = 1;\n```",
+    });
+    expect(fake.sent[0]!.content.text).toBe(
+      "*Plan*\n*bold*, _italic_, ~gone~, `code` and docs (https://example.org)\n- one\n```\nconst x = 1;\n```",
+    );
     expect(fake.sent[0]!.jid).toBe("15551112222@s.whatsapp.net");
   });
 
@@ -171,7 +215,12 @@ describe("outbound", () => {
 
   it("in groups the reply quotes the message it answers; in DMs only with quoteReplies: always", async () => {
     const { fake, test, account, socket } = await running();
-    const question = textMessage({ chat: GROUP, participant: "15551112222@s.whatsapp.net", text: "@bot what time?", contextInfo: { mentionedJid: [BOT_PHONE] } });
+    const question = textMessage({
+      chat: GROUP,
+      participant: "15551112222@s.whatsapp.net",
+      text: "@bot what time?",
+      contextInfo: { mentionedJid: [BOT_PHONE] },
+    });
     socket.deliver([question]);
     await test.until(() => test.received.length === 1);
     await account.sendText({ peer: GROUP, text: "noon", replyToMessageId: question.key.id! });
@@ -211,12 +260,24 @@ describe("outbound", () => {
     const document = join(root, "report.pdf");
     writeFileSync(image, Buffer.from("png bytes"));
     writeFileSync(document, Buffer.from("pdf bytes"));
-    const sent = await account.sendMedia!({ peer: GROUP, text: "**the chart**", media: { kind: "photo", path: image } });
+    const sent = await account.sendMedia!({
+      peer: GROUP,
+      text: "**the chart**",
+      media: { kind: "photo", path: image },
+    });
     await account.sendMedia!({ peer: "15551112222", text: "", media: { kind: "document", path: document } });
     expect(sent.messageIds).toHaveLength(1);
     expect(fake.sent[0]!.content).toEqual({ image: { url: image }, caption: "*the chart*" });
-    expect(fake.sent[1]!.content).toEqual({ document: { url: document }, mimetype: "application/pdf", fileName: "report.pdf" });
-    const failure = await account.sendMedia!({ peer: GROUP, text: "", media: { kind: "document", path: join(root, "nope.txt") } }).catch((error: Error) => error);
+    expect(fake.sent[1]!.content).toEqual({
+      document: { url: document },
+      mimetype: "application/pdf",
+      fileName: "report.pdf",
+    });
+    const failure = await account.sendMedia!({
+      peer: GROUP,
+      text: "",
+      media: { kind: "document", path: join(root, "nope.txt") },
+    }).catch((error: Error) => error);
     expect((failure as Error).message).toMatch(/sendMedia: cannot read .*nope\.txt/);
   });
 

@@ -42,9 +42,12 @@ export function decodePng(png: Buffer): { width: number; height: number; data: U
 export const scan = (image: { width: number; height: number; data: Uint8ClampedArray }) =>
   jsQR(image.data, image.width, image.height)?.data;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the ANSI escape is what is taken out
+const ANSI = /\x1b\[[0-9;]*m/g;
+
 /** Pixels of the terminal rendering: a block is light, a blank dark, each character two rows (4 px per module). */
 export function terminalPixels(text: string, scale = 4) {
-  const lines = text.replace(/\x1b\[[0-9;]*m/g, "").split("\n").filter(Boolean);
+  const lines = text.replaceAll(ANSI, "").split("\n").filter(Boolean);
   const columns = [...lines[0]!].length;
   const rows = lines.length * 2;
   const width = columns * scale;

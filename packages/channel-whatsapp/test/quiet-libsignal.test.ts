@@ -19,7 +19,10 @@ describe("libsignal's console lines", () => {
       releaseSecond();
       releaseSecond();
       console.info("Closing session:", "after release");
-      expect(printed).toEqual([["an ordinary line", 1], ["Closing session:", "after release"]]);
+      expect(printed).toEqual([
+        ["an ordinary line", 1],
+        ["Closing session:", "after release"],
+      ]);
       expect(debug).toEqual(["libsignal: Closing session", "libsignal: Opening session"]);
     } finally {
       console.info = original;

@@ -51,7 +51,10 @@ async function startAgainst(url: string, connectTimeoutMs = 1_000) {
   const config = { authDir: join(root, "c"), waWebSocketUrl: url, connectTimeoutMs };
   const test = createTestContext("whatsapp", "default", config);
   const account = whatsappChannel.createAccount("default", config);
-  cleanups.push(() => test.dispose(), () => account.stop());
+  cleanups.push(
+    () => test.dispose(),
+    () => account.stop(),
+  );
   const failure = await account.start(test.context).then(
     () => undefined,
     (error: unknown) => error as Error,
@@ -84,7 +87,9 @@ describe("the real Baileys against a misbehaving server", () => {
     // A whole frame (3-byte length prefix, as the Noise transport frames them) holding no valid server hello.
     const body = Buffer.from("\xff\xfe not a noise server hello at all \x00\x01", "latin1");
     const garbage = Buffer.concat([Buffer.from([0, 0, body.length]), body]);
-    const url = await misbehavingServer((socket) => socket.write(Buffer.concat([Buffer.from([0x82, garbage.length]), garbage])));
+    const url = await misbehavingServer((socket) =>
+      socket.write(Buffer.concat([Buffer.from([0x82, garbage.length]), garbage])),
+    );
     const { failure, status } = await startAgainst(url);
     expect(isFatal(failure)).toBe(false);
     expect(status.fatal).toBe(false);
@@ -97,7 +102,10 @@ describe("the real Baileys against a misbehaving server", () => {
     cleanups.push(() => crabline.close());
     const test = createTestContext("whatsapp", "default", crabline.config);
     const account = whatsappChannel.createAccount("default", crabline.config);
-    cleanups.push(() => test.dispose(), () => account.stop());
+    cleanups.push(
+      () => test.dispose(),
+      () => account.stop(),
+    );
     await account.start(test.context);
     await crabline.goDown();
     const status = () => test.status() as Record<string, unknown>;
@@ -105,7 +113,11 @@ describe("the real Baileys against a misbehaving server", () => {
     expect(status()).toMatchObject({ fatal: false, connectionState: "reconnecting" });
     await crabline.comeBack();
     await test.until(() => status().connected === true, 10_000);
-    await crabline.inject({ chatJid: "15551234567@s.whatsapp.net", senderJid: "15551234567@s.whatsapp.net", text: "back?" });
+    await crabline.inject({
+      chatJid: "15551234567@s.whatsapp.net",
+      senderJid: "15551234567@s.whatsapp.net",
+      text: "back?",
+    });
     await test.until(() => test.received.some((message) => message.text === "back?"), 10_000);
     expect(status()).toMatchObject({ connected: true, reconnectAttempts: 0, connectionState: "open" });
   }, 30_000);

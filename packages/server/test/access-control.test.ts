@@ -52,7 +52,11 @@ describe("decideAccess", () => {
       chatType: "direct",
       peer: "111122223333@lid",
       wasMentioned: false,
-      sender: { id: "111122223333@lid", name: "Ada", aliases: ["+15551234567", "15551234567@s.whatsapp.net"] } as InboundMessage["sender"],
+      sender: {
+        id: "111122223333@lid",
+        name: "Ada",
+        aliases: ["+15551234567", "15551234567@s.whatsapp.net"],
+      } as InboundMessage["sender"],
     });
     expect(decideAccess(byLid, { dmPolicy: "allowlist", allowFrom: ["+15551234567"] }, never).action).toBe("process");
     expect(decideAccess(byLid, { dmPolicy: "allowlist", allowFrom: ["+15550000000"] }, never).action).toBe("drop");
@@ -61,7 +65,10 @@ describe("decideAccess", () => {
     const inGroup = { ...byLid, chatType: "group" as const, peer: "g1", wasMentioned: true };
     expect(decideAccess(inGroup, { groups: { g1: { allowFrom: ["+15551234567"] } } }, never).action).toBe("process");
     // Only strings count: a malformed alias list is ignored, not trusted.
-    const odd = message({ chatType: "direct", sender: { id: "9", aliases: [42, null] } as unknown as InboundMessage["sender"] });
+    const odd = message({
+      chatType: "direct",
+      sender: { id: "9", aliases: [42, null] } as unknown as InboundMessage["sender"],
+    });
     expect(decideAccess(odd, { dmPolicy: "allowlist", allowFrom: ["42"] }, never).action).toBe("drop");
   });
 });

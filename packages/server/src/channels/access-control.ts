@@ -20,7 +20,10 @@ type SenderWithAliases = InboundMessage["sender"] & { aliases?: unknown };
 /** The sender's id and its aliases (strings only). */
 export function senderIds(sender: InboundMessage["sender"]): string[] {
   const aliases = (sender as SenderWithAliases).aliases;
-  return [sender.id, ...(Array.isArray(aliases) ? aliases.filter((alias): alias is string => typeof alias === "string") : [])];
+  return [
+    sender.id,
+    ...(Array.isArray(aliases) ? aliases.filter((alias): alias is string => typeof alias === "string") : []),
+  ];
 }
 
 /**
