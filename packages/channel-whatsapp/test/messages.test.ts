@@ -288,4 +288,30 @@ describe("outbound", () => {
   });
 });
 
+describe("several accounts", () => {
+  it("each account has its own socket and credentials; a second account on the same credentials is refused", async () => {
+    const first = await running();
+    const second = await running();
+    first.socket.deliver([textMessage({ chat: "15551112222@s.whatsapp.net", text: "to the first" })]);
+    second.socket.deliver([textMessage({ chat: "15553334444@s.whatsapp.net", text: "to the second" })]);
+    await first.test.until(() => first.test.received.length === 1);
+    await second.test.until(() => second.test.received.length === 1);
+    expect(first.test.received.map((message) => message.text)).toEqual(["to the first"]);
+    expect(second.test.received.map((message) => message.text)).toEqual(["to the second"]);
+    await second.account.sendText({ peer: "15553334444", text: "from the second" });
+    expect(first.fake.sent).toHaveLength(0);
+    expect(second.fake.sent).toHaveLength(1);
+    // The same authDir as the first (which runs): one session, one owner.
+    const config = { authDir: join(first.root, "c") };
+    const test = createTestContext("whatsapp", "copy", config);
+    const copy = createWhatsAppChannel({ socketFactory: new FakeWhatsApp().factory }).createAccount("copy", config);
+    cleanups.push(
+      () => test.dispose(),
+      () => copy.stop(),
+    );
+    const failure = await copy.start(test.context).catch((error: Error) => error);
+    expect((failure as Error).message).toMatch(/in use by another account of this gateway: one session has one owner/);
+  });
+});
+
 void SELF;
