@@ -21,8 +21,8 @@ export interface AuthLock {
 }
 
 /**
- * Take the lock of the credentials in `root`, or say who holds it: undefined when taken, else the holder's pid
- * (another running process, or this one through another account).
+ * Take the lock of the credentials in `root`: the lock, or who holds it (`heldBy`: another running process's pid,
+ * or this process's when another of its accounts has them).
  */
 export async function lockCredentials(root: string): Promise<AuthLock | { heldBy: number }> {
   await mkdir(root, { recursive: true, mode: 0o700 });

@@ -1,8 +1,9 @@
 // @gateway/channel-whatsapp — WhatsApp for Gateway, on Baileys.
 import { CHANNEL_SPECIFICATION_VERSION, type ChannelPlugin, defineChannelPlugin } from "@gateway/plugin-sdk";
 import { type WhatsAppAccountConfig, whatsappConfigPlugin } from "./config.js";
+import { WHATSAPP_TEXT_LIMIT } from "./outbound.js";
 import { createBaileysSocket, type WhatsAppSocketFactory } from "./socket.js";
-import { WHATSAPP_TEXT_LIMIT, WhatsAppAccount } from "./whatsapp-account.js";
+import { WhatsAppAccount } from "./whatsapp-account.js";
 
 export { type AuthLock, lockCredentials } from "./auth-lock.js";
 export { AuthStore, type AuthStoreOptions, type KeyChanges, type StoredCreds } from "./auth-store.js";
@@ -18,6 +19,7 @@ export { markdownToWhatsApp } from "./format.js";
 export { e164Of, type Identity, IdentityDirectory, normalizeJid, phoneJidOf } from "./identity.js";
 export { type LoginOptions, WhatsAppLogin } from "./login.js";
 export { type NormalizedMessage, normalizeMessage, type WhatsAppSender } from "./normalize.js";
+export { WHATSAPP_TEXT_LIMIT } from "./outbound.js";
 export { qrDataUrl, qrModules, renderQrPng, renderQrTerminal, type TerminalQrOptions } from "./qr.js";
 export {
   type BaileysLogger,
@@ -30,7 +32,6 @@ export {
 } from "./socket.js";
 export {
   DEFAULT_WA_VERSION,
-  WHATSAPP_TEXT_LIMIT,
   WhatsAppAccount,
   type WhatsAppAccountOptions,
   type WhatsAppStatusFields,

@@ -1,5 +1,4 @@
-import { stat } from "node:fs/promises";
-import { basename, extname, join } from "node:path";
+import { join } from "node:path";
 import {
   ChannelAccountBase,
   type ChannelContext,
@@ -9,21 +8,12 @@ import {
   ChannelPlatformError,
   ChannelPluginError,
   type ChannelStatus,
-  chunkText,
   type MediaRef,
   type OutboundMessage,
-  Pacer,
-  retry,
   type SendResult,
   toChannelError,
 } from "@gateway/plugin-sdk";
-import {
-  type AnyMessageContent,
-  Browsers,
-  makeCacheableSignalKeyStore,
-  proto,
-  type WAMessage,
-} from "@whiskeysockets/baileys";
+import { Browsers, makeCacheableSignalKeyStore, proto, type WAMessage } from "@whiskeysockets/baileys";
 import { type AuthLock, lockCredentials } from "./auth-lock.js";
 import { AuthStore, type AuthStoreOptions } from "./auth-store.js";
 import type { WhatsAppAccountConfig } from "./config.js";
@@ -34,19 +24,16 @@ import {
   describeDisconnect,
   disconnectCode,
 } from "./disconnect.js";
-import { markdownToWhatsApp } from "./format.js";
-import { e164Of, IdentityDirectory, isGroupJid, isLidJid, normalizeJid, phoneJidOf } from "./identity.js";
+import { e164Of, IdentityDirectory, normalizeJid } from "./identity.js";
 import { WhatsAppLogin } from "./login.js";
 import { saveMedia } from "./media.js";
 import { mediaPartOf, type NormalizedMessage, normalizeMessage, type SelfIdentity } from "./normalize.js";
+import { WhatsAppOutbound } from "./outbound.js";
 import { quietLibsignal } from "./quiet-libsignal.js";
 import { bridgeLogger, type WhatsAppSocket, type WhatsAppSocketFactory, type WhatsAppSocketOptions } from "./socket.js";
 
-/** WhatsApp has no documented text limit; replies are split at this many characters. */
-export const WHATSAPP_TEXT_LIMIT = 4096;
 /** The WA Web version Baileys 7.0.0-rc14 ships (never fetched from the network). */
 export const DEFAULT_WA_VERSION: [number, number, number] = [2, 3000, 1043857760];
-const RECENT_LIMIT = 1_000;
 
 /** What `channels.status` shows for a WhatsApp account beyond the common fields (passed through `setStatus`). */
 export interface WhatsAppStatusFields {
@@ -81,12 +68,8 @@ const appStateRevive = (type: string, value: unknown) =>
 export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
   readonly #factory: WhatsAppSocketFactory;
   readonly #directory = new IdentityDirectory();
-  readonly #pacer = new Pacer({ globalPerSecond: 20, perChatIntervalMs: 1_000 });
   readonly #self: SelfIdentity = { ids: new Set() };
-  /** Inbound messages by id, for quoting the one a reply answers. */
-  readonly #recent = new Map<string, WAMessage>();
-  /** What we sent, by id, for WhatsApp's retry requests (`getMessage`). */
-  readonly #sent = new Map<string, proto.IMessage>();
+  readonly #outbound: WhatsAppOutbound;
   readonly #chains = new Map<string, Promise<void>>();
   #lastContext: ChannelContext | undefined;
   #store: AuthStore | undefined;
@@ -101,6 +84,12 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
   constructor(accountId: string, config: WhatsAppAccountConfig, options: WhatsAppAccountOptions) {
     super(accountId, config);
     this.#factory = options.socketFactory;
+    this.#outbound = new WhatsAppOutbound({
+      directory: this.#directory,
+      quoteReplies: config.quoteReplies ?? "groups",
+      openSocket: (operation, timeoutMs) => this.#openSocket(operation, timeoutMs),
+      classify: (operation, error) => this.classify(operation, error),
+    });
   }
 
   /** The command that links this account (in error messages). */
@@ -239,7 +228,7 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
     const socket = this.#factory({
       ...options,
       auth: { creds: store.creds as never, keys: makeCacheableSignalKeyStore(store.keys as never, options.logger) },
-      getMessage: async (key) => (key.id ? this.#sent.get(key.id) : undefined),
+      getMessage: async (key) => (key.id ? this.#outbound.sentMessage(key.id) : undefined),
     });
     this.#socket = socket;
     let resolveOpened!: (value: "open" | DisconnectDecision) => void;
@@ -344,7 +333,7 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
   #onMessage(socket: WhatsAppSocket, message: WAMessage): void {
     const normalized = normalizeMessage(message, this.#self, this.#directory);
     if (!normalized) return;
-    this.#remember(this.#recent, normalized.messageId, message);
+    this.#outbound.rememberInbound(normalized.messageId, message);
     // One chain per chat: a message waiting for its media does not let the next one overtake it.
     const previous = this.#chains.get(normalized.peer) ?? Promise.resolve();
     const next = previous.then(() => this.#deliver(socket, message, normalized));
@@ -378,12 +367,6 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
     context.receive(inbound);
   }
 
-  #remember<T>(map: Map<string, T>, id: string, value: T): void {
-    map.delete(id);
-    map.set(id, value);
-    if (map.size > RECENT_LIMIT) map.delete(map.keys().next().value!);
-  }
-
   // ---- outbound -------------------------------------------------------------------------------------------------
 
   /** The socket once it is open (waits a little during a reconnect). */
@@ -405,124 +388,22 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
     return this.#socket;
   }
 
-  /** A chat id in any accepted form → the JID to send to: a phone number goes to its LID when WhatsApp has one. */
-  async #resolvePeer(peer: string, operation: string): Promise<string> {
-    if (isGroupJid(peer)) return peer;
-    const normalized = normalizeJid(peer);
-    if (isLidJid(normalized)) return normalized;
-    const phone = phoneJidOf(peer);
-    if (!phone)
-      throw new ChannelPluginError(
-        operation,
-        `"${peer}" is not a WhatsApp chat: use a phone number (+15551234567), a …@s.whatsapp.net or …@lid JID, or a group …@g.us`,
-        { fatal: true },
-      );
-    const known = this.#directory.lidFor(phone);
-    if (known) return known;
-    // Sends to a bare number can be reported sent and never arrive where WhatsApp moved the person to a LID.
-    const socket = await this.#openSocket(operation);
-    let timer: number | NodeJS.Timeout | undefined;
-    const lid = await Promise.race([
-      socket.lidForPhone(phone).catch(() => undefined),
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(resolve, 5_000) as number | NodeJS.Timeout;
-      }),
-    ]);
-    clearTimeout(timer);
-    if (lid && isLidJid(normalizeJid(lid))) {
-      this.#directory.learn(phone, lid);
-      return normalizeJid(lid);
-    }
-    return phone;
-  }
-
-  /** The message a reply quotes: the inbound one when we still have it, else a reference by id. */
-  #quoted(jid: string, peer: string, messageId: string | undefined): WAMessage | undefined {
-    if (!messageId) return undefined;
-    const policy = this.config.quoteReplies ?? "groups";
-    if (policy === "never" || (policy === "groups" && !isGroupJid(jid))) return undefined;
-    return (
-      this.#recent.get(messageId) ?? {
-        key: { remoteJid: isGroupJid(peer) ? peer : jid, id: messageId, fromMe: false },
-        message: { conversation: "" },
-      }
-    );
-  }
-
-  async #send(
-    operation: string,
-    jid: string,
-    content: AnyMessageContent,
-    quoted: WAMessage | undefined,
-  ): Promise<string> {
-    await this.#pacer.wait(jid);
-    return retry(
-      async () => {
-        const socket = await this.#openSocket(operation);
-        let sent: WAMessage | undefined;
-        try {
-          sent = await socket.sendMessage(jid, content, quoted ? { quoted } : undefined);
-        } catch (error) {
-          throw this.classify(operation, error);
-        }
-        const id = sent?.key.id;
-        if (!id) throw new ChannelPlatformError(operation, "WhatsApp did not return a message id");
-        if (sent?.message) this.#remember(this.#sent, id, sent.message);
-        return id;
-      },
-      { attempts: 3, baseMs: 1_000 },
-    );
-  }
-
   async sendText(message: OutboundMessage): Promise<SendResult> {
-    const jid = await this.#resolvePeer(message.peer, "sendMessage");
-    const quoted = this.#quoted(jid, message.peer, message.replyToMessageId);
-    const ids: string[] = [];
-    for (const [index, chunk] of chunkText(message.text, WHATSAPP_TEXT_LIMIT).entries())
-      ids.push(
-        await this.#send("sendMessage", jid, { text: markdownToWhatsApp(chunk) }, index === 0 ? quoted : undefined),
-      );
+    const result = await this.#outbound.sendText(message);
     this.markOutbound();
-    return { messageId: ids[0] ?? "", messageIds: ids };
+    return result;
   }
 
   /** Images go as images (the caption under them), anything else as a document with its file name. */
   async sendMedia(message: OutboundMessage & { media: MediaRef & { path: string } }): Promise<SendResult> {
-    const { media } = message;
-    const info = await stat(media.path).catch((error: Error) => {
-      throw new ChannelPluginError("sendMedia", `cannot read ${media.path}: ${error.message}`, { fatal: true });
-    });
-    if (!info.isFile()) throw new ChannelPluginError("sendMedia", `${media.path} is not a file`, { fatal: true });
-    const jid = await this.#resolvePeer(message.peer, "sendMedia");
-    const quoted = this.#quoted(jid, message.peer, message.replyToMessageId);
-    const [caption = "", ...rest] = chunkText(message.text, WHATSAPP_TEXT_LIMIT);
-    const image = media.kind === "photo" || (media.mimeType ?? "").startsWith("image/");
-    const content: AnyMessageContent = image
-      ? {
-          image: { url: media.path },
-          caption: markdownToWhatsApp(caption),
-          ...(media.mimeType ? { mimetype: media.mimeType } : {}),
-        }
-      : {
-          document: { url: media.path },
-          mimetype: media.mimeType ?? mimeTypeOf(media.path),
-          fileName: media.fileName ?? basename(media.path),
-          ...(caption ? { caption: markdownToWhatsApp(caption) } : {}),
-        };
-    const ids = [await this.#send("sendMedia", jid, content, quoted)];
-    for (const chunk of rest)
-      ids.push(await this.#send("sendMessage", jid, { text: markdownToWhatsApp(chunk) }, undefined));
+    const result = await this.#outbound.sendMedia(message);
     this.markOutbound();
-    return { messageId: ids[0]!, messageIds: ids };
+    return result;
   }
 
   /** "typing…" (WhatsApp's `composing` presence) in a chat. */
-  async sendTyping(peer: string): Promise<void> {
-    const jid = await this.#resolvePeer(peer, "sendPresenceUpdate");
-    const socket = await this.#openSocket("sendPresenceUpdate", 0);
-    await socket.sendPresenceUpdate("composing", jid).catch((error: unknown) => {
-      throw this.classify("sendPresenceUpdate", error);
-    });
+  sendTyping(peer: string): Promise<void> {
+    return this.#outbound.sendTyping(peer);
   }
 
   async probe(): Promise<{ ok: boolean; detail?: string }> {
@@ -579,19 +460,3 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
     return cleared;
   }
 }
-
-const MIME_TYPES: Record<string, string> = {
-  ".pdf": "application/pdf",
-  ".txt": "text/plain",
-  ".csv": "text/csv",
-  ".json": "application/json",
-  ".zip": "application/zip",
-  ".png": "image/png",
-  ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg",
-  ".mp3": "audio/mpeg",
-  ".ogg": "audio/ogg",
-  ".mp4": "video/mp4",
-};
-
-const mimeTypeOf = (path: string) => MIME_TYPES[extname(path).toLowerCase()] ?? "application/octet-stream";
