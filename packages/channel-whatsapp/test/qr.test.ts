@@ -16,6 +16,8 @@ describe("login QR", () => {
   it("the data URL is that PNG", () => {
     const url = qrDataUrl(LOGIN_QR);
     expect(url.startsWith("data:image/png;base64,")).toBe(true);
+    // Small enough for web.login.wait's currentQrDataUrl (at most 16,384 characters in the protocol).
+    expect(url.length).toBeLessThan(16_384);
     expect(scan(decodePng(Buffer.from(url.split(",")[1]!, "base64")))).toBe(LOGIN_QR);
   });
 
