@@ -10,6 +10,7 @@ export default defineConfig({
     cli: "src/cli.ts",
     "channel-telegram": "src/channel-telegram.ts",
     "channel-discord": "src/channel-discord.ts",
+    "channel-whatsapp": "src/channel-whatsapp.ts",
   },
   format: ["esm"],
   target: "node22",

@@ -3,6 +3,7 @@
 import { agentConfigSections } from "@gateway/agent";
 import { discordConfigPlugin } from "@gateway/channel-discord/config";
 import { telegramConfigPlugin } from "@gateway/channel-telegram/config";
+import { whatsappConfigPlugin } from "@gateway/channel-whatsapp/config";
 import { cronConfigSections } from "@gateway/cron/config";
 import { RedisConfigSection } from "@gateway/redis-bridge/config";
 import {
@@ -43,7 +44,11 @@ export interface BuiltinChannelConfig {
 }
 
 /** The channels that ship with the gateway (the one list; `builtinChannels` adds how to load each). */
-export const BUILTIN_CHANNEL_CONFIGS: readonly BuiltinChannelConfig[] = [telegramConfigPlugin, discordConfigPlugin];
+export const BUILTIN_CHANNEL_CONFIGS: readonly BuiltinChannelConfig[] = [
+  telegramConfigPlugin,
+  discordConfigPlugin,
+  whatsappConfigPlugin,
+];
 
 /** Problems in `channels.<built-in>` sections, each with its path; plugin channels are checked by the gateway. */
 export function builtinChannelIssues(config: { channels?: Record<string, unknown> }): string[] {
