@@ -116,7 +116,11 @@ export class WhatsAppAccount extends ChannelAccountBase<WhatsAppAccountConfig> {
 
   #setStatus(patch: Partial<WhatsAppStatusFields>): void {
     this.#status = { ...this.#status, ...patch };
-    this.#lastContext?.setStatus(patch as Partial<ChannelStatus>);
+    const { connectionState, linkedNumber, lid, lastDisconnect } = this.#status;
+    this.#lastContext?.setStatus({
+      linked: linkedNumber !== null || connectionState === "open",
+      details: { connectionState, linkedNumber, lid, lastDisconnect },
+    });
   }
 
   #authDir(context: ChannelContext | undefined): string {

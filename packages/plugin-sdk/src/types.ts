@@ -66,6 +66,13 @@ export interface ChannelStatus {
   lastInboundAt: number | null;
   lastOutboundAt: number | null;
   mode?: string;
+  /** `linked`: the account holds a login (QR-style platforms). */
+  linked?: boolean;
+  /**
+   * What is particular to the platform, shown as is by `channels status` (WhatsApp: linked number, LID, connection
+   * state, last disconnect). Values are plain JSON.
+   */
+  details?: Record<string, string | number | boolean | null | Record<string, string | number | boolean | null>>;
 }
 
 /** What an account can do. */

@@ -3,6 +3,7 @@ import type { ChannelPlugin, SendResult } from "@gateway/plugin-sdk";
 import { type ChannelsPairingApproveResult, type ChannelsPairingListResult, invalidRequest } from "@gateway/protocol";
 import type { Logger } from "pino";
 import { AccountSupervisor, type DesiredAccount } from "./account-supervisor.js";
+import { ChannelLogins } from "./channel-login.js";
 import { ChannelStatusReporter } from "./channel-status.js";
 import { accountConfigIssues, resolveAccounts } from "./channels-config.js";
 import { ChannelDelivery, type DeliveryTarget } from "./delivery.js";
@@ -33,6 +34,8 @@ export interface ChannelManagerOptions {
 export class ChannelManager {
   readonly pairing: DmPairingStore;
   readonly registry: ChannelPluginRegistry;
+  /** QR-style logins and logouts. */
+  readonly logins: ChannelLogins;
   readonly #options: ChannelManagerOptions;
   readonly #supervisor: AccountSupervisor;
   readonly #pipeline: InboundPipeline;
@@ -67,6 +70,7 @@ export class ChannelManager {
       host: options.host,
       send: (runtime, message) => this.#delivery.send(runtime, message),
     });
+    this.logins = new ChannelLogins(this.#supervisor);
     this.#status = new ChannelStatusReporter(this.#supervisor, this.registry, this.pairing, () => this.#configIssues);
   }
 
