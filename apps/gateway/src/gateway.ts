@@ -157,12 +157,13 @@ function banner(
     gateway.authMode !== "token"
       ? `  auth       ${gateway.authMode}`
       : gateway.starterToken && !tokenSource
-        ? `  auth       token, generated and saved in the config: ${gateway.starterToken}`
+        ? `  auth       token, generated and saved in the config (gateway.auth.token, mode 0600); clients on this machine read it from there`
         : `  auth       token (from ${tokenSource ?? `gateway.auth.token in ${gateway.configPath}`})`;
   const lines = [
     `Gateway ${packageJson.version} listening on ${address.url} (HTTP on http://${address.host}:${address.port})`,
     `  state dir  ${gateway.stateDir}`,
     `  config     ${gateway.configPath}${gateway.starterToken ? " (new: a commented starter config, mode 0600)" : ""}`,
+    ...gateway.notices.map((notice) => `  !          ${notice}`),
     auth,
     "  not yet    each is optional; the gateway runs without them:",
     gateway.agent.warning

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   AgentService,
@@ -77,6 +77,8 @@ export interface GatewayDescription {
   readonly redisUrl: string | undefined;
   readonly cron: { jobs: number; path: string };
   readonly heartbeatEveryMs: number;
+  /** What the start changed or found that the user should know (a config holding secrets made private…). */
+  readonly notices: readonly string[];
 }
 
 /** A gateway: its parts, and its lifecycle. */
@@ -134,6 +136,7 @@ function compose(
 ): Gateway {
   const { stateDir, configPath, env, version, lock } = context;
   const starter = options.writeStarterConfig === false ? undefined : ensureStarterConfig(configPath);
+  const notices = protectSecrets(configPath, stateDir);
   const manager = ConfigManager.load({
     path: configPath,
     stateDir,
@@ -153,6 +156,7 @@ function compose(
     logging: { ...fromConfig.logging, ...options.logging },
   });
   attachConfig(server, manager);
+  for (const notice of notices) server.logger.warn(notice);
 
   // ---- the agent: the backend the config asks for (auto: pi when a model is configured, else echo, said loudly)
   const runtimeContext = {
@@ -333,6 +337,7 @@ function compose(
       redisUrl,
       cron: { jobs: cron.status().jobs, path: cron.store.jobsPath },
       heartbeatEveryMs: heartbeatOptions(current()).everyMs,
+      notices,
     }),
     server,
     config: manager,
@@ -341,6 +346,35 @@ function compose(
     cron,
     heartbeat,
   };
+}
+
+/**
+ * A config that holds a secret and others may read is made private (0600) at start, and the state directory 0700:
+ * said, not only warned about by `doctor`. Returns what was changed.
+ */
+function protectSecrets(configPath: string, stateDir: string): string[] {
+  const notices: string[] = [];
+  try {
+    const mode = statSync(stateDir).mode & 0o777;
+    if (mode & 0o077) {
+      chmodSync(stateDir, 0o700);
+      notices.push(`the state directory was readable by others (${mode.toString(8)}); it is 700 now`);
+    }
+  } catch {
+    // created just before; nothing to protect
+  }
+  let text: string;
+  try {
+    text = readFileSync(configPath, "utf8");
+  } catch {
+    return notices;
+  }
+  const mode = statSync(configPath).mode & 0o777;
+  if (mode & 0o077 && /\b(token|password|secret|apiKey|botToken)\b\s*["']?\s*:/i.test(text)) {
+    chmodSync(configPath, 0o600);
+    notices.push(`${configPath} holds secrets and was readable by others (${mode.toString(8)}); it is 600 now`);
+  }
+  return notices;
 }
 
 /** The Redis bridge as a service, loaded only when configured (a gateway without Redis never loads a Redis client). */
