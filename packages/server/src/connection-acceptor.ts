@@ -14,6 +14,7 @@ import type { RawData, WebSocket } from "ws";
 import { type ConnectContext, type ConnectGrant, ConnectRefusal, runConnectPipeline } from "./connect-pipeline.js";
 import { type ConnectionIdentity, GatewayConnection } from "./connection.js";
 import { ProtocolError } from "./errors.js";
+import { showsPresence } from "./presence-publisher.js";
 import type { RequestDispatcher } from "./request-dispatcher.js";
 import type { ServerContext } from "./server-context.js";
 import { setReceiverLimit } from "./ws-adapter.js";
@@ -121,8 +122,9 @@ export class ConnectionAcceptor {
       connection.state = "closing";
       connections.remove(connection);
       if (!connection.identity) return;
+      this.context.presenceReaders.removeReader(connection);
       if (connection.presenceKey) {
-        this.context.presence.upsert(connection.presenceKey, { reason: "disconnect" });
+        this.context.presence.depart(connection.presenceKey);
         this.context.presenceChanged();
       }
       this.context.listeners.emit("disconnect", { id, remoteAddress, identity: connection.identity });
@@ -246,8 +248,10 @@ export class ConnectionAcceptor {
   }
 
   #enterPresence(connection: GatewayConnection, grant: ConnectGrant): void {
+    if (showsPresence(connection)) this.context.presenceReaders.addReader(connection);
     const client = connection.identity!.client;
-    if (!client.instanceId) return;
+    // One-off CLI commands are not instances (as the reference): they would only churn the list.
+    if (!client.instanceId || client.mode === "cli") return;
     connection.presenceKey = client.instanceId;
     this.context.presence.upsert(client.instanceId, {
       ip: connection.remoteAddress,
@@ -274,7 +278,10 @@ export class ConnectionAcceptor {
       server: { version: options.version, connId: connection.id },
       features: { methods: this.context.registry.names(), events: [...EMITTED_EVENT_NAMES] },
       snapshot: {
-        presence: this.context.presence.list(),
+        // The list for clients that show it; the others get the gateway's own entry (system-presence has the rest).
+        presence: this.context.presenceReaders.isReader(connection)
+          ? this.context.presence.list()
+          : this.context.presence.self(),
         health: this.context.health.snapshot,
         stateVersion: this.context.stateVersion(),
         uptimeMs: Date.now() - this.context.startedAt,

@@ -11,6 +11,7 @@ export class GatewayMetrics {
   readonly slowConsumerCloses: Counter;
   readonly authFailures: Counter;
   readonly handshakeEvictions: Counter;
+  readonly presenceBytes: Counter;
 
   constructor(connectionCount: () => number) {
     const registers = [this.registry];
@@ -61,6 +62,11 @@ export class GatewayMetrics {
     this.handshakeEvictions = new Counter({
       name: "gateway_handshake_evictions_total",
       help: "Sockets closed before their handshake to make room for newer ones (a flood of silent sockets)",
+      registers,
+    });
+    this.presenceBytes = new Counter({
+      name: "gateway_presence_bytes_total",
+      help: "Bytes of presence events written to clients (the list, times its readers)",
       registers,
     });
     new Gauge({

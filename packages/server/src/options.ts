@@ -64,6 +64,12 @@ export interface GatewayServerOptions {
   idempotencyMaxEntries?: number;
   /** Presence entries expire this long after their last update. @default 300000 */
   presenceTtlMs?: number;
+  /** The entry of a client that disconnected cleanly goes this soon. @default 30000 */
+  presenceDepartedTtlMs?: number;
+  /** Presence entries kept (oldest dropped first). @default 200 */
+  presenceMaxEntries?: number;
+  /** Presence traffic budget during a storm of changes, for all readers together. @default 1048576 */
+  presenceBytesPerSecond?: number;
   /** Health is recomputed and broadcast this often. @default 60000 */
   healthIntervalMs?: number;
   /** Serve `/metrics` without auth. @default false */
@@ -133,6 +139,9 @@ export function resolveOptions(options: GatewayServerOptions): ResolvedOptions {
     idempotencyTtlMs: options.idempotencyTtlMs ?? 300_000,
     idempotencyMaxEntries: options.idempotencyMaxEntries ?? 1000,
     presenceTtlMs: options.presenceTtlMs ?? 300_000,
+    presenceDepartedTtlMs: options.presenceDepartedTtlMs ?? 30_000,
+    presenceMaxEntries: options.presenceMaxEntries ?? 200,
+    presenceBytesPerSecond: options.presenceBytesPerSecond ?? 1024 * 1024,
     healthIntervalMs: options.healthIntervalMs ?? 60_000,
     metricsPublic: options.metricsPublic ?? false,
     version: options.version ?? "0.0.0",

@@ -8,6 +8,7 @@ import type { MethodRegistry } from "./method-registry.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { ResolvedOptions } from "./options.js";
 import type { PresenceStore } from "./presence.js";
+import type { PresencePublisher } from "./presence-publisher.js";
 
 /** Who connected or disconnected. */
 export interface ConnectionInfo {
@@ -130,6 +131,8 @@ export interface ServerContext {
   readonly metrics: GatewayMetrics;
   readonly registry: MethodRegistry;
   readonly presence: PresenceStore;
+  /** Who gets presence events, and when they go out. */
+  readonly presenceReaders: PresencePublisher;
   readonly health: HealthMonitor;
   readonly broadcaster: Broadcaster;
   readonly rateLimiter: AuthRateLimiter;
