@@ -123,6 +123,8 @@ export interface ChannelAccount {
   start(context: ChannelContext): Promise<void>;
   stop(): Promise<void>;
   sendText(message: OutboundMessage): Promise<SendResult>;
+  /** Send a file (a path under the account's state dir or anywhere readable), with `text` as its caption. */
+  sendMedia?(message: OutboundMessage & { media: MediaRef & { path: string } }): Promise<SendResult>;
   /** Show "typing…" in a chat while the agent works. */
   sendTyping?(peer: string, threadId?: string): Promise<void>;
   /** Check the platform connection now (for `channels.status {probe: true}`). */
