@@ -259,6 +259,11 @@ export class FakeSocketServer {
     socket.record.silent = mode;
   }
 
+  /** Cut a socket without a word (a network blip): the client sees the connection drop. */
+  drop(socketId: number): void {
+    this.#live.get(socketId)?.ws.terminate();
+  }
+
   /** Ignore the next `count` acks of the app (their envelopes are retried). */
   dropAcks(appId: string, count: number): void {
     this.#droppedAcks.set(appId, (this.#droppedAcks.get(appId) ?? 0) + count);

@@ -161,6 +161,8 @@ export interface FakeSlack {
   /** Send `disconnect` (refresh_requested, link_disabled, warning…) to the app's sockets or one of them. */
   disconnect(app: FakeSlackApp, reason: string, options?: { socketId?: number; closeAfterMs?: number }): number;
   silence(socketId: number, mode?: FakeSlackSilence): void;
+  /** Cut one socket abruptly (no disconnect message, no close frame). */
+  dropSocket(socketId: number): void;
   dropAcks(app: FakeSlackApp, count: number): void;
   holdHello(app: FakeSlackApp, hold: boolean): void;
   /** The bot's messages in a channel (and thread), in order. */
@@ -720,6 +722,7 @@ export async function startFakeSlack(
     resetMaxOpen: (app) => socketServer.resetMaxOpen(app.appId),
     disconnect: (app, reason, disconnectOptions) => socketServer.disconnect(app.appId, reason, disconnectOptions),
     silence: (socketId, mode = "half-open") => socketServer.silence(socketId, mode),
+    dropSocket: (socketId) => socketServer.drop(socketId),
     dropAcks: (app, count) => socketServer.dropAcks(app.appId, count),
     holdHello: (app, hold) => socketServer.holdHello(app.appId, hold),
     sentTo: (channel, thread_ts) =>
