@@ -86,7 +86,13 @@ describe("slack socket mode", () => {
   it("an envelope whose ack was lost is delivered again and processed once (by event id)", async () => {
     const claims: Array<[string, boolean]> = [];
     const memory = new MemoryEventDedupe();
-    const dedupe = { claim: (key: string) => (claims.push([key, memory.claim(key)]), claims.at(-1)![1]) };
+    const dedupe = {
+      claim(key: string) {
+        const first = memory.claim(key);
+        claims.push([key, first]);
+        return first;
+      },
+    };
     const { app, test, say } = await setUp({}, { dedupe });
     fake.dropAcks(app, 1);
     const { eventIds } = await say("ack me twice");

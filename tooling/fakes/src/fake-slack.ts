@@ -289,7 +289,9 @@ export async function startFakeSlack(
       const form = await new Response(new Uint8Array(raw), { headers: { "content-type": type } }).formData();
       const params: Record<string, unknown> = {};
       const entries: Array<[string, FormDataEntryValue]> = [];
-      form.forEach((value, key) => entries.push([key, value]));
+      form.forEach((value, key) => {
+        entries.push([key, value]);
+      });
       for (const [key, value] of entries)
         params[key] = typeof value === "string" ? value : Buffer.from(await value.arrayBuffer());
       return params;
