@@ -374,8 +374,8 @@ export class SlackAccount extends ChannelAccountBase<SlackAccountConfig> {
     const client = this.#client;
     if (!client) return { ok: false, detail: "not running" };
     try {
-      const identity = await this.#authTest(client);
-      return { ok: true, detail: `${identity.team} @${identity.botName} (${this.#describe()})` };
+      this.#identity = { ...(await this.#authTest(client)) };
+      return { ok: true, detail: this.#describe() };
     } catch (error) {
       return { ok: false, detail: (error as Error).message };
     }

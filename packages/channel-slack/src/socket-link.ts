@@ -66,6 +66,8 @@ interface Connection {
   /** It raised a trouble: it is being replaced or has failed (its own reconnects are off). */
   doomed: boolean;
   lastFrameAt: number;
+  /** The library's close-handshake timer of the socket it was closing when this connection was retired. */
+  handshakeTimer: NodeJS.Timeout | undefined;
   trouble: Promise<Trouble>;
   raise(trouble: Trouble): void;
 }
@@ -74,6 +76,7 @@ interface Connection {
 interface ClientInternals {
   autoReconnectEnabled: boolean;
   start(): Promise<unknown>;
+  websocket?: { closeHandshakeTimeout?: NodeJS.Timeout };
 }
 
 // undici reports every WebSocket's handshake and server pings here (the library reads pings the same way).
@@ -455,8 +458,12 @@ export class SocketLink {
       connection.retired = true;
       internals.autoReconnectEnabled = false;
       connection.client.disconnect().catch(() => undefined);
+      // The library arms a 30 s close-handshake timer here, and a second disconnect() (its error handler, once we
+      // destroy the socket) overwrites it without clearing it: a timer that would hold the process for 30 s.
+      connection.handshakeTimer = internals.websocket?.closeHandshakeTimeout;
     }
     const destroy = () => {
+      clearTimeout(connection.handshakeTimer);
       for (const socket of connection.sockets) socket.destroy();
       connection.sockets.clear();
       this.#connections.delete(connection);
