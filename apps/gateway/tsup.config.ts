@@ -9,6 +9,7 @@ export default defineConfig({
     gateway: "src/gateway.ts",
     cli: "src/cli.ts",
     "channel-telegram": "src/channel-telegram.ts",
+    "channel-slack": "src/channel-slack.ts",
   },
   format: ["esm"],
   target: "node22",

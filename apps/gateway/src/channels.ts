@@ -10,6 +10,7 @@ import { attachChannels, ChannelManager, type ConfigManager, type GatewayServer 
  * the main bundle: grammY and its fetch stack are larger than the rest of the gateway).
  */
 const TELEGRAM_BUNDLE: string = new URL("./channel-telegram.js", import.meta.url).href;
+const SLACK_BUNDLE: string = new URL("./channel-slack.js", import.meta.url).href;
 
 /** The parts of the config the channels read. */
 interface ChannelsConfig {
@@ -36,6 +37,10 @@ export function setUpChannels(options: {
       {
         id: "telegram",
         load: async () => ((await import(TELEGRAM_BUNDLE)) as typeof import("./channel-telegram.js")).telegramChannel,
+      },
+      {
+        id: "slack",
+        load: async () => ((await import(SLACK_BUNDLE)) as typeof import("./channel-slack.js")).slackChannel,
       },
     ],
     onStatusChange() {
