@@ -272,6 +272,25 @@ describe("Slack through a running gateway", () => {
     expect(fake.sentTo(GENERAL).at(-1)!.text).toBe("*reminder*: stand-up at 10");
   });
 
+  it("config validate checks Slack's settings offline, with their paths", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gateway-slack-validate-"));
+    try {
+      writeFileSync(
+        join(dir, "gateway.json5"),
+        "{ channels: { slack: { accounts: { work: { botTokn: 'x', mode: 'webhook', botToken: 'xapp-swapped' } } } } }",
+      );
+      const validate = await runProcess(process.execPath, [main, "config", "validate", "--state-dir", dir], {
+        env: { GATEWAY_TOKEN: "", GATEWAY_URL: "" },
+      });
+      expect(validate.code).toBe(2);
+      expect(validate.stderr).toMatch(/channels\.slack\.accounts\.work\.botTokn: unknown setting for Slack/);
+      expect(validate.stderr).toMatch(/channels\.slack\.accounts\.work\.mode: /);
+      expect(validate.stderr).toMatch(/channels\.slack\.accounts\.work\.botToken: /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("stopping the gateway closes every socket", async () => {
     gateway.kill("SIGTERM");
     await new Promise((resolve) => gateway.once("exit", resolve));

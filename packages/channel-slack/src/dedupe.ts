@@ -2,7 +2,8 @@
  * Decides which delivery of a Slack event is processed. Slack delivers each event to one connection but retries it
  * (to another connection, or with `X-Slack-Retry-Num` over HTTP) when the ack seems lost, so the same event id can
  * arrive more than once — on one gateway, or on several gateways sharing one app (Socket Mode allows 10 connections).
- * The first claim of an id wins. A scale-out deployment passes one backed by a shared store (Redis `SET NX EX`).
+ * The first claim of a key wins. Keys are event ids (`Ev…`) and messages (`message:<channel>:<ts>`: a mention comes
+ * as two events). A scale-out deployment passes one backed by a shared store (Redis `SET NX EX`).
  */
 export interface SlackEventDedupe {
   /** True the first time `key` is claimed (process the event), false for every repeat. */

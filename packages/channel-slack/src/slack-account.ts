@@ -60,8 +60,6 @@ export interface SlackAccountOptions {
 export class SlackAccount extends ChannelAccountBase<SlackAccountConfig> {
   readonly #apiUrl: string;
   readonly #dedupe: SlackEventDedupe;
-  /** A message and its app_mention event are two deliveries of one message: passed on once. */
-  readonly #messages = new MemoryEventDedupe({ ttlMs: 600_000, limit: 5_000 });
   readonly #botThreads = new Map<string, number>();
   readonly #pacer = new Pacer({ globalPerSecond: 20, perChatIntervalMs: 1_000 });
   #client: webApi.WebClient | undefined;
@@ -262,7 +260,10 @@ export class SlackAccount extends ChannelAccountBase<SlackAccountConfig> {
     const identity = this.#identity;
     const users = this.#users;
     if (!identity || !users || !this.started) return;
-    if (!this.#messages.claim(`${event.channel}:${event.ts}`)) return;
+    // A message and its app_mention are two events (two event ids) of one message: passed on once. Through the same
+    // dedupe, so gateways sharing the app do not both answer when the two events reach different ones.
+    const claimed = this.#dedupe.claim(`message:${event.channel}:${event.ts}`);
+    if (!(typeof claimed === "boolean" ? claimed : await claimed)) return;
     const mentioned = [...(event.text ?? "").matchAll(/<@([A-Z0-9]+)(?:\|[^>]*)?>/g)].map((match) => match[1]!);
     if (event.user) await users.load([event.user, ...mentioned]);
     const normalized = normalizeMessage(event, {

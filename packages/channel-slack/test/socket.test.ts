@@ -100,16 +100,43 @@ describe("slack socket mode", () => {
     await fake.until(() => delivery()?.ackedBy !== undefined, 5_000);
     expect(delivery()?.attempts).toBe(2);
     await sleep(200);
-    expect(claims).toEqual([
+    const byEvent = () => claims.filter(([key]) => key === eventIds[0]);
+    expect(byEvent()).toEqual([
       [eventIds[0], true],
       [eventIds[0], false],
     ]);
+    // the message itself was claimed once, when the first delivery was processed
+    expect(claims.filter(([key]) => key.startsWith("message:"))).toEqual([[expect.stringMatching(/^message:D/), true]]);
     expect(test.received.map((message) => message.text)).toEqual(["ack me twice"]);
     // Slack's own retry of an acked event (the ack may have been lost on the way) is dropped as well.
     await fake.redeliver(eventIds[0]!);
-    await fake.until(() => claims.length === 3);
-    expect(claims[2]).toEqual([eventIds[0], false]);
+    await fake.until(() => byEvent().length === 3);
+    expect(byEvent()[2]).toEqual([eventIds[0], false]);
     expect(test.received).toHaveLength(1);
+  });
+
+  it("two gateways on one app with a shared dedupe (active-active): each message passed on by exactly one", async () => {
+    const app = fake.addApp({ botName: "shared_bot" });
+    const user = fake.addUser({ name: "ada", real_name: "Ada Lovelace" });
+    const general = fake.addChannel({ type: "channel" });
+    const shared = new MemoryEventDedupe();
+    const one = startAccount(fake, app, slack.state.cleanups, {}, { dedupe: shared });
+    const two = startAccount(fake, app, slack.state.cleanups, {}, { dedupe: shared });
+    await Promise.all([one.started, two.started]);
+    expect(fake.openSockets(app)).toBe(2);
+    for (let index = 0; index < 6; index++)
+      await fake.inject(
+        app,
+        { channel: general.id, user: user.id, text: `<@${app.botUserId}> number ${index}` },
+        { mention: true },
+      );
+    const all = () => [...one.test.received, ...two.test.received].map((message) => message.text);
+    await fake.until(() => all().length === 6, 5_000);
+    await sleep(300);
+    expect(all().sort()).toEqual(Array.from({ length: 6 }, (_, index) => `@shared_bot number ${index}`));
+    // Slack spread the 12 events (a message and its app_mention each) over both connections
+    const open = fake.sockets.filter((socket) => socket.appId === app.appId && !socket.closedAt);
+    expect(open.map((socket) => socket.delivered.length)).toEqual([6, 6]);
   });
 
   it("a storm of disconnects of every kind: never more than 2 sockets open, 1 at rest, and messages still flow", async () => {
