@@ -141,52 +141,66 @@ export class SlackAccount extends ChannelAccountBase<SlackAccountConfig> {
       );
     const receiver = new GatewayReceiver(this.#dedupe, context.logger);
     this.#app = this.#createApp(botToken, identity, receiver, logger, clientOptions);
-    if (mode === "http") {
-      const path = context.registerHttpRoute({
-        method: "POST",
-        path: "events",
-        handle: createEventsHandler({
-          signingSecret: signingSecret!,
-          logger: context.logger,
-          onEvent: (body, retryNum, retryReason) =>
-            void receiver
-              .dispatch(body, retryNum, retryReason)
-              .catch((error: unknown) => context.logger.warn({ err: error }, "slack: an event failed")),
-        }),
-      });
-      context.logger.info(`slack: ${identity.team} @${identity.botName} receiving events at ${path} (HTTP)`);
-    } else {
-      const link = new SocketLink({
-        appToken: appToken!,
-        apiUrl: this.#apiUrl,
-        logger: context.logger,
-        slackLogger: logger,
-        clientPingTimeoutMs: this.config.socket?.clientPingTimeoutMs ?? 5_000,
-        serverPingTimeoutMs: this.config.socket?.serverPingTimeoutMs ?? 30_000,
-        silenceMs: this.config.socket?.silenceMs ?? 35_000,
-        helloTimeoutMs: this.config.socket?.helloTimeoutMs ?? 10_000,
-        onEnvelope: (envelope) => {
-          envelope
-            .ack()
-            .then(
-              () =>
-                envelope.type === "events_api"
-                  ? receiver.dispatch(envelope.body, envelope.retryNum, envelope.retryReason)
-                  : undefined,
-              // Not acked: Slack sends it again (to this or another connection); nothing was claimed, nothing is lost.
-              (error: unknown) =>
-                context.logger.debug(`slack: an ack failed (${(error as Error).message}); Slack will retry`),
-            )
-            .catch((error: unknown) => context.logger.warn({ err: error }, "slack: an event failed"));
-        },
-        onChange: () => this.#statusChanged(),
-      });
-      this.#link = link;
-      await link.start(signal);
-      this.supervise((loopSignal, connected) => link.run(loopSignal, connected), { baseMs: 1_000, maxMs: 120_000 });
-      context.logger.info(`slack: ${identity.team} @${identity.botName} connected (Socket Mode)`);
-    }
+    if (mode === "http") this.#receiveHttp(context, receiver, signingSecret!, identity);
+    else await this.#receiveSocket(context, signal, receiver, appToken!, logger, identity);
     this.#statusChanged();
+  }
+
+  /** HTTP Events API: a route on the gateway's port, each request's signature checked. */
+  #receiveHttp(context: ChannelContext, receiver: GatewayReceiver, signingSecret: string, identity: Identity): void {
+    const path = context.registerHttpRoute({
+      method: "POST",
+      path: "events",
+      handle: createEventsHandler({
+        signingSecret,
+        logger: context.logger,
+        onEvent: (body, retryNum, retryReason) =>
+          void receiver
+            .dispatch(body, retryNum, retryReason)
+            .catch((error: unknown) => context.logger.warn({ err: error }, "slack: an event failed")),
+      }),
+    });
+    context.logger.info(`slack: ${identity.team} @${identity.botName} receiving events at ${path} (HTTP)`);
+  }
+
+  /** Socket Mode: the first connection now (a failure fails the start), then kept up by the supervisor. */
+  async #receiveSocket(
+    context: ChannelContext,
+    signal: AbortSignal,
+    receiver: GatewayReceiver,
+    appToken: string,
+    logger: Logger,
+    identity: Identity,
+  ): Promise<void> {
+    const link = new SocketLink({
+      appToken,
+      apiUrl: this.#apiUrl,
+      logger: context.logger,
+      slackLogger: logger,
+      clientPingTimeoutMs: this.config.socket?.clientPingTimeoutMs ?? 5_000,
+      serverPingTimeoutMs: this.config.socket?.serverPingTimeoutMs ?? 30_000,
+      silenceMs: this.config.socket?.silenceMs ?? 35_000,
+      helloTimeoutMs: this.config.socket?.helloTimeoutMs ?? 10_000,
+      onEnvelope: (envelope) => {
+        envelope
+          .ack()
+          .then(
+            () =>
+              envelope.type === "events_api"
+                ? receiver.dispatch(envelope.body, envelope.retryNum, envelope.retryReason)
+                : undefined,
+            // Not acked: Slack sends it again (to this or another connection); nothing was claimed, nothing is lost.
+            (error: unknown) =>
+              context.logger.debug(`slack: an ack failed (${(error as Error).message}); Slack will retry`),
+          )
+          .catch((error: unknown) => context.logger.warn({ err: error }, "slack: an event failed"));
+      },
+      onChange: () => this.#statusChanged(),
+    });
+    this.#link = link;
+    await link.start(signal);
+    this.supervise((loopSignal, connected) => link.run(loopSignal, connected), { baseMs: 1_000, maxMs: 120_000 });
+    context.logger.info(`slack: ${identity.team} @${identity.botName} connected (Socket Mode)`);
   }
 
   protected async disconnect(): Promise<void> {
