@@ -162,7 +162,6 @@ export async function measureSlack({ root, quick = false, spawnGateway } = {}) {
           dmPolicy: "open",
           allowFrom: ["*"],
           debounceMs: 0,
-          typingIndicator: "off",
           // A short reconnect step so the storm's abrupt drops take 300 ms each, not 5 s (the default).
           socket: { clientPingTimeoutMs: 300 },
           accounts: {

@@ -417,6 +417,12 @@ export class SocketLink {
           { status: reason, fatal: true },
         ),
       });
+    else if (reason === "too_many_websockets")
+      connection.raise({
+        kind: "replace",
+        reason:
+          "Slack refused the connection (too_many_websockets): this app already has 10 Socket Mode connections — other gateways or scripts share it",
+      });
     else connection.raise({ kind: "replace", reason: `Slack asked for a new connection (${reason})` });
   }
 
