@@ -196,6 +196,30 @@ describe("slack socket mode", () => {
     await fake.until(() => fake.openSockets(app) === 0);
   });
 
+  it("an app whose 10 connections are taken elsewhere: the start fails (retryable) and says so", async () => {
+    const app = fake.addApp({ botName: "crowded_bot" });
+    const others: WebSocket[] = [];
+    for (let index = 0; index < 10; index++) {
+      const opened = await fetch(`${fake.apiUrl}apps.connections.open`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${app.appToken}` },
+      }).then((response) => response.json() as Promise<{ url: string }>);
+      const socket = new WebSocket(opened.url);
+      await new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
+      others.push(socket);
+    }
+    slack.state.cleanups.push(() => {
+      for (const socket of others) socket.close();
+    });
+    const { started, test } = startAccount(fake, app, slack.state.cleanups);
+    await expect(started).rejects.toMatchObject({
+      fatal: false,
+      message: expect.stringMatching(/too_many_websockets.*10 Socket Mode connections.*other gateways/),
+    });
+    expect(test.status()).toMatchObject({ fatal: false, connected: false });
+    await fake.until(() => fake.openSockets(app) === 10);
+  });
+
   it("an unknown app token is fatal at start with the fix; apps.connections.open is called once", async () => {
     const app = fake.addApp({ botName: "wrong_token_bot" });
     const { started, test } = startAccount(fake, app, slack.state.cleanups, { appToken: "xapp-1-not-known" });
