@@ -108,13 +108,20 @@ async function disconnectStorm(fake, app, users, rounds) {
   const before = fake.posted.length;
   const started = performance.now();
   for (let round = 0; round < rounds; round++) {
-    const current = openOf().find((socket) => socket.hello);
+    // The newest greeted socket is the one in use (an older one may still be closing).
+    const current = openOf()
+      .filter((socket) => socket.hello)
+      .sort((a, b) => b.id - a.id)[0];
     if (!current) throw new Error("no greeted socket to disconnect");
     if (round % 2 === 0) fake.disconnect(app, "refresh_requested", { socketId: current.id, closeAfterMs: 10_000 });
     else fake.dropSocket(current.id);
     const dm = fake.addChannel({ type: "im" });
     await fake.inject(app, { channel: dm.id, user: users[round % users.length].id, text: `storm message ${round}` });
-    await fake.until(() => openOf().some((socket) => socket.id > current.id && socket.hello), 20_000);
+    // replaced: a newer socket greeted, and this one closed
+    await fake.until(
+      () => current.closedAt !== undefined && openOf().some((socket) => socket.id > current.id && socket.hello),
+      20_000,
+    );
   }
   const elapsed = performance.now() - started;
   // Replies are paced per conversation (1/s), so the last ones trail the storm: wait for them (bounded).

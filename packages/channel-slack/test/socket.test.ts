@@ -143,11 +143,18 @@ describe("slack socket mode", () => {
     const { app, test, account, say } = await setUp();
     // Each round takes the current socket away one way: Slack asks for a new one, the network cuts it, it goes deaf.
     for (let round = 0; round < 30; round++) {
-      const current = openSocketsOf(app).find((socket) => socket.hello && !socket.silent)!;
+      // the newest greeted socket is the one in use (an older one may still be closing)
+      const current = openSocketsOf(app)
+        .filter((socket) => socket.hello)
+        .sort((a, b) => b.id - a.id)[0]!;
       if (round % 3 === 0) fake.disconnect(app, "refresh_requested", { socketId: current.id, closeAfterMs: 5_000 });
       else if (round % 3 === 1) fake.dropSocket(current.id);
       else fake.silence(current.id, "deaf");
-      await fake.until(() => openSocketsOf(app).some((socket) => socket.id > current.id && socket.hello), 5_000);
+      await fake.until(
+        () =>
+          current.closedAt !== undefined && openSocketsOf(app).some((socket) => socket.id > current.id && socket.hello),
+        5_000,
+      );
     }
     // and a burst: disconnects arriving while replacements are still being opened
     for (let index = 0; index < 20; index++) {
