@@ -11,6 +11,7 @@ export default defineConfig({
     "channel-telegram": "src/channel-telegram.ts",
     "channel-discord": "src/channel-discord.ts",
     "channel-whatsapp": "src/channel-whatsapp.ts",
+    "channel-slack": "src/channel-slack.ts",
   },
   format: ["esm"],
   target: "node22",

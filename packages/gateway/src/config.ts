@@ -2,6 +2,7 @@
 // server, an agent or a channel library (the CLI validates with it; `createGateway` runs with it).
 import { agentConfigSections } from "@gateway/agent";
 import { discordConfigPlugin } from "@gateway/channel-discord/config";
+import { slackConfigPlugin } from "@gateway/channel-slack/config";
 import { telegramConfigPlugin } from "@gateway/channel-telegram/config";
 import { whatsappConfigPlugin } from "@gateway/channel-whatsapp/config";
 import { cronConfigSections } from "@gateway/cron/config";
@@ -47,6 +48,7 @@ export interface BuiltinChannelConfig {
 export const BUILTIN_CHANNEL_CONFIGS: readonly BuiltinChannelConfig[] = [
   telegramConfigPlugin,
   discordConfigPlugin,
+  slackConfigPlugin,
   whatsappConfigPlugin,
 ];
 
