@@ -4,6 +4,7 @@ import { CLI_PRESETS, createCliBackend } from "./backends/cli.js";
 import { createEchoBackend } from "./backends/echo.js";
 import { createOpenAIBackend } from "./backends/openai.js";
 import { createPiBackend, type PiProvider } from "./backends/pi.js";
+import { type ModelTarget, observeRuntime, type RunObserver } from "./observe-runtime.js";
 import type { AgentRuntime } from "./runtime.js";
 import type { QueueMode } from "./session-lanes.js";
 
@@ -158,6 +159,8 @@ export interface SelectedRuntime {
   summary: string;
   /** Set when no model is configured: what to do about it. */
   warning?: string;
+  /** The model the backend calls (pi, openai). */
+  model?: ModelTarget;
   queueMode?: QueueMode;
   maxConcurrentRuns?: number;
   runTimeoutMs: number;
@@ -175,6 +178,8 @@ export interface RuntimeContext {
   fallbackModel?: { provider: PiProvider; model: string };
   /** The environment an agent CLI's allowlisted basics (PATH, HOME, locale) come from. @default {} */
   parentEnv?: Readonly<Record<string, string | undefined>>;
+  /** Told of every finished run (logs, status, metrics). */
+  observe?: RunObserver;
 }
 
 /**
@@ -182,6 +187,21 @@ export interface RuntimeContext {
  * Throws with a message naming the config path when the config cannot work.
  */
 export function createRuntimeFromConfig(
+  config: { models?: ModelsConfigSection; agents?: AgentsConfigSection },
+  context: RuntimeContext,
+): SelectedRuntime {
+  const selected = selectRuntime(config, context);
+  return {
+    ...selected,
+    runtime: observeRuntime(
+      selected.runtime,
+      { backend: selected.backend, ...(selected.model ? { model: selected.model } : {}) },
+      context.observe,
+    ),
+  };
+}
+
+function selectRuntime(
   config: { models?: ModelsConfigSection; agents?: AgentsConfigSection },
   context: RuntimeContext,
 ): SelectedRuntime {
@@ -259,6 +279,7 @@ export function createRuntimeFromConfig(
     };
   }
   const where = `${provider.name}/${modelId} at ${provider.baseUrl}`;
+  const model: ModelTarget = { provider: provider.name, model: modelId, baseUrl: provider.baseUrl };
   if (wanted === "openai") {
     if (provider.api && provider.api !== "openai-completions")
       throw new Error(
@@ -273,6 +294,7 @@ export function createRuntimeFromConfig(
       }),
       backend: "openai",
       summary: `openai-compatible: ${where}`,
+      model,
       ...common,
     };
   }
@@ -287,6 +309,7 @@ export function createRuntimeFromConfig(
     }),
     backend: "pi",
     summary: `pi: ${where}`,
+    model,
     ...common,
   };
 }
