@@ -267,7 +267,9 @@ describe("gateway CLI against a running gateway (connection from the local confi
     const result = await cli(["doctor"]);
     expect(result.stdout).toMatch(/✔ node/);
     expect(result.stdout).toMatch(/✔ config\s+.*is valid/);
-    expect(result.stdout).toMatch(/✔ gateway\s+running and answering/);
+    expect(result.stdout).toMatch(
+      new RegExp(`✔ gateway\\s+0\\.1\\.0 running \\(pid \\d+\\), answering at 127\\.0\\.0\\.1:${port}`),
+    );
     expect(result.code).toBe(0);
   });
 

@@ -308,6 +308,71 @@ describe("when the gateway is down, the files are still read", () => {
   });
 });
 
+describe("doctor checks what is really there", () => {
+  it("names the port the gateway really answers on, Redis and the model endpoint that do not answer", async () => {
+    const dir = tempDir("gateway-firstday-doctor-");
+    const closed = await freePort();
+    writeFileSync(
+      join(dir, "gateway.json5"),
+      `{ gateway: { port: 18789, auth: { token: "${"d".repeat(40)}" } },
+         redis: { url: "redis://127.0.0.1:${closed}" },
+         models: { providers: { ollama: { baseUrl: "http://127.0.0.1:${closed}/v1", models: [{ id: "llama3.1" }] } } },
+         agents: { defaults: { model: "ollama/llama3.1" } } }`,
+    );
+    const gateway = await startGateway(dir);
+    const result = await cli(dir, ["doctor", "--json"]);
+    expect(result.code).toBe(1);
+    const findings = JSON.parse(result.stdout).findings as Array<{ check: string; status: string; detail: string }>;
+    const find = (check: string) => findings.find((finding) => finding.check === check);
+    expect(find("gateway")).toMatchObject({
+      status: "ok",
+      detail: expect.stringMatching(
+        new RegExp(`answering at 127\\.0\\.0\\.1:${gateway.port} \\(the config says 18789`),
+      ),
+    });
+    expect(find("redis")).toMatchObject({
+      status: "fail",
+      detail: expect.stringMatching(
+        new RegExp(`redis://127\\.0\\.0\\.1:${closed} is set but cannot reach .*ECONNREFUSED`),
+      ),
+    });
+    expect(find("model")).toMatchObject({
+      status: "fail",
+      detail: expect.stringMatching(/ollama\/llama3\.1: http:\/\/127\.0\.0\.1:\d+\/v1\/models: ECONNREFUSED/),
+    });
+    expect(find("node")).toMatchObject({ status: "ok" });
+    expect(find("disk")).toBeDefined();
+    expect(find("service")).toBeDefined();
+    await gateway.stop();
+  }, 40_000);
+
+  it("--fix repairs permissions, a missing logs dir and a stale run file, saying what it changed", async () => {
+    const dir = tempDir("gateway-firstday-fix-");
+    writeFileSync(join(dir, "gateway.json5"), `{ gateway: { auth: { token: "${"f".repeat(40)}" } } }`);
+    const { chmodSync } = await import("node:fs");
+    chmodSync(dir, 0o755);
+    chmodSync(join(dir, "gateway.json5"), 0o644);
+    // A gateway killed with SIGKILL leaves its run file; this pid is not alive.
+    writeFileSync(
+      join(dir, "gateway.run.json"),
+      JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: 1, url: "ws://127.0.0.1:1" }),
+    );
+    const before = await cli(dir, ["doctor"]);
+    expect(before.stdout).toMatch(/! run file\s+.*gateway\.run\.json is stale/);
+    expect(before.stdout).toMatch(/→ chmod 700 .* \(gateway doctor --fix\)/);
+    const fixed = await cli(dir, ["doctor", "--fix"]);
+    expect(fixed.stdout).toMatch(
+      /changed:\n {2}- chmod 700 .*\n {2}- created .*logs\n {2}- chmod 600 .*gateway\.json5\n {2}- removed the stale .*gateway\.run\.json/,
+    );
+    const { statSync } = await import("node:fs");
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, "gateway.json5")).mode & 0o777).toBe(0o600);
+    expect(existsSync(join(dir, "gateway.run.json"))).toBe(false);
+    const after = await cli(dir, ["doctor"]);
+    expect(after.stdout).not.toMatch(/stale|readable by others/);
+  });
+});
+
 describe("the first screens", () => {
   it("`npm start -- --help` shows run's options; `gateway --help` lists the commands", async () => {
     const dir = tempDir("gateway-firstday-help-");
