@@ -43,7 +43,8 @@ function exchange(client: GatewayClient, io: CliIo, sessionKey: string, message:
     if (output === "json") io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
     else if (output === "json-stream") io.stdout(`${JSON.stringify({ type: "end", ...summary })}\n`);
     else {
-      io.stdout("\n");
+      // End the streamed reply's line; an empty reply (a failed run) leaves no blank line before the error.
+      if (end.text) io.stdout("\n");
       if (end.state === "aborted") io.stderr("(aborted)\n");
       if (end.state === "error") io.stderr(`✖ ${end.error}\n`);
     }

@@ -117,7 +117,11 @@ function checkFiles(stateDir: string, configPath: string): Finding[] {
 }
 
 /** What is really running: the run file (its process alive?), then the gateway's own answer. */
-async function checkRunning(context: CommandContext, config: Record<string, unknown>): Promise<Finding[]> {
+async function checkRunning(
+  context: CommandContext,
+  config: Record<string, unknown>,
+  model: { hasModel?: string },
+): Promise<Finding[]> {
   const { stateDir } = context.paths;
   const runFile = join(stateDir, STATE_LOCK_FILE);
   const lock = readStateLock(stateDir);
@@ -145,6 +149,8 @@ async function checkRunning(context: CommandContext, config: Record<string, unkn
           `${status.version} running (pid ${lock?.pid ?? "?"}), answering at ${status.listen.host}:${status.listen.port}${status.listen.port !== configured ? ` (the config says ${configured}; a flag or GATEWAY_PORT overrides it)` : ""}`,
         ),
       );
+      // What the running gateway's agent calls (it may come from its own environment).
+      if (!status.warnings.some((line) => line.startsWith("no model configured"))) model.hasModel = "a model";
       const channels = await client.request("channels.status", {}).catch(() => undefined);
       for (const [channel, accounts] of Object.entries(channels?.channelAccounts ?? {}))
         for (const account of accounts) {
@@ -189,7 +195,11 @@ async function checkRunning(context: CommandContext, config: Record<string, unkn
 }
 
 /** The model the agent would call: a real request to its endpoint. */
-async function checkModel(config: Record<string, unknown>, env: CommandContext["io"]["env"]): Promise<Finding> {
+async function checkModel(
+  config: Record<string, unknown>,
+  env: CommandContext["io"]["env"],
+  running?: { hasModel?: string },
+): Promise<Finding> {
   const agents = (config.agents ?? {}) as { defaults?: { model?: string; backend?: string } };
   const providers = (
     (config.models ?? {}) as { providers?: Record<string, { baseUrl: string; apiKey?: string; api?: string }> }
@@ -297,7 +307,8 @@ export const doctorCommand: Command = {
               fix: "set gateway.auth.token to a long random string (openssl rand -base64 32)",
             },
       );
-    findings.push(...(await checkRunning(context, config)));
+    const runningModel: { hasModel?: string } = {};
+    findings.push(...(await checkRunning(context, config, runningModel)));
     const redisUrl = ((config.redis ?? {}) as { url?: string }).url;
     if (redisUrl) {
       const redis = await pingRedis(redisUrl);
@@ -312,7 +323,7 @@ export const doctorCommand: Command = {
             },
       );
     } else findings.push(ok("redis", "not configured (the embedded defaults need none)"));
-    findings.push(await checkModel(config, context.io.env));
+    findings.push(await checkModel(config, context.io.env, runningModel));
     const service = checkService();
     if (service) findings.push(service);
 
