@@ -99,7 +99,8 @@ if (task === "start") {
       if (signal !== "SIGINT") child.kill(signal);
     });
   child.on("exit", (code, signal) => {
-    if (signalled || signal) process.stderr.write("✔ Gateway stopped.\n");
+    // A gateway that could not start said why itself; one that ran and stopped says so here.
+    if (signalled || signal || code === 0) process.stderr.write("✔ Gateway stopped.\n");
     process.exit(code ?? (signal ? 0 : 1));
   });
 } else if (task === "test") {
