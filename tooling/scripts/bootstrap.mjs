@@ -100,7 +100,8 @@ if (task === "start") {
     });
   child.on("exit", (code, signal) => {
     // A gateway that could not start said why itself; one that ran and stopped says so here.
-    if (signalled || signal || code === 0) process.stderr.write("✔ Gateway stopped.\n");
+    const informational = rest.some((arg) => ["--help", "-h", "--version"].includes(arg));
+    if (!informational && (signalled || signal || code === 0)) process.stderr.write("✔ Gateway stopped.\n");
     process.exit(code ?? (signal ? 0 : 1));
   });
 } else if (task === "test") {

@@ -18,8 +18,10 @@ afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 it("npm start -- --help shows run's options", async () => {
   const result = (await runProcess(process.execPath, [bootstrap, "start", "--help"], { cwd: root })) as {
     stdout: string;
+    stderr: string;
   };
   expect(result.stdout).toMatch(/Usage: gateway \[run\] \[options\]/);
+  expect(result.stderr).not.toMatch(/stopped/);
   expect(result.stdout).toMatch(/--port <n>/);
 });
 
