@@ -4,6 +4,7 @@ import { CLI_PRESETS, createCliBackend } from "./backends/cli.js";
 import { createEchoBackend } from "./backends/echo.js";
 import { createOpenAIBackend } from "./backends/openai.js";
 import { createPiBackend, type PiProvider } from "./backends/pi.js";
+import { type ModelTarget, observeRuntime, type RunObserver } from "./observe-runtime.js";
 import type { AgentRuntime } from "./runtime.js";
 import type { QueueMode } from "./session-lanes.js";
 
@@ -158,6 +159,8 @@ export interface SelectedRuntime {
   summary: string;
   /** Set when no model is configured: what to do about it. */
   warning?: string;
+  /** The model the backend calls (pi, openai). */
+  model?: ModelTarget;
   queueMode?: QueueMode;
   maxConcurrentRuns?: number;
   runTimeoutMs: number;
@@ -191,6 +194,8 @@ export interface RuntimeContext {
   parentEnv?: Readonly<Record<string, string | undefined>>;
   /** Whether the pi library is installed. @default resolved from this module */
   piInstalled?: () => boolean;
+  /** Told of every finished run (logs, status, metrics). */
+  observe?: RunObserver;
 }
 
 /**
@@ -198,6 +203,21 @@ export interface RuntimeContext {
  * Throws with a message naming the config path when the config cannot work.
  */
 export function createRuntimeFromConfig(
+  config: { models?: ModelsConfigSection; agents?: AgentsConfigSection },
+  context: RuntimeContext,
+): SelectedRuntime {
+  const selected = selectRuntime(config, context);
+  return {
+    ...selected,
+    runtime: observeRuntime(
+      selected.runtime,
+      { backend: selected.backend, ...(selected.model ? { model: selected.model } : {}) },
+      context.observe,
+    ),
+  };
+}
+
+function selectRuntime(
   config: { models?: ModelsConfigSection; agents?: AgentsConfigSection },
   context: RuntimeContext,
 ): SelectedRuntime {
@@ -275,6 +295,7 @@ export function createRuntimeFromConfig(
     };
   }
   const where = `${provider.name}/${modelId} at ${provider.baseUrl}`;
+  const model: ModelTarget = { provider: provider.name, model: modelId, baseUrl: provider.baseUrl };
   // pi is an optional install (~130 MB): without it, "auto" answers through the OpenAI-compatible backend, and an
   // explicit "pi" says the one command that installs it.
   const piInstalled = (context.piInstalled ?? isPiInstalled)();
@@ -294,6 +315,7 @@ export function createRuntimeFromConfig(
       }),
       backend: "openai",
       summary: `openai-compatible: ${where}${wanted === "auto" ? " (pi is not installed: no tools; install it for the pi agent)" : ""}`,
+      model,
       ...common,
     };
   }
@@ -308,6 +330,7 @@ export function createRuntimeFromConfig(
     }),
     backend: "pi",
     summary: `pi: ${where}`,
+    model,
     ...common,
   };
 }

@@ -8,6 +8,7 @@ import {
   type DmScope,
   type ModelsConfigSection,
   type PiProvider,
+  type RunObserver,
   type SelectedRuntime,
   type SessionConfigSection,
 } from "@gateway/agent";
@@ -23,6 +24,7 @@ import {
   registerCronMethods,
 } from "@gateway/cron";
 import type { ChannelPlugin } from "@gateway/plugin-sdk";
+import { PROTOCOL_VERSION } from "@gateway/protocol";
 import type { EventConsumer, RedisConfigSection } from "@gateway/redis-bridge";
 import {
   attachChannels,
@@ -158,10 +160,28 @@ function compose(
   attachConfig(server, manager);
   for (const notice of notices) server.logger.warn(notice);
 
+  server.metrics.setBuildInfo({ version, protocol: PROTOCOL_VERSION });
+
   // ---- the agent: the backend the config asks for (auto: pi when a model is configured, else echo, said loudly)
+  // Every run is counted; a model error is logged and shown in status/health until a later model run succeeds.
+  let lastModelError: { at: number; message: string } | undefined;
+  const observe: RunObserver = (run) => {
+    server.metrics.agentRun(run);
+    if (!run.model) return;
+    if (run.outcome === "error") {
+      lastModelError = { at: run.at, message: run.error ?? "the run failed" };
+      server.logger.error({ provider: run.model.provider, url: run.model.baseUrl }, lastModelError.message);
+      server.refreshHealth();
+    } else if (run.outcome !== "aborted" && lastModelError) {
+      lastModelError = undefined;
+      server.logger.info(`model ${run.model.provider}/${run.model.model} answers again`);
+      server.refreshHealth();
+    }
+  };
   const runtimeContext = {
     stateDir,
     parentEnv: env,
+    observe,
     ...(options.fallbackModel ? { fallbackModel: options.fallbackModel } : {}),
   };
   let selected: SelectedRuntime = createRuntimeFromConfig(current(), runtimeContext);
@@ -224,6 +244,10 @@ function compose(
   const channels = new ChannelManager({
     stateDir,
     logger: server.logger,
+    onMessage(message) {
+      if (message.ok) server.metrics.channelMessage(message.direction, message.channel, message.accountId);
+      else server.metrics.channelSendFailure(message.channel, message.accountId);
+    },
     builtins: builtinChannels(options.loadBuiltinChannel),
     host: { run: ({ inbound, text }) => agent.answer(inbound, text) },
     onStatusChange() {
@@ -243,6 +267,11 @@ function compose(
   });
   manager.subscribe("channels", (next) => channels.apply((next as ComposedConfig).channels));
   server.addWarnings(() => (selected.warning ? [selected.warning] : []));
+  server.addWarnings(() =>
+    lastModelError
+      ? [`last model error at ${new Date(lastModelError.at).toISOString()}: ${lastModelError.message}`]
+      : [],
+  );
 
   // ---- scheduled work: cron jobs and the heartbeat run through the agent
   const cronHost: CronHost = {
@@ -268,7 +297,12 @@ function compose(
     },
   };
   const cronSection = current().cron ?? {};
-  const cron = new CronService({ stateDir, host: cronHost, ...cronOptionsFromConfig(cronSection) });
+  const cron = new CronService({
+    stateDir,
+    host: cronHost,
+    ...cronOptionsFromConfig(cronSection),
+    onRunFinished: (status) => server.metrics.cronRun(status),
+  });
   const heartbeatOptions = (config: ComposedConfig) =>
     heartbeatOptionsFromConfig(config.heartbeat, {
       modelConfigured: selected.backend !== "echo",
@@ -297,6 +331,14 @@ function compose(
   });
   manager.subscribe("heartbeat", (next) => heartbeat.configure(heartbeatOptions(next as ComposedConfig)));
   server.addWarnings(() => (heartbeat.alarm ? [`heartbeat watchdog: ${heartbeat.alarm}`] : []));
+  server.addWarnings(() => {
+    const last = heartbeat.last();
+    return last?.status === "failed"
+      ? [
+          `heartbeat failing: the last one (${new Date(last.ts).toISOString()}) failed: ${last.reason ?? "unknown reason"}`,
+        ]
+      : [];
+  });
 
   // ---- background events: with redis.url this gateway is the central consumer
   const redisUrl = current().redis?.url;
@@ -321,6 +363,7 @@ function compose(
       closed = true;
       // The state directory stays ours until everything else has stopped.
       await server.close(closeOptions);
+      server.metrics.close();
       lock.release();
     },
     describe: () => ({
@@ -399,6 +442,7 @@ function attachRedisBridge(
           hasEvent: (eventId, sessionKey) => agent.hasEvent(eventId, sessionKey),
         },
         onError: (error) => server.logger.debug({ err: error }, "redis bridge"),
+        onDrained: (count) => server.metrics.bridgeEventsDrained(count),
       });
       await consumer.start().catch((error: Error) => {
         server.logger.warn({ err: error }, `redis bridge: cannot reach ${url} yet; retrying in the background`);

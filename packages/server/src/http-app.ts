@@ -199,6 +199,16 @@ export function registerGatewayHttp(app: FastifyInstance, parts: HttpAppParts): 
   });
 }
 
+/** What was wrong with a body the framework refused, in words an API client's user can act on. */
+function bodyErrorMessage(status: number, message: string): string {
+  if (status === 413) return "the request body is larger than 1 MiB";
+  if (status === 415) return "send the body as JSON (content-type: application/json)";
+  if (/empty/i.test(message)) return "the request body is empty: send a JSON object";
+  if (/JSON|Unexpected|token/i.test(message))
+    return `the request body is not valid JSON (${message.replace(/^.*?:\s*/, "")})`;
+  return message;
+}
+
 /** One route: bearer auth unless it opts out, errors in the routes' own shape, the handler on the raw response. */
 function addRoute(scope: FastifyInstance, context: ServerContext, route: HttpRoute): void {
   const { logger, metrics } = context;
@@ -211,9 +221,11 @@ function addRoute(scope: FastifyInstance, context: ServerContext, route: HttpRou
       const status = (error as { statusCode?: number }).statusCode ?? 500;
       reply.code(status).send({
         error: {
-          message: status >= 500 ? "the gateway failed; see its log" : error.message,
+          message: status >= 500 ? "the gateway failed; see its log" : bodyErrorMessage(status, error.message),
           type: status >= 500 ? "server_error" : "invalid_request_error",
-          code: (error as { code?: string }).code ?? null,
+          param: null,
+          // fastify's own codes (FST_ERR_…) mean nothing to an API client.
+          code: null,
         },
       });
     },
