@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { processAlive } from "./process-alive.js";
 
 /** Options of an atomic write. */
 export interface AtomicWriteOptions {
@@ -110,14 +111,24 @@ async function syncDirectory(directory: string): Promise<void> {
 }
 
 /**
- * Remove temp files a crashed writer left next to `path` (`.<name>.tmp-<pid>-<random>`). Call at start-up; returns how
- * many were removed.
+ * Whether `name` is a temp file of `path` whose writer is gone (`.<name>.tmp-<pid>-<random>`, that pid not running):
+ * a live writer's temp file is about to be renamed and is never touched.
+ */
+function isStaleTempFile(path: string, name: string): boolean {
+  const prefix = `.${basename(path)}${TEMP_MARKER}`;
+  if (!name.startsWith(prefix)) return false;
+  const pid = Number(name.slice(prefix.length).split("-")[0]);
+  return !Number.isInteger(pid) || pid <= 0 || !processAlive(pid);
+}
+
+/**
+ * Remove temp files a crashed writer left next to `path`. Safe at any time (the temp files of running writers stay);
+ * returns how many were removed.
  */
 export async function removeStaleTempFiles(path: string): Promise<number> {
-  const prefix = `.${basename(path)}${TEMP_MARKER}`;
   let removed = 0;
   for (const name of await readdir(dirname(path)).catch(() => [] as string[])) {
-    if (name.startsWith(prefix)) {
+    if (isStaleTempFile(path, name)) {
       await rm(join(dirname(path), name), { force: true });
       removed++;
     }
@@ -127,7 +138,6 @@ export async function removeStaleTempFiles(path: string): Promise<number> {
 
 /** The synchronous twin of `removeStaleTempFiles`. */
 export function removeStaleTempFilesSync(path: string): number {
-  const prefix = `.${basename(path)}${TEMP_MARKER}`;
   let names: string[] = [];
   try {
     names = readdirSync(dirname(path));
@@ -136,7 +146,7 @@ export function removeStaleTempFilesSync(path: string): number {
   }
   let removed = 0;
   for (const name of names) {
-    if (name.startsWith(prefix)) {
+    if (isStaleTempFile(path, name)) {
       rmSync(join(dirname(path), name), { force: true });
       removed++;
     }

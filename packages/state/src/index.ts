@@ -6,13 +6,13 @@ export {
   writeFileAtomic,
   writeFileAtomicSync,
 } from "./atomic-write.js";
-export { parseJsonLines } from "./json-lines.js";
+export { JsonLinesAppender, type JsonLinesAppenderOptions, parseJsonLines } from "./json-lines.js";
 export { JsonStateFile, type JsonStateFileOptions, type StateFileProblem } from "./json-state-file.js";
+export { processAlive } from "./process-alive.js";
 export { SerialWriter } from "./serial-writer.js";
 export { StateError, type StateErrorCode } from "./state-error.js";
 export {
   acquireStateLock,
-  processAlive,
   readStateLock,
   STATE_LOCK_FILE,
   type StateLock,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync } from "node:fs";
 import type { Static, TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { writeFileAtomic } from "./atomic-write.js";
+import { removeStaleTempFilesSync, writeFileAtomic } from "./atomic-write.js";
 import { SerialWriter } from "./serial-writer.js";
 import { StateError } from "./state-error.js";
 
@@ -62,8 +62,9 @@ export class JsonStateFile<S extends TSchema> {
     );
   }
 
-  /** The file's value (synchronous: for start-up, before any write is queued). */
+  /** The file's value (synchronous: for start-up, before any write is queued). Removes crashed writers' temp files. */
   read(): Static<S> {
+    removeStaleTempFilesSync(this.path);
     if (!existsSync(this.path)) return this.#options.empty();
     let text: string;
     try {

@@ -39,7 +39,7 @@ export class StateError extends GatewayError {
     if (code === "ENOSPC" || code === "EDQUOT")
       return new StateError(
         "STATE_DISK_FULL",
-        `disk full: could not write ${path}; free space on that disk (nothing was lost: the previous version is intact)`,
+        `disk full: could not write ${path}; free space on that disk (what the file held before is intact)`,
         path,
         { cause: error },
       );

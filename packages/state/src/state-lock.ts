@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomicSync } from "./atomic-write.js";
+import { processAlive } from "./process-alive.js";
 import { StateError } from "./state-error.js";
 
 /** What the lock file (`gateway.run.json`) says about the process that holds the state directory. */
@@ -29,16 +30,6 @@ export const STATE_LOCK_FILE = "gateway.run.json";
 
 /** Unique to this process (never changes): a lock with our pid but another token is from an earlier process. */
 const PROCESS_TOKEN = randomUUID();
-
-/** Whether a process with this pid is alive (signal 0 checks without signalling). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** When a process started (Linux: from /proc), or undefined where that cannot be read. */
 function processStartedAt(pid: number): number | undefined {
