@@ -81,6 +81,8 @@ export class CronService {
   #started = false;
   readonly #now: () => number;
   readonly #idle = new Set<() => void>();
+  /** Due times skipped since start (missed while the gateway was down and not caught up). */
+  #missedRuns = 0;
 
   constructor(readonly options: CronServiceOptions) {
     this.store = new JobStore(options.stateDir, options.maxLogBytes, {
@@ -108,20 +110,67 @@ export class CronService {
         if (job.enabled && due === undefined) this.#schedule(job, now);
         continue;
       }
-      let missed = 0;
-      for (let at: number | undefined = due; at !== undefined && at <= now && missed < 1_000; missed++)
-        at = nextRunAt(job.schedule, at, job.id);
-      if (policy === "skip") {
-        this.options.host.log?.warn(`cron: ${job.name} missed ${missed} run(s) while the gateway was down; skipped`);
-        this.#schedule(job, now);
-      } else {
-        const times = policy === "all" ? Math.min(missed, this.options.catchUpMax ?? 10) : 1;
-        this.options.host.log?.info(`cron: ${job.name} missed ${missed} run(s) while down; running ${times} now`);
-        for (let index = 0; index < times; index++) this.#enqueue(job.id);
-      }
+      const dueTimes: number[] = [];
+      for (let at: number | undefined = due; at !== undefined && at <= now && dueTimes.length < 1_000; )
+        dueTimes.push(at), (at = nextRunAt(job.schedule, at, job.id));
+      const runs =
+        policy === "skip" ? 0 : policy === "all" ? Math.min(dueTimes.length, this.options.catchUpMax ?? 10) : 1;
+      await this.#reportMissed(job, dueTimes, runs, policy);
+      if (runs === 0) this.#schedule(job, now);
+      for (let index = 0; index < runs; index++) this.#enqueue(job.id);
     }
-    await this.store.save(this.#jobs);
+    await this.#persist("save the jobs", this.store.save(this.#jobs));
     this.#arm();
+  }
+
+  /**
+   * Due times that passed while the gateway was down and will not run (all of them for `skip`, all but one for
+   * `once`, those past `catchUpMax` for `all`): one `skipped` entry in the run log saying how many and why, a `cron`
+   * event, the log, and a system event for the next heartbeat. Nothing is skipped in silence.
+   */
+  async #reportMissed(job: Job, dueTimes: readonly number[], runs: number, policy: string): Promise<void> {
+    const skipped = dueTimes.length - runs;
+    if (skipped <= 0) return;
+    this.#missedRuns += skipped;
+    const first = new Date(dueTimes[0]!).toISOString();
+    const last = new Date(dueTimes[dueTimes.length - 1]!).toISOString();
+    const span = dueTimes.length === 1 ? `at ${first}` : `from ${first} to ${last}`;
+    const ran = runs === 0 ? "none run" : `${runs} run now`;
+    const error = `missed: ${dueTimes.length} due time(s) ${span} passed while the gateway was down; ${skipped} skipped, ${ran} (catchUp: ${policy})`;
+    const ts = this.#now();
+    await this.#persist(
+      "record missed runs",
+      this.store.append({
+        ts,
+        jobId: job.id,
+        jobName: job.name,
+        action: "finished",
+        status: "skipped",
+        error,
+        runAtMs: dueTimes[0]!,
+        deliveryStatus: "not-requested",
+      }),
+    );
+    this.options.host.log?.warn(`cron: ${job.name}: ${error}`);
+    this.#event({ jobId: job.id, action: "finished", runAtMs: dueTimes[0]!, status: "skipped", error });
+    await this.options.host
+      .systemEvent(`Cron job "${job.name}" ${error}.`, {
+        sessionKey: this.options.host.mainSessionKey,
+        wake: "next-heartbeat",
+      })
+      .catch(() => {});
+  }
+
+  /**
+   * A state write a run cannot do without failing the run (a full disk): logged, and the gateway goes on with what
+   * it has in memory. Writes a caller asked for (cron.add/update/remove) are not tolerated this way: they fail.
+   */
+  async #persist(what: string, write: Promise<void>): Promise<void> {
+    try {
+      await write;
+    } catch (error) {
+      this.options.host.log?.warn(`cron: could not ${what}: ${(error as Error).message}`);
+    }
   }
 
   /** Stop the timer; running jobs finish on their own. */
@@ -177,6 +226,7 @@ export class CronService {
       jobs: this.#jobs.length,
       running: this.#running.size,
       nextWakeAtMs: next,
+      missedRuns: this.#missedRuns,
     };
   }
 
@@ -205,7 +255,13 @@ export class CronService {
     };
     this.#schedule(job, now);
     this.#jobs.push(job);
-    await this.store.save(this.#jobs);
+    try {
+      await this.store.save(this.#jobs);
+    } catch (error) {
+      // Not on disk, so not scheduled: a job the next start would not know must not run now either.
+      this.#jobs.splice(this.#jobs.indexOf(job), 1);
+      throw error;
+    }
     this.#event({
       jobId: job.id,
       action: "added",
@@ -237,9 +293,16 @@ export class CronService {
     this.#check(next as unknown as CronAddParams);
     next.updatedAtMs = this.#now();
     if (patch.schedule || patch.enabled !== undefined) this.#schedule(next, this.#now());
+    const previous = structuredClone(job);
     Object.assign(job, next);
     if (!job.enabled) delete job.state.nextRunAtMs;
-    await this.store.save(this.#jobs);
+    try {
+      await this.store.save(this.#jobs);
+    } catch (error) {
+      for (const key of Object.keys(job)) if (!(key in previous)) delete (job as Record<string, unknown>)[key];
+      Object.assign(job, previous);
+      throw error;
+    }
     this.#event({
       jobId: id,
       action: "updated",
@@ -252,8 +315,13 @@ export class CronService {
   async remove(id: string): Promise<boolean> {
     const index = this.#jobs.findIndex((job) => job.id === id);
     if (index < 0) return false;
-    this.#jobs.splice(index, 1);
-    await this.store.save(this.#jobs);
+    const [job] = this.#jobs.splice(index, 1);
+    try {
+      await this.store.save(this.#jobs);
+    } catch (error) {
+      this.#jobs.splice(index, 0, job!);
+      throw error;
+    }
     await this.store.archive(id);
     this.#event({ jobId: id, action: "removed" });
     this.#arm();
@@ -278,10 +346,13 @@ export class CronService {
   /** Finished runs, newest first. */
   async runs(params: CronRunsParams = {}): Promise<CronRunsResult> {
     const id = params.id ?? params.jobId;
-    const ids = id && params.scope !== "all" ? [id] : this.#jobs.map((job) => job.id);
-    const entries: CronRunLogEntry[] = [];
-    for (const jobId of ids)
-      for (const record of await this.store.records(jobId)) if (record.action === "finished") entries.push(record);
+    const records =
+      id && params.scope !== "all"
+        ? await this.store.records(id)
+        : params.scope === "all"
+          ? await this.store.allRecords()
+          : (await Promise.all(this.#jobs.map((job) => this.store.records(job.id)))).flat();
+    const entries = records.filter((record): record is CronRunLogEntry => record.action === "finished");
     const wanted =
       params.status && params.status !== "all" ? entries.filter((entry) => entry.status === params.status) : entries;
     wanted.sort((a, b) => b.ts - a.ts);
@@ -310,15 +381,19 @@ export class CronService {
       const job = this.get(id);
       if (!job) continue;
       this.#running.add(job.id);
-      void this.#execute(job, runId).finally(() => {
-        this.#running.delete(job.id);
-        this.#pump();
-        this.#arm();
-        if (this.#running.size === 0 && this.#waiting.length === 0) {
-          for (const resolve of this.#idle) resolve();
-          this.#idle.clear();
-        }
-      });
+      void this.#execute(job, runId)
+        .catch((error: unknown) =>
+          this.options.host.log?.warn(`cron: ${job.name}: the run failed: ${(error as Error).message}`),
+        )
+        .finally(() => {
+          this.#running.delete(job.id);
+          this.#pump();
+          this.#arm();
+          if (this.#running.size === 0 && this.#waiting.length === 0) {
+            for (const resolve of this.#idle) resolve();
+            this.#idle.clear();
+          }
+        });
     }
   }
 
@@ -326,8 +401,11 @@ export class CronService {
     const host = this.options.host;
     const startedAt = this.#now();
     job.state.runningAtMs = startedAt;
-    await this.store.append({ action: "started", ts: startedAt, jobId: job.id, runId });
-    await this.store.save(this.#jobs);
+    await this.#persist(
+      "record the run's start",
+      this.store.append({ action: "started", ts: startedAt, jobId: job.id, runId }),
+    );
+    await this.#persist("save the jobs", this.store.save(this.#jobs));
     this.#event({ jobId: job.id, action: "started", runId, runAtMs: startedAt });
     let status: CronRunStatus = "ok";
     let error: string | undefined;
@@ -393,8 +471,8 @@ export class CronService {
       durationMs: Math.max(0, finishedAt - startedAt),
       ...(job.state.nextRunAtMs ? { nextRunAtMs: job.state.nextRunAtMs } : {}),
     };
-    await this.store.append(entry);
-    await this.store.save(this.#jobs);
+    await this.#persist("record the run", this.store.append(entry));
+    await this.#persist("save the jobs", this.store.save(this.#jobs));
     this.options.onRunFinished?.(status);
     this.#event({
       jobId: job.id,
@@ -484,17 +562,20 @@ export class CronService {
   async #reportInterrupted(job: Job, run: { runId: string; ts: number }): Promise<void> {
     const now = this.#now();
     const error = `interrupted: the gateway stopped during this run (started ${new Date(run.ts).toISOString()})`;
-    await this.store.append({
-      ts: now,
-      jobId: job.id,
-      jobName: job.name,
-      action: "finished",
-      status: "error",
-      error,
-      runId: run.runId,
-      runAtMs: run.ts,
-      deliveryStatus: "unknown",
-    });
+    await this.#persist(
+      "record the interrupted run",
+      this.store.append({
+        ts: now,
+        jobId: job.id,
+        jobName: job.name,
+        action: "finished",
+        status: "error",
+        error,
+        runId: run.runId,
+        runAtMs: run.ts,
+        deliveryStatus: "unknown",
+      }),
+    );
     job.state.lastStatus = "error";
     job.state.lastRunStatus = "error";
     job.state.lastError = error;

@@ -1,8 +1,14 @@
 import { mkdirSync } from "node:fs";
-import { appendFile, readFile, rename, rm, stat } from "node:fs/promises";
+import { readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { CronJob, CronPayload, CronRunLogEntry, CronSchedule } from "@gateway/protocol";
-import { JsonStateFile, parseJsonLines, type StateFileProblem, writeFileAtomic } from "@gateway/state";
+import {
+  JsonLinesAppender,
+  JsonStateFile,
+  parseJsonLines,
+  type StateFileProblem,
+  writeFileAtomic,
+} from "@gateway/state";
 import { Type } from "@sinclair/typebox";
 
 /** A job as stored (the protocol's CronJob, with its schedule and payload typed per kind). */
@@ -40,6 +46,7 @@ export class JobStore {
   readonly jobsPath: string;
   readonly #runsDir: string;
   readonly #file: JsonStateFile<typeof JobsFileSchema>;
+  readonly #logs = new JsonLinesAppender();
 
   constructor(
     stateDir: string,
@@ -77,10 +84,10 @@ export class JobStore {
     return join(this.#runsDir, `${encodeURIComponent(jobId)}.jsonl`);
   }
 
-  /** Append one record to the job's run log. */
+  /** Append one record to the job's run log; a failed write rejects with a StateError. */
   async append(record: RunRecord): Promise<void> {
     const path = this.#logPath(record.jobId);
-    await appendFile(path, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    await this.#logs.append(path, record);
     const size = await stat(path).then(
       (info) => info.size,
       () => 0,
@@ -92,6 +99,7 @@ export class JobStore {
     const lines = (await readFile(path, "utf8")).split("\n").filter(Boolean);
     const kept = lines.slice(Math.floor(lines.length / 2));
     await writeFileAtomic(path, `${kept.join("\n")}\n`);
+    this.#logs.forget(path);
   }
 
   /** The job's records, oldest first (a torn last line from a crash is skipped). */
@@ -103,6 +111,21 @@ export class JobStore {
       return [];
     }
     return parseJsonLines<RunRecord>(text);
+  }
+
+  /**
+   * The records of every run log, of current jobs and of removed ones (deleted one-shot jobs, archived logs), so
+   * `cron.runs` with scope `all` keeps the history of jobs that no longer exist.
+   */
+  async allRecords(): Promise<RunRecord[]> {
+    const names = await readdir(this.#runsDir).catch(() => [] as string[]);
+    const records: RunRecord[] = [];
+    for (const name of names) {
+      if (!name.endsWith(".jsonl")) continue;
+      const text = await readFile(join(this.#runsDir, name), "utf8").catch(() => "");
+      for (const record of parseJsonLines<RunRecord>(text)) records.push(record);
+    }
+    return records;
   }
 
   /** Runs that started and never finished (the gateway stopped mid-run). */

@@ -284,10 +284,37 @@ describe("restarts", () => {
       second.clock.now = Date.parse("2026-11-22T11:30:00Z");
       await second.service.start();
       await second.service.idle();
-      expect(second.calls).toHaveLength(expected);
+      expect(second.calls.filter((call) => call.startsWith("turn "))).toHaveLength(expected);
       expect(second.service.get(job.id)!.state.nextRunAtMs).toBe(Date.parse("2026-11-22T12:00:00Z"));
+      // Nothing skipped in silence: the run log, a cron event, cron.status and the next heartbeat all say it.
+      const skipped = 3 - expected;
+      const missed = (await second.service.runs({ id: job.id, status: "skipped" })).entries;
+      expect(missed).toHaveLength(skipped ? 1 : 0);
+      expect(second.service.status().missedRuns).toBe(skipped);
+      if (skipped) {
+        const reason = `missed: 3 due time(s) from 2026-11-22T09:00:00.000Z to 2026-11-22T11:00:00.000Z passed while the gateway was down; ${skipped} skipped`;
+        expect(missed[0]).toMatchObject({ jobName: "hourly", runAtMs: Date.parse("2026-11-22T09:00:00Z") });
+        expect(missed[0]!.error).toContain(reason);
+        expect(second.events).toContainEqual(expect.objectContaining({ jobId: job.id, status: "skipped" }));
+        expect(second.calls).toContainEqual(
+          expect.stringMatching(/^system agent:main:main next-heartbeat: Cron job "hourly" missed: 3/),
+        );
+      }
     });
   }
+
+  it("cron.runs with scope all keeps the runs of one-shot jobs after they are deleted", async () => {
+    const { service, clock } = setup();
+    await service.start();
+    const once = await service.add(
+      agentJob("once", "now", { schedule: { kind: "at", at: new Date(clock.now + 1000).toISOString() } }),
+    );
+    await service.run(once.id);
+    await service.idle();
+    expect(service.get(once.id)).toBeUndefined();
+    const all = await service.runs({ scope: "all" });
+    expect(all.entries).toContainEqual(expect.objectContaining({ jobId: once.id, status: "ok" }));
+  });
 });
 
 describe("webhook delivery", () => {

@@ -225,6 +225,8 @@ export const CronStatusResult = Type.Object(
     jobs: NonNegativeInteger(),
     running: NonNegativeInteger(),
     nextWakeAtMs: Nullable(TimestampMs()),
+    /** Due times skipped since the gateway started (missed while it was down and not caught up; see `cron.runs`). */
+    missedRuns: Type.Optional(NonNegativeInteger()),
   },
   { additionalProperties: false },
 );
