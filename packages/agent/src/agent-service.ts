@@ -9,7 +9,7 @@ import type {
   SessionSummary,
   SessionsListResult,
 } from "@gateway/protocol";
-import { invalidRequest } from "@gateway/protocol";
+import { GatewayError, invalidRequest } from "@gateway/protocol";
 import type { StateFileProblem } from "@gateway/state";
 import type { AgentRunEvent, AgentRuntime, AgentTool, ConversationMessage } from "./runtime.js";
 import { type DmScope, type MessageSource, sessionKeyFor } from "./session-keys.js";
@@ -56,6 +56,12 @@ export interface AgentServiceOptions {
   dmScope?: DmScope;
   /** Told when the session index on disk could not be used (moved aside; the sessions start over). */
   onStateProblem?: (problem: StateFileProblem) => void;
+  /** Largest message a session accepts, in UTF-8 bytes (`session.maxMessageBytes`). @default 1048576 */
+  maxMessageBytes?: number;
+  /** Transcript size at which a session refuses new messages until it starts over (`session.maxTranscriptBytes`). @default 67108864 */
+  maxTranscriptBytes?: number;
+  /** Told when a finished run's reply could not be kept in the transcript (a full disk); the run itself went on. */
+  onSaveFailure?: (error: Error, run: { sessionKey: string; runId: string }) => void;
 }
 
 /** A message from a channel, as far as answering it is concerned. */
@@ -229,7 +235,14 @@ export class AgentService {
       peer: source.peer,
       ...(source.threadId ? { threadId: source.threadId } : {}),
     };
-    const run = await this.send(sessionKey, text, { origin });
+    let run: RunRecord;
+    try {
+      run = await this.send(sessionKey, text, { origin });
+    } catch (error) {
+      // Too large, a full transcript, a full disk: the sender is told in words, nothing was run.
+      if (GatewayError.isInstance(error)) return `Sorry, I could not take that message: ${error.message}`;
+      throw error;
+    }
     const outcome = await run.done;
     if (outcome.stopReason === "error") return `Sorry, I could not answer: ${outcome.error ?? "the agent failed"}`;
     if (outcome.stopReason === "aborted") return undefined;
@@ -264,9 +277,25 @@ export class AgentService {
       message = message.slice(trigger.length).trim();
       if (!message) return this.#notice(sessionKey, "Started a new session.", origin);
     }
+    await this.#checkRoom(sessionKey, message);
     await this.store.ensure(sessionKey, origin);
     await this.store.append(sessionKey, { role: "user", text: message });
     return this.#run(sessionKey, `${this.#takeSystemEvents(sessionKey)}${message}`, options);
+  }
+
+  /** Refuse a message too large for one message, or for what is left of the session's transcript. */
+  async #checkRoom(sessionKey: string, message: string): Promise<void> {
+    const bytes = Buffer.byteLength(message);
+    const maxMessage = this.options.maxMessageBytes ?? 1_048_576;
+    if (bytes > maxMessage)
+      throw invalidRequest(
+        `message too large: ${formatBytes(bytes)}; the limit is ${formatBytes(maxMessage)} (session.maxMessageBytes)`,
+      );
+    const maxTranscript = this.options.maxTranscriptBytes ?? 67_108_864;
+    if ((await this.store.transcriptBytes(sessionKey)) + bytes > maxTranscript)
+      throw invalidRequest(
+        `this session's transcript is full (${formatBytes(maxTranscript)}, session.maxTranscriptBytes): send /new to start a new session`,
+      );
   }
 
   /** Submit an input to the session's lane, stream its events, keep the answer in the transcript. */
@@ -325,15 +354,21 @@ export class AgentService {
       done: submission.done.then(async (outcome) => {
         record.endedAt = Date.now();
         record.outcome = outcome;
-        if (outcome.text || outcome.stopReason === "stop") {
-          await this.store.append(sessionKey, {
-            role: "assistant",
-            text: outcome.text,
-            runId,
-            stopReason: outcome.stopReason,
-          });
+        try {
+          if (outcome.text || outcome.stopReason === "stop") {
+            await this.store.append(sessionKey, {
+              role: "assistant",
+              text: outcome.text,
+              runId,
+              stopReason: outcome.stopReason,
+            });
+          }
+          if (outcome.usage)
+            await this.store.addUsage(sessionKey, outcome.usage.inputTokens, outcome.usage.outputTokens);
+        } catch (error) {
+          // The reply was streamed; only keeping it failed (a full disk). Nobody may be awaiting `done`: say it here.
+          this.options.onSaveFailure?.(error as Error, { sessionKey, runId });
         }
-        if (outcome.usage) await this.store.addUsage(sessionKey, outcome.usage.inputTokens, outcome.usage.outputTokens);
         return outcome;
       }),
     };
@@ -587,4 +622,11 @@ export class AgentService {
     await this.lanes.dispose();
     await this.store.flush();
   }
+}
+
+/** 1.5 MB, 512 KB, 900 B. */
+function formatBytes(bytes: number): string {
+  if (bytes >= 1_048_576) return `${(bytes / 1_048_576).toFixed(1).replace(/\.0$/, "")} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${bytes} B`;
 }

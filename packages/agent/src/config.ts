@@ -139,6 +139,21 @@ export const SessionConfigSection = Type.Object(
       ),
     ),
     resetTriggers: Type.Optional(Type.Array(Type.String({ pattern: "^/\\S+$" }), { default: ["/new", "/reset"] })),
+    maxMessageBytes: Type.Optional(
+      Type.Integer({
+        minimum: 1024,
+        default: 1_048_576,
+        description: "Largest message a session accepts (UTF-8 bytes); a bigger one is refused, nothing is written",
+      }),
+    ),
+    maxTranscriptBytes: Type.Optional(
+      Type.Integer({
+        minimum: 65_536,
+        default: 67_108_864,
+        description:
+          "Size at which a session's transcript is full: new messages are refused until /new starts a new one",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { appendFile, readFile, rename } from "node:fs/promises";
+import { readFile, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { JsonStateFile, parseJsonLines, type StateFileProblem } from "@gateway/state";
+import { JsonLinesAppender, JsonStateFile, parseJsonLines, type StateFileProblem } from "@gateway/state";
 import { Type } from "@sinclair/typebox";
 
 /** Where a session's messages came from, so replies go back there. */
@@ -75,6 +75,9 @@ interface IndexFile {
 export class SessionStore {
   readonly directory: string;
   readonly #file: JsonStateFile<typeof IndexFileSchema>;
+  readonly #transcripts = new JsonLinesAppender();
+  /** Known transcript sizes in bytes, by session id (read once from disk, then counted as lines are appended). */
+  readonly #transcriptBytes = new Map<string, number>();
   #index: IndexFile;
   #saveTimer: NodeJS.Timeout | undefined;
 
@@ -131,10 +134,31 @@ export class SessionStore {
   ): Promise<TranscriptMessage> {
     const entry = await this.ensure(key);
     const line: TranscriptMessage = { id: randomUUID(), ts: message.ts ?? Date.now(), ...message };
-    await appendFile(this.#transcriptPath(entry.sessionId), `${JSON.stringify(line)}\n`, { mode: 0o600 });
+    const bytes = await this.transcriptBytes(key);
+    try {
+      await this.#transcripts.append(this.#transcriptPath(entry.sessionId), line);
+    } finally {
+      // After a failure part of the line may be on disk: measure again next time.
+      this.#transcriptBytes.delete(entry.sessionId);
+    }
+    this.#transcriptBytes.set(entry.sessionId, bytes + Buffer.byteLength(JSON.stringify(line)) + 1);
     entry.updatedAt = line.ts;
     this.#saveIndexSoon();
     return line;
+  }
+
+  /** The size of the session's current transcript in bytes (0 before its first message). */
+  async transcriptBytes(key: string): Promise<number> {
+    const entry = this.#index.sessions[key];
+    if (!entry) return 0;
+    const known = this.#transcriptBytes.get(entry.sessionId);
+    if (known !== undefined) return known;
+    const size = await stat(this.#transcriptPath(entry.sessionId)).then(
+      (info) => info.size,
+      () => 0,
+    );
+    this.#transcriptBytes.set(entry.sessionId, size);
+    return size;
   }
 
   /** Add token counts of a finished run. */

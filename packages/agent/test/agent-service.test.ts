@@ -220,4 +220,25 @@ describe("sessions: reset triggers and policies, usage, wake, delivery", () => {
       client.request("agent", { message: "hi", deliver: true, channel: "telegram", to: "42", idempotencyKey: "d1" }),
     ).rejects.toMatchObject({ code: "INVALID_REQUEST", message: expect.stringMatching(/no channels are configured/) });
   });
+
+  it("refuses a message over session.maxMessageBytes and, once the transcript is full, everything but /new", async () => {
+    const { client, service } = await start(undefined, 0, { maxMessageBytes: 2048, maxTranscriptBytes: 4096 });
+    await expect(client.request("chat.send", { sessionKey: KEY, message: "x".repeat(3000) })).rejects.toMatchObject({
+      code: "INVALID_REQUEST",
+      message: "message too large: 3 KB; the limit is 2 KB (session.maxMessageBytes)",
+    });
+    expect(await texts(service)).toEqual([]);
+    await (await service.send(KEY, "y".repeat(1500))).done;
+    await expect(client.request("chat.send", { sessionKey: KEY, message: "w".repeat(1000) })).rejects.toMatchObject({
+      message: expect.stringMatching(/transcript is full \(4 KB, session.maxTranscriptBytes\): send \/new/),
+    });
+    // A channel sender gets the reason as the reply; nothing ran.
+    const reply = await service.answer(
+      { channel: "telegram", accountId: "default", peer: "7", chatType: "direct" },
+      "z".repeat(1000),
+    );
+    expect(reply).toMatch(/^Sorry, I could not take that message: this session's transcript is full/);
+    expect((await client.request("chat.send", { sessionKey: KEY, message: "/new" })).status).toBe("started");
+    expect((await (await service.send(KEY, "fresh start")).done).text).toBe("fresh start");
+  });
 });

@@ -189,6 +189,8 @@ function compose(
     resetPolicy: { mode: "off" as const, ...config.session?.reset },
     resetTriggers: config.session?.resetTriggers ?? ["/new", "/reset"],
     ...(config.session?.dmScope ? { dmScope: config.session.dmScope } : {}),
+    ...(config.session?.maxMessageBytes ? { maxMessageBytes: config.session.maxMessageBytes } : {}),
+    ...(config.session?.maxTranscriptBytes ? { maxTranscriptBytes: config.session.maxTranscriptBytes } : {}),
   });
   const agent = new AgentService(
     {
@@ -211,6 +213,8 @@ function compose(
         server.logger.error(
           `${problem.path} could not be used (${problem.reason}); moved to ${problem.movedTo}. Sessions start over; the transcripts are untouched.`,
         ),
+      onSaveFailure: (error, run) =>
+        server.logger.error({ err: error, ...run }, `a reply could not be saved to the transcript: ${error.message}`),
     },
   );
   agent.register();
