@@ -2,6 +2,7 @@ import { mkdirSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import pino, { type DestinationStream, type Logger } from "pino";
+import { StdoutDestination } from "./stdout-destination.js";
 
 /** Paths whose values never reach a log line. */
 export const REDACTED_PATHS = [
@@ -56,12 +57,16 @@ export function createLogger(options: LoggerOptions = {}): OwnedLogger {
   } else if (pretty) {
     // Loaded only in a terminal: keeps start-up lean for services.
     const prettyFactory = createRequire(import.meta.url)("pino-pretty") as (options: object) => DestinationStream;
+    const destination = new StdoutDestination({
+      droppedNotice: (dropped) => `${dropped} log line(s) were not shown: the terminal was not keeping up\n`,
+    });
     streams.push({
       level: streamLevel,
-      stream: prettyFactory({ colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" }),
+      stream: prettyFactory({ colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname", destination }),
     });
   } else {
-    streams.push({ level: streamLevel, stream: pino.destination({ fd: 1, sync: false }) });
+    // Never pino.destination(1): it flushes synchronously at exit, which hangs forever on a full pipe.
+    streams.push({ level: streamLevel, stream: new StdoutDestination() });
   }
   let fileDescriptor: number | undefined;
   let fileStream: ReturnType<typeof pino.destination> | undefined;
