@@ -98,6 +98,14 @@ describe("loadConfig", () => {
     expect(issuesOf(() => load())[0]).toMatchObject({ message: "cannot read included file: ENOENT" });
   });
 
+  it("a config path that is a directory is a sentence that says what to do, not an EISDIR stack", () => {
+    const directory = join(stateDir, "conf.json5");
+    mkdirSync(directory);
+    expect(issuesOf(() => loadConfig({ path: directory, stateDir, schema, env: {} }))[0]).toMatchObject({
+      message: `config file is a directory, not a file: point --config (or GATEWAY_CONFIG) at a file, e.g. ${join(directory, "gateway.json5")}`,
+    });
+  });
+
   it("reports JSON5 syntax errors with line and column", () => {
     writeFileSync(path, "{\n  gateway: { port: 18789,, }\n}");
     const [issue] = issuesOf(() => load());

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { removeStaleTempFilesSync, writeFileAtomicSync } from "@gateway/state";
 import type { TSchema } from "@sinclair/typebox";
 import { ConfigError, type ConfigIssue } from "./errors.js";
-import { deepMerge, readConfigFile } from "./read-config-file.js";
+import { deepMerge, readConfigFile, unreadableFileMessage } from "./read-config-file.js";
 import { parseDotEnv, substituteEnv } from "./substitute.js";
 import { validateConfig } from "./validate-config.js";
 
@@ -85,7 +85,16 @@ export function evaluateConfigText(
 export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   const exists = existsSync(options.path);
   if (exists) removeStaleTempFilesSync(options.path);
-  return loadConfigText(options, exists ? readFileSync(options.path, "utf8") : null);
+  return loadConfigText(options, exists ? readConfigText(options.path) : null);
+}
+
+/** The config file's text; a path that is a directory or cannot be read is a ConfigError that says what to do. */
+function readConfigText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(path, [{ path, message: unreadableFileMessage(path, error) }], { cause: error });
+  }
 }
 
 /** `loadConfig` for a given file text (null: no file) — how edits are checked before they are written. */

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import JSON5 from "json5";
 import type { ConfigIssue } from "./errors.js";
 
@@ -10,6 +10,16 @@ export const MAX_INCLUDE_DEPTH = 8;
 export interface ReadConfigResult {
   readonly value: Record<string, unknown>;
   readonly files: string[];
+}
+
+/** Why a config file cannot be read, and what to do: "config file is a directory…", "cannot read …: ENOENT". */
+export function unreadableFileMessage(path: string, error: unknown, what = "config file"): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EISDIR")
+    return `${what} is a directory, not a file: point --config (or GATEWAY_CONFIG) at a file, e.g. ${join(path, "gateway.json5")}`;
+  if (code === "EACCES" || code === "EPERM")
+    return `${what} cannot be read (permission denied): run the gateway as the file's owner, or fix its permissions (chmod 600 ${path})`;
+  return `cannot read ${what}: ${code ?? (error as Error).message}`;
 }
 
 /**
@@ -39,7 +49,7 @@ function readOne(file: string, chain: string[], issues: ConfigIssue[], files: st
   } catch (error) {
     issues.push({
       path: file,
-      message: `cannot read ${chain.length > 0 ? "included file" : "config file"}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      message: unreadableFileMessage(file, error, chain.length > 0 ? "included file" : "config file"),
       ...(chain.length > 0 ? { hint: `included from ${chain.at(-1)}` } : {}),
     });
     return {};
