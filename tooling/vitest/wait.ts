@@ -11,7 +11,7 @@ export interface WaitOptions {
   message?: string;
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Resolve once `check` holds; reject after `timeoutMs` naming what was awaited. */
 export async function until(check: () => boolean | Promise<boolean>, options: WaitOptions = {}): Promise<void> {
