@@ -206,10 +206,14 @@ describe("@gateway/client against a scripted server", () => {
   });
 
   it("closes with 4000 after two silent tick intervals, then reconnects", async () => {
-    const { url, closes } = await scripted(() => {}, 40);
+    let connections = 0;
+    const { url, closes } = await scripted(() => {
+      connections++;
+    }, 40);
     const gatewayClient = client(url);
     await gatewayClient.ready();
     await until(() => closes.includes(4000), { message: "the client to close the silent connection with 4000" });
-    await gatewayClient.ready();
+    await until(() => connections >= 2, { message: "the client to connect again" });
+    expect(closes[0]).toBe(4000);
   });
 });
