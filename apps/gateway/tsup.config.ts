@@ -10,6 +10,8 @@ export default defineConfig({
     cli: "src/cli.ts",
     "channel-telegram": "src/channel-telegram.ts",
     "channel-discord": "src/channel-discord.ts",
+    "channel-whatsapp": "src/channel-whatsapp.ts",
+    "channel-slack": "src/channel-slack.ts",
   },
   format: ["esm"],
   target: "node22",
@@ -20,6 +22,11 @@ export default defineConfig({
   // Everything but these two is bundled (tsup's noExternal wins over external, so the regex leaves them out).
   noExternal: [/^(?!pino-pretty$|@earendil-works\/pi-coding-agent$)/],
   external: ["pino-pretty", "@earendil-works/pi-coding-agent"],
+  // Our packages are bundled from their sources (the `@gateway/source` condition of their exports), so the app needs no
+  // package to be built first: `npm start` on a fresh clone runs this one esbuild step.
+  esbuildOptions(options) {
+    options.conditions = ["@gateway/source"];
+  },
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __gatewayCreateRequire } from 'node:module'; const require = __gatewayCreateRequire(import.meta.url);",
   },

@@ -17,7 +17,7 @@ import { installShutdownSignals } from "./signals.js";
 
 const HELP = `gateway ${packageJson.version} — the control plane for your personal AI agent (protocol v${PROTOCOL_VERSION})
 
-Usage: gateway [run] [options]        (gateway --help lists the other commands)
+Usage: gateway [run] [options]        (npm start -- [options] from a clone; gateway help lists the other commands)
 
   --config <file>     the config file (env GATEWAY_CONFIG, default <state dir>/gateway.json5)
   --state-dir <dir>   where state, config and logs live (env GATEWAY_STATE_DIR, default ~/.gateway)
@@ -157,27 +157,43 @@ function banner(
     gateway.authMode !== "token"
       ? `  auth       ${gateway.authMode}`
       : gateway.starterToken && !tokenSource
-        ? `  auth       token, generated and saved in the config: ${gateway.starterToken}`
+        ? `  auth       token, generated and saved in the config (gateway.auth.token, mode 0600); clients on this machine read it from there`
         : `  auth       token (from ${tokenSource ?? `gateway.auth.token in ${gateway.configPath}`})`;
+  // What runs is listed by name; only what is missing goes under "not yet", each with how to add it.
+  const missing: string[] = [];
+  const running: string[] = [];
+  if (gateway.agent.warning)
+    missing.push(
+      "model    none: the echo agent answers (set models.providers + agents.defaults.model, or OPENAI_API_KEY)",
+    );
+  else running.push(`  agent      ${gateway.agent.summary}`);
+  if (gateway.channels.length)
+    running.push(
+      `  channels   ${gateway.channels.join(", ")} (gateway channels status; unknown senders get a pairing code: gateway pairing list)`,
+    );
+  else missing.push("channels none (create a bot with @BotFather, then set channels.telegram.botToken in the config)");
+  if (gateway.redisUrl)
+    running.push(
+      `  redis      background events from ${gateway.redisUrl} (agent:events:gateway) go to the main session`,
+    );
+  else missing.push("redis    off: set GATEWAY_REDIS_URL (or redis.url) to bring background events into the agent");
   const lines = [
     `Gateway ${packageJson.version} listening on ${address.url} (HTTP on http://${address.host}:${address.port})`,
     `  state dir  ${gateway.stateDir}`,
     `  config     ${gateway.configPath}${gateway.starterToken ? " (new: a commented starter config, mode 0600)" : ""}`,
+    ...gateway.notices.map((notice) => `  !          ${notice}`),
     auth,
-    "  not yet    each is optional; the gateway runs without them:",
-    gateway.agent.warning
-      ? "             model    none: the echo agent answers (set models.providers + agents.defaults.model, or OPENAI_API_KEY)"
-      : `             agent    ${gateway.agent.summary}`,
-    gateway.channels.length
-      ? `  channels   ${gateway.channels.join(", ")} (gateway channels status; unknown senders get a pairing code: gateway pairing list)`
-      : "             channels none (create a bot with @BotFather, then set channels.telegram.botToken in the config)",
-    gateway.redisUrl
-      ? `             redis    background events from ${gateway.redisUrl} (agent:events:gateway) go to the main session`
-      : "             redis    off: set GATEWAY_REDIS_URL (or redis.url) to bring background events into the agent",
-    `  cron       ${gateway.cron.jobs} job(s) in ${gateway.cron.path} (gateway cron add --every 1h --message …)`,
+    ...running,
+    `  cron       ${gateway.cron.jobs} job(s) in ${gateway.cron.path} (gateway cron add --name digest --every 1h --message "anything new?")`,
     gateway.heartbeatEveryMs > 0
       ? `  heartbeat  every ${formatInterval(gateway.heartbeatEveryMs)} (checklist: HEARTBEAT.md in the agent workspace)`
       : "  heartbeat  off (it needs a model; heartbeat.every sets the interval)",
+    ...(missing.length > 0
+      ? [
+          "  not yet    each is optional; the gateway runs without them:",
+          ...missing.map((line) => `             ${line}`),
+        ]
+      : []),
     "  reload     edits to the config apply while running (see gateway.reload)",
     "  stop       Ctrl-C (twice to force)",
   ];

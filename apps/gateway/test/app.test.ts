@@ -51,7 +51,13 @@ function start(args: string[], env: Record<string, string> = {}, existingStateDi
     const check = () => {
       const match = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
       if (match)
-        resolve({ port: Number(match[1]), token: /generated and saved in the config: (\S+)/.exec(stdout)?.[1] });
+        resolve({
+          port: Number(match[1]),
+          // A generated token is never printed: the banner says where it is; read it from there.
+          token: /token, generated and saved in /.test(stdout)
+            ? /token: "([^"]+)"/.exec(readFileSync(join(stateDir, "state", "gateway.json5"), "utf8"))?.[1]
+            : undefined,
+        });
     };
     child.stdout!.on("data", check);
     void exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
@@ -124,6 +130,7 @@ describe("the gateway app", () => {
     const app = start(["--port", "0"]);
     const { port, token } = await app.listening;
     expect(token).toMatch(/^[\w-]{43}$/);
+    expect(app.output()).not.toContain(token!);
     expect(app.output()).toMatch(/model\s+none: the echo agent answers \(set models\.providers/);
     expect(app.output()).toMatch(/redis\s+off: set GATEWAY_REDIS_URL/);
     expect(statSync(app.stateDir).mode & 0o777).toBe(0o700);

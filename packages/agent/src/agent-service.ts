@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
 import type {
   AgentResult,
   AgentWaitResult,
@@ -173,6 +174,14 @@ export class AgentService {
     boundary.setHours(policy.atHour ?? 4, 0, 0, 0);
     if (boundary.getTime() > now) boundary.setDate(boundary.getDate() - 1);
     return entry.updatedAt < boundary.getTime();
+  }
+
+  /** Remove a session and its transcript entirely (an ephemeral one: the OpenAI endpoint's request without `user`). */
+  async discardSession(key: string): Promise<void> {
+    this.lanes.abort(key);
+    const { archived } = await this.store.delete(key);
+    await this.lanes.runtime.forget?.(key);
+    await Promise.all(archived.map((file) => rm(file, { force: true })));
   }
 
   /** Start the session over (new id, old transcript kept) and let the backend forget it. */

@@ -4,6 +4,7 @@ import { CLI_PRESETS, createCliBackend } from "./backends/cli.js";
 import { createEchoBackend } from "./backends/echo.js";
 import { createOpenAIBackend } from "./backends/openai.js";
 import { createPiBackend, type PiProvider } from "./backends/pi.js";
+import { type ModelTarget, observeRuntime, type RunObserver } from "./observe-runtime.js";
 import type { AgentRuntime } from "./runtime.js";
 import type { QueueMode } from "./session-lanes.js";
 
@@ -158,6 +159,8 @@ export interface SelectedRuntime {
   summary: string;
   /** Set when no model is configured: what to do about it. */
   warning?: string;
+  /** The model the backend calls (pi, openai). */
+  model?: ModelTarget;
   queueMode?: QueueMode;
   maxConcurrentRuns?: number;
   runTimeoutMs: number;
@@ -165,6 +168,20 @@ export interface SelectedRuntime {
 
 export const NO_MODEL_WARNING =
   "no model configured — replies come from the echo agent (it repeats each message): set models.providers and agents.defaults.model in the config, or OPENAI_API_KEY (OPENAI_BASE_URL for Ollama/vLLM/LiteLLM, GATEWAY_MODEL for the model)";
+
+/** What to run to get the pi agent library next to the gateway. */
+export const PI_MISSING =
+  'agents.defaults.backend is "pi" but the pi agent library is not installed: npm install -g @earendil-works/pi-coding-agent@0.74.2 (next to a global gateway install; in a clone it is already there), or set agents.defaults.backend to "openai"';
+
+/** Whether the pi agent library can be loaded from here (resolved without loading it). */
+function isPiInstalled(): boolean {
+  try {
+    import.meta.resolve("@earendil-works/pi-coding-agent");
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** What builds the runtime besides the config: paths, and what the app found in its environment. */
 export interface RuntimeContext {
@@ -175,6 +192,10 @@ export interface RuntimeContext {
   fallbackModel?: { provider: PiProvider; model: string };
   /** The environment an agent CLI's allowlisted basics (PATH, HOME, locale) come from. @default {} */
   parentEnv?: Readonly<Record<string, string | undefined>>;
+  /** Whether the pi library is installed. @default resolved from this module */
+  piInstalled?: () => boolean;
+  /** Told of every finished run (logs, status, metrics). */
+  observe?: RunObserver;
 }
 
 /**
@@ -182,6 +203,21 @@ export interface RuntimeContext {
  * Throws with a message naming the config path when the config cannot work.
  */
 export function createRuntimeFromConfig(
+  config: { models?: ModelsConfigSection; agents?: AgentsConfigSection },
+  context: RuntimeContext,
+): SelectedRuntime {
+  const selected = selectRuntime(config, context);
+  return {
+    ...selected,
+    runtime: observeRuntime(
+      selected.runtime,
+      { backend: selected.backend, ...(selected.model ? { model: selected.model } : {}) },
+      context.observe,
+    ),
+  };
+}
+
+function selectRuntime(
   config: { models?: ModelsConfigSection; agents?: AgentsConfigSection },
   context: RuntimeContext,
 ): SelectedRuntime {
@@ -259,7 +295,13 @@ export function createRuntimeFromConfig(
     };
   }
   const where = `${provider.name}/${modelId} at ${provider.baseUrl}`;
-  if (wanted === "openai") {
+  const model: ModelTarget = { provider: provider.name, model: modelId, baseUrl: provider.baseUrl };
+  // pi is an optional install (~130 MB): without it, "auto" answers through the OpenAI-compatible backend, and an
+  // explicit "pi" says the one command that installs it.
+  const piInstalled = (context.piInstalled ?? isPiInstalled)();
+  if (wanted === "pi" && !piInstalled) throw new Error(PI_MISSING);
+  const useOpenAI = wanted === "openai" || (wanted === "auto" && !piInstalled);
+  if (useOpenAI) {
     if (provider.api && provider.api !== "openai-completions")
       throw new Error(
         `the openai backend speaks openai-completions; models.providers.${provider.name}.api is ${provider.api}`,
@@ -272,7 +314,8 @@ export function createRuntimeFromConfig(
         ...(defaults.systemPrompt ? { systemPrompt: defaults.systemPrompt } : {}),
       }),
       backend: "openai",
-      summary: `openai-compatible: ${where}`,
+      summary: `openai-compatible: ${where}${wanted === "auto" ? " (pi is not installed: no tools; install it for the pi agent)" : ""}`,
+      model,
       ...common,
     };
   }
@@ -287,6 +330,7 @@ export function createRuntimeFromConfig(
     }),
     backend: "pi",
     summary: `pi: ${where}`,
+    model,
     ...common,
   };
 }

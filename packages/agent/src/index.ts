@@ -23,6 +23,14 @@ export {
   SessionConfigSection,
 } from "./config.js";
 export {
+  describeModelError,
+  type ModelTarget,
+  modelErrorFix,
+  observeRuntime,
+  type RunObservation,
+  type RunObserver,
+} from "./observe-runtime.js";
+export {
   type ChatCompletionsOptions,
   type ChatCompletionsRoute,
   chatCompletionsRoutes,

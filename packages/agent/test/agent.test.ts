@@ -7,6 +7,7 @@ import {
   type AgentRuntime,
   createCliBackend,
   createEchoBackend,
+  createRuntimeFromConfig,
   cronSessionKey,
   SessionLanes,
   SessionStore,
@@ -298,5 +299,29 @@ describe("the agent CLI's environment", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the runtime from the config, without the optional pi library", () => {
+  const config = {
+    models: { providers: { local: { baseUrl: "http://127.0.0.1:1/v1", models: [{ id: "m" }] } } },
+    agents: { defaults: { model: "local/m" } },
+  };
+  it("auto answers through the OpenAI-compatible backend and says why; an explicit pi names the install command", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gateway-runtime-"));
+    dirs.push(dir);
+    const auto = createRuntimeFromConfig(config, { stateDir: dir, piInstalled: () => false });
+    expect(auto.backend).toBe("openai");
+    expect(auto.summary).toMatch(/pi is not installed/);
+    await auto.runtime.dispose();
+    const withPi = createRuntimeFromConfig(config, { stateDir: dir, piInstalled: () => true });
+    expect(withPi.backend).toBe("pi");
+    await withPi.runtime.dispose();
+    expect(() =>
+      createRuntimeFromConfig(
+        { ...config, agents: { defaults: { ...config.agents.defaults, backend: "pi" as const } } },
+        { stateDir: dir, piInstalled: () => false },
+      ),
+    ).toThrow(/npm install -g @earendil-works\/pi-coding-agent@0\.74\.2/);
   });
 });

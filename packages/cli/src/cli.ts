@@ -2,6 +2,8 @@ import { parseArgs } from "node:util";
 import { commands } from "./commands/index.js";
 import { asCliError, connectClient, localPaths } from "./connection.js";
 import { CliError, type CliIo, type CommandContext, ExitCode, type GlobalFlags } from "./context.js";
+import { configWarning, type LocalConfig, readLocalConfig } from "./local-config.js";
+import { didYouMean } from "./suggest.js";
 
 const GLOBAL_OPTIONS = {
   url: { type: "string", description: "gateway URL (env GATEWAY_URL; default from the local config)" },
@@ -73,14 +75,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return name || values.help ? 0 : ExitCode.usage;
     }
     const command = commands.find((candidate) => candidate.name === name);
-    if (!command) throw new CliError(`unknown command "${name}"\n\n${helpText()}`, ExitCode.usage);
+    if (!command)
+      throw new CliError(
+        `unknown command "${name}"${didYouMean(name, ["run", ...commands.map((candidate) => candidate.name)])}\n\n${helpText()}`,
+        ExitCode.usage,
+      );
     if (values.help) {
       io.stdout(helpText(name));
       return 0;
     }
     for (const flag of Object.keys(values)) {
       if (!(flag in GLOBAL_OPTIONS) && !(flag in (command.options ?? {}))) {
-        throw new CliError(`gateway ${name} does not take --${flag}\n\n${helpText(name)}`, ExitCode.usage);
+        throw new CliError(
+          `gateway ${name} does not take --${flag}${didYouMean(flag, [...Object.keys(GLOBAL_OPTIONS), ...Object.keys(command.options ?? {})], "--")}\n\n${helpText(name)}`,
+          ExitCode.usage,
+        );
       }
     }
     const timeoutMs = typeof values.timeout === "string" ? Number(values.timeout) : 10_000;
@@ -95,13 +104,22 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       ...(typeof values["state-dir"] === "string" ? { stateDir: values["state-dir"] } : {}),
       ...(typeof values.config === "string" ? { config: values.config } : {}),
     };
+    const paths = localPaths(global, io.env);
+    let local: LocalConfig | undefined;
+    const localConfig = () => {
+      if (local) return local;
+      local = readLocalConfig(paths, io.env);
+      if (local.problems.length > 0) io.stderr(configWarning(local));
+      return local;
+    };
     const context: CommandContext = {
       args,
       flags: values,
       global,
       io,
-      paths: localPaths(global, io.env),
-      connect: () => connectClient(global, io),
+      paths,
+      localConfig,
+      connect: (options) => connectClient(global, io, localConfig, options),
     };
     return await command.run(context);
   } catch (error) {

@@ -1,8 +1,8 @@
 import { createGatewayClient, type GatewayClient, GatewayClientError } from "@gateway/client";
-import { gatewayPaths, loadGatewayConfig } from "@gateway/gateway/config";
-import { ConfigError, formatIssues } from "@gateway/server/config";
+import { gatewayPaths } from "@gateway/gateway/config";
 import { readStateLock, STATE_LOCK_FILE } from "@gateway/state";
 import { CliError, type CliIo, ExitCode, type GlobalFlags } from "./context.js";
+import { type LocalConfig, readLocalConfig } from "./local-config.js";
 
 /** The local state dir and config file, from flags, GATEWAY_STATE_DIR / GATEWAY_CONFIG, or the defaults. */
 export function localPaths(global: GlobalFlags, env: CliIo["env"]): { stateDir: string; configPath: string } {
@@ -25,48 +25,62 @@ export function runningGatewayUrl(stateDir: string): string | undefined {
 export const RUN_FILE = STATE_LOCK_FILE;
 
 /** Where to connect and with what: flags, then GATEWAY_URL / GATEWAY_TOKEN / GATEWAY_PASSWORD, then the local config. */
-export function resolveConnection(global: GlobalFlags, io: CliIo): { url: string; token?: string; password?: string } {
+export function resolveConnection(
+  global: GlobalFlags,
+  io: CliIo,
+  local: () => LocalConfig = () => readLocalConfig(localPaths(global, io.env), io.env),
+): { url: string; token?: string; password?: string } {
   const env = io.env;
   // Empty variables count as unset.
   let url = global.url || env.GATEWAY_URL || undefined;
   let token = global.token || env.GATEWAY_TOKEN || undefined;
   let password = global.password || env.GATEWAY_PASSWORD || undefined;
   if (!url || (!token && !password)) {
-    const { stateDir, configPath } = localPaths(global, env);
+    const { stateDir } = localPaths(global, env);
     // A running gateway records where it actually listens (flags may differ from the config).
     url ??= runningGatewayUrl(stateDir);
-    try {
-      const { config } = loadGatewayConfig({ configPath, stateDir, env });
-      const gateway = (config.gateway ?? {}) as {
-        port?: number;
-        bind?: string;
-        host?: string;
-        tls?: { enabled?: boolean };
-        auth?: { token?: string; password?: string };
-      };
-      const host = gateway.bind === "custom" && gateway.host ? gateway.host : "127.0.0.1";
-      url ??= `${gateway.tls?.enabled ? "wss" : "ws"}://${host.includes(":") ? `[${host}]` : host}:${gateway.port ?? 18789}`;
-      token ??= gateway.auth?.token;
-      password ??= gateway.auth?.password;
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      throw new CliError(
-        `the local config is invalid, so the CLI cannot tell where the gateway is:\n${formatIssues(error.issues)}\nfix it (gateway config validate) or pass --url and --token`,
-      );
-    }
+    // Only the `gateway` section is read here; a problem elsewhere in the file is a warning, not a refusal.
+    const gateway = (local().config.gateway ?? {}) as {
+      port?: unknown;
+      bind?: unknown;
+      host?: unknown;
+      tls?: { enabled?: unknown };
+      auth?: { token?: unknown; password?: unknown };
+    };
+    const port = typeof gateway.port === "number" ? gateway.port : 18789;
+    const host = gateway.bind === "custom" && typeof gateway.host === "string" ? gateway.host : "127.0.0.1";
+    url ??= `${gateway.tls?.enabled === true ? "wss" : "ws"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    if (typeof gateway.auth?.token === "string") token ??= gateway.auth.token;
+    if (typeof gateway.auth?.password === "string") password ??= gateway.auth.password;
   }
   return { url: url!, ...(token ? { token } : {}), ...(password ? { password } : {}) };
 }
 
 /** A one-shot client (no reconnect) connected to the gateway, or a CliError saying what to do. */
-export async function connectClient(global: GlobalFlags, io: CliIo): Promise<GatewayClient> {
-  const target = resolveConnection(global, io);
+export async function connectClient(
+  global: GlobalFlags,
+  io: CliIo,
+  local?: () => LocalConfig,
+  options: { onLost?: () => void } = {},
+): Promise<GatewayClient> {
+  const target = resolveConnection(global, io, local);
+  let opened = false;
+  let closing = false;
   const client = createGatewayClient({
     ...target,
+    onStateChange(state) {
+      if (state === "open") opened = true;
+      if (state === "closed" && opened && !closing) options.onLost?.();
+    },
     reconnect: false,
     requestTimeoutMs: global.timeoutMs,
     client: { id: "cli", mode: "cli", version: "0.1.0" },
   });
+  const close = client.close.bind(client);
+  client.close = () => {
+    closing = true;
+    close();
+  };
   try {
     await client.ready();
   } catch (error) {
@@ -87,4 +101,22 @@ export function asCliError(error: unknown): CliError {
     return new CliError(`${error.message}${error.detailCode ? ` [${error.detailCode}]` : ` [${error.code}]`}`, code);
   }
   return new CliError((error as Error)?.message ?? String(error));
+}
+
+/**
+ * Connected to the gateway, or undefined when none answers here and no URL was named (so the files in the state dir
+ * are the truth: commands that can, read or edit them instead).
+ */
+export async function connectIfRunning(context: {
+  connect(): Promise<GatewayClient>;
+  global: GlobalFlags;
+  io: CliIo;
+}): Promise<GatewayClient | undefined> {
+  try {
+    return await context.connect();
+  } catch (error) {
+    const named = Boolean(context.global.url || context.io.env.GATEWAY_URL);
+    if (CliError.isInstance(error) && error.exitCode === ExitCode.unreachable && !named) return undefined;
+    throw error;
+  }
 }

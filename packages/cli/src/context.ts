@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { GatewayClient } from "@gateway/client";
 import { GatewayError, hasErrorMarker } from "@gateway/protocol";
+import type { LocalConfig } from "./local-config.js";
 
 /** Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 the gateway is unreachable. */
 export const ExitCode = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -14,6 +15,8 @@ export interface CliIo {
   isTty: boolean;
   /** Input of interactive commands (`gateway chat`). @default process.stdin */
   stdin?: NodeJS.ReadableStream;
+  /** Where an interactive prompt draws (`gateway chat`). @default process.stdout */
+  terminal?: NodeJS.WritableStream;
 }
 
 /** Parsed global flags. */
@@ -35,10 +38,15 @@ export interface CommandContext {
   readonly flags: Record<string, string | boolean | undefined>;
   readonly global: GlobalFlags;
   readonly io: CliIo;
-  /** A connected client (resolved from flags, GATEWAY_URL/GATEWAY_TOKEN, or the local config). */
-  connect(): Promise<GatewayClient>;
+  /**
+   * A connected client (resolved from flags, GATEWAY_URL/GATEWAY_TOKEN, or the local config). `onLost` is called when
+   * the gateway goes away while connected (it stopped, or the network dropped).
+   */
+  connect(options?: { onLost?: () => void }): Promise<GatewayClient>;
   /** The local state dir and config path. */
   readonly paths: { stateDir: string; configPath: string };
+  /** The local config, read once; its problems are printed once as a warning, and the command goes on. */
+  localConfig(): LocalConfig;
 }
 
 /** One subcommand: a single file exporting one of these, listed in commands/index.ts. */

@@ -57,6 +57,8 @@ export interface CronServiceOptions {
   /** Run log size before trimming. @default 524288 */
   maxLogBytes?: number;
   fetch?: typeof fetch;
+  /** Told of each finished run's status (for /metrics). */
+  onRunFinished?: (status: string) => void;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -393,6 +395,7 @@ export class CronService {
     };
     await this.store.append(entry);
     await this.store.save(this.#jobs);
+    this.options.onRunFinished?.(status);
     this.#event({
       jobId: job.id,
       action: "finished",

@@ -179,6 +179,8 @@ export class HeartbeatService {
       const full: HeartbeatEvent = { ts: this.#now(), ...event };
       this.#last = full;
       if (full.status !== "failed") this.#alive();
+      // A failing heartbeat is said out loud (status shows it too), never only in an event nobody watches.
+      else host.log?.warn(`heartbeat failed: ${full.reason ?? "unknown reason"}`);
       host.broadcast("heartbeat", full);
       return full;
     };

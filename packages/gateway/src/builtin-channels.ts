@@ -6,6 +6,8 @@ import { BUILTIN_CHANNEL_CONFIGS } from "./config.js";
 const PACKAGES: Readonly<Record<string, string>> = {
   telegram: "@gateway/channel-telegram",
   discord: "@gateway/channel-discord",
+  slack: "@gateway/channel-slack",
+  whatsapp: "@gateway/channel-whatsapp",
 };
 
 /**

@@ -2,7 +2,9 @@
 // server, an agent or a channel library (the CLI validates with it; `createGateway` runs with it).
 import { agentConfigSections } from "@gateway/agent";
 import { discordConfigPlugin } from "@gateway/channel-discord/config";
+import { slackConfigPlugin } from "@gateway/channel-slack/config";
 import { telegramConfigPlugin } from "@gateway/channel-telegram/config";
+import { whatsappConfigPlugin } from "@gateway/channel-whatsapp/config";
 import { cronConfigSections } from "@gateway/cron/config";
 import { RedisConfigSection } from "@gateway/redis-bridge/config";
 import {
@@ -43,7 +45,12 @@ export interface BuiltinChannelConfig {
 }
 
 /** The channels that ship with the gateway (the one list; `builtinChannels` adds how to load each). */
-export const BUILTIN_CHANNEL_CONFIGS: readonly BuiltinChannelConfig[] = [telegramConfigPlugin, discordConfigPlugin];
+export const BUILTIN_CHANNEL_CONFIGS: readonly BuiltinChannelConfig[] = [
+  telegramConfigPlugin,
+  discordConfigPlugin,
+  slackConfigPlugin,
+  whatsappConfigPlugin,
+];
 
 /** Problems in `channels.<built-in>` sections, each with its path; plugin channels are checked by the gateway. */
 export function builtinChannelIssues(config: { channels?: Record<string, unknown> }): string[] {

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   AgentService,
@@ -8,6 +8,7 @@ import {
   type DmScope,
   type ModelsConfigSection,
   type PiProvider,
+  type RunObserver,
   type SelectedRuntime,
   type SessionConfigSection,
 } from "@gateway/agent";
@@ -23,6 +24,7 @@ import {
   registerCronMethods,
 } from "@gateway/cron";
 import type { ChannelPlugin } from "@gateway/plugin-sdk";
+import { PROTOCOL_VERSION } from "@gateway/protocol";
 import type { EventConsumer, RedisConfigSection } from "@gateway/redis-bridge";
 import {
   attachChannels,
@@ -77,6 +79,8 @@ export interface GatewayDescription {
   readonly redisUrl: string | undefined;
   readonly cron: { jobs: number; path: string };
   readonly heartbeatEveryMs: number;
+  /** What the start changed or found that the user should know (a config holding secrets made private…). */
+  readonly notices: readonly string[];
 }
 
 /** A gateway: its parts, and its lifecycle. */
@@ -134,6 +138,7 @@ function compose(
 ): Gateway {
   const { stateDir, configPath, env, version, lock } = context;
   const starter = options.writeStarterConfig === false ? undefined : ensureStarterConfig(configPath);
+  const notices = protectSecrets(configPath, stateDir);
   const manager = ConfigManager.load({
     path: configPath,
     stateDir,
@@ -153,11 +158,30 @@ function compose(
     logging: { ...fromConfig.logging, ...options.logging },
   });
   attachConfig(server, manager);
+  for (const notice of notices) server.logger.warn(notice);
+
+  server.metrics.setBuildInfo({ version, protocol: PROTOCOL_VERSION });
 
   // ---- the agent: the backend the config asks for (auto: pi when a model is configured, else echo, said loudly)
+  // Every run is counted; a model error is logged and shown in status/health until a later model run succeeds.
+  let lastModelError: { at: number; message: string } | undefined;
+  const observe: RunObserver = (run) => {
+    server.metrics.agentRun(run);
+    if (!run.model) return;
+    if (run.outcome === "error") {
+      lastModelError = { at: run.at, message: run.error ?? "the run failed" };
+      server.logger.error({ provider: run.model.provider, url: run.model.baseUrl }, lastModelError.message);
+      server.refreshHealth();
+    } else if (run.outcome !== "aborted" && lastModelError) {
+      lastModelError = undefined;
+      server.logger.info(`model ${run.model.provider}/${run.model.model} answers again`);
+      server.refreshHealth();
+    }
+  };
   const runtimeContext = {
     stateDir,
     parentEnv: env,
+    observe,
     ...(options.fallbackModel ? { fallbackModel: options.fallbackModel } : {}),
   };
   let selected: SelectedRuntime = createRuntimeFromConfig(current(), runtimeContext);
@@ -220,6 +244,10 @@ function compose(
   const channels = new ChannelManager({
     stateDir,
     logger: server.logger,
+    onMessage(message) {
+      if (message.ok) server.metrics.channelMessage(message.direction, message.channel, message.accountId);
+      else server.metrics.channelSendFailure(message.channel, message.accountId);
+    },
     builtins: builtinChannels(options.loadBuiltinChannel),
     host: { run: ({ inbound, text }) => agent.answer(inbound, text) },
     onStatusChange() {
@@ -239,6 +267,11 @@ function compose(
   });
   manager.subscribe("channels", (next) => channels.apply((next as ComposedConfig).channels));
   server.addWarnings(() => (selected.warning ? [selected.warning] : []));
+  server.addWarnings(() =>
+    lastModelError
+      ? [`last model error at ${new Date(lastModelError.at).toISOString()}: ${lastModelError.message}`]
+      : [],
+  );
 
   // ---- scheduled work: cron jobs and the heartbeat run through the agent
   const cronHost: CronHost = {
@@ -264,7 +297,12 @@ function compose(
     },
   };
   const cronSection = current().cron ?? {};
-  const cron = new CronService({ stateDir, host: cronHost, ...cronOptionsFromConfig(cronSection) });
+  const cron = new CronService({
+    stateDir,
+    host: cronHost,
+    ...cronOptionsFromConfig(cronSection),
+    onRunFinished: (status) => server.metrics.cronRun(status),
+  });
   const heartbeatOptions = (config: ComposedConfig) =>
     heartbeatOptionsFromConfig(config.heartbeat, {
       modelConfigured: selected.backend !== "echo",
@@ -293,6 +331,14 @@ function compose(
   });
   manager.subscribe("heartbeat", (next) => heartbeat.configure(heartbeatOptions(next as ComposedConfig)));
   server.addWarnings(() => (heartbeat.alarm ? [`heartbeat watchdog: ${heartbeat.alarm}`] : []));
+  server.addWarnings(() => {
+    const last = heartbeat.last();
+    return last?.status === "failed"
+      ? [
+          `heartbeat failing: the last one (${new Date(last.ts).toISOString()}) failed: ${last.reason ?? "unknown reason"}`,
+        ]
+      : [];
+  });
 
   // ---- background events: with redis.url this gateway is the central consumer
   const redisUrl = current().redis?.url;
@@ -317,6 +363,7 @@ function compose(
       closed = true;
       // The state directory stays ours until everything else has stopped.
       await server.close(closeOptions);
+      server.metrics.close();
       lock.release();
     },
     describe: () => ({
@@ -333,6 +380,7 @@ function compose(
       redisUrl,
       cron: { jobs: cron.status().jobs, path: cron.store.jobsPath },
       heartbeatEveryMs: heartbeatOptions(current()).everyMs,
+      notices,
     }),
     server,
     config: manager,
@@ -341,6 +389,35 @@ function compose(
     cron,
     heartbeat,
   };
+}
+
+/**
+ * A config that holds a secret and others may read is made private (0600) at start, and the state directory 0700:
+ * said, not only warned about by `doctor`. Returns what was changed.
+ */
+function protectSecrets(configPath: string, stateDir: string): string[] {
+  const notices: string[] = [];
+  try {
+    const mode = statSync(stateDir).mode & 0o777;
+    if (mode & 0o077) {
+      chmodSync(stateDir, 0o700);
+      notices.push(`the state directory was readable by others (${mode.toString(8)}); it is 700 now`);
+    }
+  } catch {
+    // created just before; nothing to protect
+  }
+  let text: string;
+  try {
+    text = readFileSync(configPath, "utf8");
+  } catch {
+    return notices;
+  }
+  const mode = statSync(configPath).mode & 0o777;
+  if (mode & 0o077 && /\b(token|password|secret|apiKey|botToken)\b\s*["']?\s*:/i.test(text)) {
+    chmodSync(configPath, 0o600);
+    notices.push(`${configPath} holds secrets and was readable by others (${mode.toString(8)}); it is 600 now`);
+  }
+  return notices;
 }
 
 /** The Redis bridge as a service, loaded only when configured (a gateway without Redis never loads a Redis client). */
@@ -365,6 +442,7 @@ function attachRedisBridge(
           hasEvent: (eventId, sessionKey) => agent.hasEvent(eventId, sessionKey),
         },
         onError: (error) => server.logger.debug({ err: error }, "redis bridge"),
+        onDrained: (count) => server.metrics.bridgeEventsDrained(count),
       });
       await consumer.start().catch((error: Error) => {
         server.logger.warn({ err: error }, `redis bridge: cannot reach ${url} yet; retrying in the background`);

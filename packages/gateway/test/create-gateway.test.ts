@@ -1,6 +1,6 @@
 // The composition as a library: a gateway started in-process on port 0 answers a real client, runs a chat turn
 // through the echo agent, holds its state directory against a second gateway, and lets it go when closed.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGatewayClient } from "@gateway/client";
@@ -83,5 +83,18 @@ describe("createGateway", () => {
     expect(() => start(stateDir)).toThrow(/heartbeat\.evry/);
     writeFileSync(join(stateDir, "gateway.json5"), JSON.stringify({ gateway: { port: 0, auth: { token: TOKEN } } }));
     expect(() => start(stateDir)).not.toThrow();
+  });
+
+  it("a config holding a token that others can read is made private at start, and said so", async () => {
+    const stateDir = stateDirWithConfig();
+    chmodSync(join(stateDir, "gateway.json5"), 0o644);
+    chmodSync(stateDir, 0o755);
+    const gateway = start(stateDir);
+    expect(statSync(join(stateDir, "gateway.json5")).mode & 0o777).toBe(0o600);
+    expect(statSync(stateDir).mode & 0o777).toBe(0o700);
+    expect(gateway.describe().notices).toEqual([
+      "the state directory was readable by others (755); it is 700 now",
+      expect.stringMatching(/gateway\.json5 holds secrets and was readable by others \(644\); it is 600 now$/),
+    ]);
   });
 });

@@ -54,4 +54,25 @@ describe("decideAccess", () => {
     const disabled = accessPolicy({ dmPolicy: "disabled", allowFrom: ["7"] });
     expect(decideAccess(direct, disabled, never).action).toBe("drop");
   });
+
+  it("a sender's aliases count as its id: an allowlisted or paired phone number admits the person arriving by LID", () => {
+    const byLid = message({
+      chatType: "direct",
+      peer: "111122223333@lid",
+      wasMentioned: false,
+      sender: { id: "111122223333@lid", aliases: ["+15551234567", "15551234567@s.whatsapp.net"] },
+    });
+    const allowlisted = accessPolicy({ dmPolicy: "allowlist", allowFrom: ["+15551234567"] });
+    expect(decideAccess(byLid, allowlisted, never).action).toBe("process");
+    const other = accessPolicy({ dmPolicy: "allowlist", allowFrom: ["+15550000000"] });
+    expect(decideAccess(byLid, other, never).action).toBe("drop");
+    expect(decideAccess(byLid, accessPolicy({}), (id) => id === "15551234567@s.whatsapp.net").action).toBe("process");
+    expect(decideAccess(byLid, accessPolicy({}), never).action).toBe("pair");
+    const inGroup = { ...byLid, chatType: "group" as const, peer: "g1", wasMentioned: true };
+    const groups = accessPolicy({ groups: { g1: { allowFrom: ["+15551234567"] } } });
+    expect(decideAccess(inGroup, groups, never).action).toBe("process");
+    // Only strings count: a malformed alias list is ignored, not trusted.
+    const odd = message({ chatType: "direct", sender: { id: "9", aliases: [42, null] as unknown as string[] } });
+    expect(decideAccess(odd, accessPolicy({ dmPolicy: "allowlist", allowFrom: ["42"] }), never).action).toBe("drop");
+  });
 });

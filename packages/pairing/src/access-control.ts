@@ -5,7 +5,8 @@ export interface AccessSubject {
   chatType: "direct" | "group" | "channel" | "thread";
   /** The conversation: the sender's chat for DMs, the group otherwise. */
   peer: string;
-  sender: { id: string; username?: string };
+  /** `aliases`: other ids of the same person (WhatsApp: the phone number of someone who writes by a privacy id). */
+  sender: { id: string; username?: string; aliases?: readonly string[] };
   text: string;
   /** The platform says the bot was addressed (a mention, or a reply to it). */
   wasMentioned: boolean;
@@ -21,12 +22,22 @@ export type AccessDecision =
   | { action: "context"; reason: string }
   | { action: "drop"; reason: string };
 
-/** Whether `sender` is in a list of ids / usernames (`@name` or `name`, any case); `"*"` matches everyone. */
+/** The sender's id and its aliases (strings only: a malformed alias list is ignored, not trusted). */
+export function senderIds(sender: AccessSubject["sender"]): string[] {
+  const aliases = Array.isArray(sender.aliases) ? sender.aliases : [];
+  return [sender.id, ...aliases.filter((alias): alias is string => typeof alias === "string")];
+}
+
+/**
+ * Whether `sender` is in a list of ids / usernames (`@name` or `name`, any case); `"*"` matches everyone. The
+ * sender's aliases count as its id.
+ */
 export function senderListed(list: readonly string[] | undefined, sender: AccessSubject["sender"]): boolean {
   if (!list) return false;
   const username = sender.username?.toLowerCase();
+  const ids = senderIds(sender);
   return list.some((entry) => {
-    if (entry === "*" || entry === sender.id) return true;
+    if (entry === "*" || ids.includes(entry)) return true;
     const name = entry.replace(/^@/, "").toLowerCase();
     return username !== undefined && name === username;
   });
@@ -61,7 +72,8 @@ export function decideAccess(
   if (message.chatType === "direct") {
     const dmPolicy = config.dmPolicy ?? "pairing";
     if (dmPolicy === "disabled") return { action: "drop", reason: "direct messages are disabled (dmPolicy)" };
-    const allowed = senderListed(config.allowFrom, message.sender) || approvedByPairing(message.sender.id);
+    const allowed =
+      senderListed(config.allowFrom, message.sender) || senderIds(message.sender).some((id) => approvedByPairing(id));
     if (allowed) return { action: "process" };
     if (dmPolicy === "pairing") return { action: "pair" };
     return { action: "drop", reason: `sender ${message.sender.id} is not in allowFrom (dmPolicy ${dmPolicy})` };

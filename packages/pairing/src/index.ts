@@ -8,6 +8,7 @@ export {
   accessPolicy,
   decideAccess,
   isMention,
+  senderIds,
   senderListed,
 } from "./access-control.js";
 export {

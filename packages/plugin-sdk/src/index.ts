@@ -22,6 +22,7 @@ export {
   type ChannelContext,
   type ChannelHttpRoute,
   type ChannelLogger,
+  type ChannelLoginState,
   type ChannelPlugin,
   type ChannelStatus,
   type ChatType,

@@ -20,7 +20,11 @@ export interface InboundMessage {
   chatType: ChatType;
   /** The conversation: the sender's chat for DMs, the group/channel id otherwise. */
   peer: string;
-  sender: { id: string; name?: string; username?: string };
+  /**
+   * `aliases`: other ids of the same person, matched like `id` by allowlists and pairing (WhatsApp: the phone-number
+   * forms of someone who writes by a privacy id, so `allowFrom: ["+15551234567"]` still admits them).
+   */
+  sender: { id: string; name?: string; username?: string; aliases?: string[] };
   text: string;
   media?: MediaRef[];
   /** A forum topic or thread inside `peer`. */
@@ -62,6 +66,13 @@ export interface ChannelStatus {
   lastInboundAt: number | null;
   lastOutboundAt: number | null;
   mode?: string;
+  /** `linked`: the account holds a login (QR-style platforms). */
+  linked?: boolean;
+  /**
+   * What is particular to the platform, shown as is by `channels status` (WhatsApp: linked number, LID, connection
+   * state, last disconnect). Values are plain JSON.
+   */
+  details?: Record<string, string | number | boolean | null | Record<string, string | number | boolean | null>>;
 }
 
 /** What an account can do. */
@@ -129,6 +140,23 @@ export interface ChannelAccount {
   sendTyping?(peer: string, threadId?: string): Promise<void>;
   /** Check the platform connection now (for `channels.status {probe: true}`). */
   probe?(): Promise<{ ok: boolean; detail?: string }>;
+  /** Send a file (a path under the account's state dir or anywhere readable), with `text` as its caption. */
+  sendMedia?(message: OutboundMessage & { media: MediaRef & { path: string } }): Promise<SendResult>;
+  /** Start a QR or pairing-code login (WhatsApp): resolves with what to show the user. */
+  loginStart?(options: { force?: boolean; phoneNumber?: string; timeoutMs?: number }): Promise<ChannelLoginState>;
+  /** Wait until the login completes, a fresh QR is due, or `timeoutMs` passes. */
+  loginWait?(options: { timeoutMs: number }): Promise<ChannelLoginState>;
+  /** Forget stored credentials; true when something was cleared. */
+  logout?(): Promise<boolean>;
+}
+
+/** Where a login is: the QR to scan (as text and a PNG data URL) or a pairing code, and whether it is done. */
+export interface ChannelLoginState {
+  connected: boolean;
+  message: string;
+  qr?: string;
+  qrDataUrl?: string;
+  pairingCode?: string;
 }
 
 /** The version of this contract; a plugin says which one it implements. */

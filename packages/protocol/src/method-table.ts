@@ -258,7 +258,6 @@ export const MethodTable = {
     description: "Every channel account's status; `probe` checks the platform now.",
   }),
   "channels.logout": define({
-    status: "planned",
     params: channels.ChannelsLogoutParams,
     result: channels.ChannelsLogoutResult,
     scope: "operator.admin",
@@ -266,7 +265,6 @@ export const MethodTable = {
     description: "Drop a channel account's stored credentials.",
   }),
   "web.login.start": define({
-    status: "planned",
     params: channels.WebLoginStartParams,
     result: channels.WebLoginResult,
     scope: "operator.admin",
@@ -274,7 +272,6 @@ export const MethodTable = {
     description: "Begin a QR login (WhatsApp).",
   }),
   "web.login.wait": define({
-    status: "planned",
     params: channels.WebLoginWaitParams,
     result: channels.WebLoginResult,
     scope: "operator.admin",

@@ -24,6 +24,8 @@ export interface CentralConsumerOptions {
   config: () => RedisConfigSection;
   agent: CentralAgent;
   onError?: (error: Error) => void;
+  /** Told how many events each delivered batch held (for /metrics). */
+  onDrained?: (count: number) => void;
   redisOptions?: EventConsumerOptions["redisOptions"];
 }
 
@@ -71,6 +73,7 @@ export function createCentralConsumer(options: CentralConsumerOptions): EventCon
           ),
           eventIds: batch.map((event) => event.id),
         });
+      options.onDrained?.(events.length);
     },
     isDelivered: (event) => agent.hasEvent(event.id, options.config().routes?.[event.type] ?? agent.mainSessionKey),
     ...(options.onError ? { onError: options.onError } : {}),

@@ -61,3 +61,21 @@ export class AuthRateLimiter {
     }
   }
 }
+
+/**
+ * Who a failed attempt counts against: the remote address, and the browser origin when there is one — so a flood
+ * from one client (a process, a web page) locks that client out, not every other client on the same address (the
+ * CLI and the browser UI both come from 127.0.0.1).
+ */
+export function rateLimitKey(remoteAddress: string, origin: string | undefined): string {
+  return origin === undefined ? remoteAddress : `${remoteAddress}|${origin}`;
+}
+
+/** A local process without a browser Origin (the CLI, a script) is never locked out; anyone else is. */
+export function rateLimitExempt(
+  remoteAddress: string,
+  origin: string | undefined,
+  isLoopback: (address: string) => boolean,
+): boolean {
+  return origin === undefined && isLoopback(remoteAddress);
+}

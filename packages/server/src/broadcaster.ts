@@ -14,6 +14,8 @@ export interface BroadcastOptions {
   /** Deliver only to these connection ids (required for `addressed` events). */
   connectionIds?: readonly string[];
   stateVersion?: StateVersion;
+  /** The payload already serialised (a caller that measured it): used instead of serialising again. */
+  payloadJson?: string;
 }
 
 function canReceive(connection: GatewayConnection, audience: Audience): boolean {
@@ -48,7 +50,8 @@ export class Broadcaster {
     const definition = (EventTable as Record<string, { audience: Audience; dropIfSlow: boolean } | undefined>)[event];
     const audience = options.audience ?? definition?.audience ?? "operator.read";
     const dropIfSlow = options.dropIfSlow ?? definition?.dropIfSlow ?? false;
-    const head = `{"type":"event","event":${JSON.stringify(event)}${payload === undefined ? "" : `,"payload":${JSON.stringify(payload)}`},"seq":`;
+    const json = options.payloadJson ?? (payload === undefined ? undefined : JSON.stringify(payload));
+    const head = `{"type":"event","event":${JSON.stringify(event)}${json === undefined ? "" : `,"payload":${json}`},"seq":`;
     const tail = options.stateVersion
       ? `,"stateVersion":{"presence":${options.stateVersion.presence},"health":${options.stateVersion.health}}}`
       : "}";

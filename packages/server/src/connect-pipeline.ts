@@ -8,7 +8,7 @@ import {
   type Role,
   SUPPORTED_PROTOCOL_RANGE,
 } from "@gateway/protocol";
-import { type AuthRateLimiter, secretsEqual } from "./auth.js";
+import { type AuthRateLimiter, rateLimitExempt, rateLimitKey, secretsEqual } from "./auth.js";
 import { type FrontDoorSettings, isAllowedOrigin, isLoopback, originRefusal } from "./front-door.js";
 import type { AuthOptions } from "./options.js";
 
@@ -98,8 +98,8 @@ function checkOrigin(settings: PipelineSettings): ConnectStage {
 /** Addresses locked out after too many failures are refused before any secret is compared. */
 function checkRateLimit(settings: PipelineSettings): ConnectStage {
   return ({ remoteAddress, origin }) => {
-    if (isLoopback(remoteAddress) && origin === undefined) return;
-    const retryAfterMs = settings.rateLimiter.retryAfterMs(remoteAddress);
+    if (rateLimitExempt(remoteAddress, origin, isLoopback)) return;
+    const retryAfterMs = settings.rateLimiter.retryAfterMs(rateLimitKey(remoteAddress, origin));
     if (retryAfterMs > 0) {
       settings.onAuthFailure("rate_limited");
       throw new ConnectRefusal(
@@ -122,8 +122,10 @@ function authenticate(settings: PipelineSettings): ConnectStage {
     }
     const fail = (code: ConnectErrorDetailCode, message: string): never => {
       settings.onAuthFailure(code);
-      const exempt = isLoopback(context.remoteAddress) && context.origin === undefined;
-      const lockoutMs = exempt ? 0 : settings.rateLimiter.recordFailure(context.remoteAddress);
+      const exempt = rateLimitExempt(context.remoteAddress, context.origin, isLoopback);
+      const lockoutMs = exempt
+        ? 0
+        : settings.rateLimiter.recordFailure(rateLimitKey(context.remoteAddress, context.origin));
       throw new ConnectRefusal(code, message, lockoutMs > 0 ? { retryAfterMs: lockoutMs } : {});
     };
     const presented = context.params.auth ?? {};
@@ -147,9 +149,8 @@ function authenticate(settings: PipelineSettings): ConnectStage {
       }
       context.authenticatedBy = "password";
     }
-    if (!isLoopback(context.remoteAddress) || context.origin !== undefined) {
-      settings.rateLimiter.recordSuccess(context.remoteAddress);
-    }
+    if (!rateLimitExempt(context.remoteAddress, context.origin, isLoopback))
+      settings.rateLimiter.recordSuccess(rateLimitKey(context.remoteAddress, context.origin));
   };
 }
 

@@ -14,6 +14,7 @@ import type { RawData, WebSocket } from "ws";
 import { type ConnectContext, type ConnectGrant, ConnectRefusal, runConnectPipeline } from "./connect-pipeline.js";
 import { type ConnectionIdentity, GatewayConnection } from "./connection.js";
 import { ProtocolError } from "./errors.js";
+import { showsPresence } from "./presence-publisher.js";
 import type { RequestDispatcher } from "./request-dispatcher.js";
 import type { ServerContext } from "./server-context.js";
 import { setReceiverLimit } from "./ws-adapter.js";
@@ -59,11 +60,16 @@ export class ConnectionAcceptor {
       socket.close(1012, lifecycle.closing ? "gateway is shutting down" : "gateway is restarting");
       return;
     }
-    if (connections.countFrom(remoteAddress) + 1 > options.maxConnectionsPerAddress) {
+    if (connections.readyFrom(remoteAddress) >= options.maxConnectionsPerAddress) {
       logger.warn({ remote: remoteAddress }, "connection cap per address reached");
       socket.close(1008, `too many connections from ${remoteAddress}`);
       return;
     }
+    // Sockets that have not completed their handshake have a small budget of their own, per address and in all: a
+    // newcomer evicts the oldest waiting one, so silent sockets (a flood, a web page) never keep a real client out.
+    if (connections.pendingFrom(remoteAddress) >= options.maxPendingPerAddress)
+      this.#evict(connections.oldestPending(remoteAddress));
+    if (connections.pendingTotal >= options.maxPendingTotal) this.#evict(connections.oldestPending());
     const id = `c-${(++this.#counter).toString(36)}-${randomBytes(3).toString("hex")}`;
     const connection = new GatewayConnection(id, socket, transport, remoteAddress, origin, host);
     connections.add(connection);
@@ -116,12 +122,21 @@ export class ConnectionAcceptor {
       connection.state = "closing";
       connections.remove(connection);
       if (!connection.identity) return;
+      this.context.presenceReaders.removeReader(connection);
       if (connection.presenceKey) {
-        this.context.presence.upsert(connection.presenceKey, { reason: "disconnect" });
+        this.context.presence.depart(connection.presenceKey);
         this.context.presenceChanged();
       }
       this.context.listeners.emit("disconnect", { id, remoteAddress, identity: connection.identity });
     });
+  }
+
+  /** Close a socket still waiting for its handshake to make room for a newer one. */
+  #evict(connection: GatewayConnection | undefined): void {
+    if (!connection) return;
+    this.context.metrics.handshakeEvictions.inc();
+    this.context.connections.remove(connection);
+    connection.close(1008, "too many connections waiting for their handshake; send connect right after the challenge");
   }
 
   async #handshake(connection: GatewayConnection, text: string): Promise<boolean> {
@@ -170,6 +185,14 @@ export class ConnectionAcceptor {
       );
     }
     if (connection.state === "closing") return false;
+    if (this.context.connections.readyFrom(connection.remoteAddress) >= this.context.options().maxConnectionsPerAddress)
+      return refuse(
+        new ProtocolError(
+          ErrorCodes.UNAVAILABLE,
+          `too many connections from ${connection.remoteAddress} (gateway.limits.connectionsPerAddress)`,
+          { retryable: true },
+        ),
+      );
     const { client } = validation.value;
     const identity: ConnectionIdentity = {
       role: grant.role,
@@ -225,8 +248,10 @@ export class ConnectionAcceptor {
   }
 
   #enterPresence(connection: GatewayConnection, grant: ConnectGrant): void {
+    if (showsPresence(connection)) this.context.presenceReaders.addReader(connection);
     const client = connection.identity!.client;
-    if (!client.instanceId) return;
+    // One-off CLI commands are not instances (as the reference): they would only churn the list.
+    if (!client.instanceId || client.mode === "cli") return;
     connection.presenceKey = client.instanceId;
     this.context.presence.upsert(client.instanceId, {
       ip: connection.remoteAddress,
@@ -253,7 +278,10 @@ export class ConnectionAcceptor {
       server: { version: options.version, connId: connection.id },
       features: { methods: this.context.registry.names(), events: [...EMITTED_EVENT_NAMES] },
       snapshot: {
-        presence: this.context.presence.list(),
+        // The list for clients that show it; the others get the gateway's own entry (system-presence has the rest).
+        presence: this.context.presenceReaders.isReader(connection)
+          ? this.context.presence.list()
+          : this.context.presence.self(),
         health: this.context.health.snapshot,
         stateVersion: this.context.stateVersion(),
         uptimeMs: Date.now() - this.context.startedAt,

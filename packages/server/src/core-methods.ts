@@ -8,7 +8,7 @@ import type { MethodContext } from "./method-registry.js";
 export interface CoreMethodSources {
   health(): HealthResult;
   status(): StatusResult;
-  presence(): PresenceEntry[];
+  presence(context: MethodContext): PresenceEntry[];
   systemEvent(params: SystemEventParams, context: MethodContext): void;
   logFile: string | undefined;
 }
@@ -17,7 +17,7 @@ export interface CoreMethodSources {
 export function registerCoreMethods(server: GatewayServer, sources: CoreMethodSources): void {
   server.registerMethod("health", () => sources.health());
   server.registerMethod("status", () => sources.status());
-  server.registerMethod("system-presence", () => sources.presence());
+  server.registerMethod("system-presence", (_params, context) => sources.presence(context));
   server.registerMethod("system-event", (params, context) => {
     sources.systemEvent(params, context);
     return { ok: true as const };

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import fastifyWebsocket from "@fastify/websocket";
 import { ConnectErrorDetailCodes, PROTOCOL_VERSION } from "@gateway/protocol";
-import Fastify, { type FastifyInstance, LogController } from "fastify";
-import { secretsEqual } from "./auth.js";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from "fastify";
+import { rateLimitExempt, rateLimitKey, secretsEqual } from "./auth.js";
 import type { ConnectionAcceptor } from "./connection-acceptor.js";
-import { hostRefusal, isAllowedHost, isAllowedOrigin, ORIGIN_REFUSAL_REASON } from "./front-door.js";
+import { hostRefusal, isAllowedHost, isAllowedOrigin, isLoopback, ORIGIN_REFUSAL_REASON } from "./front-door.js";
 import type { ServerContext } from "./server-context.js";
 import { adoptUpgradedSocket } from "./ws-adapter.js";
 
@@ -51,6 +51,41 @@ export function httpAuthorized(context: ServerContext, authorization: string | u
   const secret = auth.mode === "token" ? auth.token! : auth.password!;
   const presented = authorization?.startsWith("Bearer ") ? authorization.slice(7) : undefined;
   return presented !== undefined && secretsEqual(presented, secret);
+}
+
+/**
+ * Bearer auth for an HTTP request, through the same rate limiter as the WebSocket handshake: a client locked out
+ * gets 429 with Retry-After before its token is compared; a wrong token counts against it (a local process without
+ * a browser Origin is exempt, as on the WebSocket). Returns whether the request may go on; answered otherwise.
+ */
+function authorizeHttp(context: ServerContext, request: FastifyRequest, reply: FastifyReply, reason: string): boolean {
+  const remote = request.socket.remoteAddress ?? "unknown";
+  const origin = request.headers.origin;
+  const exempt = rateLimitExempt(remote, origin, isLoopback);
+  const key = rateLimitKey(remote, origin);
+  const locked = exempt ? 0 : context.rateLimiter.retryAfterMs(key);
+  if (locked > 0) {
+    context.metrics.authFailures.inc({ reason: "rate_limited" });
+    reply
+      .code(429)
+      .header("retry-after", String(Math.ceil(locked / 1000)))
+      .send({
+        error: {
+          message: `Too many failed attempts from ${remote}; try again in ${Math.ceil(locked / 1000)} s.`,
+          type: "rate_limit_error",
+          code: "rate_limited",
+        },
+      });
+    return false;
+  }
+  if (httpAuthorized(context, request.headers.authorization)) {
+    if (!exempt) context.rateLimiter.recordSuccess(key);
+    return true;
+  }
+  context.metrics.authFailures.inc({ reason });
+  if (!exempt) context.rateLimiter.recordFailure(key);
+  reply.code(401).header("www-authenticate", 'Bearer realm="gateway"').send({ error: unauthorized });
+  return false;
 }
 
 const unauthorized = {
@@ -158,17 +193,20 @@ export function registerGatewayHttp(app: FastifyInstance, parts: HttpAppParts): 
       else reply.code(503).send({ ready: false, reason: closing ? "shutting down" : "starting" });
     });
     scope.get("/metrics", async (request, reply) => {
-      if (!context.options().metricsPublic && !httpAuthorized(context, request.headers.authorization)) {
-        metrics.authFailures.inc({ reason: "metrics" });
-        reply
-          .code(401)
-          .header("www-authenticate", 'Bearer realm="gateway"')
-          .send({ error: "unauthorized", message: unauthorized.message });
-        return;
-      }
+      if (!context.options().metricsPublic && !authorizeHttp(context, request, reply, "metrics")) return;
       reply.type("text/plain; version=0.0.4; charset=utf-8").send(await metrics.render());
     });
   });
+}
+
+/** What was wrong with a body the framework refused, in words an API client's user can act on. */
+function bodyErrorMessage(status: number, message: string): string {
+  if (status === 413) return "the request body is larger than 1 MiB";
+  if (status === 415) return "send the body as JSON (content-type: application/json)";
+  if (/empty/i.test(message)) return "the request body is empty: send a JSON object";
+  if (/JSON|Unexpected|token/i.test(message))
+    return `the request body is not valid JSON (${message.replace(/^.*?:\s*/, "")})`;
+  return message;
 }
 
 /** One route: bearer auth unless it opts out, errors in the routes' own shape, the handler on the raw response. */
@@ -183,18 +221,16 @@ function addRoute(scope: FastifyInstance, context: ServerContext, route: HttpRou
       const status = (error as { statusCode?: number }).statusCode ?? 500;
       reply.code(status).send({
         error: {
-          message: status >= 500 ? "the gateway failed; see its log" : error.message,
+          message: status >= 500 ? "the gateway failed; see its log" : bodyErrorMessage(status, error.message),
           type: status >= 500 ? "server_error" : "invalid_request_error",
-          code: (error as { code?: string }).code ?? null,
+          param: null,
+          // fastify's own codes (FST_ERR_…) mean nothing to an API client.
+          code: null,
         },
       });
     },
     handler: async (request, reply) => {
-      if (route.auth !== false && !httpAuthorized(context, request.headers.authorization)) {
-        metrics.authFailures.inc({ reason: "http" });
-        reply.code(401).header("www-authenticate", 'Bearer realm="gateway"').send({ error: unauthorized });
-        return;
-      }
+      if (route.auth !== false && !authorizeHttp(context, request, reply, "http")) return;
       reply.hijack();
       const controller = new AbortController();
       reply.raw.on("close", () => {

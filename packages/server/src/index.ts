@@ -68,5 +68,5 @@ export type { HealthContributor } from "./health.js";
 export { IdempotencyCache } from "./idempotency.js";
 export { createLogger, type LoggerOptions, type OwnedLogger, REDACTED_PATHS } from "./logger.js";
 export type { CoreMethodOptions, CustomMethodOptions, MethodContext, MethodHandler } from "./method-registry.js";
-export type { GatewayMetrics } from "./metrics.js";
+export type { AgentRunSample, GatewayMetrics, GatewayMetricsSink } from "./metrics.js";
 export { type AuthOptions, type GatewayServerOptions, isLoopback, type ResolvedOptions } from "./options.js";

@@ -47,6 +47,8 @@ export interface OwnedLogger {
  */
 export function createLogger(options: LoggerOptions = {}): OwnedLogger {
   const level = options.level ?? "info";
+  // Every stream takes every level: the logger's own level filters, so changing it (logging.level) takes effect live.
+  const streamLevel = "trace";
   const streams: Array<{ level: string; stream: DestinationStream }> = [];
   const pretty = options.pretty ?? (!options.json && process.stdout.isTTY === true);
   if (options.stdout === false) {
@@ -55,11 +57,11 @@ export function createLogger(options: LoggerOptions = {}): OwnedLogger {
     // Loaded only in a terminal: keeps start-up lean for services.
     const prettyFactory = createRequire(import.meta.url)("pino-pretty") as (options: object) => DestinationStream;
     streams.push({
-      level,
+      level: streamLevel,
       stream: prettyFactory({ colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" }),
     });
   } else {
-    streams.push({ level, stream: pino.destination({ fd: 1, sync: false }) });
+    streams.push({ level: streamLevel, stream: pino.destination({ fd: 1, sync: false }) });
   }
   let fileDescriptor: number | undefined;
   let fileStream: ReturnType<typeof pino.destination> | undefined;
@@ -68,7 +70,7 @@ export function createLogger(options: LoggerOptions = {}): OwnedLogger {
     // Opened synchronously so a failure (permissions, missing dir) surfaces at start-up, not as a stray async error.
     fileDescriptor = openSync(options.file, "a", 0o600);
     fileStream = pino.destination({ fd: fileDescriptor, sync: false });
-    streams.push({ level, stream: fileStream });
+    streams.push({ level: streamLevel, stream: fileStream });
   }
   const logger =
     streams.length === 0

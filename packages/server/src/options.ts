@@ -30,7 +30,7 @@ export interface GatewayServerOptions {
   allowedHosts?: string[];
   /** Scopes a browser (a connection with an `Origin`) gets when auth mode is `none`. @default ["operator.read"] */
   authNoneBrowserScopes?: OperatorScope[];
-  /** Close a connection that has not completed `connect` within this time. @default 10000 */
+  /** Close a connection that has not completed `connect` within this time. @default 5000 */
   handshakeTimeoutMs?: number;
   /** Largest frame before the handshake. @default 65536 */
   maxPreHandshakeBytes?: number;
@@ -42,8 +42,12 @@ export interface GatewayServerOptions {
   slowThresholdBytes?: number;
   /** `tick` interval (`policy.tickIntervalMs`). @default 30000 */
   tickIntervalMs?: number;
-  /** Open connections allowed per remote address. @default 256 */
+  /** Connections that completed the handshake, per remote address. @default 256 */
   maxConnectionsPerAddress?: number;
+  /** Sockets waiting for their handshake, per remote address (a newcomer evicts the oldest). @default 16 */
+  maxPendingPerAddress?: number;
+  /** Sockets waiting for their handshake, from everywhere. @default 1024 */
+  maxPendingTotal?: number;
   /** Failed auth attempts per address within `authWindowMs` before a lockout. @default 10 */
   authMaxFailures?: number;
   /** @default 60000 */
@@ -60,6 +64,12 @@ export interface GatewayServerOptions {
   idempotencyMaxEntries?: number;
   /** Presence entries expire this long after their last update. @default 300000 */
   presenceTtlMs?: number;
+  /** The entry of a client that disconnected cleanly goes this soon. @default 30000 */
+  presenceDepartedTtlMs?: number;
+  /** Presence entries kept (oldest dropped first). @default 200 */
+  presenceMaxEntries?: number;
+  /** Presence traffic budget during a storm of changes, for all readers together. @default 1048576 */
+  presenceBytesPerSecond?: number;
   /** Health is recomputed and broadcast this often. @default 60000 */
   healthIntervalMs?: number;
   /** Serve `/metrics` without auth. @default false */
@@ -112,13 +122,15 @@ export function resolveOptions(options: GatewayServerOptions): ResolvedOptions {
     allowedOrigins: options.allowedOrigins ?? [],
     allowedHosts: options.allowedHosts ?? [],
     authNoneBrowserScopes: options.authNoneBrowserScopes ?? ["operator.read"],
-    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5_000,
     maxPreHandshakeBytes: options.maxPreHandshakeBytes ?? 64 * 1024,
     maxPayload: options.maxPayload ?? 25 * 1024 * 1024,
     maxBufferedBytes,
     slowThresholdBytes: options.slowThresholdBytes ?? Math.min(1024 * 1024, Math.floor(maxBufferedBytes / 2)),
     tickIntervalMs: options.tickIntervalMs ?? 30_000,
     maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 256,
+    maxPendingPerAddress: options.maxPendingPerAddress ?? 16,
+    maxPendingTotal: options.maxPendingTotal ?? 1_024,
     authMaxFailures: options.authMaxFailures ?? 10,
     authWindowMs: options.authWindowMs ?? 60_000,
     authLockoutMs: options.authLockoutMs ?? 300_000,
@@ -127,6 +139,9 @@ export function resolveOptions(options: GatewayServerOptions): ResolvedOptions {
     idempotencyTtlMs: options.idempotencyTtlMs ?? 300_000,
     idempotencyMaxEntries: options.idempotencyMaxEntries ?? 1000,
     presenceTtlMs: options.presenceTtlMs ?? 300_000,
+    presenceDepartedTtlMs: options.presenceDepartedTtlMs ?? 30_000,
+    presenceMaxEntries: options.presenceMaxEntries ?? 200,
+    presenceBytesPerSecond: options.presenceBytesPerSecond ?? 1024 * 1024,
     healthIntervalMs: options.healthIntervalMs ?? 60_000,
     metricsPublic: options.metricsPublic ?? false,
     version: options.version ?? "0.0.0",

@@ -1,15 +1,47 @@
 import type { PresenceEntry } from "@gateway/protocol";
 
+/** Bounds of the presence list: every field, the number of entries, how long departed clients stay. */
+export interface PresenceLimits {
+  /** Entries kept (the gateway's own is never dropped); the oldest go first. @default 200 (as the reference) */
+  maxEntries: number;
+  /** An entry not updated for this long is removed. @default 300000 */
+  ttlMs: number;
+  /** An entry whose client disconnected cleanly is removed this soon. @default 30000 */
+  departedTtlMs: number;
+}
+
+const MAX_TEXT = 256;
+const MAX_TAGS = 16;
+const MAX_TAG = 64;
+
+const clip = (value: string | undefined, max = MAX_TEXT) =>
+  value === undefined ? undefined : value.length > max ? value.slice(0, max) : value;
+
+/** An entry with every string and list bounded: no client can make presence large. */
+function bounded(entry: Omit<PresenceEntry, "ts">): Omit<PresenceEntry, "ts"> {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entry)) {
+    if (value === undefined) continue;
+    if (typeof value === "string") result[key] = clip(value, key === "text" ? 1024 : MAX_TEXT);
+    else if (Array.isArray(value))
+      result[key] = value.slice(0, MAX_TAGS).map((item) => (typeof item === "string" ? clip(item, MAX_TAG) : item));
+    else result[key] = value;
+  }
+  return result as Omit<PresenceEntry, "ts">;
+}
+
 /**
- * The presence list: entries keyed by instance id, expiring `ttlMs` after their last update. The gateway's own entry
- * never expires. `version` increases on every change.
+ * The presence list: entries keyed by instance id (case-insensitive), each field bounded, at most `maxEntries` (the
+ * oldest dropped first), expiring `ttlMs` after their last update — or `departedTtlMs` after a clean disconnect. The
+ * gateway's own entry never expires. `version` increases on every change.
  */
 export class PresenceStore {
   readonly #entries = new Map<string, PresenceEntry>();
+  readonly #departed = new Map<string, number>();
   #version = 0;
 
   constructor(
-    private readonly ttlMs: number,
+    private readonly limits: PresenceLimits,
     private readonly selfKey: string,
     private readonly now: () => number = Date.now,
   ) {}
@@ -18,20 +50,54 @@ export class PresenceStore {
     return this.#version;
   }
 
-  /** Insert or merge an entry and stamp it now. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Insert or merge an entry and stamp it now. A loopback address never replaces an address the client reported. */
   upsert(key: string, entry: Omit<PresenceEntry, "ts">): void {
-    const previous = this.#entries.get(key);
-    this.#entries.set(key, { ...previous, ...entry, instanceId: entry.instanceId ?? key, ts: this.now() });
+    const id = key.toLowerCase();
+    const previous = this.#entries.get(id);
+    const next = bounded(entry);
+    if (previous?.ip && next.ip && isLoopbackAddress(next.ip)) delete next.ip;
+    this.#entries.delete(id); // re-inserted last: the map stays in update order, oldest first
+    this.#entries.set(id, { ...previous, ...next, instanceId: clip(entry.instanceId ?? key)!, ts: this.now() });
+    this.#departed.delete(id);
+    const self = this.selfKey.toLowerCase();
+    while (this.#entries.size > this.limits.maxEntries) {
+      let oldest: string | undefined;
+      for (const candidate of this.#entries.keys()) {
+        if (candidate === self) continue;
+        oldest = candidate;
+        break;
+      }
+      if (oldest === undefined) break;
+      this.#entries.delete(oldest);
+      this.#departed.delete(oldest);
+    }
     this.#version++;
   }
 
-  /** Remove entries older than the TTL; returns whether anything changed. */
+  /** The client of `key` disconnected cleanly: its entry says so and goes after `departedTtlMs`. */
+  depart(key: string): void {
+    const id = key.toLowerCase();
+    if (!this.#entries.has(id)) return;
+    this.upsert(key, { reason: "disconnect" });
+    this.#departed.set(id, this.now() + this.limits.departedTtlMs);
+  }
+
+  /** Remove expired entries; returns whether anything changed. */
   sweep(): boolean {
-    const cutoff = this.now() - this.ttlMs;
+    const now = this.now();
+    const cutoff = now - this.limits.ttlMs;
+    const self = this.selfKey.toLowerCase();
     let changed = false;
     for (const [key, entry] of this.#entries) {
-      if (key !== this.selfKey && entry.ts < cutoff) {
+      if (key === self) continue;
+      const departedAt = this.#departed.get(key);
+      if (entry.ts < cutoff || (departedAt !== undefined && departedAt <= now)) {
         this.#entries.delete(key);
+        this.#departed.delete(key);
         changed = true;
       }
     }
@@ -41,6 +107,16 @@ export class PresenceStore {
 
   /** The current list, newest first. */
   list(): PresenceEntry[] {
-    return [...this.#entries.values()].sort((a, b) => b.ts - a.ts);
+    return [...this.#entries.values()].reverse();
   }
+
+  /** The gateway's own entry (what clients that do not show presence get in their snapshot). */
+  self(): PresenceEntry[] {
+    const entry = this.#entries.get(this.selfKey.toLowerCase());
+    return entry ? [entry] : [];
+  }
+}
+
+function isLoopbackAddress(address: string): boolean {
+  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
 }

@@ -8,6 +8,7 @@ import type { MethodRegistry } from "./method-registry.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { ResolvedOptions } from "./options.js";
 import type { PresenceStore } from "./presence.js";
+import type { PresencePublisher } from "./presence-publisher.js";
 
 /** Who connected or disconnected. */
 export interface ConnectionInfo {
@@ -25,34 +26,70 @@ export interface SystemEvent {
 }
 
 /**
- * The connections of a server: every open socket by id, how many each remote address holds, and how many completed
- * the handshake (by role).
+ * The connections of a server: every open socket by id; per remote address, those still in their handshake (in
+ * arrival order, so the oldest can be evicted) and those that completed it; the totals by role.
  */
 export class ConnectionTable {
   readonly byId = new Map<string, GatewayConnection>();
-  readonly #perAddress = new Map<string, number>();
+  readonly #pending = new Set<GatewayConnection>();
+  readonly #pendingByAddress = new Map<string, Set<GatewayConnection>>();
+  readonly #readyByAddress = new Map<string, number>();
   readonly #readyByRole = { operator: 0, node: 0 };
 
-  /** Sockets open from `address` (handshake done or not). */
-  countFrom(address: string): number {
-    return this.#perAddress.get(address) ?? 0;
+  /** Connections from `address` that completed the handshake. */
+  readyFrom(address: string): number {
+    return this.#readyByAddress.get(address) ?? 0;
+  }
+
+  /** Sockets from `address` still in their handshake. */
+  pendingFrom(address: string): number {
+    return this.#pendingByAddress.get(address)?.size ?? 0;
+  }
+
+  /** Sockets still in their handshake, from everywhere. */
+  get pendingTotal(): number {
+    return this.#pending.size;
+  }
+
+  /** The oldest socket still in its handshake: from `address`, or from anywhere. */
+  oldestPending(address?: string): GatewayConnection | undefined {
+    const pool = address === undefined ? this.#pending : this.#pendingByAddress.get(address);
+    return pool?.values().next().value;
   }
 
   add(connection: GatewayConnection): void {
     this.byId.set(connection.id, connection);
-    this.#perAddress.set(connection.remoteAddress, this.countFrom(connection.remoteAddress) + 1);
+    this.#pending.add(connection);
+    let fromAddress = this.#pendingByAddress.get(connection.remoteAddress);
+    if (!fromAddress) {
+      fromAddress = new Set();
+      this.#pendingByAddress.set(connection.remoteAddress, fromAddress);
+    }
+    fromAddress.add(connection);
   }
 
   markReady(connection: GatewayConnection): void {
+    this.#unpend(connection);
+    this.#readyByAddress.set(connection.remoteAddress, this.readyFrom(connection.remoteAddress) + 1);
     if (connection.identity) this.#readyByRole[connection.identity.role]++;
   }
 
   remove(connection: GatewayConnection): void {
     if (!this.byId.delete(connection.id)) return;
-    const remaining = this.countFrom(connection.remoteAddress) - 1;
-    if (remaining <= 0) this.#perAddress.delete(connection.remoteAddress);
-    else this.#perAddress.set(connection.remoteAddress, remaining);
+    if (this.#unpend(connection)) return;
+    const remaining = this.readyFrom(connection.remoteAddress) - 1;
+    if (remaining <= 0) this.#readyByAddress.delete(connection.remoteAddress);
+    else this.#readyByAddress.set(connection.remoteAddress, remaining);
     if (connection.identity) this.#readyByRole[connection.identity.role]--;
+  }
+
+  /** Take a connection out of the pending pools; whether it was there. */
+  #unpend(connection: GatewayConnection): boolean {
+    if (!this.#pending.delete(connection)) return false;
+    const fromAddress = this.#pendingByAddress.get(connection.remoteAddress);
+    fromAddress?.delete(connection);
+    if (fromAddress?.size === 0) this.#pendingByAddress.delete(connection.remoteAddress);
+    return true;
   }
 
   /** Connections that completed the handshake. */
@@ -94,6 +131,8 @@ export interface ServerContext {
   readonly metrics: GatewayMetrics;
   readonly registry: MethodRegistry;
   readonly presence: PresenceStore;
+  /** Who gets presence events, and when they go out. */
+  readonly presenceReaders: PresencePublisher;
   readonly health: HealthMonitor;
   readonly broadcaster: Broadcaster;
   readonly rateLimiter: AuthRateLimiter;

@@ -15,6 +15,7 @@ import { type MethodContext, type MethodHandler, MethodRegistry } from "./method
 import { GatewayMetrics } from "./metrics.js";
 import { type GatewayServerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { PresenceStore } from "./presence.js";
+import { PresencePublisher } from "./presence-publisher.js";
 import { RequestDispatcher } from "./request-dispatcher.js";
 import { ConnectionTable, type ServerContext, ServerListeners, type SystemEvent } from "./server-context.js";
 
@@ -85,13 +86,19 @@ export function createServerCore(
   const listeners = new ServerListeners(logger);
   const lifecycle = { closing: false, restarting: false, ready: false };
   const timers: NodeJS.Timeout[] = [];
-  let presenceTimer: NodeJS.Timeout | undefined;
   let address: ListenAddress | undefined;
 
   const metrics = new GatewayMetrics(() => connections.counts().total);
   const idempotency = new IdempotencyCache(options.idempotencyTtlMs, options.idempotencyMaxEntries);
   const registry = new MethodRegistry(idempotency, options.requestTimeoutMs);
-  const presence = new PresenceStore(options.presenceTtlMs, selfPresenceKey);
+  const presence = new PresenceStore(
+    {
+      maxEntries: options.presenceMaxEntries,
+      ttlMs: options.presenceTtlMs,
+      departedTtlMs: options.presenceDepartedTtlMs,
+    },
+    selfPresenceKey,
+  );
   const health = new HealthMonitor();
   const rateLimiter = new AuthRateLimiter(options.authMaxFailures, options.authWindowMs, options.authLockoutMs);
   const stateVersion = (): StateVersion => ({ presence: presence.version, health: health.version });
@@ -109,12 +116,17 @@ export function createServerCore(
     metrics,
     (connection) => dispatcher?.closeSlowConsumer(connection),
   );
+  const presenceReaders = new PresencePublisher(presence, broadcaster, metrics, stateVersion, {
+    minIntervalMs: PRESENCE_BROADCAST_DELAY_MS,
+    bytesPerSecond: () => options.presenceBytesPerSecond,
+  });
   const context: ServerContext = {
     options: () => options,
     logger,
     metrics,
     registry,
     presence,
+    presenceReaders,
     health,
     broadcaster,
     rateLimiter,
@@ -125,12 +137,7 @@ export function createServerCore(
     shutdownSignal: shutdownController.signal,
     stateVersion,
     presenceChanged() {
-      if (presenceTimer || lifecycle.closing) return;
-      presenceTimer = setTimeout(() => {
-        presenceTimer = undefined;
-        broadcaster.broadcast("presence", { presence: presence.list() }, { stateVersion: stateVersion() });
-      }, PRESENCE_BROADCAST_DELAY_MS);
-      presenceTimer.unref();
+      if (!lifecycle.closing) presenceReaders.changed();
     },
   };
   dispatcher = new RequestDispatcher(context);
@@ -237,10 +244,19 @@ export function createServerCore(
       methods: registry.names().length,
       warnings: warnings(),
     }),
-    presence: () => presence.list(),
+    presence: (methodContext: MethodContext) => {
+      // A client that asks for the list shows presence: from now on it gets the changes too.
+      const connection = connections.byId.get(methodContext.connectionId);
+      if (connection) presenceReaders.addReader(connection);
+      return presence.list();
+    },
     systemEvent: (params: SystemEventParams, methodContext: MethodContext) => {
       const connection = connections.byId.get(methodContext.connectionId);
-      const key = params.instanceId ?? connection?.presenceKey ?? methodContext.connectionId;
+      const key =
+        params.instanceId ??
+        connection?.presenceKey ??
+        methodContext.identity.client.instanceId ??
+        methodContext.connectionId;
       presence.upsert(key, {
         text: params.text,
         ...(params.host ? { host: params.host } : {}),
@@ -312,7 +328,10 @@ export function createServerCore(
             presence.upsert(selfPresenceKey, { reason: "self" });
             if (presence.sweep()) context.presenceChanged();
           },
-          Math.max(10, Math.min(60_000, Math.floor(options.presenceTtlMs / 2))),
+          Math.max(
+            10,
+            Math.min(60_000, Math.floor(Math.min(options.presenceTtlMs, options.presenceDepartedTtlMs) / 2)),
+          ),
         ),
       );
       for (const timer of timers) timer.unref();
@@ -329,7 +348,7 @@ export function createServerCore(
       await drainConnections(reason, restartExpectedMs);
       shutdownController.abort(new Error("gateway shutting down"));
       for (const timer of timers) clearInterval(timer);
-      if (presenceTimer) clearTimeout(presenceTimer);
+      presenceReaders.close();
       await closeConnections(reason);
       for (const service of startedServices.splice(0).reverse()) {
         try {

@@ -25,7 +25,7 @@ function memoryPlatform(id = "memory") {
   const typing: string[] = [];
   const contexts = new Map<string, ChannelContext>();
   const starts: Record<string, number> = {};
-  const behaviour: { failStart?: (account: string) => Error | undefined } = {};
+  const behaviour: { failStart?: (account: string) => Error | undefined; failSend?: boolean } = {};
   let nextId = 1;
   const plugin: ChannelPlugin = defineChannelPlugin({
     specificationVersion: "v1",
@@ -52,6 +52,7 @@ function memoryPlatform(id = "memory") {
           contexts.delete(accountId);
         },
         async sendText(message) {
+          if (behaviour.failSend) throw new Error("the platform refused the message");
           sent.push({ ...message, account: accountId });
           const messageId = String(nextId++);
           return { messageId, messageIds: [messageId] };
@@ -94,7 +95,13 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function setUp(options: { plugins?: ChannelPlugin[]; reply?: (message: AcceptedMessage) => string } = {}) {
+function setUp(
+  options: {
+    plugins?: ChannelPlugin[];
+    reply?: (message: AcceptedMessage) => string;
+    onMessage?: ConstructorParameters<typeof ChannelManager>[0]["onMessage"];
+  } = {},
+) {
   const stateDir = mkdtempSync(join(tmpdir(), "gw-channels-"));
   dirs.push(stateDir);
   const platform = memoryPlatform();
@@ -104,6 +111,7 @@ function setUp(options: { plugins?: ChannelPlugin[]; reply?: (message: AcceptedM
     logger: pino({ level: "silent" }),
     builtins: [platform.plugin, ...(options.plugins ?? [])],
     restartBackoff: { baseMs: 20, maxMs: 100 },
+    ...(options.onMessage ? { onMessage: options.onMessage } : {}),
     host: {
       async run(message) {
         runs.push(message);
@@ -158,6 +166,23 @@ describe("pairing (dmPolicy pairing, the default)", () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(file, "utf8")).approved).toEqual({ "memory:default": ["501"] });
     expect(new DmPairingStore(stateDir).isApproved("memory", "default", "501")).toBe(true);
+  });
+});
+
+describe("messages for /metrics", () => {
+  it("reports each message in and out, and a failed send, with channel and account", async () => {
+    const seen: string[] = [];
+    const { manager, platform } = setUp({
+      onMessage: (message) => seen.push(`${message.direction}:${message.channel}:${message.accountId}:${message.ok}`),
+    });
+    await manager.apply({ memory: { debounceMs: 0, dmPolicy: "open", allowFrom: ["*"] } });
+    await until(() => platform.context() !== undefined);
+    platform.inject({ text: "hi" });
+    await until(() => platform.sent.length === 1);
+    expect(seen).toEqual(["in:memory:default:true", "out:memory:default:true"]);
+    platform.behaviour.failSend = true;
+    await expect(manager.deliver({ channel: "memory", peer: "501" }, "are you there?")).rejects.toThrow(/refused/);
+    expect(seen.at(-1)).toBe("out:memory:default:false");
   });
 });
 

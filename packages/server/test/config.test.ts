@@ -16,6 +16,14 @@ import {
 } from "../src/index.js";
 import { connect, TOKEN } from "./helpers.js";
 
+async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(25);
+  }
+}
+
 const schema = composeConfigSchema(serverConfigSections);
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -193,6 +201,45 @@ describe("hot reload from the file", () => {
     await client.waitForEvent("config.changed");
     expect(gateway.server.logger.level).toBe("warn");
     expect((await client.request("status")).payload.warnings.join("\n")).not.toMatch(/config edit refused/);
+    client.close();
+  });
+
+  it("clears the refusal warning when a refused edit is reverted to the running file", async () => {
+    const gateway = await startConfigured();
+    const { client } = await connect(gateway.url);
+    const good = readFileSync(gateway.path, "utf8");
+    writeFileSync(gateway.path, good.replace('level: "info"', 'levle: "info"'));
+    await client.waitForEvent("config.error");
+    expect((await client.request("status")).payload.warnings.join("\n")).toMatch(/config edit refused/);
+    // The user undoes the typo: the file is exactly the running config again, so there is nothing to apply.
+    writeFileSync(gateway.path, good);
+    await until(async () => !(await client.request("status")).payload.warnings.join("\n").includes("refused"));
+    expect(gateway.manager.lastError).toBeUndefined();
+    client.close();
+  });
+
+  it("config.patch edits the file in place: comments and layout stay, and the previous file is kept as .bak", async () => {
+    const gateway = await startConfigured(
+      (port) => `// my gateway
+{
+  gateway: {
+    port: ${port}, // the port I chose
+    auth: { token: "${TOKEN}" },
+    reload: { debounceMs: 50 },
+  },
+  // quiet, please
+  logging: { level: "info" },
+}
+`,
+    );
+    const before = readFileSync(gateway.path, "utf8");
+    const { client } = await connect(gateway.url);
+    const { hash } = (await client.request("config.get")).payload;
+    const patched = await client.request("config.patch", { raw: "{ logging: { level: 'warn' } }", baseHash: hash });
+    expect(patched.ok).toBe(true);
+    const after = readFileSync(gateway.path, "utf8");
+    expect(after).toBe(before.replace('level: "info"', 'level: "warn"'));
+    expect(readFileSync(`${gateway.path}.bak`, "utf8")).toBe(before);
     client.close();
   });
 

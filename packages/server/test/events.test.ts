@@ -56,7 +56,10 @@ describe("events", () => {
 
   it("keeps presence with stateVersion bumps and expires it after the TTL", async () => {
     gateway = await startGateway({ presenceTtlMs: 300 });
-    const watcher = await connect(gateway.url);
+    // A UI shows presence, so it gets the changes (a client in another mode gets them once it asks for the list).
+    const watcher = await connect(gateway.url, {
+      client: { id: "test", version: "1", platform: "web", mode: "ui" },
+    });
     const before = watcher.hello.snapshot.stateVersion.presence;
     const phone = await connect(gateway.url, {
       client: { id: "test", version: "1", platform: "ios", mode: "ui", instanceId: "phone-1" },
@@ -76,6 +79,65 @@ describe("events", () => {
     expect(list.payload.some((entry: any) => entry.instanceId === "phone-1")).toBe(false);
     expect(list.payload.some((entry: any) => entry.mode === "gateway")).toBe(true);
     watcher.client.close();
+  });
+
+  it("presence costs O(changes): bounded entries, only readers get events, a storm is coalesced", async () => {
+    gateway = await startGateway({ presenceMaxEntries: 50, presenceBytesPerSecond: 64 * 1024 });
+    const ui = await connect(gateway.url, { client: { id: "ui", version: "1", platform: "web", mode: "ui" } });
+    const backend = await connect(gateway.url, {
+      client: { id: "svc", version: "1", platform: "linux", mode: "backend", instanceId: "svc-0" },
+    });
+    // A client that does not show presence gets only the gateway's own entry in its snapshot.
+    expect(backend.hello.snapshot.presence.map((entry: any) => entry.mode)).toEqual(["gateway"]);
+    const storm = await Promise.all(
+      Array.from({ length: 150 }, (_, index) =>
+        connect(gateway!.url, {
+          client: {
+            id: "svc",
+            version: "1",
+            platform: "linux",
+            mode: index % 3 === 0 ? "cli" : "backend",
+            instanceId: `Instance-${index}`,
+            displayName: "x".repeat(60_000),
+          },
+        }),
+      ),
+    );
+    await until(async () => {
+      const list = (await ui.client.request("system-presence")).payload as any[];
+      return list.some((entry) => entry.instanceId === "Instance-149");
+    });
+    const list = (await ui.client.request("system-presence")).payload as any[];
+    expect(list.length).toBeLessThanOrEqual(50);
+    expect(list.every((entry) => (entry.host ?? "").length <= 256)).toBe(true);
+    // One-off CLI commands are not instances.
+    expect(list.some((entry) => entry.instanceId === "Instance-0")).toBe(false);
+    const events = ui.client.frames.filter((frame) => frame.event === "presence");
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.length).toBeLessThan(10);
+    expect(eventsOf(backend.client, "presence")).toEqual([]);
+    // Asking for the list makes a client a reader.
+    await backend.client.request("system-presence");
+    storm[1]!.client.close();
+    await backend.client.waitForEvent("presence");
+    for (const { client } of [ui, backend, ...storm]) client.close();
+  }, 20_000);
+
+  it("the entry of a client that disconnected cleanly goes soon; keys are case-insensitive", async () => {
+    gateway = await startGateway({ presenceDepartedTtlMs: 100 });
+    const ui = await connect(gateway.url, { client: { id: "ui", version: "1", platform: "web", mode: "ui" } });
+    const phone = await connect(gateway.url, {
+      client: { id: "app", version: "1", platform: "ios", mode: "ui", instanceId: "Phone-1" },
+    });
+    await phone.client.request("system-event", { text: "beacon", instanceId: "PHONE-1" });
+    const ids = ((await ui.client.request("system-presence")).payload as any[]).map((entry) => entry.instanceId);
+    expect(ids.filter((id: string) => id.toLowerCase() === "phone-1")).toHaveLength(1);
+    phone.client.close();
+    await until(async () => {
+      const list = (await ui.client.request("system-presence")).payload as any[];
+      return !list.some((entry) => entry.instanceId.toLowerCase() === "phone-1");
+    });
+    ui.client.close();
   });
 
   it("refreshes health periodically and on demand, bumping stateVersion.health", async () => {

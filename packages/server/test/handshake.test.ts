@@ -1,17 +1,9 @@
 import { HelloOk, validate } from "@gateway/protocol";
+import { until } from "@gateway/vitest-preset/wait";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadReferenceSchema, referenceValidators } from "../../protocol/test/reference-schema.js";
 import { createGatewayServer } from "../src/index.js";
-import {
-  connect,
-  connectParams,
-  httpGet,
-  sleep,
-  startGateway,
-  TestClient,
-  type TestGateway,
-  TOKEN,
-} from "./helpers.js";
+import { connect, connectParams, httpGet, startGateway, TestClient, type TestGateway, TOKEN } from "./helpers.js";
 
 const reference = referenceValidators(loadReferenceSchema());
 let gateway: TestGateway | undefined;
@@ -238,19 +230,34 @@ describe("handshake", () => {
     expect((await client.closed).code).toBe(1009);
   });
 
-  it("caps connections per address", async () => {
+  it("caps connections per address that completed the handshake", async () => {
     gateway = await startGateway({ maxConnectionsPerAddress: 2 });
-    const first = await TestClient.open(gateway.url);
-    const second = await TestClient.open(gateway.url);
+    const first = await connect(gateway.url);
+    const second = await connect(gateway.url);
     const third = await TestClient.open(gateway.url);
     expect(await third.closed).toMatchObject({ code: 1008, reason: expect.stringMatching(/too many connections/) });
-    first.close();
-    await first.closed;
-    await sleep(20);
+    first.client.close();
+    await first.client.closed;
+    await until(() => gateway!.server.connectionCount === 1);
     const fourth = await connect(gateway.url);
     fourth.client.close();
-    second.close();
+    second.client.close();
   });
+
+  it("300 silent sockets from one address do not keep a real client out: the oldest waiting one is evicted", async () => {
+    gateway = await startGateway({ maxPendingPerAddress: 16 });
+    const silent = await Promise.all(Array.from({ length: 300 }, () => TestClient.open(gateway!.url)));
+    let connected = 0;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const { client } = await connect(gateway.url);
+      connected++;
+      client.close();
+    }
+    expect(connected).toBe(20);
+    const closed = await Promise.all(silent.slice(0, 280).map((client) => client.closed));
+    expect(closed.every((close) => close.code === 1008 && /waiting for their handshake/.test(close.reason))).toBe(true);
+    for (const client of silent) client.close();
+  }, 20_000);
 
   it("answers a second connect with an error instead of re-authenticating", async () => {
     gateway = await startGateway();

@@ -15,6 +15,23 @@ export {
 } from "./fake-discord.js";
 export { contentText, type FakeOpenAI, type FakeReply, type FakeRequest, startFakeOpenAI } from "./fake-openai.js";
 export {
+  FAKE_SLACK_DEFAULT_SCOPES,
+  type FakeSlack,
+  type FakeSlackApp,
+  type FakeSlackCall,
+  type FakeSlackChannel,
+  type FakeSlackDelivery,
+  type FakeSlackFailure,
+  type FakeSlackFile,
+  type FakeSlackInbound,
+  type FakeSlackPosted,
+  type FakeSlackSilence,
+  type FakeSlackSocket,
+  type FakeSlackUser,
+  signSlackRequest,
+  startFakeSlack,
+} from "./fake-slack.js";
+export {
   type FakeInbound,
   type FakeTelegram,
   type FakeTelegramCall,

@@ -2,18 +2,22 @@ import { CliError, type Command, ExitCode } from "../context.js";
 import { duration, printJson, table } from "../output.js";
 
 const CHANNELS_USAGE =
-  "gateway channels status [--probe] [--channel <id>] | logout <channel> [--account <id>]  [--json]";
+  "gateway channels status [--probe] [--channel <id>] | login [whatsapp] [--account <id>] [--pairing-code <+phone>] | logout <channel> [--account <id>]  [--json]";
 
 const ago = (ms: number | null | undefined) => (ms ? `${duration(Date.now() - ms)} ago` : "never");
 
 export const channelsCommand: Command = {
   name: "channels",
-  summary: "the messaging accounts: connected, reconnecting or stopped (and why); log one out",
+  summary: "the messaging accounts: connected, reconnecting or stopped (and why); log in (WhatsApp QR) or out",
   usage: CHANNELS_USAGE,
   options: {
     probe: { value: false, description: "status: ask each account's platform now" },
     channel: { value: true, description: "status: only this channel" },
-    account: { value: true, description: "logout: the account (default: the channel's default account)" },
+    account: { value: true, description: "login/logout: the account (default: the channel's default account)" },
+    "pairing-code": {
+      value: true,
+      description: "login: link with a code typed on the phone (+15551234567) instead of a QR",
+    },
   },
   async run({ args, flags, connect, global, io }) {
     const [action = "status", channel] = args;
@@ -46,6 +50,22 @@ export const channelsCommand: Command = {
         );
         return broken ? ExitCode.failed : ExitCode.ok;
       }
+      if (action === "login") {
+        if (channel && channel !== "whatsapp")
+          throw new CliError(
+            `channels login is for WhatsApp (QR or pairing code); ${channel} logs in with its token`,
+            ExitCode.usage,
+          );
+        return await login(
+          client,
+          io,
+          {
+            ...(typeof flags.account === "string" ? { accountId: flags.account } : {}),
+            ...(typeof flags["pairing-code"] === "string" ? { phoneNumber: flags["pairing-code"] } : {}),
+          },
+          global.json === true,
+        );
+      }
       if (action === "logout") {
         if (!channel) throw new CliError(`channels logout needs a channel: ${CHANNELS_USAGE}`, ExitCode.usage);
         const result = await client.request("channels.logout", {
@@ -67,6 +87,47 @@ export const channelsCommand: Command = {
     }
   },
 };
+
+/**
+ * Link a WhatsApp account: show the QR (rendered in the terminal) or the pairing code, and wait — showing each fresh
+ * QR — until the phone has linked it (the gateway then restarts the account on its new login).
+ */
+async function login(
+  client: Awaited<ReturnType<Parameters<Command["run"]>[0]["connect"]>>,
+  io: Parameters<Command["run"]>[0]["io"],
+  params: { accountId?: string; phoneNumber?: string },
+  json: boolean,
+): Promise<number> {
+  const { renderQrTerminal } = await import("@gateway/channel-whatsapp/qr");
+  const show = (state: { message: string; qr?: string; pairingCode?: string }) => {
+    if (json) return printJson(io, state);
+    if (state.pairingCode)
+      io.stdout(
+        `Pairing code: ${state.pairingCode}\n  On the phone: WhatsApp → Linked devices → Link a device → Link with phone number instead\n`,
+      );
+    else if (state.qr)
+      io.stdout(
+        `${renderQrTerminal(state.qr)}\n  On the phone: WhatsApp → Linked devices → Link a device, and scan the code\n`,
+      );
+    io.stdout(`${state.message}\n`);
+  };
+  let state = await client.request("web.login.start", { ...params, timeoutMs: 60_000 }, { timeoutMs: 180_000 });
+  show(state);
+  const deadline = Date.now() + 5 * 60_000;
+  while (!state.connected && Date.now() < deadline) {
+    const previous = state.qr;
+    state = await client.request(
+      "web.login.wait",
+      { ...(params.accountId ? { accountId: params.accountId } : {}), timeoutMs: 60_000 },
+      { timeoutMs: 300_000 },
+    );
+    if (state.connected || state.qr !== previous) show(state);
+  }
+  if (!state.connected)
+    throw new CliError("the login was not completed in 5 minutes: run gateway channels login again");
+  if (!json) io.stdout("✔ linked: the account starts on its new login (gateway channels status)\n");
+  return ExitCode.ok;
+}
 
 const PAIRING_USAGE =
   "gateway pairing list [<channel>] | approve <channel> <code> [--account <id>] [--notify]  [--json]";

@@ -1,6 +1,9 @@
 import type { CronAddParams, CronJob, CronJobPatch } from "@gateway/protocol";
+import { connectIfRunning } from "../connection.js";
 import { CliError, type Command, type CommandContext, ExitCode } from "../context.js";
+import { localCronJobs, sayOffline } from "../local-state.js";
 import { duration, printJson, table } from "../output.js";
+import { didYouMean } from "../suggest.js";
 
 const USAGE = `gateway cron list [--all]
        gateway cron add --name <name> (--cron "<expr>" [--tz <zone>] | --every <15m> | --at <2026-12-01T09:00>)
@@ -96,16 +99,29 @@ export const cronCommand: Command = {
     due: { value: false, description: "run: only when due" },
     limit: { value: true, description: "runs: how many" },
   },
-  async run({ args, flags, connect, global, io }) {
+  async run(context) {
+    const { args, flags, global, io } = context;
     const [action = "list", id] = args;
+    const actions = ["list", "add", "edit", "rm", "run", "runs"];
+    if (!actions.includes(action))
+      throw new CliError(`unknown action "${action}"${didYouMean(action, actions)}\n${USAGE}`, ExitCode.usage);
     if (["edit", "rm", "run"].includes(action) && !id)
       throw new CliError(`cron ${action} needs a job id: ${USAGE}`, ExitCode.usage);
     const parsed = action === "add" || action === "edit" ? fromFlags(flags) : {};
-    const client = await connect();
+    const maybeClient = await connectIfRunning(context);
+    if (!maybeClient && action !== "list")
+      throw new CliError(
+        `the gateway is not running: start it (gateway run) to ${action === "runs" ? "read runs" : `${action} a job`}`,
+        ExitCode.unreachable,
+      );
+    if (!maybeClient) sayOffline(io, context.paths.stateDir);
+    const client = maybeClient!;
     try {
       switch (action) {
         case "list": {
-          const result = await client.request("cron.list", { includeDisabled: flags.all === true });
+          const result = maybeClient
+            ? await client.request("cron.list", { includeDisabled: flags.all === true })
+            : { jobs: localCronJobs(context.paths.stateDir, flags.all === true) };
           if (global.json) printJson(io, result);
           else if (result.jobs.length === 0)
             io.stdout('no cron jobs — add one: gateway cron add --name digest --every 1h --message "anything new?"\n');
@@ -197,7 +213,7 @@ export const cronCommand: Command = {
           throw new CliError(`unknown action "${action}": ${USAGE}`, ExitCode.usage);
       }
     } finally {
-      client.close();
+      maybeClient?.close();
     }
   },
 };

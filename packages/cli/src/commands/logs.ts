@@ -1,5 +1,7 @@
 import type { LogsTailResult } from "@gateway/protocol";
+import { connectIfRunning } from "../connection.js";
 import type { Command } from "../context.js";
+import { linesSince, logFile, sayOffline, tailLines } from "../local-state.js";
 
 const LEVELS: Record<number, string> = { 10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal" };
 
@@ -25,25 +27,44 @@ export const logsCommand: Command = {
     limit: { value: true, description: "how many of the last lines (default 50)" },
     follow: { value: false, description: "keep printing new lines" },
   },
-  async run({ flags, connect, global, io }) {
-    const client = await connect();
-    const print = (result: LogsTailResult) => {
-      for (const line of result.lines) io.stdout(`${global.json ? line : pretty(line)}\n`);
+  async run(context) {
+    const { flags, global, io } = context;
+    const limit = typeof flags.limit === "string" ? Number(flags.limit) : 50;
+    const print = (lines: readonly string[]) => {
+      for (const line of lines) io.stdout(`${global.json ? line : pretty(line)}\n`);
     };
-    try {
-      let result = await client.request("logs.tail", {
-        limit: typeof flags.limit === "string" ? Number(flags.limit) : 50,
-      });
-      print(result);
+    let stopped = false;
+    const wait = () => new Promise((resolve) => setTimeout(resolve, 1000));
+    const client = await connectIfRunning(context);
+    if (!client) {
+      // No gateway: the log file it wrote is still here.
+      const file = logFile(context.paths.stateDir, context.localConfig().config);
+      sayOffline(io, context.paths.stateDir);
+      let result = tailLines(file, limit);
+      if (result.lines.length === 0) io.stderr(`(no log lines in ${file})\n`);
+      print(result.lines);
       if (!flags.follow) return 0;
-      let stopped = false;
       process.once("SIGINT", () => {
         stopped = true;
       });
       while (!stopped) {
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await wait();
+        result = linesSince(file, result.cursor);
+        print(result.lines);
+      }
+      return 0;
+    }
+    try {
+      let result: LogsTailResult = await client.request("logs.tail", { limit });
+      print(result.lines);
+      if (!flags.follow) return 0;
+      process.once("SIGINT", () => {
+        stopped = true;
+      });
+      while (!stopped) {
+        await wait();
         result = await client.request("logs.tail", { cursor: result.cursor });
-        print(result);
+        print(result.lines);
       }
       return 0;
     } finally {

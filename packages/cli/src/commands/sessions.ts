@@ -1,5 +1,8 @@
+import { connectIfRunning } from "../connection.js";
 import { CliError, type Command, ExitCode } from "../context.js";
+import { localHistory, localSessions, sayOffline } from "../local-state.js";
 import { duration, printJson, table } from "../output.js";
+import { didYouMean } from "../suggest.js";
 
 const USAGE = "gateway sessions list [--active <minutes>] | show <key> [--limit N] | reset <key>  [--json]";
 
@@ -11,16 +14,34 @@ export const sessionsCommand: Command = {
     active: { value: true, description: "list: only sessions active in the last N minutes" },
     limit: { value: true, description: "show: how many messages (default 20)" },
   },
-  async run({ args, flags, connect, global, io }) {
+  async run(context) {
+    const { args, flags, global, io } = context;
     const [action = "list", key] = args;
+    if (!["list", "show", "reset"].includes(action))
+      throw new CliError(
+        `unknown action "${action}"${didYouMean(action, ["list", "show", "reset"])}: ${USAGE}`,
+        ExitCode.usage,
+      );
     if (action !== "list" && !key)
       throw new CliError(`sessions ${action} needs a session key: ${USAGE}`, ExitCode.usage);
-    const client = await connect();
+    const client = await connectIfRunning(context);
+    if (!client && action === "reset")
+      throw new CliError("the gateway is not running: start it (gateway run) to reset a session", ExitCode.unreachable);
+    if (!client) sayOffline(io, context.paths.stateDir);
+    const activeMinutes = typeof flags.active === "string" ? Number(flags.active) : undefined;
+    const offline = {
+      list: () => {
+        const all = localSessions(context.paths.stateDir);
+        if (activeMinutes === undefined) return all;
+        const sessions = all.sessions.filter((session) => Date.now() - session.updatedAt <= activeMinutes * 60_000);
+        return { ...all, count: sessions.length, sessions };
+      },
+    };
     try {
       if (action === "list") {
-        const result = await client.request("sessions.list", {
-          ...(typeof flags.active === "string" ? { activeMinutes: Number(flags.active) } : {}),
-        });
+        const result = client
+          ? await client.request("sessions.list", { ...(activeMinutes !== undefined ? { activeMinutes } : {}) })
+          : offline.list();
         if (global.json) printJson(io, result);
         else if (result.sessions.length === 0) io.stdout("no sessions yet — `gateway chat hello` starts one\n");
         else {
@@ -36,7 +57,9 @@ export const sessionsCommand: Command = {
       }
       if (action === "show") {
         const limit = typeof flags.limit === "string" ? Number(flags.limit) : 20;
-        const history = await client.request("chat.history", { sessionKey: key!, limit });
+        const history = client
+          ? await client.request("chat.history", { sessionKey: key!, limit })
+          : localHistory(context.paths.stateDir, key!, limit);
         if (global.json) printJson(io, history);
         else if (history.messages.length === 0) io.stdout(`${key}: no messages\n`);
         else
@@ -47,14 +70,14 @@ export const sessionsCommand: Command = {
         return ExitCode.ok;
       }
       if (action === "reset") {
-        const result = await client.request("sessions.reset", { key: key! });
+        const result = await client!.request("sessions.reset", { key: key! });
         if (global.json) printJson(io, result);
         else io.stdout(`✔ ${key} starts over (new session ${result.sessionId}; the old transcript is kept)\n`);
         return ExitCode.ok;
       }
       throw new CliError(`unknown action "${action}": ${USAGE}`, ExitCode.usage);
     } finally {
-      client.close();
+      client?.close();
     }
   },
 };

@@ -37,6 +37,12 @@ export const ChannelAccountStatus = Type.Object(
     tokenSource: Type.Optional(Type.String()),
     baseUrl: Type.Optional(Type.String()),
     probe: Type.Optional(Type.Unknown()),
+    details: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description:
+          "What is particular to the platform (WhatsApp: linked number, LID, connection state, last disconnect)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -76,6 +82,12 @@ export type ChannelsLogoutResult = Static<typeof ChannelsLogoutResult>;
 /** Params of `web.login.start`: begin a QR login (WhatsApp). */
 export const WebLoginStartParams = Type.Object({
   force: Type.Optional(Type.Boolean()),
+  phoneNumber: Type.Optional(
+    Type.String({
+      pattern: "^\\+?[0-9 ()-]{7,20}$",
+      description: "Ours: log in with a pairing code for this number instead of a QR",
+    }),
+  ),
   timeoutMs: Type.Optional(NonNegativeInteger()),
   verbose: Type.Optional(Type.Boolean()),
   accountId: Type.Optional(Type.String()),
@@ -96,6 +108,8 @@ export const WebLoginResult = Type.Object(
     connected: Type.Boolean(),
     message: Type.String(),
     qrDataUrl: Type.Optional(Type.String()),
+    qr: Type.Optional(Type.String({ description: "Ours: the QR's text (for a terminal rendering)" })),
+    pairingCode: Type.Optional(Type.String({ description: "Ours: the code to type on the phone" })),
   },
   { additionalProperties: false },
 );

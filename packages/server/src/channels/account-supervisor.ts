@@ -28,6 +28,8 @@ export interface AccountRuntime {
   configJson: string;
   policy: AccessPolicy;
   account: ChannelAccount | undefined;
+  /** An instance made for a QR login while the account does not run (see ChannelLogins). */
+  loginAccount?: ChannelAccount | undefined;
   status: ChannelStatus & { lastStartAt: number | null; lastStopAt: number | null; lastProbeAt?: number | null };
   state: AccountState;
   /** Bumped on every start/stop: callbacks of an older start are ignored. */
@@ -136,6 +138,17 @@ export class AccountSupervisor {
       void this.#start(runtime);
     }
     this.#options.onChange();
+  }
+
+  /** Stop and start an account now (its login just completed), with a fresh backoff. */
+  restart(runtime: AccountRuntime): void {
+    runtime.attempts = 0;
+    void this.#stop(runtime).then(() => this.#start(runtime));
+  }
+
+  /** Stop an account and keep it stopped until the config changes (a logout). */
+  stopAccount(runtime: AccountRuntime): Promise<void> {
+    return this.#stop(runtime);
   }
 
   async #start(runtime: AccountRuntime): Promise<void> {

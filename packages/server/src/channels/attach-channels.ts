@@ -14,13 +14,19 @@ export interface ChannelsAttachOptions {
 }
 
 /**
- * Put a channel manager on a gateway server: the `channels.status`, `send` and
+ * Put a channel manager on a gateway server: the `channels.status`, `channels.logout`, `web.login.start|wait`, `send` and
  * `channels.pairing.list|approve` methods, webhooks under `/channels/*` (no gateway token: each plugin checks its
  * platform's secret), the channels in health and warnings, and a service that loads plugins and starts the accounts
  * after the listener is up (stopping them on shutdown).
  */
 export function attachChannels(server: GatewayServer, manager: ChannelManager, options: ChannelsAttachOptions): void {
   server.registerMethod("channels.status", (params) => manager.status(params));
+  server.registerMethod("channels.logout", (params) =>
+    manager.logins.logout(params.channel, params.accountId || undefined),
+  );
+  // A login waits for a person with a phone: minutes, not the default 30 s of a request.
+  server.registerMethod("web.login.start", (params) => manager.logins.start(params), { timeoutMs: 180_000 });
+  server.registerMethod("web.login.wait", (params) => manager.logins.wait(params), { timeoutMs: 300_000 });
   server.registerMethod("channels.pairing.list", (params) => manager.pairingList(params));
   server.registerMethod("channels.pairing.approve", (params) => manager.pairingApprove(params));
   server.registerMethod("send", async (params) => {

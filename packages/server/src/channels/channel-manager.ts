@@ -3,6 +3,7 @@ import type { ChannelPlugin, SendResult } from "@gateway/plugin-sdk";
 import { type ChannelsPairingApproveResult, type ChannelsPairingListResult, invalidRequest } from "@gateway/protocol";
 import type { Logger } from "pino";
 import { AccountSupervisor, type DesiredAccount } from "./account-supervisor.js";
+import { ChannelLogins } from "./channel-login.js";
 import { ChannelStatusReporter } from "./channel-status.js";
 import { accountConfigIssues, resolveAccounts } from "./channels-config.js";
 import { ChannelDelivery, type DeliveryTarget } from "./delivery.js";
@@ -18,6 +19,8 @@ export interface ChannelManagerOptions {
   host: ChannelAgentHost;
   /** Called when an account's status changes (the gateway refreshes its health). */
   onStatusChange?: () => void;
+  /** Told of each message in (from a platform) and out (sent to one, `ok` false when the send failed). */
+  onMessage?: (message: { direction: "in" | "out"; channel: string; accountId: string; ok: boolean }) => void;
   /** Backoff between restarts of a failed account. @default base 1 s, max 5 min */
   restartBackoff?: { baseMs?: number; maxMs?: number };
   /** How long `stop()` of one account may take. @default 10000 */
@@ -33,6 +36,8 @@ export interface ChannelManagerOptions {
 export class ChannelManager {
   readonly pairing: DmPairingStore;
   readonly registry: ChannelPluginRegistry;
+  /** QR-style logins and logouts. */
+  readonly logins: ChannelLogins;
   readonly #options: ChannelManagerOptions;
   readonly #supervisor: AccountSupervisor;
   readonly #pipeline: InboundPipeline;
@@ -55,18 +60,26 @@ export class ChannelManager {
     this.#supervisor = new AccountSupervisor({
       stateDir: options.stateDir,
       logger,
-      onInbound: (runtime, message) => this.#pipeline.receive(runtime, message),
+      onInbound: (runtime, message) => {
+        options.onMessage?.({ direction: "in", channel: runtime.channel, accountId: runtime.accountId, ok: true });
+        this.#pipeline.receive(runtime, message);
+      },
       onChange: () => options.onStatusChange?.(),
       ...(options.restartBackoff ? { restartBackoff: options.restartBackoff } : {}),
       ...(options.stopTimeoutMs !== undefined ? { stopTimeoutMs: options.stopTimeoutMs } : {}),
     });
-    this.#delivery = new ChannelDelivery(this.#supervisor, () => this.registry.setupHints().join("; "));
+    this.#delivery = new ChannelDelivery(
+      this.#supervisor,
+      () => this.registry.setupHints().join("; "),
+      (channel, accountId, ok) => options.onMessage?.({ direction: "out", channel, accountId, ok }),
+    );
     this.#pipeline = new InboundPipeline({
       logger,
       pairing: this.pairing,
       host: options.host,
       send: (runtime, message) => this.#delivery.send(runtime, message),
     });
+    this.logins = new ChannelLogins(this.#supervisor);
     this.#status = new ChannelStatusReporter(this.#supervisor, this.registry, this.pairing, () => this.#configIssues);
   }
 

@@ -29,6 +29,8 @@ export class ChannelStatusReporter {
       lastInboundAt: status.lastInboundAt,
       lastOutboundAt: status.lastOutboundAt,
       ...(status.mode ? { mode: status.mode } : {}),
+      ...(status.linked !== undefined ? { linked: status.linked } : {}),
+      ...(status.details ? { details: status.details } : {}),
       dmPolicy: runtime.config.dmPolicy ?? "pairing",
       allowFrom: [...(runtime.config.allowFrom ?? []), ...this.pairing.approved(runtime.channel, runtime.accountId)],
       ...(status.lastProbeAt !== undefined ? { lastProbeAt: status.lastProbeAt } : {}),

@@ -20,6 +20,8 @@ export class ChannelDelivery {
   constructor(
     private readonly supervisor: AccountSupervisor,
     private readonly setupHint: () => string,
+    /** Told of every send to a platform, and whether it went through (for /metrics). */
+    private readonly onSend?: (channel: string, accountId: string, ok: boolean) => void,
   ) {}
 
   /** The account for a channel (the only configured one when omitted) and account id (its default when omitted). */
@@ -64,7 +66,14 @@ export class ChannelDelivery {
       throw unavailable(
         `${runtime.key} is not running${runtime.status.lastError ? ` (${runtime.status.lastError})` : ""}`,
       );
-    const result = await account.sendText(message);
+    let result: SendResult;
+    try {
+      result = await account.sendText(message);
+    } catch (error) {
+      this.onSend?.(runtime.channel, runtime.accountId, false);
+      throw error;
+    }
+    this.onSend?.(runtime.channel, runtime.accountId, true);
     runtime.status.lastOutboundAt = Date.now();
     return result;
   }

@@ -107,6 +107,7 @@ export function attachConfig(
     });
     server.refreshHealth();
   });
+  manager.onRecovered(() => server.refreshHealth());
   server.addWarnings(() =>
     manager.lastError
       ? [`config edit refused, the last good config keeps running:\n${formatIssues(manager.lastError.issues)}`]

@@ -8,6 +8,7 @@ import JSON5 from "json5";
 import type { Logger } from "pino";
 import { ProtocolError } from "../errors.js";
 import { ConfigError } from "./errors.js";
+import { Json5EditError, patchJson5 } from "./json5-edit.js";
 import {
   hashConfigText,
   type LoadConfigOptions,
@@ -96,6 +97,7 @@ export class ConfigManager {
   #restartHandler: ((next: Record<string, unknown>) => Promise<void>) | undefined;
   readonly #changeListeners = new Set<(change: ConfigChangedEvent) => void>();
   readonly #errorListeners = new Set<(error: ConfigError) => void>();
+  readonly #recoveryListeners = new Set<() => void>();
   #queue: Promise<unknown> = Promise.resolve();
   #watcher: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
@@ -152,6 +154,12 @@ export class ConfigManager {
   onError(listener: (error: ConfigError) => void): () => void {
     this.#errorListeners.add(listener);
     return () => this.#errorListeners.delete(listener);
+  }
+
+  /** Called when the file is valid again after a refused edit (the refusal's warning is gone). */
+  onRecovered(listener: () => void): () => void {
+    this.#recoveryListeners.add(listener);
+    return () => this.#recoveryListeners.delete(listener);
   }
 
   /** `config.get`: the running config with secrets redacted, its file and hash. */
@@ -211,21 +219,21 @@ export class ConfigManager {
       let nextText = raw;
       if (kind === "patch") {
         let patch: unknown;
-        let base: unknown = {};
         try {
           patch = JSON5.parse(raw);
         } catch (error) {
           throw new ProtocolError("INVALID_REQUEST", `the patch is not valid JSON5: ${(error as Error).message}`);
         }
         try {
-          base = currentText === null ? {} : JSON5.parse(currentText);
-        } catch {
+          // Edits in place: the file keeps its comments, layout and key order.
+          nextText = patchJson5(currentText ?? "", patch);
+        } catch (error) {
+          if (!(error instanceof Json5EditError)) throw error;
           throw new ProtocolError(
             "INVALID_REQUEST",
-            "the config file is not valid JSON5 now; fix it or use config.set",
+            `${error.message} (the config file is not valid JSON5 now; fix it or use config.set)`,
           );
         }
-        nextText = `${JSON5.stringify(mergePatch(base, patch), null, 2)}\n`;
       }
       let next: LoadedConfig;
       try {
@@ -238,6 +246,8 @@ export class ConfigManager {
         }
         throw error;
       }
+      // One backup of the file as it was before this edit, with the same (secret-holding) mode.
+      if (currentText !== null) await writeFileAtomic(`${this.options.path}.bak`, currentText, { mode: 0o600 });
       await writeFileAtomic(this.options.path, nextText, currentText === null ? { mode: 0o600 } : {});
       this.#writes.push(Date.now());
       let change: ConfigChangedEvent;
@@ -292,7 +302,11 @@ export class ConfigManager {
   async #reloadFromDisk(retries: number): Promise<void> {
     if (this.#closed) return;
     const text = this.#readFile();
-    if (text !== null && hashConfigText(text) === this.#current.hash) return;
+    if (text !== null && hashConfigText(text) === this.#current.hash) {
+      // A refused edit was reverted: the file is the running config again, so the warning goes.
+      this.#clearError();
+      return;
+    }
     let next: LoadedConfig;
     try {
       next = loadConfigText(this.options, text);
@@ -311,7 +325,7 @@ export class ConfigManager {
       for (const listener of this.#errorListeners) listener(error);
       return;
     }
-    this.#lastError = undefined;
+    this.#clearError();
     try {
       await this.#applyChange(next, "file", false);
     } catch (error) {
@@ -378,6 +392,13 @@ export class ConfigManager {
       for (const listener of this.#changeListeners) listener(change);
     }
     return change;
+  }
+
+  #clearError(): void {
+    if (!this.#lastError) return;
+    this.#lastError = undefined;
+    this.options.logger.info({ path: this.options.path }, "config file is valid again");
+    for (const listener of this.#recoveryListeners) listener();
   }
 
   #readFile(): string | null {

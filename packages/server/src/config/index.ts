@@ -12,9 +12,11 @@ export {
 } from "../channels/channels-config.js";
 export { changedPaths, isRestartPath, mergePatch, PROCESS_RESTART_PATHS, RESTART_PATHS } from "./config-manager.js";
 export { ConfigError, type ConfigIssue, formatIssues } from "./errors.js";
+export { editJson5, Json5EditError, patchJson5, readJson5Path } from "./json5-edit.js";
 export {
   type ConfigLayer,
   ensureStarterConfig,
+  environmentWithDotEnv,
   hashConfigText,
   type LoadConfigOptions,
   type LoadedConfig,
@@ -22,5 +24,7 @@ export {
   loadConfigText,
   starterConfig,
 } from "./load-config.js";
+export { readConfigFile } from "./read-config-file.js";
 export { isSecretKey, redactSecrets } from "./redact.js";
 export { composeConfigSchema, GatewayConfigSection, LoggingConfigSection, serverConfigSections } from "./schema.js";
+export { substituteEnv } from "./substitute.js";
