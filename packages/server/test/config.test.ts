@@ -16,14 +16,6 @@ import {
 } from "../src/index.js";
 import { connect, TOKEN } from "./helpers.js";
 
-async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(25);
-  }
-}
-
 const schema = composeConfigSchema(serverConfigSections);
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -213,7 +205,9 @@ describe("hot reload from the file", () => {
     expect((await client.request("status")).payload.warnings.join("\n")).toMatch(/config edit refused/);
     // The user undoes the typo: the file is exactly the running config again, so there is nothing to apply.
     writeFileSync(gateway.path, good);
-    await until(async () => !(await client.request("status")).payload.warnings.join("\n").includes("refused"));
+    await until(async () => !(await client.request("status")).payload.warnings.join("\n").includes("refused"), {
+      message: "the refusal warning cleared",
+    });
     expect(gateway.manager.lastError).toBeUndefined();
     client.close();
   });
