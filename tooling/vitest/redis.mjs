@@ -62,8 +62,15 @@ export async function startRedisServer(options = {}) {
     ],
     { stdio: "ignore" },
   );
-  for (let attempt = 0; attempt < 100 && !(await reachable("127.0.0.1", port)); attempt++)
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  let up = false;
+  for (let attempt = 0; attempt < 100 && !up; attempt++) {
+    up = await reachable("127.0.0.1", port);
+    if (!up) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (!up) {
+    child.kill("SIGKILL");
+    throw new Error(`redis-server on port ${port} did not accept connections within 5 s`);
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,

@@ -11,7 +11,7 @@ export interface WaitOptions {
   message?: string;
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Resolve once `check` holds; reject after `timeoutMs` naming what was awaited. */
 export async function until(check: () => boolean | Promise<boolean>, options: WaitOptions = {}): Promise<void> {
@@ -56,12 +56,29 @@ export async function waitForLog(
 }
 
 /**
- * Skip a test that needs something this machine lacks — loudly, and never under CI (`CI=true`), where it fails
- * instead: a CI run that silently skips proves nothing.
+ * Wait out a negative window: `ms` in which something must NOT happen (no second reply, no retry after a fatal error).
+ * The one place a test waits for time rather than a condition, so each use says what must not happen and why `ms` is
+ * long enough for it to have shown (usually: longer than the backoff or poll interval that would produce it).
  */
-export function skipUnlessAvailable(available: boolean, what: string, skip: () => void): void {
-  if (available) return;
+export function settle(ms: number): Promise<void> {
+  return pause(Math.max(0, ms));
+}
+
+/**
+ * Whether something a test group needs is here. When it is not: under CI (`CI=true`) it throws, so the run fails
+ * instead of silently skipping; elsewhere it warns loudly. For `describe.skipIf(!checkAvailable(...))`.
+ */
+export function checkAvailable(available: boolean, what: string): boolean {
+  if (available) return true;
   if (process.env.CI === "true") throw new Error(`CI must run this test, but ${what} is missing here`);
   console.warn(`\n⚠ SKIPPING: ${what} is missing on this machine\n`);
-  skip();
+  return false;
+}
+
+/**
+ * Skip a test that needs something this machine lacks — loudly, and never under CI (`CI=true`), where it fails
+ * instead: a CI run that silently skips proves nothing. Pass `() => context.skip()`; after the call, `available` holds.
+ */
+export function skipUnlessAvailable(available: boolean, what: string, skip: () => never): asserts available {
+  if (!checkAvailable(available, what)) skip();
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { startFakeOpenAI } from "@gateway/fakes";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { hasRedisServer, startRedisServer, useRedis } from "@gateway/vitest-preset/redis";
+import { eventually, skipUnlessAvailable } from "@gateway/vitest-preset/wait";
 import { Redis } from "ioredis";
 import OpenAI from "openai";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -437,12 +438,13 @@ describe("the agent from the config, and the OpenAI-compatible endpoint", () => 
       const app = start(["--port", "0"], { GATEWAY_TOKEN: TOKEN }, stateDir);
       const { port } = await app.listening;
       expect(app.output()).toMatch(/heartbeat\s+every 1 s \(checklist: HEARTBEAT\.md/);
-      let last: { status?: string } | null = null;
-      for (let attempt = 0; attempt < 60 && !last; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        last = (await rpcOver(port, TOKEN, "last-heartbeat", {})) as { status?: string } | null;
-      }
-      expect(last).toMatchObject({ status: "ok-token" });
+      // The first heartbeat runs a second after start.
+      await eventually(
+        async () => expect(await rpcOver(port, TOKEN, "last-heartbeat", {})).toMatchObject({ status: "ok-token" }),
+        {
+          timeoutMs: 10_000,
+        },
+      );
       const prompt = JSON.stringify(fake.requests[0]!.body.messages);
       expect(prompt).toMatch(/HEARTBEAT\.md:\\n- is the backup fresh\?/);
       expect(await rpcOver(port, TOKEN, "set-heartbeats", { enabled: false })).toEqual({ ok: true, enabled: false });
@@ -511,9 +513,18 @@ describe("background events through Redis", () => {
   const TOKEN = "redis-bridge-token-0123456789";
   it("the seed's redis-cli commands and `gateway push` reach the main session; the agent answers them", async (context) => {
     // A throwaway Redis, so this gateway's central consumer drains nothing of other tests.
+    skipUnlessAvailable(
+      spawnSync("redis-cli", ["--version"]).status === 0,
+      "redis-cli (the seed's commands run verbatim)",
+      () => context.skip(),
+    );
     const server = hasRedisServer() ? await startRedisServer() : undefined;
     const shared = server ? undefined : await useRedis();
-    if (!server && !shared) return context.skip();
+    skipUnlessAvailable(
+      server !== undefined || shared !== undefined,
+      "Redis (a redis-server binary, REDIS_URL or 127.0.0.1:6379)",
+      () => context.skip(),
+    );
     const url: string = server?.url ?? shared!.url;
     try {
       const app = start(["--port", "0"], { GATEWAY_TOKEN: TOKEN, GATEWAY_REDIS_URL: url });
@@ -533,15 +544,18 @@ describe("background events through Redis", () => {
       );
       expect(pushed.status).toBe(0);
       expect(pushed.stdout).toMatch(/✔ pushed deploy\.finished \([0-9a-f-]{36}\) to gateway/);
-      let texts: string[] = [];
-      for (let attempt = 0; attempt < 100; attempt++) {
-        const history = (await rpcOver(port, TOKEN, "chat.history", { sessionKey: "agent:main:main" })) as {
-          messages: Array<{ role: string; text: string }>;
-        };
-        texts = history.messages.map((message) => `${message.role}:${message.text}`);
-        if (texts.filter((text) => text.startsWith("assistant:")).length >= 2) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      // Both events are answered: two assistant turns in the main session.
+      const texts = await eventually(
+        async () => {
+          const history = (await rpcOver(port, TOKEN, "chat.history", { sessionKey: "agent:main:main" })) as {
+            messages: Array<{ role: string; text: string }>;
+          };
+          const lines = history.messages.map((message) => `${message.role}:${message.text}`);
+          expect(lines.filter((text) => text.startsWith("assistant:")).length).toBeGreaterThanOrEqual(2);
+          return lines;
+        },
+        { timeoutMs: 10_000 },
+      );
       const joined = texts.join("\n");
       expect(joined).toMatch(
         /system:## 🔔 1 event\(s\) — .*\n\n- \*\*\[00:00:00\] download\.complete\*\* \(my-script\)/,

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { runProcess } from "@gateway/vitest-preset/run-process";
+import { waitForLog } from "@gateway/vitest-preset/wait";
 import { afterAll, expect, it } from "vitest";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -41,9 +42,9 @@ it("Ctrl-C: the prompt comes back after the gateway stopped, and it says so", as
     stderr += chunk;
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  const deadline = Date.now() + 60_000;
-  while (!stdout.includes("stop       Ctrl-C") && Date.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  await waitForLog(() => stdout, /stop {7}Ctrl-C/, { timeoutMs: 60_000, intervalMs: 50 }).catch((error: Error) => {
+    throw new Error(`${error.message}; it printed:\n${stdout}${stderr}`);
+  });
   expect(stdout).toMatch(/Gateway 0\.1\.0 listening on/);
   // Before the banner: our own step lines only (a build step when the bundle was stale), nothing from the tools.
   for (const line of stderr.split("\n").filter(Boolean)) expect(line).toMatch(/^› .+ \(\d+\.\d s\)$/);

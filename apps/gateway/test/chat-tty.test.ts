@@ -7,10 +7,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { runProcess } from "@gateway/vitest-preset/run-process";
+import { checkAvailable, until as waitUntil } from "@gateway/vitest-preset/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const main = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "main.js");
-const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
+// Loud when skipped here; under CI=true a missing tmux fails the run.
+const hasTmux = checkAvailable(spawnSync("tmux", ["-V"]).status === 0, "tmux (apt-get install tmux)");
 const socket = `gateway-chat-test-${process.pid}`;
 let stateDir = "";
 let gateway: ChildProcess;
@@ -20,12 +22,11 @@ let pane = "chat-0";
 const screen = () => tmux("capture-pane", "-p", "-J", "-t", pane).stdout;
 const keys = (...names: string[]) => tmux("send-keys", "-t", pane, ...names);
 
+/** Resolve once `check` holds; on a timeout, say what did not happen and show the screen. */
 async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen; the screen:\n${screen()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitUntil(check, { timeoutMs, intervalMs: 50, message: what }).catch((error: Error) => {
+    throw new Error(`${error.message}; the screen:\n${screen()}`);
+  });
 }
 
 function cli(args: string[]) {
@@ -59,7 +60,7 @@ function startChat(session: string): void {
   if (started.status !== 0) throw new Error(started.stderr);
 }
 
-describe.runIf(hasTmux)("interactive chat in a terminal", () => {
+describe.skipIf(!hasTmux)("interactive chat in a terminal", () => {
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "gateway-chat-tty-"));
     gateway = spawn(process.execPath, [main, "run", "--port", "0", "--state-dir", stateDir, "--json-logs"], {

@@ -11,6 +11,7 @@ import { type FakeDiscord, type FakeDiscordBot, type FakeDiscordGuild, startFake
 import { freePort } from "@gateway/vitest-preset/redis";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { runProcess } from "@gateway/vitest-preset/run-process";
+import { eventually, settle } from "@gateway/vitest-preset/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -35,7 +36,22 @@ function cli(args: string[]) {
 
 /** Messages the bot posted in a channel. */
 const sentTo = (channelId: string) => fake.sent(bot.token).filter((message) => message.channel_id === channelId);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** When the bot's `index`-th successful message post to a channel (counting from `since`) reached the fake. */
+const postedAt = (channelId: string, since: number, index: number) =>
+  fake.calls.filter(
+    (call) =>
+      call.token === bot.token &&
+      call.method === "POST" &&
+      call.path === `/channels/${channelId}/messages` &&
+      call.status !== 429 &&
+      call.at >= since,
+  )[index]?.at ?? Number.POSITIVE_INFINITY;
+/**
+ * Resolve once the account's last send ended after `at`: the reply whose last chunk was posted at `at` is complete,
+ * so the chunks seen are all there will be (no "nothing more comes" wait).
+ */
+const sendEndedAfter = (at: number) =>
+  eventually(async () => expect((await connected()).lastOutboundAt).toBeGreaterThanOrEqual(at), { timeoutMs: 10_000 });
 const connected = async () => {
   const status = JSON.parse((await cli(["channels", "status", "--json"])).stdout);
   return status.channelAccounts.discord.find((entry: { accountId: string }) => entry.accountId === "default");
@@ -104,11 +120,14 @@ afterAll(async () => {
 
 describe("Discord through a running gateway", () => {
   it("channels status: the bot is connected with its details; 4004 and 4014 are fatal with the fix, one IDENTIFY each", async () => {
-    let status = await cli(["channels", "status"]);
-    for (let tries = 0; !/discord:default\s+connected/.test(status.stdout) && tries < 30; tries++) {
-      await sleep(100);
-      status = await cli(["channels", "status"]);
-    }
+    const status = await eventually(
+      async () => {
+        const shown = await cli(["channels", "status"]);
+        expect(shown.stdout).toMatch(/discord:default\s+connected/);
+        return shown;
+      },
+      { timeoutMs: 10_000 },
+    );
     expect(status.stdout).toMatch(/discord:default\s+connected\s+@gw_e2e, 1 guild, gateway ready/);
     expect(status.stdout).toMatch(/discord:revoked\s+fatal\s+.*4004 Authentication failed.*Reset Token/);
     expect(status.stdout).toMatch(/discord:nointent\s+fatal\s+.*4014 Disallowed intents.*"Message Content Intent"/);
@@ -125,7 +144,18 @@ describe("Discord through a running gateway", () => {
       reconnects: 0,
       identifiesToday: 1,
     });
-    await sleep(2_000);
+    expect(fake.identifies(revoked.token)).toBe(1);
+    expect(fake.identifies(noIntent.token)).toBe(1);
+    // Negative window, from the refused IDENTIFYs: a retry would come after the reconnect backoff (200 ms) or the
+    // gateway's restart backoff (1 s ±20 %).
+    const refusedAt = Math.max(
+      ...fake.gatewayLog
+        .filter(
+          (entry) => entry.kind === "identify" && (entry.token === revoked.token || entry.token === noIntent.token),
+        )
+        .map((entry) => entry.at),
+    );
+    await settle(refusedAt + 1_500 - Date.now());
     expect(fake.identifies(revoked.token)).toBe(1);
     expect(fake.identifies(noIntent.token)).toBe(1);
   });
@@ -151,8 +181,6 @@ describe("Discord through a running gateway", () => {
   it("in a guild channel, no mention: not answered, kept as context; a mention is answered there, replying to it", async () => {
     const general = guild.channels.general!;
     fake.inject(bot.token, { channelId: general, author: grace, content: "lunch at noon, everyone?" });
-    await sleep(1_500);
-    expect(sentTo(general)).toHaveLength(0);
     const question = fake.inject(bot.token, {
       channelId: general,
       author: grace,
@@ -160,9 +188,12 @@ describe("Discord through a running gateway", () => {
       mentions: [bot.user],
     });
     await fake.until(() => sentTo(general).length === 1, 10_000);
+    // No wait for "not answered": the one reply answers the mention and carries the first message as earlier
+    // context — had the first been answered (or run with the second as one burst), this reply would differ.
     const reply = sentTo(general)[0]!;
-    expect(reply.content).toContain("Grace Hopper: lunch at noon, everyone?");
-    expect(reply.content).toContain("Grace Hopper: @gw_e2e did I ask about lunch?");
+    expect(reply.content).toContain(
+      "[Earlier messages in this chat, not addressed to you]\nGrace Hopper: lunch at noon, everyone?\n[Now]\nGrace Hopper: @gw_e2e did I ask about lunch?",
+    );
     expect(reply.message_reference?.message_id).toBe(question.id);
   }, 20_000);
 
@@ -206,9 +237,10 @@ describe("Discord through a running gateway", () => {
     ].join("\n");
     const parts = [words(0, 280), block, words(280, 300), words(580, 150)];
     const before = sentTo(dm).length;
+    const startedAt = Date.now();
     for (const content of parts) fake.dm(bot.token, grace, content);
     await fake.until(() => sentTo(dm).length >= before + 3, 20_000);
-    await sleep(1_500); // nothing more comes
+    await sendEndedAfter(postedAt(dm, startedAt, 2));
     const chunks = sentTo(dm)
       .slice(before)
       .map((message) => message.content);
@@ -257,9 +289,11 @@ describe("Discord through a running gateway", () => {
     const parts = [words(0, 300), words(300, 300), words(600, 150)];
     const before = sentTo(dm).length;
     const callsBefore = fake.calls.length;
+    const startedAt = Date.now();
     fake.rateLimitNext(4, { retryAfterMs: 400 });
     for (const content of parts) fake.dm(bot.token, grace, content);
     await fake.until(() => sentTo(dm).length >= before + 3, 20_000);
+    await sendEndedAfter(postedAt(dm, startedAt, 2));
     const chunks = sentTo(dm).slice(before);
     expect(chunks).toHaveLength(3);
     expect(

@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { runProcess } from "@gateway/vitest-preset/run-process";
+import { skipUnlessAvailable, until } from "@gateway/vitest-preset/wait";
 import JSON5 from "json5";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -34,14 +35,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** A gateway process on a free port in its own state dir. */
 async function startGateway(stateDir: string, env: Record<string, string> = {}) {
   const port = await freePort();
@@ -58,7 +51,10 @@ async function startGateway(stateDir: string, env: Record<string, string> = {}) 
     output += chunk;
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  await until(() => output.includes("listening on") || child.exitCode !== null, 30_000);
+  await until(() => output.includes("listening on") || child.exitCode !== null, {
+    timeoutMs: 30_000,
+    message: "the gateway listening (or exiting)",
+  });
   if (child.exitCode !== null) throw new Error(`the gateway did not start:\n${output}`);
   const stop = async () => {
     if (child.exitCode === null) child.kill("SIGTERM");
@@ -201,7 +197,10 @@ describe("the CLI behaves like a good Unix tool", () => {
     const gateway = await startGateway(own);
     const events = cli(own, ["events"]);
     // Connected when status counts two connections (itself and events).
-    await until(async () => /connections\s+2/.test((await cli(own, ["status"])).stdout));
+    await until(async () => /connections\s+2/.test((await cli(own, ["status"])).stdout), {
+      timeoutMs: 10_000,
+      message: "status showing 2 connections",
+    });
     await gateway.stop();
     const result = await events;
     expect(result.stderr).toMatch(/gateway stopped\n$/);
@@ -407,12 +406,15 @@ describe("the first screens", () => {
     await gateway.stop();
   }, 40_000);
 
-  it.runIf(oldNode)("on Node 20 the binary and npm start say which Node is needed and how to get it", async () => {
+  it("on Node 20 the binary and npm start say which Node is needed and how to get it", async (context) => {
+    skipUnlessAvailable(oldNode !== undefined, "a Node older than 22.19 at /usr/bin/node (Debian's nodejs)", () =>
+      context.skip(),
+    );
     for (const args of [
       [main, "status"],
       [join(dirname(main), "..", "..", "..", "tooling", "scripts", "bootstrap.mjs"), "start"],
     ]) {
-      const result = (await runProcess(oldNode!, args)) as Result;
+      const result = (await runProcess(oldNode, args)) as Result;
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/Node ≥ 22\.19 is needed; this is Node 2\d\./);
       expect(result.stderr).toMatch(/nvm install 24/);

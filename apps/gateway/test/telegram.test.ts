@@ -11,6 +11,7 @@ import { type FakeTelegram, startFakeTelegram } from "@gateway/fakes";
 import { freePort } from "@gateway/vitest-preset/redis";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { runProcess } from "@gateway/vitest-preset/run-process";
+import { eventually, settle } from "@gateway/vitest-preset/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -31,9 +32,15 @@ function cli(args: string[]) {
   }) as Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-/** Messages the bot sent to a chat since `from`. */
+/** Messages the bot sent to a chat. */
 const sentTo = (chatId: number, token = botToken) =>
   fake.sent(token).filter((message) => String(message.chat_id) === String(chatId));
+
+/** A Telegram account as `channels status --json` shows it. */
+async function accountStatus(accountId = "default") {
+  const status = JSON.parse((await cli(["channels", "status", "--json"])).stdout);
+  return status.channelAccounts.telegram.find((entry: { accountId: string }) => entry.accountId === accountId);
+}
 
 beforeAll(async () => {
   if (!existsSync(main))
@@ -104,18 +111,19 @@ describe("Telegram through a running gateway", () => {
     const probed = await cli(["channels", "status", "--probe"]);
     expect(probed.stdout).toMatch(/telegram:default\s+connected\s+polling\s+.*probe ok/);
     // health is a snapshot refreshed within 250 ms of a change
-    let health = JSON.parse((await cli(["health", "--json"])).stdout);
-    for (let tries = 0; !health.channels?.telegram?.accounts?.default?.connected && tries < 20; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      health = JSON.parse((await cli(["health", "--json"])).stdout);
-    }
-    expect(health.channels.telegram.accounts.default).toMatchObject({ connected: true, healthState: "connected" });
-    expect(health.channels.telegram.accounts.broken).toMatchObject({ connected: false, healthState: "fatal" });
-    const badCalls = () => fake.calls.filter((call) => call.token === BAD_TOKEN).length;
-    const before = badCalls();
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    expect(badCalls()).toBe(before);
-    expect(before).toBe(1);
+    await eventually(
+      async () => {
+        const health = JSON.parse((await cli(["health", "--json"])).stdout);
+        expect(health.channels.telegram.accounts.default).toMatchObject({ connected: true, healthState: "connected" });
+        expect(health.channels.telegram.accounts.broken).toMatchObject({ connected: false, healthState: "fatal" });
+      },
+      { timeoutMs: 10_000 },
+    );
+    const badCalls = () => fake.calls.filter((call) => call.token === BAD_TOKEN);
+    expect(badCalls()).toHaveLength(1);
+    // Negative window, from the refused call: a retry would come after the gateway's restart backoff (1 s ±20 %).
+    await settle(badCalls()[0]!.at + 1_500 - Date.now());
+    expect(badCalls()).toHaveLength(1);
   });
 
   it("an unknown sender gets a code; approved with the CLI, their next message reaches the agent, answered in the chat", async () => {
@@ -165,53 +173,62 @@ describe("Telegram through a running gateway", () => {
 
   it("in a group, a message without a mention is not answered; with a mention it is, with the earlier one as context", async () => {
     await fake.inject(botToken, { chat: group, from: grace, text: "lunch at noon, everyone?" });
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(sentTo(group.id)).toHaveLength(0);
-    await fake.inject(botToken, {
+    const question = await fake.inject(botToken, {
       chat: group,
       from: grace,
       text: "@gw_e2e_bot did I ask about lunch?",
       entities: [{ type: "mention", offset: 0, length: 11 }],
     });
     await fake.until(() => sentTo(group.id).length === 1, 10_000);
-    expect(sentTo(group.id)[0]!.text).toContain("Grace Hopper: lunch at noon, everyone?");
-    expect(sentTo(group.id)[0]!.text).toContain("Grace Hopper: @gw_e2e_bot did I ask about lunch?");
+    // No wait for "not answered": the one reply answers the mention and carries the first message as earlier
+    // context — had the first been answered (or run with the second as one burst), this reply would differ.
+    const [reply] = sentTo(group.id);
+    expect(reply!.reply_to_message_id).toBe(question.message_id);
+    expect(reply!.text).toContain(
+      "[Earlier messages in this chat, not addressed to you]\nGrace Hopper: lunch at noon, everyone?\n[Now]\nGrace Hopper: @gw_e2e_bot did I ask about lunch?",
+    );
   }, 20_000);
 
-  it("a 10,000-character reply arrives in chunks of at most 4096, in order", async () => {
-    const words = Array.from({ length: 1_500 }, (_, index) => `w${String(index).padStart(5, "0")}`);
-    const parts = [words.slice(0, 500), words.slice(500, 1000), words.slice(1000)].map((part) => part.join(" "));
+  it("a reply just over 4,096 characters arrives as two ordered chunks of at most 4,096", async () => {
+    // 593 words of 6 characters and a space: 4,150 characters, echoed back as one reply.
+    const text = Array.from({ length: 593 }, (_, index) => `w${String(index).padStart(5, "0")}`).join(" ");
+    expect(text.length).toBe(4_150);
     const before = sentTo(501).length;
-    for (const text of parts) await fake.inject(botToken, { chat: { id: 501, type: "private" }, from: grace, text });
-    await fake.until(() => sentTo(501).length >= before + 3, 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 1_500)); // nothing more comes
+    const startedAt = Date.now();
+    const asked = await fake.inject(botToken, { chat: { id: 501, type: "private" }, from: grace, text });
+    await fake.until(() => sentTo(501).length >= before + 2, 20_000);
+    // The reply is complete once the account's last send ended after the second chunk went out (a third would be
+    // paced a second later, and the send would not have ended yet): then two is the final count, no waiting.
+    const secondChunkAt = fake.calls.filter(
+      (call) =>
+        call.token === botToken &&
+        call.method === "sendMessage" &&
+        String(call.params.chat_id) === "501" &&
+        call.at >= startedAt,
+    )[1]!.at;
+    await eventually(async () => expect((await accountStatus()).lastOutboundAt).toBeGreaterThanOrEqual(secondChunkAt), {
+      timeoutMs: 10_000,
+    });
     const chunks = sentTo(501).slice(before);
-    expect(chunks.length).toBe(3);
-    for (const chunk of chunks) expect(chunk.text.length).toBeLessThanOrEqual(4096);
-    const joined = chunks.map((chunk) => chunk.text).join(" ");
-    expect(joined.length).toBeGreaterThan(10_000);
-    expect(joined.split(/\s+/)).toEqual(words);
-  }, 40_000);
+    expect(chunks).toHaveLength(2);
+    for (const chunk of chunks) expect(chunk.text.length).toBeLessThanOrEqual(4_096);
+    expect(`${chunks[0]!.text} ${chunks[1]!.text}`).toBe(text); // cut at a space, in order, nothing lost
+    expect(chunks[0]!.reply_to_message_id).toBe(asked.message_id);
+    expect(chunks[1]!.reply_to_message_id).toBeUndefined();
+  }, 30_000);
 
   it("the Bot API goes away and comes back: the account reconnects and messages flow again", async () => {
     await fake.goDown();
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const down = JSON.parse((await cli(["channels", "status", "--json"])).stdout);
-    const account = down.channelAccounts.telegram.find((entry: { accountId: string }) => entry.accountId === "default");
-    expect(account.connected).toBe(false);
-    expect(account.healthState).toBe("reconnecting");
+    await eventually(
+      async () => expect(await accountStatus()).toMatchObject({ connected: false, healthState: "reconnecting" }),
+      { timeoutMs: 10_000 },
+    );
     await fake.comeBack();
     const before = sentTo(501).length;
     await fake.inject(botToken, { chat: { id: 501, type: "private" }, from: grace, text: "are you back?" });
     await fake.until(() => sentTo(501).length === before + 1, 20_000);
     expect(sentTo(501).at(-1)!.text.endsWith("are you back?")).toBe(true);
-    const up = JSON.parse((await cli(["channels", "status", "--json"])).stdout);
-    expect(
-      up.channelAccounts.telegram.find((entry: { accountId: string }) => entry.accountId === "default"),
-    ).toMatchObject({
-      connected: true,
-      healthState: "connected",
-    });
+    expect(await accountStatus()).toMatchObject({ connected: true, healthState: "connected" });
   }, 40_000);
 
   it("webhook mode: updates posted to the gateway's port with the secret are handled; a forged one is refused", async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type MethodName, validateEventPayload, validateResult } from "@gateway/protocol";
+import { eventually, until } from "@gateway/vitest-preset/wait";
 import { afterEach, describe, expect, it } from "vitest";
 import { createGatewayClient } from "../../client/src/index.js";
 import { loadReferenceSchema, referenceValidators } from "../../protocol/test/reference-schema.js";
@@ -70,14 +71,7 @@ describe("the agent over the protocol (echo backend)", () => {
     client.on("agent", (event) => agent.push(`${event.stream}:${JSON.stringify(event.data)}`));
     const sent = await client.request("chat.send", { sessionKey: "agent:main:main", message: "hello from the test" });
     expect(sent.status).toBe("started");
-    await new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (chat.some((event) => event.state === "final")) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 5);
-    });
+    await until(() => chat.some((event) => event.state === "final"), { message: "the final chat event" });
     expect(
       chat
         .filter((event) => event.state === "delta")
@@ -87,12 +81,14 @@ describe("the agent over the protocol (echo backend)", () => {
     expect(chat.map((event) => event.seq)).toEqual(chat.map((_, index) => index));
     expect(agent[0]).toMatch(/^lifecycle:.*"phase":"start"/);
     expect(agent.at(-1)).toMatch(/^lifecycle:.*"phase":"end"/);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const history = await client.request("chat.history", { sessionKey: "agent:main:main" });
-    expect(history.messages.map((message) => `${message.role}:${message.text}`)).toEqual([
-      "user:hello from the test",
-      "assistant:hello from the test",
-    ]);
+    // The transcript is written as the run ends, right around the final event.
+    await eventually(async () => {
+      const history = await client.request("chat.history", { sessionKey: "agent:main:main" });
+      expect(history.messages.map((message) => `${message.role}:${message.text}`)).toEqual([
+        "user:hello from the test",
+        "assistant:hello from the test",
+      ]);
+    });
     expect(problems).toEqual([]);
   });
 
@@ -115,11 +111,12 @@ describe("the agent over the protocol (echo backend)", () => {
     const params = { sessionKey: "s1", message: "a b c d e f g h", idempotencyKey: "same-key" };
     const first = await client.request("chat.send", params);
     expect((await client.request("chat.send", params)).status).toBe("in_flight");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Abort mid-run: once the first words streamed (8 words at 30 ms each leave plenty to abort).
+    await until(() => events.includes("delta"), { message: "the first delta" });
     const aborted = await client.request("chat.abort", { sessionKey: "s1" });
     expect(aborted).toEqual({ ok: true, aborted: true, runIds: [first.runId] });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(events).toContain("aborted");
+    await until(() => events.includes("aborted"), { message: "the aborted chat event" });
+    expect(events).not.toContain("final");
     const injected = await client.request("chat.inject", { sessionKey: "s1", message: "a note from the operator" });
     expect(injected.ok).toBe(true);
     const history = await client.request("chat.history", { sessionKey: "s1" });
@@ -207,11 +204,12 @@ describe("sessions: reset triggers and policies, usage, wake, delivery", () => {
     const run = await service.send(KEY, "anything new?");
     expect((await run.done).text).toMatch(/^System: \[[^\]]+\] the build is green\n\nanything new\?$/);
     await client.request("wake", { mode: "now", text: "disk almost full" });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect((await texts(service)).slice(-2)).toEqual([
-      "system:disk almost full",
-      expect.stringMatching(/^assistant:System: \[[^\]]+\] disk almost full$/),
-    ]);
+    await eventually(async () =>
+      expect((await texts(service)).slice(-2)).toEqual([
+        "system:disk almost full",
+        expect.stringMatching(/^assistant:System: \[[^\]]+\] disk almost full$/),
+      ]),
+    );
   });
 
   it("agent with deliver and no channel is refused with what is missing", async () => {

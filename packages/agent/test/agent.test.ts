@@ -19,6 +19,15 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** An `onEvent` that resolves `streaming` at the first streamed word: the run is mid-stream from then on. */
+function watchStream() {
+  let resolve = () => {};
+  const streaming = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { streaming, onEvent: (event: AgentRunEvent) => event.type === "text_delta" && resolve() };
+}
+
 async function collect(stream: AsyncIterable<AgentRunEvent>): Promise<AgentRunEvent[]> {
   const events: AgentRunEvent[] = [];
   for await (const event of stream) events.push(event);
@@ -51,8 +60,11 @@ describe("echo backend", () => {
   it("honours abort mid-stream", async () => {
     const echo = createEchoBackend({ delayMs: 20 });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 30);
-    const events = await collect(echo.run("s", "one two three four five", { runId: "r", signal: controller.signal }));
+    const events: AgentRunEvent[] = [];
+    for await (const event of echo.run("s", "one two three four five", { runId: "r", signal: controller.signal })) {
+      events.push(event);
+      if (event.type === "text_delta") controller.abort(); // after the first word: mid-stream
+    }
     expect(events.at(-1)).toMatchObject({ type: "run_end", stopReason: "aborted" });
     expect((events.at(-1) as { text: string }).text.length).toBeLessThan("one two three four five".length);
   });
@@ -102,9 +114,10 @@ describe("session lanes", () => {
 
   it("interrupts: aborts the current run, drops the queue, runs the newest", async () => {
     const lanes = new SessionLanes(createEchoBackend({ delayMs: 20 }));
-    const first = lanes.submit("a", "a long answer that takes a while");
+    const { streaming, onEvent } = watchStream();
+    const first = lanes.submit("a", "a long answer that takes a while", { onEvent });
     const dropped = lanes.submit("a", "never mind", { mode: "followup" });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await streaming;
     const newest = lanes.submit("a", "do this instead", { mode: "interrupt" });
     expect((await first.done).stopReason).toBe("aborted");
     expect(await dropped.done).toMatchObject({ stopReason: "aborted", error: "replaced by a newer message" });
@@ -121,8 +134,9 @@ describe("session lanes", () => {
 
   it("aborts on request and turns a throwing backend into a run error instead of a hang", async () => {
     const lanes = new SessionLanes(createEchoBackend({ delayMs: 20 }));
-    const run = lanes.submit("a", "one two three four");
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    const { streaming, onEvent } = watchStream();
+    const run = lanes.submit("a", "one two three four", { onEvent });
+    await streaming;
     expect(lanes.abort("a", "not-this-run")).toEqual([]);
     expect(lanes.abort("a")).toEqual([run.runId]);
     expect((await run.done).stopReason).toBe("aborted");

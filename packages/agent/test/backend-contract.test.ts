@@ -37,13 +37,32 @@ afterAll(async () => {
 async function run(
   backend: AgentRuntime,
   input: string,
-  options: Partial<RunOptions> & { sessionKey?: string } = {},
+  options: Partial<RunOptions> & { sessionKey?: string; onEvent?: (event: AgentRunEvent) => void } = {},
 ): Promise<AgentRunEvent[]> {
   const events: AgentRunEvent[] = [];
-  const { sessionKey = "agent:main:main", ...rest } = options;
+  const { sessionKey = "agent:main:main", onEvent, ...rest } = options;
   const runOptions: RunOptions = { runId: "run-1", signal: new AbortController().signal, ...rest };
-  for await (const event of backend.run(sessionKey, input, runOptions)) events.push(event);
+  for await (const event of backend.run(sessionKey, input, runOptions)) {
+    events.push(event);
+    onEvent?.(event);
+  }
   return events;
+}
+
+/**
+ * Whether `event` shows a (slowed) run under way with more to come: its first streamed word, or — for a backend whose
+ * one delta is the whole answer (the claude and codex CLIs) — its start.
+ */
+const isMidRun = (streamsWords: boolean, event: AgentRunEvent) =>
+  event.type === (streamsWords ? "text_delta" : "run_start");
+
+/** An `onEvent` and a promise that resolves once the run is under way (see `isMidRun`). */
+function watchRun(streamsWords: boolean) {
+  let resolve = () => {};
+  const underWay = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { underWay, onEvent: (event: AgentRunEvent) => isMidRun(streamsWords, event) && resolve() };
 }
 const textOf = (events: AgentRunEvent[]) =>
   events
@@ -62,6 +81,8 @@ interface BackendCase {
   fail?(): string;
   /** What a second run's request shows of the first exchange, to prove the session was reopened. */
   remembers?(): string;
+  /** Whether the answer streams word by word (not as one delta at the end). @default true */
+  streamsWords?: boolean;
 }
 
 const piProvider = {
@@ -78,13 +99,19 @@ const cliCase = (preset: keyof typeof CLI_PRESETS): BackendCase => ({
       command: FAKE_CLI,
       dataDir: dir,
       cwd: dir,
-      env: { FAKE_AGENT_DELAY_MS: slowCli ? "40" : "0" },
+      // Read at each spawn, so `slow()` also slows a backend created before it (the lanes test creates one first).
+      env: {
+        get FAKE_AGENT_DELAY_MS() {
+          return slowCli ? "40" : "0";
+        },
+      },
       parentEnv: process.env,
     }),
   slow: () => {
     slowCli = true;
   },
   fail: () => "please FAIL now",
+  streamsWords: preset === "pi",
 });
 let slowCli = false;
 
@@ -142,11 +169,12 @@ for (const backend of cases) {
     it("ends as aborted when aborted mid-stream", async () => {
       backend.slow();
       const controller = new AbortController();
-      setTimeout(() => controller.abort(), 60);
       const started = Date.now();
       const events = await run(backend.create(mkdtempSync(join(root, "abort-"))), "one two three four five six seven", {
         signal: controller.signal,
         sessionId: "s-abort",
+        // Abort once the run is under way, however slow the backend is to start.
+        onEvent: (event) => isMidRun(backend.streamsWords ?? true, event) && controller.abort(),
       });
       slowCli = false;
       expect(endOf(events)).toMatchObject({ type: "run_end", stopReason: "aborted" });
@@ -183,8 +211,9 @@ for (const backend of cases) {
       expect(collected.text).toContain("collected B");
       // interrupt: the running one is aborted, the newest runs
       backend.slow();
-      const old = lanes.submit("q", "old question takes long");
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      const oldRun = watchRun(backend.streamsWords ?? true);
+      const old = lanes.submit("q", "old question takes long", { onEvent: oldRun.onEvent });
+      await oldRun.underWay;
       const newest = lanes.submit("q", "newest question", { mode: "interrupt" });
       const [oldOutcome, newOutcome] = await Promise.all([old.done, newest.done]);
       slowCli = false;
@@ -292,8 +321,14 @@ describe("steering with pi: folded inputs are attributed", () => {
     fake.script({ kind: "text", chunks: ["counting ", "one ", "two ", "three"], chunkDelayMs: 40 });
     const firstEvents: AgentRunEvent[] = [];
     const steeredEvents: AgentRunEvent[] = [];
-    const first = lanes.submit("s", "count to three", { onEvent: (event) => firstEvents.push(event) });
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    const firstRun = watchRun(true);
+    const first = lanes.submit("s", "count to three", {
+      onEvent: (event) => {
+        firstEvents.push(event);
+        firstRun.onEvent(event);
+      },
+    });
+    await firstRun.underWay; // the turn is streaming: a steer goes into it
     const steered = lanes.submit("s", "and say hello", {
       mode: "steer",
       onEvent: (event) => steeredEvents.push(event),

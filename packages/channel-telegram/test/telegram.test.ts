@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { type FakeTelegram, startFakeTelegram } from "@gateway/fakes";
 import { createTestContext } from "@gateway/plugin-sdk/testing";
+import { settle, until } from "@gateway/vitest-preset/wait";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TelegramAccount, type TelegramAccountConfig } from "../src/index.js";
 
@@ -126,18 +127,28 @@ describe("telegram account", () => {
   });
 
   it("a second process polling the same token: 409 is fatal with the fix, and polling stops", async () => {
-    const first = await startAccount();
+    // The account under test long-polls for 30 s, the second one for 2 s: its loop's polls are told apart by the
+    // timeout they ask for (both share the token, so the token alone cannot tell them apart).
+    const first = await startAccount({ pollTimeoutSeconds: 30 });
     await first.started;
-    const second = await startAccount({ botToken: first.token });
+    const loopPolls = (timeout: number) =>
+      fake.calls.filter(
+        (call) => call.token === first.token && call.method === "getUpdates" && Number(call.params.timeout) === timeout,
+      );
+    // Its poll is held by the fake once the call is recorded: the second process's first poll will end it with 409.
+    await until(() => loopPolls(30).length === 1, { message: "the first account's long poll held" });
+    const second = await startAccount({ botToken: first.token, pollTimeoutSeconds: 2 });
     await second.started;
     await first.test.until(() => first.test.status().fatal === true);
+    const fatalAt = Date.now();
     expect(first.test.status().lastError).toMatch(/another process is polling this bot token \(409 Conflict\)/);
+    expect(first.test.errors).toHaveLength(1);
     expect(first.test.errors[0]?.message).toMatch(/409/);
-    const polls = () => fake.calls.filter((call) => call.token === first.token && call.method === "getUpdates").length;
-    await second.account.stop();
-    const after = polls();
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(polls()).toBe(after); // no retry loop from the fatal account
+    await second.account.stop(); // the token is free again: a retrying first account would poll unopposed
+    // Negative window: a retry comes after the account's backoff (500 ms ±20 %); give it 700 ms from the 409.
+    await settle(fatalAt + 700 - Date.now());
+    expect(loopPolls(30)).toHaveLength(1); // the one that got the 409: no retry loop from the fatal account
+    expect(first.test.status()).toMatchObject({ fatal: true, running: false });
   });
 
   it("a token revoked while running: fatal status, reported once, no retries", async () => {
@@ -145,10 +156,12 @@ describe("telegram account", () => {
     await started;
     fake.revoke(token);
     await test.until(() => test.status().fatal === true, 5_000);
+    const fatalAt = Date.now();
     expect(test.status()).toMatchObject({ connected: false, running: false });
     expect(test.status().lastError).toMatch(/401 Unauthorized.*@BotFather/);
     const calls = fake.calls.filter((call) => call.token === token).length;
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    // Negative window: a retry comes after the account's backoff (500 ms ±20 %); give it 700 ms from the 401.
+    await settle(fatalAt + 700 - Date.now());
     expect(fake.calls.filter((call) => call.token === token).length).toBe(calls);
     expect(test.errors).toHaveLength(1);
   });

@@ -1,3 +1,4 @@
+import { eventually, until } from "@gateway/vitest-preset/wait";
 import { Type } from "@sinclair/typebox";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
@@ -34,7 +35,8 @@ function client(url: string, options: Partial<Parameters<typeof createGatewayCli
   return created;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Simulated work in a handler (the only fixed waits in this file). */
+const work = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("@gateway/client against a real gateway", () => {
   it("connects, exposes hello-ok, and types requests and results", async () => {
@@ -58,8 +60,7 @@ describe("@gateway/client against a real gateway", () => {
     gatewayClient.on("heartbeat", (payload) => statuses.push(payload.status));
     gatewayClient.on("*", (_payload, event) => all.push(event));
     server.broadcast("heartbeat", { ts: Date.now(), status: "ok-token" });
-    await sleep(50);
-    expect(statuses).toEqual(["ok-token"]);
+    await eventually(() => expect(statuses).toEqual(["ok-token"]));
     expect(all).toContain("heartbeat");
   });
 
@@ -101,11 +102,12 @@ describe("@gateway/client against a real gateway", () => {
     const { server, url } = await gateway();
     const states: string[] = [];
     const gatewayClient = client(url, { onStateChange: (state) => states.push(state) });
-    await gatewayClient.ready();
+    const before = await gatewayClient.ready();
     await server.restartListener({ port: server.address!.port }, 50);
-    await sleep(20);
+    // ready() answers the current connection's hello: wait until the client has seen the old one go.
+    await until(() => states.includes("reconnecting"), { message: "the client to notice the restart" });
     const hello = await gatewayClient.ready();
-    expect(hello.server.connId).toBeTruthy();
+    expect(hello.server.connId).not.toBe(before.server.connId);
     expect((await gatewayClient.request("health")).gateway.connections.total).toBe(1);
     expect(states).toEqual(expect.arrayContaining(["open", "reconnecting"]));
   });
@@ -120,7 +122,7 @@ describe("@gateway/client against a real gateway", () => {
         restarted = true;
         void server.restartListener({ port: server.address!.port }, 30); // drops every connection mid-call
       }
-      await sleep(150);
+      await work(150); // still running when the connection drops
       return { ok: true as const, channel: "test", accountId: "default", to: params.to, messageId: "m-1" };
     });
     const gatewayClient = client(url);
@@ -135,7 +137,7 @@ describe("@gateway/client against a real gateway", () => {
     const { server, url } = await gateway();
     server.registerMethod("agent", async (params, context) => {
       context.accept({ runId: "run-7", status: "accepted", acceptedAt: 1 });
-      await sleep(30);
+      await work(30);
       return { runId: "run-7", status: "ok" as const, summary: `echo: ${params.message}` };
     });
     const gatewayClient = client(url);
@@ -147,7 +149,7 @@ describe("@gateway/client against a real gateway", () => {
 
   it("fails pending requests on close()", async () => {
     const { server, url } = await gateway();
-    server.registerMethod("test.slow", () => sleep(500).then(() => ({})), {
+    server.registerMethod("test.slow", () => work(500).then(() => ({})), {
       params: Type.Object({}),
       scope: "operator.read",
     });
@@ -200,16 +202,18 @@ describe("@gateway/client against a scripted server", () => {
     const gaps: Array<{ expected: number; received: number }> = [];
     const gatewayClient = client(url, { onGap: (gap) => gaps.push(gap) });
     await gatewayClient.ready();
-    await sleep(50);
-    expect(gaps).toEqual([{ expected: 3, received: 5 }]);
+    await eventually(() => expect(gaps).toEqual([{ expected: 3, received: 5 }]));
   });
 
   it("closes with 4000 after two silent tick intervals, then reconnects", async () => {
-    const { url, closes } = await scripted(() => {}, 40);
+    let connections = 0;
+    const { url, closes } = await scripted(() => {
+      connections++;
+    }, 40);
     const gatewayClient = client(url);
     await gatewayClient.ready();
-    await sleep(200);
-    expect(closes).toContain(4000);
-    await gatewayClient.ready();
+    await until(() => closes.includes(4000), { message: "the client to close the silent connection with 4000" });
+    await until(() => connections >= 2, { message: "the client to connect again" });
+    expect(closes[0]).toBe(4000);
   });
 });

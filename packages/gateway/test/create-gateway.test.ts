@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGatewayClient } from "@gateway/client";
 import { STATE_LOCK_FILE } from "@gateway/state";
+import { until } from "@gateway/vitest-preset/wait";
 import { afterEach, describe, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../src/index.js";
 
@@ -46,8 +47,7 @@ describe("createGateway", () => {
         if (event.state === "final") finals.push(JSON.stringify(event.message));
       });
       await client.request("chat.send", { sessionKey: "agent:main:main", message: "hello library" });
-      for (let attempt = 0; attempt < 200 && finals.length === 0; attempt++)
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      await until(() => finals.length > 0, { message: "the final chat event" });
       expect(finals.join("")).toContain("hello library");
     } finally {
       client.close();

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGatewayClient } from "@gateway/client";
+import { eventually } from "@gateway/vitest-preset/wait";
 import { afterEach, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../src/index.js";
 
@@ -38,12 +39,12 @@ it("counts agent runs by outcome and cron runs by outcome", async () => {
       fetch(`http://127.0.0.1:${address.port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } }).then(
         (response) => response.text(),
       );
-    let metrics = await scrape();
-    for (let attempt = 0; attempt < 100 && !/gateway_cron_runs_total\{outcome="ok"\} 1/.test(metrics); attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      metrics = await scrape();
-    }
-    expect(metrics).toMatch(/gateway_cron_runs_total\{outcome="ok"\} 1/);
+    // The forced run finishes after cron.run answers: scrape until it is counted.
+    const metrics = await eventually(async () => {
+      const text = await scrape();
+      expect(text).toMatch(/gateway_cron_runs_total\{outcome="ok"\} 1/);
+      return text;
+    });
     expect(metrics).toMatch(/gateway_agent_runs_total\{backend="echo",outcome="stop"\} 1/);
     expect(metrics).toMatch(/# TYPE gateway_channel_messages_total counter/);
     expect(metrics).toMatch(/# TYPE gateway_bridge_events_drained_total counter/);

@@ -15,6 +15,7 @@ import { contentText, type FakeOpenAI, startFakeOpenAI } from "@gateway/fakes";
 import { bridgeKeys, pushEvent } from "@gateway/redis-bridge";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { useRedis } from "@gateway/vitest-preset/redis";
+import { skipUnlessAvailable, until } from "@gateway/vitest-preset/wait";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createGatewayExtension, optionsFromEnv } from "../src/index.js";
@@ -46,7 +47,9 @@ it("reads its role and Redis from the environment", () => {
 });
 
 it("an event pushed for this session becomes a user message in the pi session", async (context) => {
-  if (!redisHandle) return context.skip();
+  skipUnlessAvailable(redisHandle !== undefined, "Redis (REDIS_URL, 127.0.0.1:6379 or redis-server)", () =>
+    context.skip(),
+  );
   const sessionId = `pid-test-${process.pid}-${Date.now()}`;
   const authStorage = AuthStorage.inMemory();
   authStorage.setRuntimeApiKey("fake", "sk-test");
@@ -108,9 +111,7 @@ it("an event pushed for this session becomes a user message in the pi session", 
       keyPrefix,
     });
     expect(sessions).toContain(sessionId);
-    const deadline = Date.now() + 10_000;
-    while (fake.requests.length === before && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => fake.requests.length > before, { timeoutMs: 10_000, message: "the model to be asked" });
     const request = fake.requests.at(-1)!;
     const lastUser = [...request.body.messages!].reverse().find((message) => message.role === "user")!;
     expect(contentText(lastUser.content)).toMatch(

@@ -1,3 +1,4 @@
+import { settle, until } from "@gateway/vitest-preset/wait";
 import { describe, expect, it } from "vitest";
 import {
   backoffDelay,
@@ -132,31 +133,36 @@ describe("retry, backoff, errors", () => {
   it("the reconnect supervisor retries until stopped, and stops on a fatal error", async () => {
     const attempts: number[] = [];
     let fail = true;
+    let up = false;
     const supervisor = new ReconnectSupervisor(
       async (signal) => {
         if (fail) throw new Error("down");
+        up = true;
         await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
       },
       { baseMs: 5, onAttempt: (attempt) => attempts.push(attempt) },
     );
     supervisor.start();
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(attempts.length).toBeGreaterThan(1);
+    await until(() => attempts.length > 2, { message: "the supervisor retrying" });
     fail = false;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until(() => up, { message: "the connection up again" });
     const started = Date.now();
     await supervisor.stop();
     expect(Date.now() - started).toBeLessThan(100);
     let fatal: Error | undefined;
+    let fatalCalls = 0;
     const stopsAtFatal = new ReconnectSupervisor(
       async () => {
+        fatalCalls++;
         throw new ChannelPlatformError("getUpdates", "409 conflict", { status: 409, fatal: true });
       },
-      { onFatal: (error) => (fatal = error) },
+      { baseMs: 5, onFatal: (error) => (fatal = error) },
     );
     stopsAtFatal.start();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => fatal !== undefined, { message: "onFatal" });
     expect(fatal?.message).toBe("getUpdates: 409 conflict");
+    await settle(50); // negative window: ten backoffs of 5 ms, in which a retry would have come
+    expect(fatalCalls).toBe(1);
     await stopsAtFatal.stop();
   });
 
@@ -172,8 +178,7 @@ describe("retry, backoff, errors", () => {
       { baseMs: 5, onAttempt: (attempt) => attempts.push(attempt) },
     );
     supervisor.start();
-    const deadline = Date.now() + 2_000;
-    while (attempts.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(() => attempts.length >= 4, { message: "four attempts" });
     await supervisor.stop();
     expect(attempts.slice(0, 4)).toEqual([1, 2, 1, 2]);
   });

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { hasRedisServer, startRedisServer, useRedis } from "@gateway/vitest-preset/redis";
+import { skipUnlessAvailable, until } from "@gateway/vitest-preset/wait";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -55,17 +56,11 @@ function consume(options: Partial<EventConsumerOptions> & { sessions: string[] }
   consumers.push(consumer);
   return { consumer, received };
 }
-const until = async (check: () => boolean, ms = 10_000) => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
+const REDIS = "Redis (REDIS_URL, 127.0.0.1:6379 or a redis-server binary)";
 
 describe("redis bridge (real Redis)", () => {
   it("delivers every event exactly once while producers push concurrently", async (context) => {
-    if (!redisHandle) return context.skip();
+    skipUnlessAvailable(redisHandle !== undefined, REDIS, () => context.skip());
     const session = `t-${randomUUID()}`;
     const { consumer, received } = consume({ sessions: [session], batchSize: 50 });
     await consumer.start();
@@ -87,8 +82,9 @@ describe("redis bridge (real Redis)", () => {
         }
       }),
     );
-    await until(() => received.length >= 1000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until(() => received.length >= 1000, { timeoutMs: 10_000, message: "1000 events delivered" });
+    // One more full pass after the last push: whatever was left, or would be delivered twice, shows now.
+    await consumer.drain();
     const ids = received.map((entry) => entry.event.id);
     expect(ids).toHaveLength(1000);
     expect(new Set(ids).size).toBe(1000);
@@ -103,7 +99,7 @@ describe("redis bridge (real Redis)", () => {
   });
 
   it("drops a redelivered id, keeps non-events aside in the dead list", async (context) => {
-    if (!redisHandle) return context.skip();
+    skipUnlessAvailable(redisHandle !== undefined, REDIS, () => context.skip());
     const session = `t-${randomUUID()}`;
     const { consumer, received } = consume({ sessions: [session] });
     await consumer.start();
@@ -118,7 +114,7 @@ describe("redis bridge (real Redis)", () => {
   });
 
   it("a consumer killed (SIGKILL) mid-drain: after restart the unacknowledged events arrive, none twice", async (context) => {
-    if (!redisHandle) return context.skip();
+    skipUnlessAvailable(redisHandle !== undefined, REDIS, () => context.skip());
     const session = `t-${randomUUID()}`;
     const dir = mkdtempSync(join(tmpdir(), "bridge-crash-"));
     const file = join(dir, "delivered.txt");
@@ -150,16 +146,23 @@ describe("redis bridge (real Redis)", () => {
       );
     const first = startChild();
     const lines = () => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : []);
-    await until(() => lines().length >= 150, 20_000);
+    await until(() => lines().length >= 150, { timeoutMs: 20_000, message: "150 events in the file" });
     first.kill("SIGKILL");
     await new Promise((resolve) => first.once("exit", resolve));
     const afterKill = lines().length;
     expect(afterKill).toBeLessThan(600);
     expect(await redis.llen(keys.processing(session, "crash-test"))).toBeGreaterThan(0); // a batch was in flight
     const second = startChild();
-    await until(() => lines().length >= 600, 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await until(() => lines().length >= 600, { timeoutMs: 20_000, message: "600 events in the file" });
+    // Done when nothing waits or is in flight: only those could still be (re)delivered.
+    await until(
+      async () =>
+        (await redis.llen(keys.events(session))) === 0 &&
+        (await redis.llen(keys.processing(session, "crash-test"))) === 0,
+      { timeoutMs: 10_000, message: "the list and the in-flight list empty" },
+    );
     second.kill("SIGTERM");
+    await new Promise((resolve) => second.once("exit", resolve));
     const all = lines();
     expect(all).toHaveLength(600);
     expect(new Set(all).size).toBe(600);
@@ -167,61 +170,61 @@ describe("redis bridge (real Redis)", () => {
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it.skipIf(!hasRedisServer())(
-    "Redis restarted while producers push: nothing is lost, delivery resumes by itself",
-    async () => {
-      const server = await startRedisServer();
-      try {
-        const session = `t-${randomUUID()}`;
-        const { consumer, received } = consume({ sessions: [session] }, server.url);
-        await consumer.start();
-        const producer = new Redis(server.url, { maxRetriesPerRequest: null, retryStrategy: () => 100 });
-        producer.on("error", () => {});
-        const pushing = (async () => {
-          for (let n = 0; n < 200; n++) {
-            // Pushed during the outage, these wait in the client's offline queue and go out on reconnection.
-            await producer.lpush(
-              keys.events(session),
-              JSON.stringify({ id: `r-${n}`, type: "tick", source: "restart-test", payload: { n }, ts: Date.now() }),
-            );
-            await producer.publish(keys.notify(session), "x");
-            if (n === 60) void server.kill().then(() => startRedisServer({ port: server.port, dir: server.dir }));
-            await new Promise((resolve) => setTimeout(resolve, 2));
-          }
-        })();
-        await pushing;
-        await until(() => received.length >= 200, 20_000);
-        const ids = received.map((entry) => entry.event.id);
-        expect(new Set(ids).size).toBe(200);
-        expect(ids).toHaveLength(200);
-        expect(consumer.status().state).toBe("ready");
-        producer.disconnect();
-        await consumer.stop();
-      } finally {
-        const restarted = new Redis(server.url, {
-          lazyConnect: true,
-          maxRetriesPerRequest: 1,
-          retryStrategy: () => null,
-        });
-        restarted.on("error", () => {});
-        await restarted.connect().catch(() => {});
-        await restarted.shutdown("NOSAVE").catch(() => {});
-        restarted.disconnect();
-        rmSync(server.dir, { recursive: true, force: true });
-      }
-    },
-    60_000,
-  );
+  it("Redis restarted while producers push: nothing is lost, delivery resumes by itself", async (context) => {
+    skipUnlessAvailable(hasRedisServer(), "a redis-server binary (this test restarts its own Redis)", () =>
+      context.skip(),
+    );
+    const server = await startRedisServer();
+    try {
+      const session = `t-${randomUUID()}`;
+      const { consumer, received } = consume({ sessions: [session] }, server.url);
+      await consumer.start();
+      const producer = new Redis(server.url, { maxRetriesPerRequest: null, retryStrategy: () => 100 });
+      producer.on("error", () => {});
+      const pushing = (async () => {
+        for (let n = 0; n < 200; n++) {
+          // Pushed during the outage, these wait in the client's offline queue and go out on reconnection.
+          await producer.lpush(
+            keys.events(session),
+            JSON.stringify({ id: `r-${n}`, type: "tick", source: "restart-test", payload: { n }, ts: Date.now() }),
+          );
+          await producer.publish(keys.notify(session), "x");
+          if (n === 60) void server.kill().then(() => startRedisServer({ port: server.port, dir: server.dir }));
+          // Pacing, not waiting: it spreads the pushes so the outage falls in the middle of them.
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      })();
+      await pushing;
+      await until(() => received.length >= 200, { timeoutMs: 20_000, message: "200 events delivered" });
+      const ids = received.map((entry) => entry.event.id);
+      expect(new Set(ids).size).toBe(200);
+      expect(ids).toHaveLength(200);
+      expect(consumer.status().state).toBe("ready");
+      producer.disconnect();
+      await consumer.stop();
+    } finally {
+      const restarted = new Redis(server.url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => null,
+      });
+      restarted.on("error", () => {});
+      await restarted.connect().catch(() => {});
+      await restarted.shutdown("NOSAVE").catch(() => {});
+      restarted.disconnect();
+      rmSync(server.dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("routes to the central session always and to the origin session when it is live", async (context) => {
-    if (!redisHandle) return context.skip();
+    skipUnlessAvailable(redisHandle !== undefined, REDIS, () => context.skip());
     const satellite = `pid-${randomUUID()}`;
     const { consumer, received } = consume({ sessions: [satellite] });
     await consumer.start();
     expect(await redis.sismember(keys.sessions, satellite)).toBe(1);
     const first = await pushEvent(redis, "build.done", "ci", { ok: true }, satellite, { keyPrefix });
     expect(first.sessions.sort()).toEqual(["gateway", satellite].sort());
-    await until(() => received.length === 1);
+    await until(() => received.length === 1, { message: "the event delivered" });
     expect(received[0]!.event).toMatchObject({ type: "build.done", source: "ci", payload: { ok: true } });
     await consumer.stop();
     expect(await redis.sismember(keys.sessions, satellite)).toBe(0);
@@ -232,13 +235,13 @@ describe("redis bridge (real Redis)", () => {
     await redis.del(keys.events("gateway"));
   });
 
-  it("the seed's redis-cli commands reach the central session (main is an alias of gateway)", async () => {
+  it("the seed's redis-cli commands reach the central session (main is an alias of gateway)", async (context) => {
     // Verbatim, so on a Redis of its own: the seed's keys have no prefix, and a user's may be on the shared one.
-    if (!hasRedisServer() || spawnSync("redis-cli", ["--version"]).status !== 0) {
-      if (process.env.CI === "true") throw new Error("CI needs redis-server and redis-cli for the seed's commands");
-      console.warn("⚠ SKIPPING the redis-cli test: no redis-server/redis-cli here");
-      return;
-    }
+    skipUnlessAvailable(
+      hasRedisServer() && spawnSync("redis-cli", ["--version"]).status === 0,
+      "redis-server and redis-cli (the seed's commands run verbatim)",
+      () => context.skip(),
+    );
     const server = await startRedisServer();
     try {
       const { consumer, received } = consume(
@@ -249,7 +252,7 @@ describe("redis bridge (real Redis)", () => {
       const cli = (...args: string[]) => spawnSync("redis-cli", ["-u", server.url, ...args], { encoding: "utf8" });
       cli("LPUSH", "agent:events:main", '{"id":"test","type":"test","source":"manual","payload":{},"ts":0}');
       cli("PUBLISH", "agent:notify:main", "test");
-      await until(() => received.length === 1, 5_000);
+      await until(() => received.length === 1, { message: "the seed's event delivered" });
       expect(received[0]).toMatchObject({ session: "main", event: { id: "test", type: "test", source: "manual" } });
       expect(formatEventsPrompt([received[0]!.event], new Date(0))).toBe(
         "## 🔔 1 event(s) — 1970-01-01T00:00:00.000Z\n\n- **[00:00:00] test** (manual)\n\nTake action if needed, otherwise acknowledge briefly.",

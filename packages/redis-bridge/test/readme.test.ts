@@ -5,11 +5,14 @@ import { fileURLToPath } from "node:url";
 import { runReadmeExample } from "@gateway/vitest-preset/readme-example";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { useRedis } from "@gateway/vitest-preset/redis";
+import { skipUnlessAvailable } from "@gateway/vitest-preset/wait";
 import { expect, it } from "vitest";
 
 it("runs the README example", async (context) => {
   const redis = await useRedis();
-  if (!redis) return context.skip();
+  skipUnlessAvailable(redis !== undefined, "Redis (REDIS_URL, 127.0.0.1:6379 or a redis-server binary)", () =>
+    context.skip(),
+  );
   const result = await runReadmeExample(join(dirname(fileURLToPath(import.meta.url)), ".."), { REDIS_URL: redis.url });
   await redis.stop();
   expect(result.stderr).toBe("");

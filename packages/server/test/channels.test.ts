@@ -13,6 +13,7 @@ import {
   type InboundMessage,
   type OutboundMessage,
 } from "@gateway/plugin-sdk";
+import { settle, until } from "@gateway/vitest-preset/wait";
 import { Type } from "@sinclair/typebox";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -122,14 +123,6 @@ function setUp(
   return { manager, platform, runs, stateDir };
 }
 
-const until = async (check: () => boolean, ms = 3_000) => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
-
 describe("pairing (dmPolicy pairing, the default)", () => {
   it("an unknown sender gets a code and is not processed; once approved, the next message runs and is answered", async () => {
     const { manager, platform, runs, stateDir } = setUp();
@@ -144,7 +137,8 @@ describe("pairing (dmPolicy pairing, the default)", () => {
     expect(platform.sent[0]!.text).toContain(`gateway pairing approve memory ${code}`);
     // more messages while pending: no new code, nothing processed
     platform.inject({ text: "still there?" });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Negative window: a second code would be sent once the pairing store answered (a file write, a few ms).
+    await settle(50);
     expect(platform.sent).toHaveLength(1);
     const listed = manager.pairingList({ channel: "memory" });
     expect(listed.requests).toEqual([
@@ -210,7 +204,9 @@ describe("access policies", () => {
     platform.inject({ text: "anyone", sender: { id: "3" } }, "open");
     platform.inject({ text: "nobody", sender: { id: "777" } }, "off");
     await until(() => runs.length === 3);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Runs start synchronously (debounceMs 0), so "stranger" and "nobody" would be in `runs` already; only a
+    // wrongly sent pairing code is asynchronous (the store writes its file first): a short negative window for it.
+    await settle(30);
     expect(runs.map((run) => run.text).sort()).toEqual(["anyone", "by id", "by name"]);
     expect(platform.sent.filter((message) => message.text.includes("pairing code"))).toHaveLength(0);
   });
@@ -230,7 +226,7 @@ describe("access policies", () => {
     inGroup("-999", "not an allowed group", { wasMentioned: true });
     inGroup("-100", "lunch at noon?");
     inGroup("-100", "sure");
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Access is decided and a run started synchronously (debounceMs 0): nothing to wait for.
     expect(runs).toHaveLength(0);
     inGroup("-100", "@bot what did we decide?", { wasMentioned: true });
     await until(() => runs.length === 1);
@@ -261,7 +257,7 @@ describe("the inbound pipeline", () => {
     platform.inject({ text: "first", messageId: "m1" });
     platform.inject({ text: "second", messageId: "m2" });
     await until(() => runs.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await settle(100); // negative window: longer than the 80 ms debounce, after which a second run would start
     expect(runs).toHaveLength(1);
     expect(runs[0]!.text).toBe("first\nsecond");
     expect(runs[0]!.inbound.messageId).toBe("m2");
@@ -298,7 +294,8 @@ describe("lifecycle and isolation", () => {
     await until(() => platform.context() !== undefined);
     await until(() => flaky.context() !== undefined);
     expect(flaky.starts.default).toBe(4);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // No wait needed for "not retried": flaky's fourth start came after three backoffs (20 + 40 + 80 ms, ±20 %),
+    // longer than the first backoff (≤ 24 ms) after which a wrongly retried broken account would have started again.
     expect(broken.starts.default).toBe(1);
     const status = await manager.status();
     expect(status.channelAccounts.broken?.[0]).toMatchObject({

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "no
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { eventually, settle, until } from "@gateway/vitest-preset/wait";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -13,15 +14,7 @@ import {
   serverConfigSections,
   serverOptionsFromConfig,
 } from "../src/index.js";
-import { connect, sleep, TOKEN } from "./helpers.js";
-
-async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(25);
-  }
-}
+import { connect, TOKEN } from "./helpers.js";
 
 const schema = composeConfigSchema(serverConfigSections);
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -212,7 +205,9 @@ describe("hot reload from the file", () => {
     expect((await client.request("status")).payload.warnings.join("\n")).toMatch(/config edit refused/);
     // The user undoes the typo: the file is exactly the running config again, so there is nothing to apply.
     writeFileSync(gateway.path, good);
-    await until(async () => !(await client.request("status")).payload.warnings.join("\n").includes("refused"));
+    await until(async () => !(await client.request("status")).payload.warnings.join("\n").includes("refused"), {
+      message: "the refusal warning cleared",
+    });
     expect(gateway.manager.lastError).toBeUndefined();
     client.close();
   });
@@ -270,8 +265,7 @@ describe("hot reload from the file", () => {
     const shutdown = await client.waitForEvent("shutdown");
     expect(shutdown.payload).toMatchObject({ restartExpectedMs: 200 });
     expect((await client.closed).code).toBe(1012);
-    await sleep(100);
-    const again = await connect(`ws://127.0.0.1:${newPort}`);
+    const again = await eventually(() => connect(`ws://127.0.0.1:${newPort}`)); // refused until the listener is back
     expect((await again.client.request("health")).ok).toBe(true);
     expect(gateway.server.address?.port).toBe(newPort);
     again.client.close();
@@ -294,8 +288,15 @@ describe("hot reload from the file", () => {
     const gateway = await startConfigured();
     const { client } = await connect(gateway.url);
     const full = configText(gateway.port).replace('"info"', '"debug"');
+    // Count the reloads, so the rest of the save lands once the torn file has been read, in the retry window.
+    let reloads = 0;
+    const reload = gateway.manager.reload.bind(gateway.manager);
+    gateway.manager.reload = () => {
+      reloads++;
+      return reload();
+    };
     writeFileSync(gateway.path, full.slice(0, Math.floor(full.length / 2)));
-    await sleep(110); // the debounce fired and saw the torn file; the save completes during the retry window
+    await until(() => reloads === 1, { message: "the debounced reload of the torn file" });
     writeFileSync(gateway.path, full);
     const changed = await client.waitForEvent("config.changed");
     expect(changed.payload.changedPaths).toEqual(["logging.level"]);
@@ -319,8 +320,7 @@ describe("hot reload from the file", () => {
     const newPort = await freePort();
     writeFileSync(gateway.path, configText(newPort).replace("debounceMs: 50", 'debounceMs: 50, mode: "restart"'));
     expect((await client.closed).code).toBe(1012);
-    await sleep(100);
-    expect(gateway.server.address?.port).toBe(newPort);
+    await until(() => gateway.server.address?.port === newPort, { message: `the listener on ${newPort}` });
   });
 
   it("does not watch in off mode", async () => {
@@ -331,7 +331,7 @@ describe("hot reload from the file", () => {
       gateway.path,
       configText(gateway.port).replace('"info"', '"debug"').replace("debounceMs: 50", 'debounceMs: 50, mode: "off"'),
     );
-    await sleep(400);
+    await settle(250); // negative window: five debounces of 50 ms, in which a watcher would have applied the edit
     expect(gateway.server.logger.level).toBe("info");
   });
 
@@ -349,7 +349,7 @@ describe("hot reload from the file", () => {
     expect(gateway.server.logger.level).toBe("info");
     expect(gateway.manager.current.config).toMatchObject({ logging: { level: "info" } });
     expect(readFileSync(gateway.path, "utf8")).toBe(configText(gateway.port));
-    await sleep(200); // the watcher sees nothing to re-apply
+    await settle(150); // negative window: three debounces of 50 ms, in which a watcher re-applying the edit would show
     expect(applied.filter((entry) => entry.includes("trace"))).toHaveLength(1);
     client.close();
   });

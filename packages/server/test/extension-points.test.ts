@@ -1,3 +1,4 @@
+import { settle, until } from "@gateway/vitest-preset/wait";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ConnectRefusal } from "../src/index.js";
 import { connect, connectParams, startGateway, TestClient, type TestGateway } from "./helpers.js";
@@ -34,7 +35,7 @@ describe("extension points", () => {
       });
       const health = await client.request("health");
       expect(health.ok).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await settle(20); // negative window: an unhandled rejection is reported within a turn of the event loop
       expect(unhandled).toEqual([]);
       client.close();
     } finally {
@@ -106,13 +107,12 @@ describe("extension points", () => {
     gateway.server.onDisconnect((info) => seen.push(`-${info.identity.client.id}`));
     const { client } = await connect(gateway.url);
     client.close();
-    await client.closed;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => seen.length === 2, { message: "the disconnection seen" });
     off();
     const again = await connect(gateway.url);
     again.client.close();
-    await again.client.closed;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A "+test" here would be the removed listener still called: it comes before the "-test" awaited.
+    await until(() => seen.length >= 3, { message: "the second disconnection seen" });
     expect(seen).toEqual(["+test", "-test", "-test"]);
   });
 
@@ -120,7 +120,7 @@ describe("extension points", () => {
     gateway = await startGateway();
     const started: string[] = [];
     gateway.server.registerService({ name: "late", start: () => void started.push("late"), stop() {} });
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => started.length > 0, { message: "the late service started" });
     expect(started).toEqual(["late"]);
     const ready = await fetch(`http://127.0.0.1:${gateway.port}/readyz`);
     expect(ready.status).toBe(200);

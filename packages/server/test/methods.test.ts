@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HealthResult, StatusResult, validate } from "@gateway/protocol";
+import { eventually, until } from "@gateway/vitest-preset/wait";
 import { Type } from "@sinclair/typebox";
 import { afterEach, describe, expect, it } from "vitest";
 import { ProtocolError } from "../src/index.js";
@@ -99,11 +100,14 @@ describe("methods", () => {
       code: "NOT_LINKED",
       message: "link the account first",
     });
-    await sleep(100);
-    const log = readFileSync(join(gateway.stateDir, "logs", "gateway.log"), "utf8");
-    const line = log.split("\n").find((entry) => entry.includes("test.explode failed"));
-    expect(line).toBeDefined();
-    expect(JSON.parse(line!)).toMatchObject({ method: "test.explode", requestId: exploded.id });
+    // The log file is written asynchronously.
+    const line = await eventually(() => {
+      const log = readFileSync(join(gateway!.stateDir, "logs", "gateway.log"), "utf8");
+      const found = log.split("\n").find((entry) => entry.includes("test.explode failed"));
+      expect(found).toBeDefined();
+      return found!;
+    });
+    expect(JSON.parse(line)).toMatchObject({ method: "test.explode", requestId: exploded.id });
     client.close();
   });
 
@@ -135,7 +139,7 @@ describe("methods", () => {
     gateway = await startGateway();
     gateway.server.registerMethod("agent", async (params, context) => {
       context.accept({ runId: "run-1", status: "accepted", acceptedAt: Date.now() });
-      await sleep(20);
+      await sleep(20); // simulated work between the two answers
       return { runId: "run-1", status: "ok" as const, summary: `echo: ${params.message}` };
     });
     const { client } = await connect(gateway.url);
@@ -154,7 +158,7 @@ describe("methods", () => {
       let calls = 0;
       gateway.server.registerMethod("send", async (params) => {
         calls++;
-        await sleep(50);
+        await sleep(50); // simulated work: the duplicate arrives while this runs
         return { ok: true as const, channel: "test", accountId: "default", to: params.to, messageId: `m-${calls}` };
       });
       const { client } = await connect(gateway.url);
@@ -190,17 +194,22 @@ describe("methods", () => {
       expect((await client.request("send", { ...sendParams("f"), message: "fail" })).error?.code).toBe("UNAVAILABLE");
       expect((await client.request("send", { ...sendParams("f"), message: "fail" })).payload.messageId).toBe("m-2");
       expect((await client.request("send", sendParams("t"))).payload.messageId).toBe("m-3");
-      await sleep(150);
-      expect((await client.request("send", sendParams("t"))).payload.messageId).toBe("m-4");
+      // Within the 100 ms TTL a retry gets m-3 again (and runs nothing); once it has passed, the send runs anew.
+      await eventually(async () =>
+        expect((await client.request("send", sendParams("t"))).payload.messageId).toBe("m-4"),
+      );
+      expect(calls).toBe(4);
       client.close();
     });
 
     it("answers in_flight for chat.send retries while the first runs", async () => {
       gateway = await startGateway();
+      let running = false;
       gateway.server.registerMethod(
         "chat.send",
         async () => {
-          await sleep(100);
+          running = true;
+          await sleep(100); // simulated work: the retry arrives while this runs
           return { runId: "run-9", status: "started" as const };
         },
         { inFlightResult: () => ({ runId: "pending", status: "in_flight" as const }) },
@@ -208,7 +217,7 @@ describe("methods", () => {
       const { client } = await connect(gateway.url);
       const params = { sessionKey: "agent:main:main", message: "hi", idempotencyKey: "c1" };
       const first = client.request("chat.send", params);
-      await sleep(10);
+      await until(() => running, { message: "the first chat.send running" });
       expect((await client.request("chat.send", params)).payload.status).toBe("in_flight");
       expect((await first).payload).toEqual({ runId: "run-9", status: "started" });
       expect((await client.request("chat.send", params)).payload.runId).toBe("run-9");
@@ -274,16 +283,22 @@ describe("logs.tail over the wire", () => {
     gateway = await startGateway();
     gateway.server.logger.info({ token: "super-secret", note: "visible" }, "a log line");
     const { client } = await connect(gateway.url);
-    await sleep(50);
-    const first = await client.request("logs.tail", {});
+    // The log file is written asynchronously: tail until the line is there.
+    const first = await eventually(async () => {
+      const tail = await client.request("logs.tail", {});
+      expect(tail.payload.lines.some((entry: string) => entry.includes("a log line"))).toBe(true);
+      return tail;
+    });
     expect(first.payload.file).toBe(join(gateway.stateDir, "logs", "gateway.log"));
     const line = first.payload.lines.find((entry: string) => entry.includes("a log line"));
     expect(line).toMatch(/"token":"\[redacted\]"/);
     expect(line).toMatch(/visible/);
     gateway.server.logger.info("after the cursor");
-    await sleep(50);
-    const next = await client.request("logs.tail", { cursor: first.payload.cursor });
-    expect(next.payload.lines.some((entry: string) => entry.includes("after the cursor"))).toBe(true);
+    const next = await eventually(async () => {
+      const tail = await client.request("logs.tail", { cursor: first.payload.cursor });
+      expect(tail.payload.lines.some((entry: string) => entry.includes("after the cursor"))).toBe(true);
+      return tail;
+    });
     expect(next.payload.lines.some((entry: string) => entry.includes("a log line"))).toBe(false);
     client.close();
   });
