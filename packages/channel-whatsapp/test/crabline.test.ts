@@ -5,6 +5,7 @@ import { createTestContext } from "@gateway/plugin-sdk/test-context";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthStore } from "../src/auth-store.js";
 import { whatsappChannel } from "../src/index.js";
+import { accountStatus } from "./account-status.js";
 import { type Crabline, startCrabline } from "./crabline-harness.js";
 
 let crabline: Crabline;
@@ -35,7 +36,7 @@ async function withAccount(
 describe("WhatsApp on the real Baileys, against crabline", () => {
   it("connects with stored credentials and reports the linked number, LID and connection state", async () => {
     await withAccount({}, async (_account, test) => {
-      expect(test.status()).toMatchObject({
+      expect(accountStatus(test)).toMatchObject({
         running: true,
         connected: true,
         fatal: false,

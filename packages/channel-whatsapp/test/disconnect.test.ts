@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AuthStore } from "../src/auth-store.js";
 import { createWhatsAppChannel } from "../src/index.js";
 import { seedLinkedCredentials } from "../src/testing.js";
+import { accountStatus } from "./account-status.js";
 import { type Behaviour, FakeWhatsApp, SELF } from "./fake-whatsapp.js";
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -28,7 +29,7 @@ async function setUp(script: Behaviour[] = [{ kind: "open" }], baseMs = 100) {
   cleanups.push(() => rmSync(root, { recursive: true, force: true }));
   cleanups.push(() => test.dispose());
   cleanups.push(() => account.stop());
-  const status = () => test.status() as ReturnType<typeof test.status> & Record<string, unknown>;
+  const status = () => accountStatus(test);
   return { fake, test, account, authDir, status };
 }
 

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AuthStore } from "../src/auth-store.js";
 import { createWhatsAppChannel } from "../src/index.js";
 import { seedLinkedCredentials } from "../src/testing.js";
+import { accountStatus } from "./account-status.js";
 import { type Behaviour, type FakeSocket, FakeWhatsApp } from "./fake-whatsapp.js";
 import { decodePng, scan } from "./qr-decode.js";
 
@@ -50,7 +51,7 @@ describe("login", () => {
     const failure = await account.start(test.context).catch((error: unknown) => error as Error);
     expect(isFatal(failure)).toBe(true);
     expect(failure!.message).toContain("not linked to a phone yet: run gateway channels login whatsapp");
-    expect(test.status()).toMatchObject({ fatal: true, connectionState: "not-linked" });
+    expect(accountStatus(test)).toMatchObject({ fatal: true, connectionState: "not-linked" });
   });
 
   it("QR: the first QR (text and scannable PNG), a fresh one on wait, then a scan, the silent 515 restart and linked", async () => {
@@ -84,7 +85,7 @@ describe("login", () => {
       () => linked.stop(),
     );
     await linked.start(next.context);
-    expect(next.status()).toMatchObject({ connected: true, connectionState: "open" });
+    expect(accountStatus(next)).toMatchObject({ connected: true, connectionState: "open" });
   });
 
   it("pairing code: asked for only once WhatsApp showed a QR, returned formatted, no QR shown", async () => {
@@ -160,7 +161,7 @@ describe("login", () => {
     expect(await account.logout!()).toBe(true);
     expect(fake.sockets[0]!.loggedOut).toBe(true);
     expect(await AuthStore.exists(authDir)).toBe(false);
-    expect(test.status()).toMatchObject({ running: false, connectionState: "logged-out" });
+    expect(accountStatus(test)).toMatchObject({ running: false, connectionState: "logged-out" });
     expect(await account.logout!()).toBe(false);
   });
 });

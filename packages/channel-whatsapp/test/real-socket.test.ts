@@ -11,6 +11,7 @@ import { createTestContext } from "@gateway/plugin-sdk/test-context";
 import { afterEach, describe, expect, it } from "vitest";
 import { whatsappChannel } from "../src/index.js";
 import { seedLinkedCredentials } from "../src/testing.js";
+import { accountStatus } from "./account-status.js";
 import { startCrabline } from "./crabline-harness.js";
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -59,7 +60,7 @@ async function startAgainst(url: string, connectTimeoutMs = 1_000) {
     () => undefined,
     (error: unknown) => error as Error,
   );
-  return { failure, status: test.status() as Record<string, unknown> };
+  return { failure, status: accountStatus(test) };
 }
 
 describe("the real Baileys against a misbehaving server", () => {
@@ -108,7 +109,7 @@ describe("the real Baileys against a misbehaving server", () => {
     );
     await account.start(test.context);
     await crabline.goDown();
-    const status = () => test.status() as Record<string, unknown>;
+    const status = () => accountStatus(test);
     await test.until(() => status().connected === false && Number(status().reconnectAttempts) >= 1, 10_000);
     expect(status()).toMatchObject({ fatal: false, connectionState: "reconnecting" });
     await crabline.comeBack();

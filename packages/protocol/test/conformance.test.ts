@@ -196,12 +196,21 @@ describe("conformance with the reference protocol.schema.json", () => {
     const skip: Record<string, string> = {
       connect: "client.id and client.mode are free strings in our schema; our client sends reference ids (see below)",
     };
+    // Fields of ours the reference does not have; our client sends them only when the user asks for what they do.
+    const oursOnlyFields: Record<string, string[]> = {
+      // the pairing-code login (`gateway channels login whatsapp --pairing-code N`); the reference only shows QRs
+      "web.login.start": ["phoneNumber"],
+    };
     for (const { method, theirs } of paramsPairs) {
       if (skip[method]) continue;
       it(`${method} params of ours validate as ${theirs}`, () => {
         for (const fixture of fixturesFor(plain(MethodTable[method].params))) {
           const check = referenceValidator(theirs);
-          const valid = check(fixture.value);
+          const oursOnly = oursOnlyFields[method];
+          const sent = oursOnly
+            ? Object.fromEntries(Object.entries(fixture.value as object).filter(([key]) => !oursOnly.includes(key)))
+            : fixture.value;
+          const valid = check(sent);
           expect(valid ? [] : check.errors, `${method} ${fixture.label}: ${JSON.stringify(fixture.value)}`).toEqual([]);
         }
       });

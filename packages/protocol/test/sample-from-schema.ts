@@ -35,6 +35,7 @@ const knownPatterns: Record<string, string> = {
   "^data:image/png;base64,": "data:image/png;base64,iVBORw0KGgo=",
   "^[a-f0-9]{64}$": "a".repeat(64),
   "^[^/\\\\]+$": "job-1",
+  "^\\+?[0-9 ()-]{7,20}$": "+1 (555) 010-0000",
 };
 
 function sampleString(schema: Schema, seed: string): string {
