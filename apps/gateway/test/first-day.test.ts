@@ -1,86 +1,22 @@
 // A user's first day, through the real built binary: the CLI keeps working with a broken config, behaves like a Unix
 // tool (pipes, exit codes, "did you mean"), edits the config without losing its comments, and reads the state dir's
 // files when the gateway is down.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { runProcess } from "@gateway/vitest-preset/run-process";
 import { skipUnlessAvailable, until } from "@gateway/vitest-preset/wait";
 import JSON5 from "json5";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cli, freePort, main, type Result, shell, startGateway, tempDir } from "./support/gateway-process.js";
 
-const main = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "main.js");
 /** A Node older than 22.19 on this machine (Debian's is 20), to show what its users see. */
 const oldNode = ["/usr/bin/node", "/bin/node"].find((candidate) => {
   const version = existsSync(candidate) ? spawnSync(candidate, ["--version"], { encoding: "utf8" }).stdout : "";
   const [major = 99, minor = 0] = version.replace(/^v/, "").split(".").map(Number);
   return major < 22 || (major === 22 && minor < 19);
 });
-type Result = { code: number | null; stdout: string; stderr: string };
-
-const cleanups: Array<() => unknown> = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-/** A gateway process on a free port in its own state dir. */
-async function startGateway(stateDir: string, env: Record<string, string> = {}) {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [main, "run", "--port", String(port), "--state-dir", stateDir, "--json-logs"],
-    { env: { ...process.env, GATEWAY_TOKEN: "", GATEWAY_URL: "", ...env }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let output = "";
-  child.stdout!.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr!.on("data", (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  await until(() => output.includes("listening on") || child.exitCode !== null, {
-    timeoutMs: 30_000,
-    message: "the gateway listening (or exiting)",
-  });
-  if (child.exitCode !== null) throw new Error(`the gateway did not start:\n${output}`);
-  const stop = async () => {
-    if (child.exitCode === null) child.kill("SIGTERM");
-    await exited;
-  };
-  cleanups.push(stop);
-  return { port, child, stop, output: () => output };
-}
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function cli(stateDir: string, args: string[], env: Record<string, string> = {}, input?: string): Promise<Result> {
-  return runProcess(process.execPath, [main, ...args, "--state-dir", stateDir], {
-    env: { GATEWAY_TOKEN: "", GATEWAY_URL: "", NO_COLOR: "1", ...env },
-    ...(input !== undefined ? { input } : {}),
-  });
-}
-
-function shell(command: string, env: Record<string, string> = {}): Promise<Result> {
-  return runProcess("bash", ["-c", command], { env: { GATEWAY_TOKEN: "", GATEWAY_URL: "", ...env } });
-}
-
 describe("never locked out: a typo in the config", () => {
   let stateDir = "";
   let port = 0;

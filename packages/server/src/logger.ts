@@ -74,7 +74,10 @@ export function createLogger(options: LoggerOptions = {}): OwnedLogger {
     mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
     // Opened synchronously so a failure (permissions, missing dir) surfaces at start-up, not as a stray async error.
     fileDescriptor = openSync(options.file, "a", 0o600);
-    fileStream = pino.destination({ fd: fileDescriptor, sync: false });
+    // Bounded: while the disk is full, lines past 8 MiB of backlog are dropped instead of growing the heap; a write
+    // error (ENOSPC) must never become an uncaught exception — the stream writes its backlog again on the next line.
+    fileStream = pino.destination({ fd: fileDescriptor, sync: false, maxLength: 8 * 1024 * 1024 });
+    fileStream.on("error", () => {});
     streams.push({ level: streamLevel, stream: fileStream });
   }
   const logger =
