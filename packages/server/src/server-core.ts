@@ -180,6 +180,8 @@ export function createServerCore(
       if (needsRestart) throw new Error("host, port and auth mode change only with restartListener()");
       currentInput = merged;
       options = resolved;
+      registry.defaultTimeoutMs = resolved.requestTimeoutMs;
+      rateLimiter.configure(resolved.authMaxFailures, resolved.authWindowMs, resolved.authLockoutMs);
       if (next.logging?.level) logger.level = next.logging.level;
     },
     registerMethod: ((name: string, handler: MethodHandler<never>, methodOptions?: never) =>
