@@ -6,6 +6,7 @@ import { slackConfigPlugin } from "@gateway/channel-slack/config";
 import { telegramConfigPlugin } from "@gateway/channel-telegram/config";
 import { whatsappConfigPlugin } from "@gateway/channel-whatsapp/config";
 import { cronConfigSections } from "@gateway/cron/config";
+import { FleetConfigSection } from "@gateway/fleet/config";
 import { RedisConfigSection } from "@gateway/redis-bridge/config";
 import {
   accountConfigIssues,
@@ -33,6 +34,7 @@ export const gatewayConfigSchema = composeConfigSchema({
   ...serverConfigSections,
   ...agentConfigSections,
   redis: RedisConfigSection,
+  fleet: FleetConfigSection,
   ...cronConfigSections,
   ...channelsConfigSections,
 });

@@ -23,6 +23,7 @@ import {
   heartbeatOptionsFromConfig,
   registerCronMethods,
 } from "@gateway/cron";
+import type { FleetConfigSection } from "@gateway/fleet/config";
 import type { ChannelPlugin } from "@gateway/plugin-sdk";
 import { PROTOCOL_VERSION } from "@gateway/protocol";
 import type { EventConsumer, RedisConfigSection } from "@gateway/redis-bridge";
@@ -41,6 +42,7 @@ import {
 } from "@gateway/server";
 import { acquireStateLock, type StateLock } from "@gateway/state";
 import pino from "pino";
+import { attachFleet, type FleetMembership } from "./attach-fleet.js";
 import { builtinChannels } from "./builtin-channels.js";
 import { type Environment, environmentLayer, gatewayConfigSchema } from "./config.js";
 
@@ -104,6 +106,7 @@ interface ComposedConfig {
   agents?: AgentsConfigSection;
   session?: SessionConfigSection & { dmScope?: DmScope };
   redis?: RedisConfigSection;
+  fleet?: FleetConfigSection;
   cron?: CronConfigSection;
   heartbeat?: HeartbeatConfigSection;
   channels?: Record<string, unknown>;
@@ -243,10 +246,22 @@ function compose(
     stop: () => agent.dispose(),
   });
 
+  // ---- the fleet (fleet.enabled, on the Redis of redis.url): each channel account runs on one instance at a time
+  const fleetConfig = current().fleet;
+  let fleet: FleetMembership | undefined;
+  if (fleetConfig?.enabled) {
+    const url = current().redis?.url;
+    if (!url) throw new Error("fleet.enabled needs redis.url: the instances of a fleet meet in Redis");
+    fleet = attachFleet(server, url, fleetConfig, version);
+    const membership = fleet;
+    server.registerMethod("fleet.status", () => membership.status());
+  }
+
   // ---- channels: registered after the agent, so on shutdown they stop taking messages before the agent stops
   let healthPending = false;
   const channels = new ChannelManager({
     stateDir,
+    ...(fleet ? { ownership: fleet.ownership } : {}),
     logger: server.logger,
     onMessage(message) {
       if (message.ok) server.metrics.channelMessage(message.direction, message.channel, message.accountId);

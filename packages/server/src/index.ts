@@ -1,7 +1,12 @@
 // @gateway/server — the public surface.
 export { AuthRateLimiter, secretsEqual } from "./auth.js";
 export type { Audience, BroadcastOptions } from "./broadcaster.js";
-export { type AccountState, AccountSupervisor } from "./channels/account-supervisor.js";
+export {
+  type AccountLease,
+  type AccountOwnership,
+  type AccountState,
+  AccountSupervisor,
+} from "./channels/account-supervisor.js";
 export { attachChannels, type ChannelsAttachOptions } from "./channels/attach-channels.js";
 export { ChannelManager, type ChannelManagerOptions } from "./channels/channel-manager.js";
 export {

@@ -1,13 +1,18 @@
-import type { Command } from "../context.js";
+import type { GatewayClient } from "@gateway/client";
+import { CliError, type Command, type CommandContext, ExitCode } from "../context.js";
 import { duration, printJson, table, withSpinner } from "../output.js";
 
 export const statusCommand: Command = {
   name: "status",
   summary: "a one-screen summary of the running gateway",
-  usage: "gateway status [--json]",
-  async run({ connect, global, io }) {
+  usage: "gateway status [--fleet] [--json]",
+  options: {
+    fleet: { value: false, description: "the instances of the fleet (fleet.enabled) and the accounts each runs" },
+  },
+  async run({ connect, flags, global, io }) {
     const client = await connect();
     try {
+      if (flags.fleet === true) return await printFleet(client, global.json === true, io);
       const status = await withSpinner(io, "asking the gateway", client.request("status"));
       if (global.json) {
         printJson(io, status);
@@ -31,3 +36,28 @@ export const statusCommand: Command = {
     }
   },
 };
+
+async function printFleet(client: GatewayClient, json: boolean, io: CommandContext["io"]): Promise<number> {
+  if (!client.hello?.features.methods.includes("fleet.status"))
+    throw new CliError(
+      "this gateway runs alone, not in a fleet: set fleet.enabled: true and redis.url in the config of each instance (docs/scale-out.md)",
+      ExitCode.failed,
+    );
+  const fleet = await withSpinner(io, "asking the fleet", client.request("fleet.status"));
+  if (json) {
+    printJson(io, fleet);
+    return 0;
+  }
+  const rows = fleet.members.map((member) => [
+    `${member.id}${member.id === fleet.self ? " (this one)" : ""}`,
+    member.url,
+    `pid ${member.pid} on ${member.host}`,
+    `up ${duration(Date.now() - member.startedAt)}`,
+    member.owns.length > 0 ? member.owns.map((lease) => lease.replace(/^channel:/, "")).join(", ") : "standing by",
+  ]);
+  io.stdout(`${table([["instance", "url", "process", "uptime", "runs"], ...rows])}\n`);
+  io.stdout(
+    `\n${fleet.members.length} instance(s); an instance that dies hands its accounts on within ${fleet.leaseMs} ms\n`,
+  );
+  return 0;
+}

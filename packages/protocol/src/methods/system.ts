@@ -120,3 +120,30 @@ export const LogsTailResult = Type.Object(
   { additionalProperties: false },
 );
 export type LogsTailResult = Static<typeof LogsTailResult>;
+
+/** One gateway instance of a fleet (several instances on one Redis). */
+export const FleetMember = Type.Object(
+  {
+    id: NonEmptyString(),
+    host: Type.String(),
+    pid: NonNegativeInteger(),
+    url: Type.String({ description: "Where its clients connect" }),
+    version: Type.String(),
+    startedAt: TimestampMs(),
+    seenAt: TimestampMs(),
+    owns: Type.Array(Type.String(), { description: "The leases it holds: channel:<channel>:<account>" }),
+  },
+  { additionalProperties: false },
+);
+export type FleetMember = Static<typeof FleetMember>;
+
+/** Result of `fleet.status`: the instances alive now and what each runs. */
+export const FleetStatusResult = Type.Object(
+  {
+    self: NonEmptyString({ description: "The id of the instance that answered" }),
+    leaseMs: NonNegativeInteger(),
+    members: Type.Array(FleetMember),
+  },
+  { additionalProperties: false },
+);
+export type FleetStatusResult = Static<typeof FleetStatusResult>;
