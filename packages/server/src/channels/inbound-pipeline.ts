@@ -67,7 +67,10 @@ export class InboundPipeline {
     this.#seen.set(dedupeKey, Date.now());
     if (this.#seen.size > DEDUPE_LIMIT) this.#seen.delete(this.#seen.keys().next().value!);
     const firstSeen = this.#options.firstSeen;
-    if (!firstSeen) return this.#admit(runtime, message);
+    if (!firstSeen) {
+      this.#admit(runtime, message);
+      return;
+    }
     // Fleet mode: a message another instance already took in (before this one took the account over) is dropped.
     firstSeen(dedupeKey).then(
       (first) => {
