@@ -374,20 +374,30 @@ class RealisticClient extends Client {
       auth: { token: TOKEN },
       userAgent: "bench/1",
     });
-    if (!hello.ok) throw new Error(`connect refused: ${JSON.stringify(hello.error)}`);
+    // The bare baseline echoes the frame back (no `ok`): the same bytes in, the same round trip.
+    if (!this.echo && !hello.ok) throw new Error(`connect refused: ${JSON.stringify(hello.error)}`);
     return this;
   }
 }
 
+/** The same client against the bare `ws` echo server (its connect frame is echoed). */
+class RealisticEchoClient extends RealisticClient {
+  echo = true;
+}
+
 /** 10,000 realistic clients connect (a storm, 250 at a time), are held, then leave: time, RSS, presence traffic. */
-async function measurePresence() {
-  const { child, port } = await spawnChild(["bench/gateway-child.mjs"], /READY (\d+)/, ["--expose-gc"]);
+async function measurePresence(isGateway) {
+  const script = isGateway ? "bench/gateway-child.mjs" : "bench/baseline-child.mjs";
+  const { child, port } = await spawnChild([script], /READY (\d+)/, ["--expose-gc"]);
   const url = `ws://127.0.0.1:${port}`;
+  const ClientClass = isGateway ? RealisticClient : RealisticEchoClient;
+  const heap = async (control) => (isGateway ? (await control.request("bench.gc")).payload.heapUsed : Number.NaN);
   try {
-    const control = await new Client(url).connect();
+    const control = await new (isGateway ? Client : EchoClient)(url).connect();
     await sequential(control, 500);
-    await collectGarbage(control, true);
+    await collectGarbage(control, isGateway);
     const rssBefore = rssOf(child.pid);
+    const heapBefore = await heap(control);
     progress(
       `gateway: ${CONNECTIONS.toLocaleString("en")} realistic clients connect (instanceId, mixed modes, 50 addresses)`,
     );
@@ -395,22 +405,24 @@ async function measurePresence() {
     const clients = [];
     for (let offset = 0; offset < CONNECTIONS; offset += 250) {
       const batch = Array.from({ length: Math.min(250, CONNECTIONS - offset) }, (_, index) =>
-        new RealisticClient(url, offset + index).connect(),
+        new ClientClass(url, offset + index).connect(),
       );
       clients.push(...(await Promise.all(batch)));
     }
     const connectSeconds = (performance.now() - started) / 1000;
     await sleep(1_500); // the coalesced presence broadcasts of the storm go out
-    await collectGarbage(control, true);
+    await collectGarbage(control, isGateway);
     const perClient = (rssOf(child.pid) - rssBefore) / CONNECTIONS;
+    const heapHeld = await heap(control);
     const heldLatencies = await sequential(control, 2_000);
     const presenceBytes = clients.reduce((sum, client) => sum + client.presenceBytes, 0);
     const bytes = clients.reduce((sum, client) => sum + client.bytes, 0);
     for (const client of clients) client.close();
     await sleep(1_000);
-    await collectGarbage(control, true);
+    await collectGarbage(control, isGateway);
     await sleep(500);
     const rssAfter = rssOf(child.pid);
+    const heapAfter = await heap(control);
     control.close();
     return {
       held: clients.length,
@@ -421,6 +433,9 @@ async function measurePresence() {
       heldP99: percentile(heldLatencies, 99),
       rssBefore,
       rssAfter,
+      heapBefore,
+      heapAfter,
+      heapPerClient: (heapHeld - heapBefore) / CONNECTIONS,
     };
   } finally {
     await stop(child);
@@ -668,28 +683,36 @@ await section("server", async () => {
 });
 
 await section("presence", async () => {
-  const presence = await measurePresence();
+  const presence = await measurePresence(true);
+  progress("baseline: the same realistic clients against the bare ws echo server");
+  const bare = await measurePresence(false);
   return [
     [
       `${presence.held.toLocaleString("en")} realistic clients (instanceId, mixed modes): connect storm`,
       "all held, ≤ 10 s",
       `${presence.held.toLocaleString("en")} in ${presence.connectSeconds.toFixed(1)} s`,
-      "",
+      `${bare.held.toLocaleString("en")} in ${bare.connectSeconds.toFixed(1)} s`,
       verdict(presence.held === CONNECTIONS && presence.connectSeconds <= 10),
     ],
     [
       "realistic clients: RSS each; presence traffic in all (all bytes received)",
       "≤ 8 KB; ≤ 50 MB",
-      `${(presence.perClient / 1024).toFixed(1)} KB; ${mb(presence.presenceBytes)} (${mb(presence.bytes)})`,
-      "",
+      `${(presence.perClient / 1024).toFixed(1)} KB (JS heap ${(presence.heapPerClient / 1024).toFixed(1)} KB); ${mb(presence.presenceBytes)} (${mb(presence.bytes)})`,
+      `${(bare.perClient / 1024).toFixed(1)} KB; — (${mb(bare.bytes)})`,
       verdict(presence.perClient <= 8 * 1024 && presence.presenceBytes <= 50 * 1024 * 1024),
     ],
     [
-      "realistic clients held: health p99; RSS before the storm → after they left",
+      "realistic clients held: health p99; RSS (JS heap) before the storm → after they left",
       "≤ 10 ms; back near the baseline",
-      `${ms(presence.heldP99)}; ${mb(presence.rssBefore)} → ${mb(presence.rssAfter)}`,
-      "",
-      verdict(presence.heldP99 <= 10 && presence.rssAfter <= presence.rssBefore * 1.25),
+      `${ms(presence.heldP99)}; ${mb(presence.rssBefore)} (${mb(presence.heapBefore)}) → ${mb(presence.rssAfter)} (${mb(presence.heapAfter)})`,
+      `${ms(bare.heldP99)}; ${mb(bare.rssBefore)} → ${mb(bare.rssAfter)}`,
+      // "Near the baseline": the JS heap back within 25 %, and the RSS kept no more than the bare server's keeps.
+      verdict(
+        presence.heldP99 <= 10 &&
+          presence.heapAfter <= presence.heapBefore * 1.25 &&
+          presence.rssAfter - presence.rssBefore <=
+            1.25 * Math.max(0, bare.rssAfter - bare.rssBefore) + 8 * 1024 * 1024,
+      ),
     ],
   ];
 });
