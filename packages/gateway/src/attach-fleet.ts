@@ -5,6 +5,7 @@ import type { Redis } from "ioredis";
 
 /** What `fleet.status` answers. */
 export interface FleetStatus {
+  enabled: true;
   self: string;
   leaseMs: number;
   members: FleetMember[];
@@ -104,7 +105,7 @@ export function attachFleet(
     ownership,
     async status() {
       await ready;
-      return { self: id, leaseMs, members: await parts!.registry.members() };
+      return { enabled: true, self: id, leaseMs, members: await parts!.registry.members() };
     },
   };
 }

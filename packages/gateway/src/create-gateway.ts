@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import {
   AgentService,
@@ -253,9 +254,11 @@ function compose(
     const url = current().redis?.url;
     if (!url) throw new Error("fleet.enabled needs redis.url: the instances of a fleet meet in Redis");
     fleet = attachFleet(server, url, fleetConfig, version);
-    const membership = fleet;
-    server.registerMethod("fleet.status", () => membership.status());
   }
+  const membership = fleet;
+  server.registerMethod("fleet.status", () =>
+    membership ? membership.status() : { enabled: false, self: hostname(), leaseMs: 0, members: [] },
+  );
 
   // ---- channels: registered after the agent, so on shutdown they stop taking messages before the agent stops
   let healthPending = false;

@@ -38,12 +38,12 @@ export const statusCommand: Command = {
 };
 
 async function printFleet(client: GatewayClient, json: boolean, io: CommandContext["io"]): Promise<number> {
-  if (!client.hello?.features.methods.includes("fleet.status"))
+  const fleet = await withSpinner(io, "asking the fleet", client.request("fleet.status"));
+  if (!fleet.enabled && !json)
     throw new CliError(
       "this gateway runs alone, not in a fleet: set fleet.enabled: true and redis.url in the config of each instance (docs/scale-out.md)",
       ExitCode.failed,
     );
-  const fleet = await withSpinner(io, "asking the fleet", client.request("fleet.status"));
   if (json) {
     printJson(io, fleet);
     return 0;

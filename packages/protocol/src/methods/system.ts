@@ -137,9 +137,10 @@ export const FleetMember = Type.Object(
 );
 export type FleetMember = Static<typeof FleetMember>;
 
-/** Result of `fleet.status`: the instances alive now and what each runs. */
+/** Result of `fleet.status`: the instances alive now and what each runs (`enabled` false: this gateway runs alone). */
 export const FleetStatusResult = Type.Object(
   {
+    enabled: Type.Boolean({ description: "Whether this gateway is an instance of a fleet (fleet.enabled)" }),
     self: NonEmptyString({ description: "The id of the instance that answered" }),
     leaseMs: NonNegativeInteger(),
     members: Type.Array(FleetMember),
