@@ -174,6 +174,7 @@ export function registerGatewayHttp(app: FastifyInstance, parts: HttpAppParts): 
           request.socket.remoteAddress ?? "unknown",
           request.headers.origin,
           request.headers.host,
+          hasForwardedHeaders(request.headers),
         );
       },
     });
@@ -275,4 +276,11 @@ export function createHttpApp(parts: HttpAppParts): FastifyInstance {
   // On the root: the front door's hooks also see requests no route matches (a 404'd upgrade is destroyed).
   registerGatewayHttp(app, parts);
   return app;
+}
+
+/** Whether a request came through a proxy that said so (it is then never treated as a local client). */
+function hasForwardedHeaders(headers: Record<string, unknown>): boolean {
+  return (
+    headers.forwarded !== undefined || headers["x-forwarded-for"] !== undefined || headers["x-real-ip"] !== undefined
+  );
 }

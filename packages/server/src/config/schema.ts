@@ -103,6 +103,27 @@ export const GatewayConfigSection = Type.Object(
               },
             ),
           ),
+          allowInsecureAuth: Type.Optional(
+            Type.Boolean({
+              default: false,
+              description:
+                "Let a Control UI connect without a device identity (a page served over plain http from another machine cannot create one). Insecure: local testing only",
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    pairing: Type.Optional(
+      Type.Object(
+        {
+          autoApproveLoopback: Type.Optional(
+            Type.Boolean({
+              default: true,
+              description:
+                "Pair devices connecting directly over loopback without asking (never through a proxy, never from a foreign browser Origin)",
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
