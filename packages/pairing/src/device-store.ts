@@ -296,6 +296,9 @@ export class DeviceStore {
       existing.publicKey = request.publicKey;
       existing.roles = union(existing.roles, [request.role]);
       existing.scopes = union(existing.scopes, request.scopes);
+      // The operator approved what the device asked for: its token of that role carries it from now on.
+      const token = existing.tokens[request.role];
+      if (token && request.role === "operator") token.scopes = union(token.scopes, request.scopes);
       return existing;
     }
     const device: PairedDeviceRecord = {
