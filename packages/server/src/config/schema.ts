@@ -78,6 +78,13 @@ export const GatewayConfigSection = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    trustedProxies: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description:
+          "Addresses of reverse proxies allowed to send Forwarded / X-Forwarded-For / X-Real-IP; such headers from anyone else are refused (403), and a proxied request is never local",
+      }),
+    ),
     allowedHosts: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
         default: [],
