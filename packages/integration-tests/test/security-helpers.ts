@@ -57,7 +57,9 @@ export function deviceBlock(device: TestDevice, fields: Signed) {
 /** The outcome of one handshake attempt. */
 export interface Attempt {
   /** The connect response (undefined when the socket was refused or closed before answering). */
-  response: { ok: boolean; payload?: any; error?: { code: string; message: string; details?: any } } | undefined;
+  response:
+    | { ok: boolean; payload?: any; error?: { code: string; message: string; details?: any; retryAfterMs?: number } }
+    | undefined;
   /** HTTP status when the upgrade itself was refused. */
   httpStatus: number | undefined;
   close: Promise<{ code: number; reason: string }>;
