@@ -17,6 +17,8 @@ export interface CliIo {
   stdin?: NodeJS.ReadableStream;
   /** Where an interactive prompt draws (`gateway chat`). @default process.stdout */
   terminal?: NodeJS.WritableStream;
+  /** Ends a long-running command (`gateway node run`) as Ctrl-C would (tests, embedders). */
+  signal?: AbortSignal;
 }
 
 /** Parsed global flags. */

@@ -11,6 +11,7 @@ import { doctorCommand } from "./doctor.js";
 import { eventsCommand } from "./events.js";
 import { healthCommand } from "./health.js";
 import { logsCommand } from "./logs.js";
+import { nodeCommand } from "./node.js";
 import { nodesCommand } from "./nodes.js";
 import { pushCommand } from "./push.js";
 import { sendCommand } from "./send.js";
@@ -28,6 +29,7 @@ export const commands: readonly Command[] = [
   pairingCommand,
   devicesCommand,
   nodesCommand,
+  nodeCommand,
   sendCommand,
   cronCommand,
   pushCommand,
