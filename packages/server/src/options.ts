@@ -116,12 +116,12 @@ function refuseWeakSecret(path: string, value: string, minLength: number): void 
   const trimmed = value.trim();
   if (PLACEHOLDER_SECRETS.has(trimmed.toLowerCase()) || /^\$\{.*\}$/.test(trimmed)) {
     throw new Error(
-      `${path} is the placeholder "${trimmed}", not a secret: set a real one (gateway doctor --fix generates a token)`,
+      `${path} is the placeholder "${trimmed}", not a secret: set a real one (openssl rand -base64 32 makes one)`,
     );
   }
   if (trimmed.length < minLength) {
     throw new Error(
-      `${path} is ${trimmed.length} characters; at least ${minLength} are needed (gateway doctor --fix generates a token)`,
+      `${path} is ${trimmed.length} characters; at least ${minLength} are needed (openssl rand -base64 32 makes one)`,
     );
   }
 }
