@@ -26,7 +26,8 @@ export function createNodeClient(options: NodeClientOptions): GatewayClient {
     ...rest,
     role: "node",
     commands: Object.keys(commands),
-    client: { id: "gateway-node", mode: "node", ...options.client },
+    // The node's presence entry is keyed by its device id, as the reference's node host does.
+    client: { id: "gateway-node", mode: "node", instanceId: options.device.deviceId, ...options.client },
   });
   client.on("node.invoke.request", (request) => {
     void (async () => {

@@ -108,6 +108,19 @@ describe("device pairing", () => {
     expect((await refusal(forgotten)).details).toMatchObject({ reason: "not-paired" });
   });
 
+  it("a paired device whose platform changed must be re-approved (metadata-upgrade)", async () => {
+    const gateway = await startGateway({ gateway: { pairing: { autoApproveLoopback: false } } });
+    const operator = await gateway.client({ scopes: ["operator.pairing"] });
+    const device = await loadDeviceIdentity(createMemoryKeyStore());
+    const asked = (platform: string) =>
+      open({ url: gateway.url, token: TOKEN, device, scopes: ["operator.read"], client: { platform } });
+    const first = await refusal(asked("linux"));
+    await operator.request("device.pair.approve", { requestId: (first.details as { requestId: string }).requestId });
+    await asked("Linux ").ready(); // the same platform, as signed: trimmed and lower-cased
+    const moved = await refusal(asked("darwin"));
+    expect(moved.details).toMatchObject({ code: "PAIRING_REQUIRED", reason: "metadata-upgrade" });
+  });
+
   it("a rejected request leaves the device unpaired", async () => {
     const gateway = await startGateway({ gateway: { pairing: { autoApproveLoopback: false } } });
     const operator = await gateway.client({ scopes: ["operator.pairing"] });

@@ -45,6 +45,10 @@ describe("nodes", () => {
         throw Object.assign(new Error("no such thing"), { code: "ENOENT" });
       },
     });
+    const presence = await operator.request("system-presence");
+    expect(presence).toEqual(
+      expect.arrayContaining([expect.objectContaining({ instanceId: nodeId, mode: "node", roles: ["node"] })]),
+    );
     const listed = await operator.request("node.list");
     expect(listed.nodes).toEqual([
       expect.objectContaining({ nodeId, connected: true, paired: false, commands: [], caps: ["system"] }),
