@@ -52,6 +52,7 @@ async function resolveDevice(client: GatewayClient, typed: string): Promise<stri
 
 export const devicesCommand: Command = {
   name: "devices",
+  scopes: ["operator.pairing"],
   summary: "devices that connect with an identity (apps, nodes, UIs): approve, reject, remove, rotate or revoke tokens",
   usage: USAGE,
   options: {

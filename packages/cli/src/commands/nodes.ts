@@ -7,6 +7,7 @@ const USAGE =
 
 export const nodesCommand: Command = {
   name: "nodes",
+  scopes: ["operator.read", "operator.write", "operator.pairing"],
   summary: "machines that run commands for the agent (nodes): list, approve their commands, invoke one",
   usage: USAGE,
   options: {
