@@ -3,13 +3,14 @@ import { defineConfig } from "tsup";
 export default defineConfig([
   // The package as imported by bundlers and Node: ESM + types, dependencies external.
   {
-    entry: ["src/index.ts"],
+    entry: ["src/index.ts", "src/node.ts"],
     format: ["esm"],
     dts: true,
     clean: true,
     sourcemap: true,
     target: "es2022",
     platform: "neutral",
+    external: [/^node:/],
   },
   // One self-contained file for a <script type="module"> (the Control UI, a test page): dependencies bundled.
   {

@@ -119,7 +119,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io,
       paths,
       localConfig,
-      connect: (options) => connectClient(global, io, localConfig, options),
+      connect: (options) =>
+        connectClient(global, io, localConfig, { ...options, ...(command.scopes ? { scopes: command.scopes } : {}) }),
     };
     return await command.run(context);
   } catch (error) {

@@ -61,7 +61,7 @@ export async function connectClient(
   global: GlobalFlags,
   io: CliIo,
   local?: () => LocalConfig,
-  options: { onLost?: () => void } = {},
+  options: { onLost?: () => void; scopes?: readonly string[] } = {},
 ): Promise<GatewayClient> {
   const target = resolveConnection(global, io, local);
   let opened = false;
@@ -75,6 +75,8 @@ export async function connectClient(
     reconnect: false,
     requestTimeoutMs: global.timeoutMs,
     client: { id: "cli", mode: "cli", version: "0.1.0" },
+    // An explicit list, always (an omitted one grants nothing, here and on the reference): what the command needs.
+    ...(options.scopes ? { scopes: [...options.scopes] } : {}),
   });
   const close = client.close.bind(client);
   client.close = () => {

@@ -17,6 +17,8 @@ export interface CliIo {
   stdin?: NodeJS.ReadableStream;
   /** Where an interactive prompt draws (`gateway chat`). @default process.stdout */
   terminal?: NodeJS.WritableStream;
+  /** Ends a long-running command (`gateway node run`) as Ctrl-C would (tests, embedders). */
+  signal?: AbortSignal;
 }
 
 /** Parsed global flags. */
@@ -54,6 +56,8 @@ export interface Command {
   readonly name: string;
   readonly summary: string;
   readonly usage: string;
+  /** The scopes the command asks for (least privilege). @default every operator scope */
+  readonly scopes?: readonly string[];
   /** Flags the command accepts (besides the global ones); `true` = takes a value. */
   readonly options?: Record<string, { value: boolean; description: string }>;
   run(context: CommandContext): Promise<number>;

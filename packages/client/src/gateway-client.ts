@@ -10,7 +10,17 @@ import type {
   MethodResult,
 } from "@gateway/protocol";
 import { PROTOCOL_VERSION, SIDE_EFFECTING_METHODS } from "@gateway/protocol/constants";
+import type { DeviceIdentity } from "./device-identity.js";
 import { connectRefusal, GatewayClientError } from "./errors.js";
+
+/** Every operator scope: what an operator client asks for when it names none (an omitted list grants nothing). */
+export const ALL_OPERATOR_SCOPES: readonly string[] = [
+  "operator.read",
+  "operator.write",
+  "operator.admin",
+  "operator.approvals",
+  "operator.pairing",
+];
 
 /**
  * Params as a caller passes them: `idempotencyKey` may be left out (side-effecting methods get a generated one).
@@ -54,8 +64,17 @@ export interface GatewayClientOptions {
   client?: Partial<ClientInfo>;
   /** @default "operator" */
   role?: "operator" | "node";
-  /** Scopes to ask for; all operator scopes when omitted. */
+  /** Scopes to ask for (always sent explicitly). @default every operator scope for an operator, none for a node */
   scopes?: string[];
+  /**
+   * Sign the connect with this device identity (`loadDeviceIdentity(store)`): the gateway pairs the device, hands
+   * out a device token (kept in the identity's store), and later connects need only that token.
+   */
+  device?: DeviceIdentity;
+  /** A node's declared capabilities and commands (role `node`). */
+  caps?: string[];
+  commands?: string[];
+  permissions?: Record<string, boolean>;
   /** Reconnect after a dropped connection. `false` for one-shot tools (the CLI). @default true */
   reconnect?: boolean | ReconnectOptions;
   /** @default 30000 */
@@ -123,6 +142,7 @@ export class GatewayClient {
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #restartHintMs: number | undefined;
+  #sentDeviceToken: string | undefined;
 
   constructor(options: GatewayClientOptions) {
     this.#options = options;
@@ -299,7 +319,7 @@ export class GatewayClient {
     socket.onerror = () => {};
   }
 
-  #connectParams() {
+  async #connectParams(nonce: string) {
     const options = this.#options;
     const client = {
       id: "gateway-client",
@@ -308,18 +328,41 @@ export class GatewayClient {
       mode: "backend",
       ...options.client,
     };
+    const role = options.role ?? "operator";
+    const scopes = options.scopes ?? (role === "operator" ? [...ALL_OPERATOR_SCOPES] : []);
+    // A cached device token stands in for the shared secret (the gateway issued it to this device and role).
+    const cached = options.device && !options.token && !options.password ? options.device.token(role) : undefined;
+    const deviceToken = options.deviceToken ?? cached?.token;
+    this.#sentDeviceToken = deviceToken;
     const auth = {
       ...(options.token ? { token: options.token } : {}),
       ...(options.password ? { password: options.password } : {}),
-      ...(options.deviceToken ? { deviceToken: options.deviceToken } : {}),
+      ...(deviceToken ? { deviceToken } : {}),
     };
+    const device = options.device
+      ? await options.device.sign({
+          clientId: client.id,
+          clientMode: client.mode,
+          role,
+          scopes,
+          signedAtMs: Date.now(),
+          token: options.token ?? deviceToken,
+          nonce,
+          platform: client.platform,
+          deviceFamily: client.deviceFamily,
+        })
+      : undefined;
     return {
       minProtocol: PROTOCOL_VERSION,
       maxProtocol: PROTOCOL_VERSION,
       client,
-      ...(options.role ? { role: options.role } : {}),
-      ...(options.scopes ? { scopes: options.scopes } : {}),
+      role,
+      scopes,
+      ...(options.caps ? { caps: options.caps } : {}),
+      ...(options.commands ? { commands: options.commands } : {}),
+      ...(options.permissions ? { permissions: options.permissions } : {}),
       ...(Object.keys(auth).length > 0 ? { auth } : {}),
+      ...(device ? { device } : {}),
     };
   }
 
@@ -341,8 +384,19 @@ export class GatewayClient {
     }
     if (frame.type === "event") {
       if (frame.event === "connect.challenge" && !this.#hello) {
-        this.#socket?.send(
-          JSON.stringify({ type: "req", id: "connect", method: "connect", params: this.#connectParams() }),
+        const socket = this.#socket;
+        const nonce = String((frame.payload as { nonce?: unknown } | undefined)?.nonce ?? "");
+        this.#connectParams(nonce).then(
+          (params) => {
+            if (socket === this.#socket && !this.#hello)
+              socket?.send(JSON.stringify({ type: "req", id: "connect", method: "connect", params }));
+          },
+          (error: unknown) =>
+            this.#fail(
+              new GatewayClientError("CLOSED", `could not sign the connect: ${(error as Error).message}`, {
+                cause: error,
+              }),
+            ),
         );
         return;
       }
@@ -380,6 +434,16 @@ export class GatewayClient {
 
   #opened(hello: HelloOk): void {
     this.#hello = hello;
+    const device = this.#options.device;
+    if (device && hello.auth.deviceToken) {
+      void device
+        .setToken(hello.auth.role, {
+          token: hello.auth.deviceToken,
+          scopes: [...hello.auth.scopes],
+          ...(hello.auth.issuedAtMs !== undefined ? { issuedAtMs: hello.auth.issuedAtMs } : {}),
+        })
+        .catch(() => undefined);
+    }
     this.#everOpened = true;
     this.#attempt = 0;
     this.#lastSeq = 0;
@@ -391,6 +455,10 @@ export class GatewayClient {
 
   #refused(shape: { code: string; message: string; details?: unknown; retryAfterMs?: number }): void {
     const error = connectRefusal(shape as never);
+    // A cached device token that was rotated or revoked is forgotten: the next connect pairs again.
+    const device = this.#options.device;
+    if (device && this.#sentDeviceToken && error.detailCode === "AUTH_DEVICE_TOKEN_MISMATCH")
+      void device.setToken(this.#options.role ?? "operator", undefined).catch(() => undefined);
     if (error.retryable && this.#reconnectEnabled()) {
       // Rate limited: wait as told, then try again.
       this.#restartHintMs = error.retryAfterMs;

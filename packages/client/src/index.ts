@@ -1,6 +1,17 @@
 // @gateway/client — the public surface (works in Node ≥ 22 and browsers; no Node-only imports).
+export {
+  createMemoryKeyStore,
+  type DeviceConnectBlock,
+  DeviceIdentity,
+  type DeviceKeyStore,
+  type DeviceSignatureInput,
+  deviceAuthPayload,
+  loadDeviceIdentity,
+  type StoredDeviceIdentity,
+} from "./device-identity.js";
 export { type ClientErrorCode, GatewayClientError } from "./errors.js";
 export {
+  ALL_OPERATOR_SCOPES,
   type ClientState,
   createGatewayClient,
   GatewayClient,
@@ -10,3 +21,4 @@ export {
   type RequestParams,
   type WebSocketConstructor,
 } from "./gateway-client.js";
+export { createNodeClient, type NodeClientOptions, type NodeCommandHandler } from "./node-client.js";

@@ -1,14 +1,17 @@
 // The browser bundle in a real browser (Debian's chromium through playwright-core): typed requests, events, and the
 // gateway's Origin check as a browser sees it.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkAvailable } from "@gateway/vitest-preset/wait";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGatewayServer, type GatewayServer } from "../../server/src/index.js";
+import { DeviceStore } from "../../pairing/src/index.js";
+import { createGatewayServer, DevicePairing, type GatewayServer } from "../../server/src/index.js";
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bundle = join(packageDir, "dist", "browser", "gateway-client.js");
@@ -36,6 +39,33 @@ const page = `<!doctype html><meta charset="utf-8"><title>client test</title>
   }
 </script>`;
 
+// A device identity made and used by the browser's WebCrypto, kept in localStorage: pairs, then reconnects with its token.
+const devicePage = `<!doctype html><meta charset="utf-8"><title>device test</title>
+<script type="module">
+  import { createGatewayClient, loadDeviceIdentity } from "/gateway-client.js";
+  const params = new URLSearchParams(location.search);
+  const store = {
+    async load() { const text = localStorage.getItem("device"); return text ? JSON.parse(text) : undefined; },
+    async save(value) { localStorage.setItem("device", JSON.stringify(value)); },
+  };
+  window.__connect = async (withToken) => {
+    const device = await loadDeviceIdentity(store);
+    const client = createGatewayClient({
+      url: params.get("gateway"), ...(withToken ? { token: params.get("token") } : {}), reconnect: false, device,
+      scopes: ["operator.read"], client: { id: "webchat-ui", mode: "webchat", version: "1.0.0" },
+    });
+    try {
+      const hello = await client.ready();
+      client.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { ok: true, deviceId: device.deviceId, scopes: hello.auth.scopes, issued: Boolean(hello.auth.deviceToken),
+        cached: Boolean(device.token("operator")) };
+    } catch (error) {
+      return { ok: false, deviceId: device.deviceId, detailCode: error.detailCode, details: error.details };
+    }
+  };
+</script>`;
+
 describe.skipIf(!haveChromium)("the browser bundle in chromium", () => {
   let browser: Browser;
   let pages: Server;
@@ -43,14 +73,22 @@ describe.skipIf(!haveChromium)("the browser bundle in chromium", () => {
   const gateways: GatewayServer[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(bundle)) {
-      spawnSync(process.execPath, [join(packageDir, "node_modules", "tsup", "dist", "cli-default.js")], {
-        cwd: packageDir,
-      });
+    // Built when missing or older than any source file (a stale bundle would test old code).
+    const newestSource = Math.max(
+      ...readdirSync(join(packageDir, "src"), { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => statSync(join(entry.parentPath, entry.name)).mtimeMs),
+    );
+    if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestSource) {
+      const tsup = createRequire(join(packageDir, "package.json")).resolve("tsup/dist/cli-default.js");
+      const build = spawnSync(process.execPath, [tsup], { cwd: packageDir, encoding: "utf8" });
+      if (build.status !== 0) throw new Error(`building the browser bundle failed:\n${build.stderr}${build.stdout}`);
     }
     pages = createServer((request, response) => {
       if (request.url?.startsWith("/gateway-client.js")) {
         response.writeHead(200, { "content-type": "text/javascript" }).end(readFileSync(bundle));
+      } else if (request.url?.startsWith("/device")) {
+        response.writeHead(200, { "content-type": "text/html" }).end(devicePage);
       } else response.writeHead(200, { "content-type": "text/html" }).end(page);
     });
     await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
@@ -112,5 +150,38 @@ describe.skipIf(!haveChromium)("the browser bundle in chromium", () => {
     expect(result).toMatchObject({ ok: false, detailCode: "ORIGIN_NOT_ALLOWED" });
     expect(result.message).toMatch(/allowedOrigins/);
     await tab.close();
+  });
+
+  it("signs with a WebCrypto Ed25519 identity: pairs once approved, then reconnects with its device token alone", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "client-browser-devices-"));
+    const devices = new DevicePairing({ store: new DeviceStore(stateDir) });
+    const server = createGatewayServer({
+      port: 0,
+      auth: { mode: "token", token: TOKEN },
+      allowedOrigins: [pageOrigin],
+      connectStages: devices.connectStages(),
+      logging: { level: "silent", stdout: false, file: false },
+    });
+    devices.attach(server);
+    gateways.push(server);
+    const url = (await server.listen()).url;
+    const tab = await browser.newPage();
+    await tab.goto(`${pageOrigin}/device?gateway=${encodeURIComponent(url)}&token=${TOKEN}`);
+    await tab.waitForFunction(() => "__connect" in window);
+    const connect = (withToken: boolean) =>
+      tab.evaluate(
+        (flag) => (window as unknown as { __connect(flag: boolean): Promise<any> }).__connect(flag),
+        withToken,
+      );
+    // another site's page is never paired silently
+    const first = await connect(true);
+    expect(first).toMatchObject({ ok: false, detailCode: "PAIRING_REQUIRED", details: { reason: "not-paired" } });
+    const pending = devices.store.list().pending;
+    expect(pending.map((request) => request.deviceId)).toEqual([first.deviceId]);
+    await devices.store.approve(pending[0]!.requestId);
+    expect(await connect(true)).toMatchObject({ ok: true, scopes: ["operator.read"], issued: true, cached: true });
+    expect(await connect(false)).toMatchObject({ ok: true, scopes: ["operator.read"], deviceId: first.deviceId });
+    await tab.close();
+    rmSync(stateDir, { recursive: true, force: true });
   });
 });

@@ -25,6 +25,7 @@ import {
   registerCronMethods,
 } from "@gateway/cron";
 import type { FleetConfigSection } from "@gateway/fleet/config";
+import { DeviceStore } from "@gateway/pairing";
 import type { ChannelPlugin } from "@gateway/plugin-sdk";
 import { PROTOCOL_VERSION } from "@gateway/protocol";
 import type { EventConsumer, RedisConfigSection } from "@gateway/redis-bridge";
@@ -36,6 +37,7 @@ import {
   type ConfigLayer,
   ConfigManager,
   createGatewayServer,
+  DevicePairing,
   ensureStarterConfig,
   type GatewayServer,
   type ListenAddress,
@@ -99,6 +101,8 @@ export interface Gateway {
   readonly channels: ChannelManager;
   readonly cron: CronService;
   readonly heartbeat: HeartbeatService;
+  /** Paired devices and connected nodes. */
+  readonly devices: DevicePairing;
 }
 
 /** The parts of the config the composition reads. */
@@ -112,7 +116,11 @@ interface ComposedConfig {
   heartbeat?: HeartbeatConfigSection;
   channels?: Record<string, unknown>;
   plugins?: string[];
-  gateway?: { http?: { endpoints?: { chatCompletions?: { enabled?: boolean } } } };
+  gateway?: {
+    http?: { endpoints?: { chatCompletions?: { enabled?: boolean } } };
+    pairing?: { autoApproveLoopback?: boolean };
+    controlUi?: { allowInsecureAuth?: boolean };
+  };
 }
 
 /**
@@ -154,14 +162,27 @@ function compose(
   });
   const current = () => manager.current.config as ComposedConfig;
   const fromConfig = serverOptionsFromConfig(manager.current.config);
+  // ---- devices and nodes: their connect stages go into the server, their methods onto it
+  const devices = new DevicePairing({
+    store: new DeviceStore(stateDir, {
+      onProblem: (problem) =>
+        server.logger.error(
+          `${problem.path} was unusable (${problem.reason}); moved to ${problem.movedTo}: devices pair again`,
+        ),
+    }),
+    autoApproveLoopback: () => current().gateway?.pairing?.autoApproveLoopback !== false,
+    allowDevicelessControlUi: () => current().gateway?.controlUi?.allowInsecureAuth === true,
+  });
   const server = createGatewayServer({
     ...fromConfig,
+    connectStages: devices.connectStages(),
     stateDir,
     configPath,
     version,
     logging: { ...fromConfig.logging, ...options.logging },
   });
   attachConfig(server, manager);
+  devices.attach(server);
   for (const notice of notices) server.logger.warn(notice);
 
   server.metrics.setBuildInfo({ version, protocol: PROTOCOL_VERSION });
@@ -410,6 +431,7 @@ function compose(
     channels,
     cron,
     heartbeat,
+    devices,
   };
 }
 

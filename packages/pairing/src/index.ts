@@ -1,5 +1,5 @@
-// @gateway/pairing — who may talk to the agent (DM pairing, allowlists, mention gating) and, next, who may connect
-// (device identity, device and node pairing, device tokens).
+// @gateway/pairing — who may talk to the agent (DM pairing, allowlists, mention gating) and who may connect
+// (device identity, one store for device and node pairing, device tokens).
 export { ChannelAccessConfig } from "./access-config.js";
 export {
   type AccessDecision,
@@ -11,6 +11,35 @@ export {
   senderIds,
   senderListed,
 } from "./access-control.js";
+export {
+  buildDeviceAuthPayload,
+  DEVICE_SIGNATURE_SKEW_MS,
+  type DeviceAuthPayloadFields,
+  type DeviceProof,
+  type DeviceProofExpectation,
+  type DeviceProofFailureCode,
+  type DeviceProofResult,
+  deviceIdFromPublicKey,
+  normalizeDeviceMetadata,
+  rawPublicKey,
+  verifyDeviceProof,
+  verifyDeviceSignature,
+} from "./device-identity.js";
+export {
+  DEVICE_PAIRING_MAX_PENDING,
+  DEVICE_PAIRING_TTL_MS,
+  type DeviceRequestInput,
+  DeviceStore,
+  type DeviceStoreOptions,
+  type IssuedDeviceToken,
+  type NodeApproval,
+  type NodeRequestInput,
+  PairedDeviceRecord,
+  type PairingReason,
+  PendingDeviceRequest,
+  PendingNodeRequest,
+  scopesCover,
+} from "./device-store.js";
 export {
   type DmPairingOutcome,
   DmPairingRequest,

@@ -304,7 +304,6 @@ export const MethodTable = {
 
   // device and node pairing
   "device.pair.list": define({
-    status: "planned",
     params: NoParams(),
     result: pairing.DevicePairListResult,
     scope: "operator.pairing",
@@ -312,7 +311,6 @@ export const MethodTable = {
     description: "Pending and paired devices.",
   }),
   "device.pair.approve": define({
-    status: "planned",
     params: pairing.DevicePairDecisionParams,
     result: pairing.DevicePairResolvedEvent,
     scope: "operator.pairing",
@@ -320,7 +318,6 @@ export const MethodTable = {
     description: "Approve a pending device.",
   }),
   "device.pair.reject": define({
-    status: "planned",
     params: pairing.DevicePairDecisionParams,
     result: pairing.DevicePairResolvedEvent,
     scope: "operator.pairing",
@@ -328,7 +325,6 @@ export const MethodTable = {
     description: "Reject a pending device.",
   }),
   "device.pair.remove": define({
-    status: "planned",
     params: pairing.DevicePairRemoveParams,
     result: pairing.DevicePairRemoveResult,
     scope: "operator.pairing",
@@ -336,7 +332,6 @@ export const MethodTable = {
     description: "Forget a paired device and revoke its tokens.",
   }),
   "device.token.rotate": define({
-    status: "planned",
     params: pairing.DeviceTokenRotateParams,
     result: pairing.DeviceTokenRotateResult,
     scope: "operator.pairing",
@@ -344,7 +339,6 @@ export const MethodTable = {
     description: "Issue a new device token.",
   }),
   "device.token.revoke": define({
-    status: "planned",
     params: pairing.DeviceTokenRevokeParams,
     result: pairing.DeviceTokenRevokeResult,
     scope: "operator.pairing",
@@ -360,7 +354,6 @@ export const MethodTable = {
     description: "A node asks to be paired.",
   }),
   "node.pair.list": define({
-    status: "planned",
     params: NoParams(),
     result: pairing.NodePairListResult,
     scope: "operator.pairing",
@@ -368,7 +361,6 @@ export const MethodTable = {
     description: "Pending and paired nodes.",
   }),
   "node.pair.approve": define({
-    status: "planned",
     params: pairing.NodePairDecisionParams,
     result: pairing.NodePairResolvedEvent,
     scope: "operator.pairing",
@@ -376,7 +368,6 @@ export const MethodTable = {
     description: "Approve a pending node.",
   }),
   "node.pair.reject": define({
-    status: "planned",
     params: pairing.NodePairDecisionParams,
     result: pairing.NodePairResolvedEvent,
     scope: "operator.pairing",
@@ -394,7 +385,6 @@ export const MethodTable = {
 
   // nodes
   "node.list": define({
-    status: "planned",
     params: NoParams(),
     result: nodes.NodeListResult,
     scope: "operator.read",
@@ -402,7 +392,6 @@ export const MethodTable = {
     description: "Known nodes and whether they are connected.",
   }),
   "node.describe": define({
-    status: "planned",
     params: nodes.NodeDescribeParams,
     result: nodes.NodeSummary,
     scope: "operator.read",
@@ -410,7 +399,6 @@ export const MethodTable = {
     description: "One node.",
   }),
   "node.rename": define({
-    status: "planned",
     params: nodes.NodeRenameParams,
     result: nodes.NodeRenameResult,
     scope: "operator.pairing",
@@ -418,7 +406,6 @@ export const MethodTable = {
     description: "Rename a node.",
   }),
   "node.invoke": define({
-    status: "planned",
     params: nodes.NodeInvokeParams,
     result: nodes.NodeInvokeResult,
     scope: "dynamic",
@@ -427,7 +414,6 @@ export const MethodTable = {
     description: "Run a command on a node and wait for its answer.",
   }),
   "node.invoke.result": define({
-    status: "planned",
     params: nodes.NodeInvokeResultParams,
     result: OkResult(),
     scope: "node",
@@ -435,7 +421,6 @@ export const MethodTable = {
     description: "A node answers an invoke request.",
   }),
   "node.event": define({
-    status: "planned",
     params: nodes.NodeEventParams,
     result: nodes.NodeEventResult,
     scope: "node",

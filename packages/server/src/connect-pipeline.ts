@@ -3,6 +3,7 @@ import {
   type ConnectErrorDetailCode,
   ConnectErrorDetailCodes,
   type ConnectParams,
+  hasScope,
   OPERATOR_SCOPES,
   type OperatorScope,
   type Role,
@@ -23,6 +24,8 @@ export interface ConnectContext {
   readonly host: string | undefined;
   /** The nonce sent in `connect.challenge`; device signatures must cover it. */
   readonly challengeNonce: string;
+  /** The upgrade request carried forwarded headers (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`): never "local". */
+  readonly forwarded: boolean;
   readonly authMode: AuthMode;
   /** How the client proved itself; set by the authentication stage (or a device stage). */
   authenticatedBy: "none" | "token" | "password" | "device-token" | undefined;
@@ -31,6 +34,8 @@ export interface ConnectContext {
   /** A device token to return in `hello-ok.auth`. */
   deviceToken: string | undefined;
   issuedAtMs: number | undefined;
+  /** Set by a device stage: the scopes this device (or its token) was approved for; the grant never exceeds them. */
+  scopeLimit: readonly string[] | undefined;
 }
 
 /** One stage of the connect pipeline. Throw a `ConnectRefusal` to refuse the connection. */
@@ -155,7 +160,8 @@ function authenticate(settings: PipelineSettings): ConnectStage {
 }
 
 /**
- * Role and scopes: operators get the scopes they ask for (all when they ask for none); nodes need a device. With auth
+ * Role and scopes: operators get the scopes they ask for (none when they ask for none), bounded by what their device
+ * was approved for; nodes need a device. With auth
  * `none` a browser is bounded by `authNoneBrowserScopes`: any page the user opens could be asking.
  */
 function grant(context: ConnectContext, settings: PipelineSettings): ConnectGrant {
@@ -169,13 +175,13 @@ function grant(context: ConnectContext, settings: PipelineSettings): ConnectGran
       "Node connections need a paired device identity (the `device` block of connect).",
     );
   }
-  const requested = context.params.scopes;
+  // An omitted list is no scopes (as the reference): a client states what it needs.
+  const requested = context.params.scopes ?? [];
+  const limit = context.scopeLimit;
   const scopes =
     role === "node"
       ? []
-      : requested === undefined
-        ? [...OPERATOR_SCOPES]
-        : OPERATOR_SCOPES.filter((scope) => requested.includes(scope));
+      : OPERATOR_SCOPES.filter((scope) => requested.includes(scope) && (limit === undefined || hasScope(limit, scope)));
   const unproven = context.authenticatedBy === "none" && context.origin !== undefined;
   const bounded = unproven ? scopes.filter((scope) => settings.authNoneBrowserScopes.includes(scope)) : scopes;
   const result: ConnectGrant = { role, scopes: bounded };

@@ -53,6 +53,7 @@ export class ConnectionAcceptor {
     remoteAddress: string,
     origin: string | undefined,
     host: string | undefined,
+    forwarded = false,
   ): void {
     const { lifecycle, logger, connections } = this.context;
     const options = this.context.options();
@@ -71,7 +72,7 @@ export class ConnectionAcceptor {
       this.#evict(connections.oldestPending(remoteAddress));
     if (connections.pendingTotal >= options.maxPendingTotal) this.#evict(connections.oldestPending());
     const id = `c-${(++this.#counter).toString(36)}-${randomBytes(3).toString("hex")}`;
-    const connection = new GatewayConnection(id, socket, transport, remoteAddress, origin, host);
+    const connection = new GatewayConnection(id, socket, transport, remoteAddress, origin, host, forwarded);
     connections.add(connection);
     setReceiverLimit(socket, options.maxPreHandshakeBytes);
     connection.challengeNonce = randomBytes(16).toString("base64url");
@@ -228,11 +229,13 @@ export class ConnectionAcceptor {
       origin: connection.origin,
       host: connection.host,
       challengeNonce: connection.challengeNonce,
+      forwarded: connection.forwarded,
       authMode: options.auth.mode,
       authenticatedBy: undefined,
       deviceId: undefined,
       deviceToken: undefined,
       issuedAtMs: undefined,
+      scopeLimit: undefined,
     };
     return runConnectPipeline(context, {
       auth: options.auth,

@@ -26,6 +26,8 @@ export class GatewayConnection {
     readonly remoteAddress: string,
     readonly origin: string | undefined,
     readonly host: string | undefined,
+    /** The upgrade request carried forwarded headers (it came through a proxy). */
+    readonly forwarded = false,
   ) {}
 
   /** Bytes queued for this client and not yet written to the network. */

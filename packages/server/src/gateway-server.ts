@@ -78,6 +78,11 @@ export interface GatewayServer {
   onConnection(listener: (connection: ConnectionInfo) => void): () => void;
   onDisconnect(listener: (connection: ConnectionInfo) => void): () => void;
   onSystemEvent(listener: (event: SystemEvent) => void): () => void;
+  /**
+   * Close the connections that `filter` selects (1008 with `reason`): a revoked device token or a removed device
+   * takes effect on open connections at once. Returns how many were closed.
+   */
+  disconnect(filter: (connection: ConnectionInfo) => boolean, reason: string): number;
   /** System events not yet taken by the agent runtime (bounded). */
   drainSystemEvents(): SystemEvent[];
   readonly logger: Logger;

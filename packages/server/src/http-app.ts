@@ -125,6 +125,22 @@ export function registerGatewayHttp(app: FastifyInstance, parts: HttpAppParts): 
         .send({ error: { message: hostRefusal(host ?? ""), type: "forbidden", code: "forbidden" } });
       return;
     }
+    const peer = request.socket.remoteAddress ?? "";
+    if (hasForwardedHeaders(request.headers) && !isTrustedProxy(peer, context.options().trustedProxies)) {
+      metrics.authFailures.inc({ reason: "forwarded" });
+      logger.info({ remote: peer }, "request refused: forwarded headers from a peer that is not a trusted proxy");
+      reply
+        .code(403)
+        .header("connection", "close")
+        .send({
+          error: {
+            message: `forwarded headers from ${peer}, which is not in gateway.trustedProxies: add the proxy's address there, or stop sending them`,
+            type: "forbidden",
+            code: "forbidden",
+          },
+        });
+      return;
+    }
     if (isUpgrade(request.raw) && !isAllowedOrigin(origin, host, settings)) {
       metrics.authFailures.inc({ reason: "origin" });
       logger.info({ remote: request.socket.remoteAddress, origin }, "websocket refused: Origin not allowed");
@@ -174,6 +190,7 @@ export function registerGatewayHttp(app: FastifyInstance, parts: HttpAppParts): 
           request.socket.remoteAddress ?? "unknown",
           request.headers.origin,
           request.headers.host,
+          hasForwardedHeaders(request.headers),
         );
       },
     });
@@ -275,4 +292,17 @@ export function createHttpApp(parts: HttpAppParts): FastifyInstance {
   // On the root: the front door's hooks also see requests no route matches (a 404'd upgrade is destroyed).
   registerGatewayHttp(app, parts);
   return app;
+}
+
+/** Whether a request came through a proxy that said so (it is then never treated as a local client). */
+function hasForwardedHeaders(headers: Record<string, unknown>): boolean {
+  return (
+    headers.forwarded !== undefined || headers["x-forwarded-for"] !== undefined || headers["x-real-ip"] !== undefined
+  );
+}
+
+/** Whether `peer` is one of the configured proxies (IPv4-mapped IPv6 addresses match their IPv4 form). */
+function isTrustedProxy(peer: string, trusted: readonly string[]): boolean {
+  const bare = peer.replace(/^::ffff:/, "");
+  return trusted.some((address) => address === peer || address === bare);
 }

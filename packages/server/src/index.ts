@@ -54,6 +54,8 @@ export {
 } from "./config/schema.js";
 export { type ConnectContext, ConnectRefusal, type ConnectStage } from "./connect-pipeline.js";
 export type { ConnectionIdentity } from "./connection.js";
+export { DevicePairing, type DevicePairingOptions } from "./devices/device-pairing.js";
+export { type ConnectedNode, type NodeAnswer, NodeRegistry } from "./devices/node-registry.js";
 export { GatewayError, invalidRequest, ProtocolError, unavailable } from "./errors.js";
 export {
   type CloseOptions,

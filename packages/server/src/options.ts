@@ -28,6 +28,12 @@ export interface GatewayServerOptions {
    * @default []
    */
   allowedHosts?: string[];
+  /**
+   * Addresses of reverse proxies whose forwarded headers (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`) are accepted;
+   * a request carrying them from anyone else is refused (403). A proxied request is never treated as local.
+   * @default []
+   */
+  trustedProxies?: string[];
   /** Scopes a browser (a connection with an `Origin`) gets when auth mode is `none`. @default ["operator.read"] */
   authNoneBrowserScopes?: OperatorScope[];
   /** Close a connection that has not completed `connect` within this time. @default 5000 */
@@ -99,6 +105,27 @@ export type ResolvedOptions = Required<
   connectStages: { beforeAuth: ConnectStage[]; afterAuth: ConnectStage[] };
 };
 
+/** The shortest shared secret accepted (a token always; a password when the gateway is reachable from elsewhere). */
+export const MIN_SECRET_LENGTH = 16;
+
+/** Values that end up as secrets by accident: an unset variable stringified, or our own redaction placeholder. */
+const PLACEHOLDER_SECRETS = new Set(["undefined", "null", "[redacted]", "changeme"]);
+
+/** Refuse a secret that is a placeholder or too short to resist guessing, naming the fix. */
+function refuseWeakSecret(path: string, value: string, minLength: number): void {
+  const trimmed = value.trim();
+  if (PLACEHOLDER_SECRETS.has(trimmed.toLowerCase()) || /^\$\{.*\}$/.test(trimmed)) {
+    throw new Error(
+      `${path} is the placeholder "${trimmed}", not a secret: set a real one (openssl rand -base64 32 makes one)`,
+    );
+  }
+  if (trimmed.length < minLength) {
+    throw new Error(
+      `${path} is ${trimmed.length} characters; at least ${minLength} are needed (openssl rand -base64 32 makes one)`,
+    );
+  }
+}
+
 /** Apply defaults and refuse settings that are unsafe or inconsistent, with a message that says how to fix them. */
 export function resolveOptions(options: GatewayServerOptions): ResolvedOptions {
   const host = options.host ?? "127.0.0.1";
@@ -114,6 +141,10 @@ export function resolveOptions(options: GatewayServerOptions): ResolvedOptions {
   if (auth.mode === "password" && !auth.password) {
     throw new Error('auth mode "password" needs a password: set gateway.auth.password or GATEWAY_PASSWORD');
   }
+  if (auth.mode === "token") refuseWeakSecret("gateway.auth.token", auth.token!, MIN_SECRET_LENGTH);
+  // A password is typed by people; on loopback it is only refused when it is a placeholder.
+  if (auth.mode === "password")
+    refuseWeakSecret("gateway.auth.password", auth.password!, isLoopback(host) ? 1 : MIN_SECRET_LENGTH);
   const maxBufferedBytes = options.maxBufferedBytes ?? 50 * 1024 * 1024;
   return {
     host,
@@ -121,6 +152,7 @@ export function resolveOptions(options: GatewayServerOptions): ResolvedOptions {
     auth,
     allowedOrigins: options.allowedOrigins ?? [],
     allowedHosts: options.allowedHosts ?? [],
+    trustedProxies: options.trustedProxies ?? [],
     authNoneBrowserScopes: options.authNoneBrowserScopes ?? ["operator.read"],
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? 5_000,
     maxPreHandshakeBytes: options.maxPreHandshakeBytes ?? 64 * 1024,

@@ -215,6 +215,17 @@ export function createServerCore(
     onDisconnect: (listener) => subscribe(listeners.disconnect, listener),
     onSystemEvent: (listener) => subscribe(listeners.systemEvent, listener),
     drainSystemEvents: () => systemEvents.splice(0),
+    disconnect(filter, reason) {
+      let closed = 0;
+      for (const connection of connections.byId.values()) {
+        const identity = connection.identity;
+        if (!identity || connection.state !== "ready") continue;
+        if (!filter({ id: connection.id, remoteAddress: connection.remoteAddress, identity })) continue;
+        connection.close(1008, reason);
+        closed++;
+      }
+      return closed;
+    },
     logger,
     metrics,
     get connectionCount() {

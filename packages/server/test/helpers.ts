@@ -141,6 +141,8 @@ export function connectParams(overrides: Record<string, unknown> = {}): Record<s
     maxProtocol: PROTOCOL_VERSION,
     client: { id: "test", version: "1.0.0", platform: "linux", mode: "test" },
     auth: { token: TOKEN },
+    // An omitted list grants nothing: tests ask for everything unless they say otherwise.
+    scopes: ["operator.read", "operator.write", "operator.admin", "operator.approvals", "operator.pairing"],
     ...overrides,
   };
 }

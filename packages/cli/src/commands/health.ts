@@ -3,6 +3,7 @@ import { duration, megabytes, printJson, table, withSpinner } from "../output.js
 
 export const healthCommand: Command = {
   name: "health",
+  scopes: ["operator.read"],
   summary: "the gateway's health: event loop, memory, connections, what is missing",
   usage: "gateway health [--json]",
   async run({ connect, global, io }) {

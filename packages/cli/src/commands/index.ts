@@ -6,10 +6,13 @@ import { channelsCommand, pairingCommand } from "./channels.js";
 import { chatCommand } from "./chat.js";
 import { configCommand } from "./config.js";
 import { cronCommand } from "./cron.js";
+import { devicesCommand } from "./devices.js";
 import { doctorCommand } from "./doctor.js";
 import { eventsCommand } from "./events.js";
 import { healthCommand } from "./health.js";
 import { logsCommand } from "./logs.js";
+import { nodeCommand } from "./node.js";
+import { nodesCommand } from "./nodes.js";
 import { pushCommand } from "./push.js";
 import { sendCommand } from "./send.js";
 import { serviceCommand } from "./service.js";
@@ -24,6 +27,9 @@ export const commands: readonly Command[] = [
   sessionsCommand,
   channelsCommand,
   pairingCommand,
+  devicesCommand,
+  nodesCommand,
+  nodeCommand,
   sendCommand,
   cronCommand,
   pushCommand,

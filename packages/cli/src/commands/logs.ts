@@ -21,6 +21,7 @@ function pretty(line: string): string {
 
 export const logsCommand: Command = {
   name: "logs",
+  scopes: ["operator.read"],
   summary: "the gateway's log (--follow to keep reading)",
   usage: "gateway logs [--limit N] [--follow] [--json]",
   options: {

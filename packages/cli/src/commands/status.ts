@@ -4,6 +4,7 @@ import { duration, printJson, table, withSpinner } from "../output.js";
 
 export const statusCommand: Command = {
   name: "status",
+  scopes: ["operator.read"],
   summary: "a one-screen summary of the running gateway",
   usage: "gateway status [--fleet] [--json]",
   options: {

@@ -43,6 +43,7 @@ export function serverOptionsFromConfig(config: Record<string, unknown>): Gatewa
     },
     allowedOrigins: (controlUi.allowedOrigins as string[] | undefined) ?? [],
     allowedHosts: (gateway.allowedHosts as string[] | undefined) ?? [],
+    trustedProxies: (gateway.trustedProxies as string[] | undefined) ?? [],
     ...(Array.isArray(controlUi.authNoneScopes)
       ? { authNoneBrowserScopes: controlUi.authNoneScopes as OperatorScope[] }
       : {}),

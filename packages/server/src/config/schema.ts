@@ -174,6 +174,13 @@ export const GatewayConfigSection = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    trustedProxies: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        default: [],
+        description:
+          "Addresses of reverse proxies allowed to send Forwarded / X-Forwarded-For / X-Real-IP; such headers from anyone else are refused (403), and a proxied request is never local",
+      }),
+    ),
     allowedHosts: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
         default: [],
@@ -198,6 +205,27 @@ export const GatewayConfigSection = Type.Object(
                   "Scopes a browser page gets when gateway.auth.mode is none (any page you open could be asking)",
               },
             ),
+          ),
+          allowInsecureAuth: Type.Optional(
+            Type.Boolean({
+              default: false,
+              description:
+                "Let a Control UI connect without a device identity (a page served over plain http from another machine cannot create one). Insecure: local testing only",
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    pairing: Type.Optional(
+      Type.Object(
+        {
+          autoApproveLoopback: Type.Optional(
+            Type.Boolean({
+              default: true,
+              description:
+                "Pair devices connecting directly over loopback without asking (never through a proxy, never from a foreign browser Origin)",
+            }),
           ),
         },
         { additionalProperties: false },
