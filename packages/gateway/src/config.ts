@@ -1,6 +1,7 @@
 // @gateway/gateway/config — the whole config's schema and the built-in channels' settings, without loading a
 // server, an agent or a channel library (the CLI validates with it; `createGateway` runs with it).
 import { agentConfigSections } from "@gateway/agent";
+import { CanvasHostConfigSection } from "@gateway/canvas-host/config";
 import { discordConfigPlugin } from "@gateway/channel-discord/config";
 import { slackConfigPlugin } from "@gateway/channel-slack/config";
 import { telegramConfigPlugin } from "@gateway/channel-telegram/config";
@@ -35,6 +36,7 @@ export const gatewayConfigSchema = composeConfigSchema({
   redis: RedisConfigSection,
   ...cronConfigSections,
   ...channelsConfigSections,
+  canvasHost: CanvasHostConfigSection,
 });
 
 /** What the gateway knows of a built-in channel without loading its library. */

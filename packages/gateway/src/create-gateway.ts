@@ -42,6 +42,7 @@ import {
 import { acquireStateLock, type StateLock } from "@gateway/state";
 import pino from "pino";
 import { builtinChannels } from "./builtin-channels.js";
+import { attachCanvasHost } from "./canvas.js";
 import { type Environment, environmentLayer, gatewayConfigSchema } from "./config.js";
 
 /** Options of `createGateway`. Only paths are required; everything else comes from the config file. */
@@ -343,6 +344,9 @@ function compose(
         ]
       : [];
   });
+
+  // ---- what the gateway exposes beyond its port, each off by default: the canvas host
+  attachCanvasHost(server, manager, stateDir);
 
   // ---- background events: with redis.url this gateway is the central consumer
   const redisUrl = current().redis?.url;

@@ -51,6 +51,13 @@ export { type ConnectContext, ConnectRefusal, type ConnectStage } from "./connec
 export type { ConnectionIdentity } from "./connection.js";
 export { GatewayError, invalidRequest, ProtocolError, unavailable } from "./errors.js";
 export {
+  type FrontDoorSettings,
+  hostRefusal,
+  isAllowedHost,
+  isAllowedOrigin,
+  originRefusal,
+} from "./front-door.js";
+export {
   type CloseOptions,
   type ConnectionInfo,
   createGatewayPlugin,
@@ -62,6 +69,8 @@ export {
   type HttpRouteRequest,
   type ListenAddress,
   type MountableGateway,
+  type PluginSurfaceRequest,
+  type PluginSurfaceUrl,
   type SystemEvent,
 } from "./gateway-server.js";
 export type { HealthContributor } from "./health.js";
