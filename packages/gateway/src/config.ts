@@ -18,7 +18,8 @@ import {
   resolveAccounts,
   serverConfigSections,
 } from "@gateway/server/config";
-import type { TObject } from "@sinclair/typebox";
+import { TailscaleConfigSection } from "@gateway/tailscale/config";
+import { type TObject, Type } from "@sinclair/typebox";
 import { type Environment, environmentLayer } from "./environment.js";
 
 export {
@@ -29,9 +30,16 @@ export {
   gatewayPaths,
 } from "./environment.js";
 
+/** The `gateway` section: the server's, plus `tailscale` (owned by @gateway/tailscale). */
+const GatewaySection = Type.Object(
+  { ...serverConfigSections.gateway.properties, tailscale: Type.Optional(TailscaleConfigSection) },
+  { additionalProperties: false },
+);
+
 /** The whole config schema: the sections each package owns. Unknown top-level keys are errors. */
 export const gatewayConfigSchema = composeConfigSchema({
   ...serverConfigSections,
+  gateway: GatewaySection,
   ...agentConfigSections,
   redis: RedisConfigSection,
   ...cronConfigSections,

@@ -44,6 +44,7 @@ import pino from "pino";
 import { builtinChannels } from "./builtin-channels.js";
 import { attachCanvasHost } from "./canvas.js";
 import { type Environment, environmentLayer, gatewayConfigSchema } from "./config.js";
+import { attachTailscale, checkTailscaleAuth } from "./tailscale.js";
 
 /** Options of `createGateway`. Only paths are required; everything else comes from the config file. */
 export interface GatewayOptions {
@@ -151,6 +152,7 @@ function compose(
   });
   const current = () => manager.current.config as ComposedConfig;
   const fromConfig = serverOptionsFromConfig(manager.current.config);
+  checkTailscaleAuth(configPath, manager.current.config, fromConfig.auth?.mode);
   const server = createGatewayServer({
     ...fromConfig,
     stateDir,
@@ -345,8 +347,9 @@ function compose(
       : [];
   });
 
-  // ---- what the gateway exposes beyond its port, each off by default: the canvas host
+  // ---- what the gateway exposes beyond its port, each off by default: the canvas host, Tailscale
   attachCanvasHost(server, manager, stateDir);
+  attachTailscale(server, manager, env);
 
   // ---- background events: with redis.url this gateway is the central consumer
   const redisUrl = current().redis?.url;
