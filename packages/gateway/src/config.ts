@@ -7,6 +7,7 @@ import { slackConfigPlugin } from "@gateway/channel-slack/config";
 import { telegramConfigPlugin } from "@gateway/channel-telegram/config";
 import { whatsappConfigPlugin } from "@gateway/channel-whatsapp/config";
 import { cronConfigSections } from "@gateway/cron/config";
+import { DiscoveryConfigSection } from "@gateway/discovery/config";
 import { RedisConfigSection } from "@gateway/redis-bridge/config";
 import {
   accountConfigIssues,
@@ -45,6 +46,7 @@ export const gatewayConfigSchema = composeConfigSchema({
   ...cronConfigSections,
   ...channelsConfigSections,
   canvasHost: CanvasHostConfigSection,
+  discovery: DiscoveryConfigSection,
 });
 
 /** What the gateway knows of a built-in channel without loading its library. */

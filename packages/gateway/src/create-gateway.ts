@@ -44,6 +44,7 @@ import pino from "pino";
 import { builtinChannels } from "./builtin-channels.js";
 import { attachCanvasHost } from "./canvas.js";
 import { type Environment, environmentLayer, gatewayConfigSchema } from "./config.js";
+import { attachDiscovery } from "./discovery.js";
 import { attachTailscale, checkTailscaleAuth } from "./tailscale.js";
 
 /** Options of `createGateway`. Only paths are required; everything else comes from the config file. */
@@ -347,9 +348,10 @@ function compose(
       : [];
   });
 
-  // ---- what the gateway exposes beyond its port, each off by default: the canvas host, Tailscale
+  // ---- what the gateway exposes beyond its port, each off by default: the canvas host, Tailscale, mDNS
   attachCanvasHost(server, manager, stateDir);
   attachTailscale(server, manager, env);
+  attachDiscovery(server, manager);
 
   // ---- background events: with redis.url this gateway is the central consumer
   const redisUrl = current().redis?.url;

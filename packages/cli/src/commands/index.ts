@@ -6,6 +6,7 @@ import { channelsCommand, pairingCommand } from "./channels.js";
 import { chatCommand } from "./chat.js";
 import { configCommand } from "./config.js";
 import { cronCommand } from "./cron.js";
+import { discoverCommand } from "./discover.js";
 import { doctorCommand } from "./doctor.js";
 import { eventsCommand } from "./events.js";
 import { healthCommand } from "./health.js";
@@ -33,4 +34,5 @@ export const commands: readonly Command[] = [
   configCommand,
   doctorCommand,
   serviceCommand,
+  discoverCommand,
 ];
