@@ -27,10 +27,14 @@ function stateDir(config: Record<string, unknown>): string {
   return dir;
 }
 
-async function startGateway(link: Link, config: Record<string, unknown>): Promise<number> {
-  const gateway = link.run(link.a, packageDir, child, ["gateway", stateDir(config)]);
+async function startGateway(
+  link: Link,
+  config: Record<string, unknown>,
+): Promise<{ port: number; exposure: Record<string, unknown> | null }> {
+  const gateway = link.run(link.a, packageDir, child, ["gateway", stateDir(config), TOKEN]);
   const [, port] = await waitForLog(gateway.output, /listening (\d+)/, { timeoutMs: 30_000 });
-  return Number(port);
+  const [, exposure] = /exposure (.*)\n/.exec(gateway.output()) ?? [];
+  return { port: Number(port), exposure: JSON.parse(exposure ?? "null") };
 }
 
 async function discover(link: Link, args: string[]): Promise<string> {
@@ -43,9 +47,12 @@ describe.skipIf(!available)("gateway discover", () => {
   it("lists a gateway bound to the LAN, with its URL and protocol, and no secret", async () => {
     const link = createLink();
     links.push(link);
-    const port = await startGateway(link, {
+    const { port, exposure } = await startGateway(link, {
       gateway: { bind: "lan", port: 0, auth: { mode: "token", token: TOKEN } },
       discovery: { mdns: { name: "box (Gateway)" } },
+    });
+    expect(exposure).toEqual({
+      mdns: { state: "advertising", serviceType: "_openclaw-gw._tcp", name: "box (Gateway)" },
     });
     const json = await discover(link, ["--json"]);
     const found = JSON.parse(json.slice(0, json.lastIndexOf("exit")));
@@ -61,11 +68,14 @@ describe.skipIf(!available)("gateway discover", () => {
   it("never announces a loopback gateway (the default) or one with discovery.mdns.mode off", async () => {
     const link = createLink();
     links.push(link);
-    await startGateway(link, { gateway: { port: 0, auth: { mode: "token", token: TOKEN } } });
-    await startGateway(link, {
+    expect(
+      (await startGateway(link, { gateway: { port: 0, auth: { mode: "token", token: TOKEN } } })).exposure,
+    ).toBeNull();
+    const off = await startGateway(link, {
       gateway: { bind: "lan", port: 0, auth: { mode: "token", token: TOKEN } },
       discovery: { mdns: { mode: "off" } },
     });
+    expect(off.exposure).toBeNull();
     const text = await discover(link, []);
     expect(text).toContain("no gateway answered");
     expect(text).toContain("exit 0");

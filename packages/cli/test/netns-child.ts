@@ -1,5 +1,7 @@
-// Runs inside a network namespace: `gateway <stateDir>` runs a gateway from that state directory until stdin closes;
+// Runs inside a network namespace: `gateway <stateDir> <token>` runs a gateway from that state directory until stdin
+// closes, and prints what its `status` says it exposes;
 // `discover <args…>` runs `gateway discover <args…>` and exits with its code.
+import { createGatewayClient } from "@gateway/client";
 import { createGateway } from "@gateway/gateway";
 import { runCli } from "../src/index.js";
 
@@ -7,6 +9,10 @@ const [mode, ...args] = process.argv.slice(2);
 if (mode === "gateway") {
   const gateway = createGateway({ stateDir: args[0]!, logging: { stdout: false } });
   const address = await gateway.listen();
+  const client = createGatewayClient({ url: `ws://127.0.0.1:${address.port}`, token: args[1], reconnect: false });
+  await client.ready();
+  console.log(`exposure ${JSON.stringify((await client.request("status")).exposure ?? null)}`);
+  client.close();
   console.log(`listening ${address.port}`);
   process.stdin.resume();
   process.stdin.once("end", async () => {
