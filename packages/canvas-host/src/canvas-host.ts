@@ -27,6 +27,8 @@ export interface CanvasHostOptions {
   liveReload?: boolean;
   /** Larger files get 413. @default 10 MiB */
   maxFileBytes?: number;
+  /** Live-reload sockets beyond this are closed with 1013. @default 256 */
+  maxLiveReloadPages?: number;
   /** Host names besides IP literals, localhost and this machine's name (the gateway's `gateway.allowedHosts`). */
   allowedHosts?: readonly string[];
   /** Browser origins allowed besides the canvas host's own (the gateway's `controlUi.allowedOrigins`). */
@@ -81,7 +83,10 @@ export function createCanvasHost(options: CanvasHostOptions): CanvasHost {
     allowedOrigins: options.allowedOrigins ?? [],
   };
   const liveReload = liveReloadEnabled
-    ? new LiveReload(options.root, { onError: (error) => options.logger?.warn({ err: error }, "canvas watcher") })
+    ? new LiveReload(options.root, {
+        onError: (error) => options.logger?.warn({ err: error }, "canvas watcher"),
+        ...(options.maxLiveReloadPages !== undefined ? { maxPages: options.maxLiveReloadPages } : {}),
+      })
     : undefined;
   let app: FastifyInstance | undefined;
   let address: CanvasAddress | undefined;

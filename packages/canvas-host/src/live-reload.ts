@@ -40,6 +40,8 @@ export interface LiveReloadOptions {
   debounceMs?: number;
   /** Told about watcher errors (a folder that cannot be read). */
   onError?: (error: Error) => void;
+  /** Open pages beyond this are closed with 1013 (try again later). @default 256 */
+  maxPages?: number;
 }
 
 /** Watches a folder and tells the attached sockets to reload. `close()` is idempotent. */
@@ -81,6 +83,10 @@ export class LiveReload {
 
   /** Keep a page's socket until it closes. */
   attach(socket: WebSocket): void {
+    if (this.#sockets.size >= (this.options.maxPages ?? 256)) {
+      socket.close(1013, "too many open canvas pages");
+      return;
+    }
     this.#sockets.add(socket);
     socket.on("close", () => this.#sockets.delete(socket));
     socket.on("error", () => this.#sockets.delete(socket));

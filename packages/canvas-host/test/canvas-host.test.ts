@@ -136,6 +136,30 @@ describe("the canvas host", () => {
   });
 });
 
+describe("a canvas host with many pages open", () => {
+  it("closes live-reload sockets beyond its cap with 1013, and keeps the others", async () => {
+    const root = tempDir("canvas-many-");
+    const host = createCanvasHost({ root: root.path, port: 0, maxLiveReloadPages: 2 });
+    const { port } = await host.listen();
+    const open = () => {
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/__gateway__/live-reload`);
+      const closed = new Promise<number>((resolve) => socket.once("close", (code) => resolve(code)));
+      return { socket, closed };
+    };
+    try {
+      const pages = [open(), open()];
+      await eventually(() => expect(host.liveReloadListeners).toBe(2));
+      const third = open();
+      expect(await third.closed).toBe(1013);
+      expect(host.liveReloadListeners).toBe(2);
+      for (const page of pages) page.socket.close();
+    } finally {
+      await host.close();
+      root.remove();
+    }
+  });
+});
+
 describe("a canvas host without files", () => {
   it("creates its root 0700 and shows a placeholder page", async () => {
     const parent = tempDir("canvas-empty-");
