@@ -57,6 +57,16 @@ export interface CanvasHost {
   readonly liveReloadListeners: number;
 }
 
+/** The reference's hosted canvas path: its clients address canvas files under it, so it serves the root too. */
+export const REFERENCE_CANVAS_PATH = "/__openclaw__/canvas";
+
+/** The request target with the reference's prefix taken off (`/__openclaw__/canvas/a.js` → `/a.js`). */
+function withoutReferencePrefix(url: string): string {
+  if (url === REFERENCE_CANVAS_PATH || url.startsWith(`${REFERENCE_CANVAS_PATH}?`))
+    return `/${url.slice(REFERENCE_CANVAS_PATH.length)}`;
+  return url.startsWith(`${REFERENCE_CANVAS_PATH}/`) ? url.slice(REFERENCE_CANVAS_PATH.length) : url;
+}
+
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
@@ -140,7 +150,7 @@ export function createCanvasHost(options: CanvasHostOptions): CanvasHost {
           else socket.close(1000, "live reload is off");
         },
       });
-      scope.get("/*", (request, reply) => serve(request.raw.url ?? "/", reply));
+      scope.get("/*", (request, reply) => serve(withoutReferencePrefix(request.raw.url ?? "/"), reply));
     });
     return instance;
   };

@@ -67,6 +67,14 @@ describe("the canvas host", () => {
     expect(script.body).toContain("location.reload()");
   });
 
+  it("serves the same files under the reference's /__openclaw__/canvas/ path, with the same refusals", async () => {
+    expect((await rawGet(port, "/__openclaw__/canvas/app.js")).body).toBe("console.log(1)");
+    expect((await rawGet(port, "/__openclaw__/canvas/")).body).toContain("<h1>hello</h1>");
+    expect((await rawGet(port, "/__openclaw__/canvas")).body).toContain("<h1>hello</h1>");
+    expect((await rawGet(port, "/__openclaw__/canvas/..%2fsecret.txt")).status).toBe(403);
+    expect((await rawGet(port, "/__openclaw__/canvas/leak.txt")).status).toBe(403);
+  });
+
   it("follows a symlink that stays inside the root", async () => {
     expect((await rawGet(port, "/alias.js")).body).toBe("console.log(1)");
   });
