@@ -47,7 +47,10 @@ import { acquireStateLock, type StateLock } from "@gateway/state";
 import pino from "pino";
 import { attachFleet, type FleetMembership } from "./attach-fleet.js";
 import { builtinChannels } from "./builtin-channels.js";
+import { attachCanvasHost } from "./canvas.js";
 import { type Environment, environmentLayer, gatewayConfigSchema } from "./config.js";
+import { attachDiscovery } from "./discovery.js";
+import { attachTailscale, checkTailscaleAuth } from "./tailscale.js";
 
 /** Options of `createGateway`. Only paths are required; everything else comes from the config file. */
 export interface GatewayOptions {
@@ -173,6 +176,7 @@ function compose(
     autoApproveLoopback: () => current().gateway?.pairing?.autoApproveLoopback !== false,
     allowDevicelessControlUi: () => current().gateway?.controlUi?.allowInsecureAuth === true,
   });
+  checkTailscaleAuth(configPath, manager.current.config, fromConfig.auth?.mode);
   const server = createGatewayServer({
     ...fromConfig,
     connectStages: devices.connectStages(),
@@ -382,6 +386,11 @@ function compose(
         ]
       : [];
   });
+
+  // ---- what the gateway exposes beyond its port, each off by default: the canvas host, Tailscale, mDNS
+  attachCanvasHost(server, manager, stateDir);
+  attachTailscale(server, manager, env);
+  attachDiscovery(server, manager);
 
   // ---- background events: with redis.url this gateway is the central consumer
   const redisUrl = current().redis?.url;

@@ -58,6 +58,13 @@ export { DevicePairing, type DevicePairingOptions } from "./devices/device-pairi
 export { type ConnectedNode, type NodeAnswer, NodeRegistry } from "./devices/node-registry.js";
 export { GatewayError, invalidRequest, ProtocolError, unavailable } from "./errors.js";
 export {
+  type FrontDoorSettings,
+  hostRefusal,
+  isAllowedHost,
+  isAllowedOrigin,
+  originRefusal,
+} from "./front-door.js";
+export {
   type CloseOptions,
   type ConnectionInfo,
   createGatewayPlugin,
@@ -69,6 +76,8 @@ export {
   type HttpRouteRequest,
   type ListenAddress,
   type MountableGateway,
+  type PluginSurfaceRequest,
+  type PluginSurfaceUrl,
   type SystemEvent,
 } from "./gateway-server.js";
 export type { HealthContributor } from "./health.js";

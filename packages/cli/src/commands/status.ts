@@ -1,6 +1,18 @@
 import type { GatewayClient } from "@gateway/client";
+import type { ExposureStatus } from "@gateway/protocol";
 import { CliError, type Command, type CommandContext, ExitCode } from "../context.js";
 import { duration, printJson, table, withSpinner } from "../output.js";
+
+/** What the gateway exposes beyond its port: the canvas host, Tailscale, mDNS. */
+function exposureRows(exposure: ExposureStatus | undefined): string[][] {
+  const rows: string[][] = [];
+  if (exposure?.canvasHost) rows.push(["canvas", exposure.canvasHost.url]);
+  const tailscale = exposure?.tailscale;
+  if (tailscale) rows.push([`tailscale ${tailscale.mode}`, tailscale.url ?? tailscale.state]);
+  const mdns = exposure?.mdns;
+  if (mdns) rows.push(["mdns", mdns.state === "advertising" ? `${mdns.serviceType} "${mdns.name}"` : mdns.state]);
+  return rows;
+}
 
 export const statusCommand: Command = {
   name: "status",
@@ -27,6 +39,7 @@ export const statusCommand: Command = {
           ["methods", String(status.methods)],
           ...(status.stateDir ? [["state dir", status.stateDir]] : []),
           ...(status.configPath ? [["config", status.configPath]] : []),
+          ...exposureRows(status.exposure),
         ])}\n`,
       );
       if (status.warnings.length > 0)
