@@ -12,6 +12,7 @@ import {
   type SelectedRuntime,
   type SessionConfigSection,
 } from "@gateway/agent";
+import { controlUiRoot } from "@gateway/control-ui";
 import {
   agentTurnRunner,
   type CronConfigSection,
@@ -64,6 +65,8 @@ export interface GatewayOptions {
   logging?: { json?: boolean; stdout?: boolean };
   /** How a built-in channel's library is imported (the app imports its own bundles). */
   loadBuiltinChannel?: (id: string) => Promise<ChannelPlugin>;
+  /** The built Control UI to serve (`gateway.controlUi` turns it off or moves it). @default @gateway/control-ui's build */
+  controlUiRoot?: string;
 }
 
 /** What a started gateway runs, for a banner or a check. */
@@ -156,6 +159,7 @@ function compose(
     configPath,
     version,
     logging: { ...fromConfig.logging, ...options.logging },
+    controlUiRoot: options.controlUiRoot ?? controlUiRoot(),
   });
   attachConfig(server, manager);
   for (const notice of notices) server.logger.warn(notice);

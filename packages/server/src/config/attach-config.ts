@@ -46,6 +46,10 @@ export function serverOptionsFromConfig(config: Record<string, unknown>): Gatewa
     ...(Array.isArray(controlUi.authNoneScopes)
       ? { authNoneBrowserScopes: controlUi.authNoneScopes as OperatorScope[] }
       : {}),
+    controlUi: {
+      enabled: controlUi.enabled !== false,
+      ...(typeof controlUi.basePath === "string" ? { basePath: controlUi.basePath } : {}),
+    },
     ...(tlsFiles ? { tls: tlsFiles } : {}),
     ...(typeof gateway.handshakeTimeoutMs === "number" ? { handshakeTimeoutMs: gateway.handshakeTimeoutMs } : {}),
     logging: {

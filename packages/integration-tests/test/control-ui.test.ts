@@ -1,0 +1,390 @@
+// The Control UI and WebChat in a real browser (Debian's chromium through playwright-core) against a real gateway
+// started in-process: sign-in from the URL fragment, chat streaming and abort, a message the gateway never
+// confirmed (Retry delivers it exactly once), a refused config edit shown with its path and a conflict, then one
+// applied live, cron, logs, a gateway restart, WebChat. One browser for the file; the console must stay clean.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { get as httpGet } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createEchoBackend } from "@gateway/agent";
+import { createGatewayClient } from "@gateway/client";
+import { createGateway, type Gateway } from "@gateway/gateway";
+import { checkAvailable, eventually } from "@gateway/vitest-preset/wait";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const controlUi = join(here, "..", "..", "control-ui");
+const screenshots = join(here, "..", "test-output", "control-ui");
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const haveChromium = checkAvailable(existsSync(chromiumPath), `chromium at ${chromiumPath} (apt-get install chromium)`);
+const TOKEN = "control-ui-test-token-0123456789";
+
+/** Console lines a page may print while the gateway is deliberately away. */
+const EXPECTED_WHILE_DOWN = /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/;
+
+describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }, () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let gateway: Gateway;
+  let stateDir: string;
+  let origin = "";
+  let port = 0;
+  const consoleProblems: string[] = [];
+  let gatewayDown = false;
+
+  const startGateway = async () => {
+    // Later starts keep the port: the page reconnects to the address it was loaded from.
+    gateway = createGateway({
+      stateDir,
+      version: "9.9.9-test",
+      logging: { stdout: false },
+      ...(port ? { flags: { source: "the test", config: { gateway: { port } } } } : {}),
+    });
+    const address = await gateway.listen();
+    // A reply streamed word by word, slowly enough to be stopped mid-way.
+    await gateway.agent.replaceRuntime(createEchoBackend({ delayMs: 40 }));
+    port = address.port;
+    origin = `http://127.0.0.1:${port}`;
+  };
+
+  const watchConsole = (target: Page) => {
+    target.on("console", (message) => {
+      if (message.type() !== "error") return;
+      if (gatewayDown && EXPECTED_WHILE_DOWN.test(message.text())) return;
+      consoleProblems.push(message.text());
+    });
+    target.on("pageerror", (error) => consoleProblems.push(`uncaught: ${error.message}`));
+  };
+
+  /** The status of a GET with exactly these headers (fetch would not send Host or Origin as given). */
+  const statusOf = (path: string, headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const request = httpGet({ host: "127.0.0.1", port, path, headers }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on("error", reject);
+    });
+
+  const shot = (target: Page, name: string) =>
+    target.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    // The UI as the gateway serves it, built from the sources under test.
+    const built = spawnSync(process.execPath, [join(controlUi, "build-ui.mjs")], { cwd: controlUi, encoding: "utf8" });
+    if (built.status !== 0) throw new Error(`building the Control UI failed: ${built.stderr}`);
+    mkdirSync(screenshots, { recursive: true });
+    stateDir = mkdtempSync(join(tmpdir(), "gateway-control-ui-"));
+    writeFileSync(
+      join(stateDir, "gateway.json5"),
+      JSON.stringify({
+        gateway: { port: 0, auth: { mode: "token", token: TOKEN } },
+        agents: { defaults: { backend: "echo" } },
+      }),
+    );
+    await startGateway();
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-sync",
+      ],
+    });
+    context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    // Shorter than the test's own timeout, so that a failure names the element it waited for.
+    context.setDefaultTimeout(10_000);
+    page = await context.newPage();
+    watchConsole(page);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.close();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("signs in from the token in the URL fragment, forgets the fragment, and shows the overview", async () => {
+    await page.goto(`${origin}/#token=${TOKEN}`);
+    await page.getByRole("status").filter({ hasText: "Connected" }).first().waitFor();
+    expect(page.url()).not.toContain(TOKEN);
+    await page.getByText("Event-loop delay").waitFor();
+    await expect(page.getByText("9.9.9-test").count()).resolves.toBeGreaterThan(0);
+    await shot(page, "overview");
+  });
+
+  it("asks for the token when it is wrong, and connects with the right one", async () => {
+    await page.evaluate(() =>
+      localStorage.setItem("gateway.credentials.v1", JSON.stringify({ token: "wrong-token-0123456789abc" })),
+    );
+    await page.reload();
+    await page.getByRole("form", { name: "Sign in" }).waitFor();
+    await expect(page.getByRole("alert").textContent()).resolves.toMatch(/did not accept/);
+    await page.getByLabel("Secret").fill(TOKEN);
+    await page.getByRole("button", { name: "Connect" }).click();
+    await page.getByText("Event-loop delay").waitFor();
+    // The wrong token was a failed attempt from a browser: it must not count as an error of the page.
+    consoleProblems.splice(0);
+  });
+
+  it("chats with the echo agent: the reply streams, Stop aborts one mid-way, an empty message cannot be sent", async () => {
+    await page.getByRole("link", { name: "Chat" }).click();
+    const composer = page.getByLabel("Message", { exact: true });
+    const send = page.getByRole("button", { name: "Send" });
+    await expect(send.isDisabled()).resolves.toBe(true);
+    await composer.fill("   ");
+    await expect(send.isDisabled()).resolves.toBe(true);
+    await composer.press("Enter");
+    await composer.fill("hello there from the browser, streaming word by word");
+    await composer.press("Enter");
+    // Streamed: the reply is shown growing before it is complete.
+    await page.locator(".bubble.streaming").waitFor();
+    await page.locator(".bubble.assistant:not(.streaming)").filter({ hasText: "streaming word by word" }).waitFor();
+    await shot(page, "chat");
+
+    await composer.fill(Array.from({ length: 60 }, (_, index) => `word${index}`).join(" "));
+    await send.click();
+    await page.locator(".bubble.streaming").waitFor();
+    await page.getByRole("button", { name: "Stop" }).click();
+    await page.locator(".bubble.assistant").filter({ hasText: "(stopped)" }).waitFor();
+    const history = await gateway.agent.store.get("agent:main:main");
+    expect(history).toBeDefined();
+    // The session is listed.
+    await page.getByRole("list", { name: "Sessions" }).getByText("agent:main:main").waitFor();
+  });
+
+  it("keeps a message the gateway never confirmed: Retry delivers it exactly once", async () => {
+    const tab = await context.newPage();
+    watchConsole(tab);
+    let dropNext: "forward" | "drop" | undefined;
+    await tab.routeWebSocket(/.*/, (socket) => {
+      const server = socket.connectToServer();
+      let cut = false;
+      // Nothing reaches the page once its send has been cut off: not the answer, not the reply.
+      server.onMessage((message) => {
+        if (!cut) socket.send(message);
+      });
+      socket.onMessage((message) => {
+        if (dropNext && String(message).includes('"chat.send"')) {
+          // Forwarded or not, the page never hears back: the connection drops before the answer.
+          if (dropNext === "forward") server.send(message);
+          dropNext = undefined;
+          cut = true;
+          socket.close();
+          return;
+        }
+        if (!cut) server.send(message);
+      });
+    });
+    gatewayDown = true; // the dropped connection may log
+    await tab.goto(`${origin}/#/chat`);
+    const composer = tab.getByLabel("Message", { exact: true });
+    await tab.getByText("Connected").first().waitFor();
+
+    const count = async (text: string) =>
+      (await gateway.agent.store.history("agent:main:main", 1000)).filter(
+        (message) => message.role === "user" && message.text === text,
+      ).length;
+
+    // 1. The gateway got it, the page never heard: once back, the transcript shows it arrived; nothing is resent.
+    dropNext = "forward";
+    await composer.fill("arrived before the link dropped");
+    await composer.press("Enter");
+    await tab.getByText("Delivery unconfirmed").waitFor();
+    await shot(tab, "chat-unconfirmed");
+    await eventually(async () => expect(await count("arrived before the link dropped")).toBe(1));
+    await tab.getByText("Connected").first().waitFor();
+    await eventually(async () => expect(await tab.getByText("Delivery unconfirmed").count()).toBe(0));
+    await tab.locator(".bubble.user").filter({ hasText: "arrived before the link dropped" }).waitFor();
+    expect(await count("arrived before the link dropped")).toBe(1);
+
+    // 2. It never arrived: Retry delivers it, once.
+    dropNext = "drop";
+    await composer.fill("lost on the way");
+    await composer.press("Enter");
+    await tab.getByText("Delivery unconfirmed").waitFor();
+    expect(await count("lost on the way")).toBe(0);
+    // Survives a reload.
+    await tab.reload();
+    await tab.getByText("Delivery unconfirmed").waitFor();
+    await tab.getByRole("button", { name: "Retry" }).click();
+    await eventually(async () => expect(await count("lost on the way")).toBe(1));
+    await eventually(async () => expect(await tab.getByText("Delivery unconfirmed").count()).toBe(0));
+    gatewayDown = false;
+    await tab.close();
+  });
+
+  it("config: a refused edit lists each problem with its path, a concurrent edit is a conflict, a valid one applies live", async () => {
+    await page.getByRole("link", { name: "Config" }).click();
+    const editor = page.getByLabel("Config (JSON5)");
+    await eventually(async () => expect(await editor.inputValue()).toContain("auth"));
+    const original = await editor.inputValue();
+    const withLogging = (level: string) => original.replace(/^\{/, `{ logging: { level: ${JSON.stringify(level)} },`);
+
+    await editor.fill(withLogging("loud"));
+    await page.getByRole("button", { name: "Save and apply" }).click();
+    const refusal = page.getByRole("alert").filter({ hasText: "Not saved" });
+    await refusal.waitFor();
+    await expect(refusal.locator("code").allTextContents()).resolves.toContain("logging.level");
+    await shot(page, "config-refused");
+
+    // Someone else edits the file meanwhile: the page's edit is not written over theirs.
+    const other = createGatewayClient({ url: `ws://127.0.0.1:${port}`, token: TOKEN, reconnect: false });
+    try {
+      const current = await other.request("config.get");
+      await other.request("config.patch", { raw: '{ heartbeat: { every: "45m" } }', baseHash: current.hash! });
+    } finally {
+      other.close();
+    }
+    await editor.fill(withLogging("debug"));
+    await page.getByRole("button", { name: "Save and apply" }).click();
+    await page.getByRole("alert").filter({ hasText: "Someone else changed the config" }).waitFor();
+    expect((gateway.config.current.config as { logging?: { level?: string } }).logging?.level).not.toBe("debug");
+
+    await page.getByRole("button", { name: "Reload from the gateway" }).click();
+    await eventually(async () => expect(await editor.inputValue()).toContain("45m"));
+    const reloaded = await editor.inputValue();
+    await editor.fill(reloaded.replace(/^\{/, '{ logging: { level: "debug" },'));
+    await page.getByRole("button", { name: "Save and apply" }).click();
+    await page.getByText("Saved and applied").waitFor();
+    expect((gateway.config.current.config as { logging?: { level?: string } }).logging?.level).toBe("debug");
+    await eventually(() => expect(gateway.server.logger.level).toBe("debug"));
+  });
+
+  it("automations: adds a job, runs it now, shows its history", async () => {
+    await page.getByRole("link", { name: "Automations" }).click();
+    await page.getByLabel("Name").fill("Browser job");
+    await page.getByLabel("Minutes").fill("90");
+    await page.getByLabel("Message to the main session").fill("a note from the cron page");
+    await page.getByRole("button", { name: "Add job" }).click();
+    const row = page.locator('tr[data-job="Browser job"]');
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toContain("every 1.5 h");
+    await row.getByRole("button", { name: "Run now" }).click();
+    await eventually(async () => expect(await row.textContent()).toMatch(/\(ok\)/), { timeoutMs: 10_000 });
+    await row.getByRole("button", { name: "History" }).click();
+    await page.locator(".runs li").first().waitFor();
+    await expect(page.locator(".runs").textContent()).resolves.toContain("ok");
+    await shot(page, "automations");
+  });
+
+  it("logs: follows the gateway's log and filters it", async () => {
+    await page.getByRole("link", { name: "Logs" }).click();
+    gateway.server.logger.warn("a line for the log page to find");
+    await page.locator(".log-line").filter({ hasText: "a line for the log page to find" }).waitFor({ timeout: 10_000 });
+    await page.getByLabel("Level").selectOption("50");
+    await eventually(async () =>
+      expect(await page.locator(".log-line").filter({ hasText: "a line for the log page" }).count()).toBe(0),
+    );
+    await page.getByLabel("Level").selectOption("10");
+    await page.getByLabel("Filter").fill("for the log page");
+    await eventually(async () => expect(await page.locator(".log-line").count()).toBe(1));
+    await shot(page, "logs");
+    await page.getByLabel("Filter").fill("");
+  });
+
+  it("channels and debug pages render, the RPC console answers", async () => {
+    await page.getByRole("link", { name: "Channels" }).click();
+    await page.getByText("No channel is configured").waitFor();
+    await shot(page, "channels");
+    await page.getByRole("link", { name: "Debug" }).click();
+    await page.getByLabel("Method").fill("status");
+    await page.getByRole("button", { name: "Call" }).click();
+    await eventually(async () =>
+      expect(await page.locator(".rpc-output").textContent()).toContain('"version": "9.9.9-test"'),
+    );
+    await shot(page, "debug");
+  });
+
+  it("rides out a gateway restart: stays usable, keeps the draft, refreshes when it is back", async () => {
+    await page.getByRole("link", { name: "Chat" }).click();
+    const composer = page.getByLabel("Message", { exact: true });
+    await composer.waitFor();
+    gatewayDown = true;
+    await gateway.close();
+    await page.getByText("Reconnecting").waitFor();
+    await composer.fill("a draft typed while the gateway was away");
+    await startGateway();
+    await page.getByText("Connected").first().waitFor({ timeout: 15_000 });
+    gatewayDown = false;
+    expect(await composer.inputValue()).toBe("a draft typed while the gateway was away");
+    // A reload keeps it too.
+    await page.reload();
+    await page.getByText("Connected").first().waitFor();
+    expect(await page.getByLabel("Message", { exact: true }).inputValue()).toBe(
+      "a draft typed while the gateway was away",
+    );
+    await page.getByLabel("Message", { exact: true }).press("Enter");
+    await page
+      .locator(".bubble.assistant:not(.streaming)")
+      .filter({ hasText: "a draft typed while the gateway was away" })
+      .waitFor();
+  });
+
+  it("WebChat at /chat: a chat page that asks only for read and write", async () => {
+    const tab = await context.newPage();
+    watchConsole(tab);
+    await tab.goto(`${origin}/chat`);
+    await tab.getByText("Connected").first().waitFor();
+    const composer = tab.getByLabel("Message", { exact: true });
+    await composer.fill("hello from webchat");
+    await composer.press("Enter");
+    await tab.locator(".bubble.assistant:not(.streaming)").filter({ hasText: "hello from webchat" }).last().waitFor();
+    await shot(tab, "webchat");
+    // What the gateway granted it: read and write, not the admin scopes the token would allow.
+    const other = createGatewayClient({ url: `ws://127.0.0.1:${port}`, token: TOKEN, reconnect: false });
+    try {
+      const entry = await eventually(async () => {
+        const found = (await other.request("system-presence")).find((item) => item.mode === "webchat");
+        expect(found).toBeDefined();
+        return found!;
+      });
+      expect(entry.scopes?.sort()).toEqual(["operator.read", "operator.write"]);
+    } finally {
+      other.close();
+    }
+    await tab.close();
+  });
+
+  it("serves its files with a strict CSP, long-lived caching for hashed assets, gzip and the front door's rules", async () => {
+    const index = await fetch(`${origin}/`, { headers: { "accept-encoding": "gzip" } });
+    expect(index.status).toBe(200);
+    expect(index.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(index.headers.get("cache-control")).toBe("no-cache");
+    expect(index.headers.get("content-security-policy")).toMatch(
+      /script-src 'self';.*connect-src 'self'.*frame-ancestors 'none'/,
+    );
+    expect(index.headers.get("x-frame-options")).toBe("DENY");
+    const html = await index.text();
+    expect(html).toContain('<meta name="gateway-ws-path" content="/">');
+    expect(html).not.toMatch(/<script>(?!<)/); // no inline script
+    const script = /src="(assets\/main-[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${origin}/${script}`, { headers: { "accept-encoding": "gzip" } });
+    expect(asset.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    expect(asset.headers.get("content-encoding")).toBe("gzip");
+    const etag = asset.headers.get("etag")!;
+    const again = await fetch(`${origin}/${script}`, { headers: { "if-none-match": etag } });
+    expect(again.status).toBe(304);
+    expect((await fetch(`${origin}/assets/nothing-here.js`)).status).toBe(404);
+    expect((await fetch(`${origin}/assets/..%2f..%2fgateway.json5`)).status).toBe(404);
+    // Another site's page may not load the UI's files (nor open its WebSocket), and a rebinding name is refused.
+    expect(await statusOf(`/${script}`, { origin: "https://evil.example" })).toBe(403);
+    expect(await statusOf("/", { host: `rebind.example:${port}` })).toBe(403);
+    expect(await statusOf(`/${script}`, { origin })).toBe(200);
+    const chat = await fetch(`${origin}/chat`);
+    expect(chat.headers.get("content-type")).toBe("text/html; charset=utf-8");
+  });
+
+  it("printed nothing to the browser console but what it was expected to", () => {
+    expect(consoleProblems).toEqual([]);
+  });
+});
