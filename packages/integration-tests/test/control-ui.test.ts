@@ -3,8 +3,9 @@
 // confirmed (Retry delivers it exactly once), a refused config edit shown with its path and a conflict, then one
 // applied live, cron, logs, a gateway restart, WebChat. One browser for the file; the console must stay clean.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { get as httpGet } from "node:http";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +22,14 @@ const screenshots = join(here, "..", "test-output", "control-ui");
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = checkAvailable(existsSync(chromiumPath), `chromium at ${chromiumPath} (apt-get install chromium)`);
 const TOKEN = "control-ui-test-token-0123456789";
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+interface AxeViolation {
+  id: string;
+  impact?: string | null;
+  help: string;
+  nodes: { target: string[]; failureSummary?: string }[];
+}
 
 /** Console lines a page may print while the gateway is deliberately away. */
 const EXPECTED_WHILE_DOWN = /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED/;
@@ -70,8 +79,21 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
       request.on("error", reject);
     });
 
-  const shot = (target: Page, name: string) =>
-    target.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+  const accessibilityProblems: string[] = [];
+  /** Save the page as a screenshot, and check it with axe-core (serious and critical violations are kept). */
+  const shot = async (target: Page, name: string) => {
+    await target.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+    await target.evaluate(axeSource);
+    const violations = await target.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
+      return (await axe.run()).violations;
+    });
+    for (const violation of violations)
+      if (violation.impact === "serious" || violation.impact === "critical")
+        accessibilityProblems.push(
+          `${name}: ${violation.id} (${violation.help}) at ${violation.nodes.map((node) => `${node.target.join(" ")} (${node.failureSummary ?? ""})`).join("; ")}`,
+        );
+  };
 
   beforeAll(async () => {
     // The UI as the gateway serves it, built from the sources under test.
@@ -127,6 +149,7 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     await page.reload();
     await page.getByRole("form", { name: "Sign in" }).waitFor();
     await expect(page.getByRole("alert").textContent()).resolves.toMatch(/did not accept/);
+    await shot(page, "sign-in");
     await page.getByLabel("Secret").fill(TOKEN);
     await page.getByRole("button", { name: "Connect" }).click();
     await page.getByText("Event-loop delay").waitFor();
@@ -301,6 +324,14 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
       expect(await page.locator(".rpc-output").textContent()).toContain('"version": "9.9.9-test"'),
     );
     await shot(page, "debug");
+    // The dark theme, chosen in the header and kept, passes the same checks.
+    await page.getByRole("button", { name: "Theme: system" }).click();
+    await page.getByRole("button", { name: "Theme: light" }).click();
+    await page.getByRole("link", { name: "Overview" }).click();
+    await page.getByText("Event-loop delay").waitFor();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
+    await shot(page, "overview-dark");
+    await page.getByRole("button", { name: "Theme: dark" }).click();
   });
 
   it("rides out a gateway restart: stays usable, keeps the draft, refreshes when it is back", async () => {
@@ -386,5 +417,9 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
 
   it("printed nothing to the browser console but what it was expected to", () => {
     expect(consoleProblems).toEqual([]);
+  });
+
+  it("has no serious accessibility problems on any page (axe-core)", () => {
+    expect(accessibilityProblems).toEqual([]);
   });
 });

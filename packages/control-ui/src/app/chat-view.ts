@@ -48,7 +48,13 @@ export class ChatView {
       { class: "link", type: "button", hidden: true, onclick: () => this.#showOlder() },
       "Show older messages",
     );
-    this.#log = h("div", { class: "chat-log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
+    this.#log = h("div", {
+      class: "chat-log",
+      role: "log",
+      "aria-live": "polite",
+      "aria-label": "Conversation",
+      tabindex: 0,
+    });
     this.#notice = h("p", { class: "chat-notice", role: "status" });
     this.#composer = h("textarea", {
       id: `composer-${Math.random().toString(36).slice(2)}`,

@@ -33,7 +33,11 @@ export function themeSwitch(): HTMLButtonElement {
   let theme = localStorage.getItem(THEME_KEY) ?? "system";
   apply(theme);
   const label = () => `Theme: ${theme}`;
-  const button = h("button", { type: "button", class: "link", "aria-label": "Switch theme" }, label());
+  const button = h(
+    "button",
+    { type: "button", class: "link", title: "Switch between light, dark and the system's theme" },
+    label(),
+  );
   button.addEventListener("click", () => {
     theme = theme === "system" ? "light" : theme === "light" ? "dark" : "system";
     localStorage.setItem(THEME_KEY, theme);

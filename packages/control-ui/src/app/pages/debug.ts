@@ -7,10 +7,10 @@ const KEPT = 200;
 function create({ connection }: PageContext): Page {
   const { client } = connection;
   const events: { at: string; name: string; payload: string }[] = [];
-  const stream = h("ol", { class: "event-stream", "aria-label": "Events" });
+  const stream = h("ol", { class: "event-stream", "aria-label": "Events", tabindex: 0 });
   const method = h("input", { id: "rpc-method", value: "health", list: "rpc-methods", autocomplete: "off" });
   const params = h("textarea", { id: "rpc-params", class: "code-editor", rows: 4, value: "{}" });
-  const output = h("pre", { class: "rpc-output", "aria-live": "polite" });
+  const output = h("pre", { class: "rpc-output", "aria-live": "polite", "aria-label": "Result", tabindex: 0 });
   const methods = h("datalist", { id: "rpc-methods" });
   const hello = connection.status.state === "open" ? connection.status.hello : undefined;
   replace(
