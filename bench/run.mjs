@@ -11,6 +11,7 @@ import { Redis } from "ioredis";
 import { WebSocket } from "ws";
 import { EventConsumer, eventsKey, pushEvent } from "../packages/redis-bridge/dist/index.js";
 import { hasRedisServer, startRedisServer, useRedis } from "../tooling/vitest/redis.mjs";
+import { measureControlUi } from "./control-ui.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -470,6 +471,8 @@ progress("redis bridge");
 const bridge = await measureBridge();
 progress("inbound Telegram message → agent run started (fake Bot API, real grammY)");
 const inbound = await measureInbound();
+progress("Control UI: cold first loads in chromium");
+const controlUi = await measureControlUi();
 
 const verdict = (ok) => (ok ? "PASS" : "MISS");
 const rows = [
@@ -554,6 +557,15 @@ const rows = [
         verdict(bridge.p99 <= 5 && bridge.rate >= 20_000 && bridge.lost === 0),
       ]
     : ["Redis bridge", "p99 ≤ 5 ms; ≥ 20,000 events/s", "not measured: no Redis here", "", ""],
+  controlUi
+    ? [
+        "Control UI first load (cold, loopback): shell gzipped; transferred; first paint; interactive",
+        "shell ≤ 150 KB gzipped; first paint ≤ 1 s",
+        `${(controlUi.shellGzipBytes / 1024).toFixed(1)} KB; ${(controlUi.transferredBytes / 1024).toFixed(1)} KB in ${controlUi.requests} requests; ${ms(controlUi.firstPaintMs)}; ${ms(controlUi.interactiveMs)}`,
+        "",
+        verdict(controlUi.shellGzipBytes <= 150 * 1024 && controlUi.firstPaintMs <= 1000),
+      ]
+    : ["Control UI first load", "shell ≤ 150 KB gzipped; first paint ≤ 1 s", "not measured: no chromium here", "", ""],
 ];
 const header = ["figure", "target", "gateway", "baseline (bare ws, same run)", ""];
 const table = [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");

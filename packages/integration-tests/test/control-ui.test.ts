@@ -172,6 +172,20 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     await page.locator(".bubble.assistant:not(.streaming)").filter({ hasText: "streaming word by word" }).waitFor();
     await shot(page, "chat");
 
+    // Markdown in a reply is rendered, markup in it is only text, and only http(s) links become links.
+    await composer.fill(
+      "**bold** <img src=x onerror=alert(1)> [bad](javascript:alert(1)) [good](https://example.com/x)",
+    );
+    await composer.press("Enter");
+    const reply = page.locator(".bubble.assistant:not(.streaming)").filter({ hasText: "good" }).last();
+    await reply.waitFor();
+    await expect(reply.locator("strong").textContent()).resolves.toBe("bold");
+    expect(await page.locator(".chat-log img").count()).toBe(0);
+    await expect(reply.textContent()).resolves.toContain("<img src=x onerror=alert(1)>");
+    expect(await reply.locator("a").evaluateAll((links) => links.map((link) => link.getAttribute("href")))).toEqual([
+      "https://example.com/x",
+    ]);
+
     await composer.fill(Array.from({ length: 60 }, (_, index) => `word${index}`).join(" "));
     await send.click();
     await page.locator(".bubble.streaming").waitFor();
