@@ -15,6 +15,7 @@ import { createGateway, type Gateway } from "@gateway/gateway";
 import { checkAvailable, eventually } from "@gateway/vitest-preset/wait";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sent } from "./fixtures/dm-stranger-plugin.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const controlUi = join(here, "..", "..", "control-ui");
@@ -106,6 +107,9 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
       JSON.stringify({
         gateway: { port: 0, auth: { mode: "token", token: TOKEN } },
         agents: { defaults: { backend: "echo" } },
+        // A channel that logs in with a QR, and one where a stranger asks for a pairing code.
+        plugins: [join(here, "fixtures", "qr-login-plugin.ts"), join(here, "fixtures", "dm-stranger-plugin.ts")],
+        channels: { qrchat: { dir: join(stateDir, "qrchat") }, dmchat: { sender: "stranger-1" } },
       }),
     );
     await startGateway();
@@ -327,10 +331,40 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     await page.getByLabel("Filter").fill("");
   });
 
-  it("channels and debug pages render, the RPC console answers", async () => {
+  it("channels: links an account with the QR its channel shows", async () => {
     await page.getByRole("link", { name: "Channels" }).click();
-    await page.getByText("No channel is configured").waitFor();
+    const link = page.getByRole("button", { name: "Link with QR" });
+    await link.click();
+    const qr = page.getByRole("img", { name: "QR code to link qrchat" });
+    await eventually(async () => expect(await qr.getAttribute("src")).toBe("data:image/png;base64,AAAA"));
+    await page.getByText("scan the QR").waitFor();
+    await shot(page, "channels-qr");
+    writeFileSync(join(stateDir, "qrchat", "scanned"), "");
+    await page.getByText("qrchat/default is linked").waitFor();
+    await page.locator(".badge.ok").filter({ hasText: "connected" }).first().waitFor();
+    await eventually(async () => expect(await link.count()).toBe(0));
     await shot(page, "channels");
+  });
+
+  it("pairing: a stranger's DM pairing code is approved from the page", async () => {
+    await page.getByRole("link", { name: "Pairing" }).click();
+    const row = page.locator("tr[data-code]");
+    await row.waitFor();
+    const code = (await row.getAttribute("data-code"))!;
+    expect(sent.some((message) => message.peer === "stranger-1" && message.text.includes(code))).toBe(true);
+    await expect(row.textContent()).resolves.toContain("A Stranger");
+    await shot(page, "pairing");
+    await page.getByRole("button", { name: `Approve ${code}` }).click();
+    await page.getByText("No one is waiting").waitFor();
+    const other = createGatewayClient({ url: `ws://127.0.0.1:${port}`, token: TOKEN, reconnect: false });
+    try {
+      expect((await other.request("channels.pairing.list", {})).requests).toEqual([]);
+    } finally {
+      other.close();
+    }
+  });
+
+  it("debug: the RPC console answers", async () => {
     await page.getByRole("link", { name: "Debug" }).click();
     await page.getByLabel("Method").fill("status");
     await page.getByRole("button", { name: "Call" }).click();

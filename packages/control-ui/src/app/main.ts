@@ -13,9 +13,19 @@ import { debugPage } from "./pages/debug.js";
 import { logsPage } from "./pages/logs.js";
 import { overviewPage } from "./pages/overview.js";
 import type { Page, PageDefinition } from "./pages/page.js";
+import { pairingPage } from "./pages/pairing.js";
 import { refusalAdvice, signInForm, statusPill, themeSwitch } from "./shell.js";
 
-const PAGES: PageDefinition[] = [overviewPage, chatPage, channelsPage, cronPage, configPage, logsPage, debugPage];
+const PAGES: PageDefinition[] = [
+  overviewPage,
+  chatPage,
+  channelsPage,
+  pairingPage,
+  cronPage,
+  configPage,
+  logsPage,
+  debugPage,
+];
 
 function pageFromHash(): PageDefinition {
   const id = location.hash.replace(/^#\/?/, "");

@@ -14,12 +14,13 @@ function stateOf(account: ChannelAccountStatus): { label: string; kind: string }
 
 function create({ connection }: PageContext): Page {
   const body = h("div", { class: "stack" }, h("p", {}, "Loading…"));
+  const loginPanel = h("div", { class: "card", hidden: true, "aria-live": "polite" });
   const probe = h("button", { type: "button", onclick: () => void refresh(true) }, "Probe now");
   const element = h(
     "section",
     { "aria-labelledby": "channels-title" },
     h("div", { class: "title-row" }, h("h1", { id: "channels-title" }, "Channels"), probe),
-    body,
+    h("div", { class: "stack" }, loginPanel, body),
   );
   let result: ChannelsStatusResult | undefined;
 
@@ -31,6 +32,50 @@ function create({ connection }: PageContext): Page {
       await refresh();
     } catch (error) {
       toast(`Logout failed: ${errorText(error)}`, "error");
+    }
+  };
+
+  // A QR login: the QR the channel shows, refreshed while waiting, until the phone has scanned it.
+  let loginRun = 0;
+  const login = async (channel: string, accountId: string) => {
+    const run = ++loginRun;
+    const qr = h("img", { class: "qr", alt: `QR code to link ${channel}`, width: 264, height: 264 });
+    const message = h("p", { role: "status" }, "Asking the channel for a QR…");
+    const code = h("p", { class: "pairing-code" });
+    const cancel = h("button", { type: "button", onclick: () => finish() }, "Cancel");
+    const finish = () => {
+      if (run === loginRun) loginRun++;
+      loginPanel.hidden = true;
+    };
+    replace(loginPanel, h("h2", {}, `Link ${channel} (${accountId})`), message, qr, code, cancel);
+    loginPanel.hidden = false;
+    const show = (answer: { message: string; qrDataUrl?: string; pairingCode?: string }) => {
+      message.textContent = answer.message;
+      if (answer.qrDataUrl?.startsWith("data:image/")) qr.src = answer.qrDataUrl;
+      if (answer.pairingCode) code.textContent = `Or enter this code on the phone: ${answer.pairingCode}`;
+    };
+    try {
+      let answer = await connection.client.request("web.login.start", { accountId });
+      while (run === loginRun) {
+        show(answer);
+        if (answer.connected) {
+          toast(`${channel}/${accountId} is linked`);
+          finish();
+          await refresh();
+          return;
+        }
+        answer = await connection.client.request(
+          "web.login.wait",
+          {
+            accountId,
+            timeoutMs: 20_000,
+            ...(qr.src.startsWith("data:image/png;base64,") ? { currentQrDataUrl: qr.src } : {}),
+          },
+          { timeoutMs: 25_000 },
+        );
+      }
+    } catch (error) {
+      if (run === loginRun) message.textContent = `The login failed: ${errorText(error)}`;
     }
   };
 
@@ -86,7 +131,14 @@ function create({ connection }: PageContext): Page {
                   h("td", { class: "problem" }, account.lastError ?? ""),
                   h(
                     "td",
-                    {},
+                    { class: "actions" },
+                    account.linked === false
+                      ? h(
+                          "button",
+                          { type: "button", class: "primary", onclick: () => void login(channel, account.accountId) },
+                          "Link with QR",
+                        )
+                      : null,
                     h(
                       "button",
                       { type: "button", class: "link", onclick: () => void logout(channel, account.accountId) },
@@ -119,7 +171,14 @@ function create({ connection }: PageContext): Page {
   };
   const stop = connection.client.on("health", () => void refresh());
   void refresh();
-  return { element, refresh: () => refresh(), dispose: stop };
+  return {
+    element,
+    refresh: () => refresh(),
+    dispose() {
+      loginRun++;
+      stop();
+    },
+  };
 }
 
 export const channelsPage: PageDefinition = { id: "channels", title: "Channels", create };
