@@ -82,6 +82,8 @@ export interface GatewayDescription {
   readonly redisUrl: string | undefined;
   readonly cron: { jobs: number; path: string };
   readonly heartbeatEveryMs: number;
+  /** Where the web Control UI is served (`gateway.controlUi`). */
+  readonly controlUi: { enabled: boolean; basePath: string };
   /** What the start changed or found that the user should know (a config holding secrets made private…). */
   readonly notices: readonly string[];
 }
@@ -388,6 +390,7 @@ function compose(
       redisUrl,
       cron: { jobs: cron.status().jobs, path: cron.store.jobsPath },
       heartbeatEveryMs: heartbeatOptions(current()).everyMs,
+      controlUi: server.options.controlUi,
       notices,
     }),
     server,

@@ -276,7 +276,14 @@ export class ChatView {
   }
 
   #bubble(message: ShownMessage, extra: { streaming?: boolean } = {}): HTMLElement {
-    const who = message.role === "user" ? "You" : message.role === "error" ? "Error" : this.#assistantName;
+    const who =
+      message.role === "user"
+        ? "You"
+        : message.role === "error"
+          ? "Error"
+          : message.role === "system"
+            ? "System"
+            : this.#assistantName;
     const body = h("div", { class: "bubble-text" });
     this.#fillText(body, message.role, message.text);
     return h(
