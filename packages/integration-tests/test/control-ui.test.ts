@@ -264,6 +264,7 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
 
   it("config: a refused edit lists each problem with its path, a concurrent edit is a conflict, a valid one applies live", async () => {
     await page.getByRole("link", { name: "Config" }).click();
+    await page.getByRole("button", { name: "JSON5" }).click();
     const editor = page.getByLabel("Config (JSON5)");
     await eventually(async () => expect(await editor.inputValue()).toContain("auth"));
     const original = await editor.inputValue();
@@ -297,6 +298,27 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     await page.getByText("Saved and applied").waitFor();
     expect((gateway.config.current.config as { logging?: { level?: string } }).logging?.level).toBe("debug");
     await eventually(() => expect(gateway.server.logger.level).toBe("debug"));
+  });
+
+  it("config form: generated from the schema, a refused value is shown at its field, a valid one applies", async () => {
+    await page.getByRole("button", { name: "Form" }).click();
+    await page.locator('details[data-section="logging"] > summary').click();
+    await page.getByLabel("level", { exact: true }).selectOption('"warn"');
+    await page.locator('details[data-section="agents"] > summary').click();
+    const model = page.locator('[data-path="agents.defaults.model"]');
+    await model.fill("nope");
+    await page.getByRole("button", { name: "Save and apply" }).click();
+    const fieldError = page.locator("#config-field-agents-defaults-model-error");
+    await fieldError.waitFor();
+    expect(await model.getAttribute("aria-invalid")).toBe("true");
+    await model.scrollIntoViewIfNeeded();
+    await shot(page, "config-form");
+    expect((gateway.config.current.config as { logging?: { level?: string } }).logging?.level).toBe("debug");
+    await model.fill("");
+    await page.getByRole("button", { name: "Save and apply" }).click();
+    await page.getByText("Saved and applied").waitFor();
+    expect((gateway.config.current.config as { logging?: { level?: string } }).logging?.level).toBe("warn");
+    expect(await fieldError.count()).toBe(0);
   });
 
   it("automations: adds a job, runs it now, shows its history", async () => {

@@ -1,11 +1,13 @@
-// Config: the running config as JSON5 (secrets redacted), saved as a merge patch of what the user changed, with the
-// hash it was read at — a concurrent edit is shown as a conflict, never overwritten — and refused edits listed with
-// the path of each problem. A secret left as "[redacted]" is not in the patch: the stored one stays.
+// Config: the running config (secrets redacted) as a form generated from its schema, or as JSON5; saved as a merge
+// patch of what the user changed, with the hash it was read at — a concurrent edit is shown as a conflict, never
+// overwritten — and refused edits listed with the path of each problem (and, in the form, at the field). A secret
+// left as "[redacted]" is not in the patch: the stored one stays.
 import { GatewayClientError } from "@gateway/client";
-import type { ConfigGetResult } from "@gateway/protocol";
+import type { ConfigGetResult, ConfigSchemaResponse } from "@gateway/protocol";
 import JSON5 from "json5";
 import { errorText, h, replace } from "../dom.js";
 import { mergePatch } from "../merge-patch.js";
+import { configForm } from "./config-form.js";
 import type { Page, PageContext, PageDefinition } from "./page.js";
 
 interface Issue {
@@ -28,20 +30,56 @@ function create({ connection }: PageContext): Page {
     spellcheck: "false",
     rows: 24,
     "aria-describedby": "config-help",
-    oninput: () => {
-      dirty = editor.value !== shown;
-      save.disabled = !dirty;
-    },
+    oninput: () => edited(),
   });
+  const editorLabel = h("label", { for: "config-editor", class: "visually-hidden" }, "Config (JSON5)");
   const save = h("button", { class: "primary", type: "submit", disabled: true }, "Save and apply");
   const reload = h("button", { type: "button", onclick: () => void refresh(true) }, "Reload from the gateway");
   const result = h("div", { class: "config-result", role: "status", "aria-live": "polite" });
   const path = h("code");
+  const formHost = h("div", { id: "config-form" });
+  const modeKey = "gateway.config.mode.v1";
+  let mode: "form" | "json5" = localStorage.getItem(modeKey) === "json5" ? "json5" : "form";
+  const formButton = h("button", { type: "button", onclick: () => switchTo("form") }, "Form");
+  const textButton = h("button", { type: "button", onclick: () => switchTo("json5") }, "JSON5");
   let loaded: ConfigGetResult | undefined;
-  let shown = "";
+  let schema: ConfigSchemaResponse | undefined;
+  let draft: Record<string, unknown> = {};
+  let form: ReturnType<typeof configForm> | undefined;
   let dirty = false;
 
+  const edited = () => {
+    dirty = true;
+    save.disabled = false;
+  };
+  const buildForm = () => {
+    form = schema ? configForm(schema.schema, schema.uiHints, draft, edited) : undefined;
+    replace(formHost, form?.element ?? h("p", { class: "muted" }, "Loading the schema…"));
+  };
+  const showMode = () => {
+    formHost.hidden = mode !== "form";
+    editorLabel.hidden = editor.hidden = mode !== "json5";
+    formButton.setAttribute("aria-pressed", String(mode === "form"));
+    textButton.setAttribute("aria-pressed", String(mode === "json5"));
+  };
+  const switchTo = (next: "form" | "json5") => {
+    if (next === mode) return;
+    if (next === "form") {
+      try {
+        draft = JSON5.parse(editor.value) as Record<string, unknown>;
+      } catch (error) {
+        showIssues(`Fix the JSON5 first: ${errorText(error)}`, []);
+        return;
+      }
+      buildForm();
+    } else editor.value = JSON.stringify(draft, null, 2);
+    mode = next;
+    localStorage.setItem(modeKey, mode);
+    showMode();
+  };
+
   const showIssues = (title: string, issues: Issue[], conflict = false) => {
+    form?.showIssues(issues);
     replace(
       result,
       h(
@@ -71,10 +109,14 @@ function create({ connection }: PageContext): Page {
     // A reconnect refreshes what is shown, never what the user is typing.
     if (dirty && !force) return;
     try {
-      loaded = await client.request("config.get");
+      [loaded, schema] = await Promise.all([
+        client.request("config.get"),
+        schema ? Promise.resolve(schema) : client.request("config.schema"),
+      ]);
       path.textContent = loaded.path;
-      shown = JSON.stringify(loaded.config ?? {}, null, 2);
-      editor.value = shown;
+      draft = structuredClone((loaded.config ?? {}) as Record<string, unknown>);
+      editor.value = JSON.stringify(draft, null, 2);
+      buildForm();
       dirty = false;
       save.disabled = true;
       if (force) replace(result);
@@ -85,15 +127,17 @@ function create({ connection }: PageContext): Page {
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    if (!loaded || !editor.value.trim()) return;
-    let edited: unknown;
-    try {
-      edited = JSON5.parse(editor.value);
-    } catch (error) {
-      showIssues(`Not saved: the text is not valid JSON5 (${errorText(error)})`, []);
-      return;
+    if (!loaded) return;
+    let next: unknown = draft;
+    if (mode === "json5") {
+      try {
+        next = JSON5.parse(editor.value);
+      } catch (error) {
+        showIssues(`Not saved: the text is not valid JSON5 (${errorText(error)})`, []);
+        return;
+      }
     }
-    const patch = mergePatch(loaded.config ?? {}, edited);
+    const patch = mergePatch(loaded.config ?? {}, next);
     if (patch === undefined) {
       replace(result, h("div", { class: "alert ok" }, "Nothing changed."));
       return;
@@ -130,6 +174,7 @@ function create({ connection }: PageContext): Page {
     }
   };
 
+  showMode();
   const element = h(
     "section",
     { "aria-labelledby": "config-title" },
@@ -142,9 +187,11 @@ function create({ connection }: PageContext): Page {
         { id: "config-help" },
         "The config file ",
         path,
-        " as JSON5. Secrets are shown redacted; leave a redacted value as it is to keep the stored secret.",
+        ". Secrets are shown redacted; leave a redacted value as it is to keep the stored secret.",
       ),
-      h("label", { for: "config-editor", class: "visually-hidden" }, "Config (JSON5)"),
+      h("div", { class: "actions", role: "group", "aria-label": "Edit as" }, formButton, textButton),
+      formHost,
+      editorLabel,
       editor,
       result,
       h("div", { class: "actions" }, save, reload),
