@@ -197,8 +197,20 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     await page.locator(".bubble.assistant").filter({ hasText: "(stopped)" }).waitFor();
     const history = await gateway.agent.store.get("agent:main:main");
     expect(history).toBeDefined();
-    // The session is listed.
-    await page.getByRole("list", { name: "Sessions" }).getByText("agent:main:main").waitFor();
+    // The session is listed; another client's session appears beside it, and shows its own conversation.
+    const sessions = page.getByRole("list", { name: "Sessions" });
+    await sessions.getByText("agent:main:main").waitFor();
+    const other = createGatewayClient({ url: `ws://127.0.0.1:${port}`, token: TOKEN, reconnect: false });
+    try {
+      await other.request("chat.send", { sessionKey: "agent:main:second", message: "from another client" });
+    } finally {
+      other.close();
+    }
+    await sessions.getByText("agent:main:second").click();
+    await page.locator(".bubble.user").filter({ hasText: "from another client" }).waitFor();
+    expect(await page.locator(".bubble").filter({ hasText: "hello there from the browser" }).count()).toBe(0);
+    await sessions.getByText("agent:main:main").click();
+    await page.locator(".bubble").filter({ hasText: "hello there from the browser" }).first().waitFor();
   });
 
   it("keeps a message the gateway never confirmed: Retry delivers it exactly once", async () => {
@@ -350,6 +362,10 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     await page.getByLabel("Filter").fill("for the log page");
     await eventually(async () => expect(await page.locator(".log-line").count()).toBe(1));
     await shot(page, "logs");
+    const download = page.waitForEvent("download");
+    await page.getByRole("button", { name: "Download" }).click();
+    const file = await (await download).path();
+    expect(readFileSync(file, "utf8")).toContain("a line for the log page to find");
     await page.getByLabel("Filter").fill("");
   });
 
