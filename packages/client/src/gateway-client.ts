@@ -11,6 +11,7 @@ import type {
 } from "@gateway/protocol";
 import { PROTOCOL_VERSION, SIDE_EFFECTING_METHODS } from "@gateway/protocol/constants";
 import { connectRefusal, GatewayClientError } from "./errors.js";
+import { randomId } from "./random-id.js";
 
 /**
  * Params as a caller passes them: `idempotencyKey` may be left out (side-effecting methods get a generated one).
@@ -267,7 +268,7 @@ export class GatewayClient {
   #withIdempotencyKey(method: string, params: unknown): unknown {
     if (!SIDE_EFFECTING_METHODS.includes(method)) return params;
     const object = (params ?? {}) as { idempotencyKey?: string };
-    return object.idempotencyKey ? object : { ...object, idempotencyKey: globalThis.crypto.randomUUID() };
+    return object.idempotencyKey ? object : { ...object, idempotencyKey: randomId() };
   }
 
   #reconnectEnabled(): boolean {

@@ -10,3 +10,4 @@ export {
   type RequestParams,
   type WebSocketConstructor,
 } from "./gateway-client.js";
+export { randomId } from "./random-id.js";

@@ -1,7 +1,7 @@
 // The chat of one session, shared by the Control UI's Chat page and the WebChat page: the transcript, replies
 // streamed as they come, abort, older messages on demand, a composer that keeps its draft, and an outbox that
 // marks a message "delivery unconfirmed" (Retry / Discard) when the gateway went away before answering.
-import { GatewayClientError } from "@gateway/client";
+import { GatewayClientError, randomId } from "@gateway/client";
 import type { ChatEvent } from "@gateway/protocol";
 import type { Connection } from "./connection.js";
 import { errorText, formatTime, h, replace } from "./dom.js";
@@ -165,7 +165,7 @@ export class ChatView {
     // Never an empty send: nothing happens, the button stays disabled.
     if (!text) return;
     const item: OutboxItem = {
-      idempotencyKey: crypto.randomUUID(),
+      idempotencyKey: randomId(),
       sessionKey: this.#sessionKey,
       text,
       createdAt: Date.now(),

@@ -2,7 +2,13 @@
 // the page itself (its origin and the path the gateway wrote into <meta name="gateway-ws-path">), never from a URL
 // parameter: a page that connects where a link tells it to hands the user's token to whoever wrote the link
 // (CVE-2026-25253).
-import { type ClientState, createGatewayClient, type GatewayClient, GatewayClientError } from "@gateway/client";
+import {
+  type ClientState,
+  createGatewayClient,
+  type GatewayClient,
+  GatewayClientError,
+  randomId,
+} from "@gateway/client";
 import type { HelloOk } from "@gateway/protocol";
 import type { Credentials } from "./credentials.js";
 
@@ -24,7 +30,7 @@ function instanceId(mode: string): string {
   const key = `gateway.instance.v1:${mode}`;
   let id = localStorage.getItem(key);
   if (!id) {
-    id = `${mode}-${crypto.randomUUID()}`;
+    id = `${mode}-${randomId()}`;
     localStorage.setItem(key, id);
   }
   return id;
