@@ -105,7 +105,8 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     writeFileSync(
       join(stateDir, "gateway.json5"),
       JSON.stringify({
-        gateway: { port: 0, auth: { mode: "token", token: TOKEN } },
+        // gateway.lan maps to 127.0.0.1 in the browser: a plain-HTTP origin that is not local (no secure context).
+        gateway: { port: 0, auth: { mode: "token", token: TOKEN }, allowedHosts: ["gateway.lan"] },
         agents: { defaults: { backend: "echo" } },
         // A channel that logs in with a QR, and one where a stranger asks for a pairing code.
         plugins: [join(here, "fixtures", "qr-login-plugin.ts"), join(here, "fixtures", "dm-stranger-plugin.ts")],
@@ -122,6 +123,7 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
         "--no-first-run",
         "--disable-background-networking",
         "--disable-sync",
+        "--host-resolver-rules=MAP gateway.lan 127.0.0.1",
       ],
     });
     context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
@@ -467,6 +469,24 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     } finally {
       other.close();
     }
+    await tab.close();
+  });
+
+  it("works from a plain-HTTP address that is not local, where the browser withholds secure-context APIs", async () => {
+    const tab = await context.newPage();
+    watchConsole(tab);
+    await tab.goto(`http://gateway.lan:${port}/chat#token=${TOKEN}`);
+    expect(await tab.evaluate(() => window.isSecureContext)).toBe(false);
+    expect(await tab.evaluate(() => typeof crypto.randomUUID)).toBe("undefined");
+    await tab.getByText("Connected").first().waitFor();
+    const composer = tab.getByLabel("Message", { exact: true });
+    await composer.fill("sent from a LAN address");
+    await composer.press("Enter");
+    await tab
+      .locator(".bubble.assistant:not(.streaming)")
+      .filter({ hasText: "sent from a LAN address" })
+      .last()
+      .waitFor();
     await tab.close();
   });
 

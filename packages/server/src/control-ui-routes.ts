@@ -1,7 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { isAllowedOrigin, originRefusal } from "./front-door.js";
+import { hostnameOf, isAllowedOrigin, isLoopback, originRefusal } from "./front-door.js";
 import type { ServerContext } from "./server-context.js";
-import { loadStaticSite, NOT_BUILT_PAGE, SITE_HEADERS, type SiteFile, type StaticSite } from "./static-site.js";
+import {
+  loadStaticSite,
+  NOT_BUILT_PAGE,
+  OPENER_POLICY_HEADER,
+  SITE_HEADERS,
+  type SiteFile,
+  type StaticSite,
+} from "./static-site.js";
 
 /** Answers a GET of the Control UI's start page. */
 export type PageHandler = (request: FastifyRequest, reply: FastifyReply) => void;
@@ -32,6 +39,7 @@ export function registerControlUi(scope: FastifyInstance, context: ServerContext
       return;
     }
     reply.headers(SITE_HEADERS);
+    if (current.tls || isLoopback(hostnameOf(host ?? ""))) reply.headers(OPENER_POLICY_HEADER);
     if (!file) {
       if (!site)
         reply.code(503).type("text/html; charset=utf-8").header("cache-control", "no-store").send(NOT_BUILT_PAGE);

@@ -59,9 +59,11 @@ export const SITE_HEADERS: Readonly<Record<string, string>> = {
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",
-  "cross-origin-opener-policy": "same-origin",
   "cross-origin-resource-policy": "same-origin",
 };
+
+/** Sent only to trustworthy origins (HTTPS, loopback): elsewhere browsers ignore it, and say so in the console. */
+export const OPENER_POLICY_HEADER = { "cross-origin-opener-policy": "same-origin" } as const;
 
 function prepare(body: Buffer, name: string, immutable: boolean): SiteFile {
   const type = TYPES[extname(name).toLowerCase()] ?? "application/octet-stream";
