@@ -40,6 +40,25 @@ export async function buildControlUi(outDir = join(here, "dist", "ui")) {
     legalComments: "none",
     logLevel: "warning",
   });
+  // <gateway-chat>, for other sites to embed: one file under a stable name (revalidated, not cached for a year), its
+  // stylesheet bundled in as text for its shadow root.
+  const embed = await build({
+    entryPoints: [join(source, "gateway-chat.ts")],
+    outfile: join(assets, "gateway-chat.js"),
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: ["es2022", "chrome111", "firefox113", "safari16"],
+    minify: true,
+    sourcemap: "linked",
+    loader: { ".css": "text" },
+    conditions: ["@gateway/source"],
+    metafile: true,
+    absWorkingDir: here,
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  Object.assign(result.metafile.outputs, embed.metafile.outputs);
   const sizes = {};
   for (const page of PAGES) {
     const entry = join(source, page.entry);

@@ -4,7 +4,7 @@
 // applied live, cron, logs, a gateway restart, WebChat. One browser for the file; the console must stay clean.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { get as httpGet } from "node:http";
+import { createServer, get as httpGet, type Server } from "node:http";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -45,6 +45,8 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
   let port = 0;
   const consoleProblems: string[] = [];
   let gatewayDown = false;
+  let embedSite: Server;
+  let embedOrigin = "";
 
   const startGateway = async () => {
     // Later starts keep the port: the page reconnects to the address it was loaded from.
@@ -101,12 +103,27 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     const built = spawnSync(process.execPath, [join(controlUi, "build-ui.mjs")], { cwd: controlUi, encoding: "utf8" });
     if (built.status !== 0) throw new Error(`building the Control UI failed: ${built.stderr}`);
     mkdirSync(screenshots, { recursive: true });
+    // Another site, embedding <gateway-chat> from the gateway.
+    embedSite = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(
+        `<!doctype html><html lang="en"><meta charset="utf-8"><title>A site</title><h1>My site</h1>
+<gateway-chat></gateway-chat>
+<script type="module" src="http://127.0.0.1:${port}/assets/gateway-chat.js"></script></html>`,
+      );
+    });
+    await new Promise<void>((resolve) => embedSite.listen(0, "127.0.0.1", resolve));
+    embedOrigin = `http://127.0.0.1:${(embedSite.address() as { port: number }).port}`;
     stateDir = mkdtempSync(join(tmpdir(), "gateway-control-ui-"));
     writeFileSync(
       join(stateDir, "gateway.json5"),
       JSON.stringify({
         // gateway.lan maps to 127.0.0.1 in the browser: a plain-HTTP origin that is not local (no secure context).
-        gateway: { port: 0, auth: { mode: "token", token: TOKEN }, allowedHosts: ["gateway.lan"] },
+        gateway: {
+          port: 0,
+          auth: { mode: "token", token: TOKEN },
+          allowedHosts: ["gateway.lan"],
+          controlUi: { allowedOrigins: [embedOrigin] },
+        },
         agents: { defaults: { backend: "echo" } },
         // A channel that logs in with a QR, and one where a stranger asks for a pairing code.
         plugins: [join(here, "fixtures", "qr-login-plugin.ts"), join(here, "fixtures", "dm-stranger-plugin.ts")],
@@ -136,6 +153,7 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
   afterAll(async () => {
     await browser?.close();
     await gateway?.close();
+    await new Promise((resolve) => embedSite?.close(resolve));
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -469,6 +487,29 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     } finally {
       other.close();
     }
+    await tab.close();
+  });
+
+  it("<gateway-chat> embedded in another site (an allowed origin): sign in inside it, chat", async () => {
+    const tab = await context.newPage();
+    watchConsole(tab);
+    await tab.goto(embedOrigin);
+    const element = tab.locator("gateway-chat");
+    await element.getByRole("form", { name: "Sign in" }).waitFor();
+    await element.getByLabel("Secret").fill(TOKEN);
+    await element.getByRole("button", { name: "Connect" }).click();
+    await element.getByText("Connected").waitFor();
+    const composer = element.getByLabel("Message", { exact: true });
+    await composer.fill("hello from an embedding site");
+    await composer.press("Enter");
+    await element
+      .locator(".bubble.assistant:not(.streaming)")
+      .filter({ hasText: "hello from an embedding site" })
+      .last()
+      .waitFor();
+    await shot(tab, "embedded");
+    // The embedding page's styles and the element's stay apart.
+    expect(await tab.evaluate(() => document.styleSheets.length)).toBe(0);
     await tab.close();
   });
 

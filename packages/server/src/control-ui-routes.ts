@@ -39,6 +39,12 @@ export function registerControlUi(scope: FastifyInstance, context: ServerContext
       return;
     }
     reply.headers(SITE_HEADERS);
+    // A page of an allowed origin (one that embeds <gateway-chat>) may load the files: CORS says so to its browser.
+    if (
+      origin !== undefined &&
+      current.allowedOrigins.some((allowed) => allowed.toLowerCase() === origin.toLowerCase())
+    )
+      reply.headers({ "access-control-allow-origin": origin, "cross-origin-resource-policy": "cross-origin" });
     if (current.tls || isLoopback(hostnameOf(host ?? ""))) reply.headers(OPENER_POLICY_HEADER);
     if (!file) {
       if (!site)
@@ -48,7 +54,7 @@ export function registerControlUi(scope: FastifyInstance, context: ServerContext
     }
     reply
       .header("etag", file.etag)
-      .header("vary", "accept-encoding")
+      .header("vary", reply.getHeader("access-control-allow-origin") ? "origin, accept-encoding" : "accept-encoding")
       .header("cache-control", file.immutable ? "public, max-age=31536000, immutable" : "no-cache");
     if (request.headers["if-none-match"] === file.etag) {
       reply.code(304).send();

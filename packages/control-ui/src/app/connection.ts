@@ -39,6 +39,8 @@ function instanceId(mode: string): string {
 /** Options of a Connection. */
 export interface ConnectionOptions {
   credentials: Credentials | undefined;
+  /** Where to connect. @default the gateway that served this page (`gatewayUrl()`) */
+  url?: string;
   client: { id: string; mode: string; displayName: string };
   /** Scopes to ask for (WebChat asks only for read and write). @default all of the credential's */
   scopes?: string[];
@@ -60,7 +62,7 @@ export class Connection {
   constructor(options: ConnectionOptions) {
     const credentials = options.credentials;
     this.client = createGatewayClient({
-      url: gatewayUrl(),
+      url: options.url ?? gatewayUrl(),
       ...(credentials && "token" in credentials ? { token: credentials.token } : {}),
       ...(credentials && "password" in credentials ? { password: credentials.password } : {}),
       client: { ...options.client, version: "0.1.0", platform: "web", instanceId: instanceId(options.client.mode) },
