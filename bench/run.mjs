@@ -12,6 +12,7 @@ import { Redis } from "ioredis";
 import { WebSocket } from "ws";
 import { EventConsumer, eventsKey, pushEvent } from "../packages/redis-bridge/dist/index.js";
 import { hasRedisServer, startRedisServer, useRedis } from "../tooling/vitest/redis.mjs";
+import { measureControlUi } from "./control-ui.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -571,7 +572,7 @@ async function measureInbound() {
 
 progress("building is done by `pnpm bench`; measuring start-up (5 runs each)");
 // `--only=presence,channels` measures just those sections (names: startup, server, presence, bridge, inbound, channels,
-// first-start); the default is all of them. first-start clones and installs afresh (about a minute): skipped by --quick.
+// control-ui, first-start); the default is all of them. first-start clones and installs afresh (about a minute): skipped by --quick.
 const onlyArg = process.argv.find((arg) => arg.startsWith("--only="));
 const only = onlyArg ? new Set(onlyArg.slice("--only=".length).split(",")) : undefined;
 const wanted = (name) => (only ? only.has(name) : name !== "first-start" || !quick);
@@ -812,6 +813,24 @@ await section("channels", async () => {
     ],
   );
   return out;
+});
+
+await section("control-ui", async () => {
+  progress("Control UI: cold first loads in chromium");
+  const controlUi = await measureControlUi();
+  if (!controlUi)
+    return [
+      ["Control UI first load", "shell ≤ 150 KB gzipped; first paint ≤ 1 s", "not measured: no chromium here", "", ""],
+    ];
+  return [
+    [
+      "Control UI first load (cold, loopback): shell gzipped; transferred; first paint; interactive",
+      "shell ≤ 150 KB gzipped; first paint ≤ 1 s",
+      `${(controlUi.shellGzipBytes / 1024).toFixed(1)} KB; ${(controlUi.transferredBytes / 1024).toFixed(1)} KB in ${controlUi.requests} requests; ${ms(controlUi.firstPaintMs)}; ${ms(controlUi.interactiveMs)}`,
+      "",
+      verdict(controlUi.shellGzipBytes <= 150 * 1024 && controlUi.firstPaintMs <= 1000),
+    ],
+  ];
 });
 
 await section("first-start", async () => {

@@ -13,6 +13,7 @@ import {
   type SelectedRuntime,
   type SessionConfigSection,
 } from "@gateway/agent";
+import { controlUiRoot } from "@gateway/control-ui";
 import {
   agentTurnRunner,
   type CronConfigSection,
@@ -72,6 +73,8 @@ export interface GatewayOptions {
   logging?: { json?: boolean; stdout?: boolean };
   /** How a built-in channel's library is imported (the app imports its own bundles). */
   loadBuiltinChannel?: (id: string) => Promise<ChannelPlugin>;
+  /** The built Control UI to serve (`gateway.controlUi` turns it off or moves it). @default @gateway/control-ui's build */
+  controlUiRoot?: string;
 }
 
 /** What a started gateway runs, for a banner or a check. */
@@ -87,6 +90,8 @@ export interface GatewayDescription {
   readonly redisUrl: string | undefined;
   readonly cron: { jobs: number; path: string };
   readonly heartbeatEveryMs: number;
+  /** Where the web Control UI is served (`gateway.controlUi`). */
+  readonly controlUi: { enabled: boolean; basePath: string };
   /** What the start changed or found that the user should know (a config holding secrets made private…). */
   readonly notices: readonly string[];
 }
@@ -184,6 +189,7 @@ function compose(
     configPath,
     version,
     logging: { ...fromConfig.logging, ...options.logging },
+    controlUiRoot: options.controlUiRoot ?? controlUiRoot(),
   });
   attachConfig(server, manager);
   devices.attach(server);
@@ -432,6 +438,7 @@ function compose(
       redisUrl,
       cron: { jobs: cron.status().jobs, path: cron.store.jobsPath },
       heartbeatEveryMs: heartbeatOptions(current()).everyMs,
+      controlUi: server.options.controlUi,
       notices,
     }),
     server,

@@ -1,6 +1,8 @@
 import type { GatewayClient } from "@gateway/client";
 import type { ExposureStatus } from "@gateway/protocol";
+import { resolveConnection } from "../connection.js";
 import { CliError, type Command, type CommandContext, ExitCode } from "../context.js";
+import type { LocalConfig } from "../local-config.js";
 import { duration, printJson, table, withSpinner } from "../output.js";
 
 /** What the gateway exposes beyond its port: the canvas host, Tailscale, mDNS. */
@@ -14,6 +16,25 @@ function exposureRows(exposure: ExposureStatus | undefined): string[][] {
   return rows;
 }
 
+/**
+ * Where the Control UI of the gateway this command reached is, with the token in the fragment (never the query:
+ * a fragment reaches neither the server's log nor a proxy). Undefined when the config turns the UI off.
+ */
+export function controlUiUrl(
+  target: { url: string; token?: string },
+  local: LocalConfig | undefined,
+): string | undefined {
+  const controlUi = ((local?.config.gateway as { controlUi?: unknown } | undefined)?.controlUi ?? {}) as {
+    enabled?: unknown;
+    basePath?: unknown;
+  };
+  if (controlUi.enabled === false) return undefined;
+  const base = typeof controlUi.basePath === "string" ? `/${controlUi.basePath}/`.replace(/\/+/g, "/") : "/";
+  const url = new URL(target.url);
+  const scheme = url.protocol === "wss:" ? "https:" : "http:";
+  return `${scheme}//${url.host}${base}${target.token ? `#token=${encodeURIComponent(target.token)}` : ""}`;
+}
+
 export const statusCommand: Command = {
   name: "status",
   scopes: ["operator.read"],
@@ -22,7 +43,7 @@ export const statusCommand: Command = {
   options: {
     fleet: { value: false, description: "the instances of the fleet (fleet.enabled) and the accounts each runs" },
   },
-  async run({ connect, flags, global, io }) {
+  async run({ connect, flags, global, io, localConfig }) {
     const client = await connect();
     try {
       if (flags.fleet === true) return await printFleet(client, global.json === true, io);
@@ -31,10 +52,12 @@ export const statusCommand: Command = {
         printJson(io, status);
         return 0;
       }
+      const ui = controlUiUrl(resolveConnection(global, io, localConfig), localConfig());
       io.stdout(
         `${table([
           ["gateway", `${status.version}, up ${duration(status.uptimeMs)}`],
           ["listening", `${status.listen.host}:${status.listen.port} (auth ${status.authMode})`],
+          ...(ui ? [["control ui", ui]] : []),
           ["connections", String(status.connections.total)],
           ["methods", String(status.methods)],
           ...(status.stateDir ? [["state dir", status.stateDir]] : []),

@@ -47,6 +47,10 @@ export function serverOptionsFromConfig(config: Record<string, unknown>): Gatewa
     ...(Array.isArray(controlUi.authNoneScopes)
       ? { authNoneBrowserScopes: controlUi.authNoneScopes as OperatorScope[] }
       : {}),
+    controlUi: {
+      enabled: controlUi.enabled !== false,
+      ...(typeof controlUi.basePath === "string" ? { basePath: controlUi.basePath } : {}),
+    },
     ...(tlsFiles ? { tls: tlsFiles } : {}),
     ...limitsFromConfig(gateway),
     logging: {

@@ -191,6 +191,16 @@ export const GatewayConfigSection = Type.Object(
     controlUi: Type.Optional(
       Type.Object(
         {
+          enabled: Type.Optional(
+            Type.Boolean({ default: true, description: "Serve the web Control UI (and WebChat at <basePath>chat)" }),
+          ),
+          basePath: Type.Optional(
+            Type.String({
+              default: "/",
+              pattern: "^/?([A-Za-z0-9._~-]+/?)*$",
+              description: "Where the Control UI is served, e.g. / or /ui/ (WebChat is at <basePath>chat)",
+            }),
+          ),
           allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { default: [] })),
           authNoneScopes: Type.Optional(
             Type.Array(
