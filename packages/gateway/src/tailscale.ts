@@ -1,7 +1,13 @@
 // Tailscale exposure as a gateway service: `gateway.tailscale.mode` serve or funnel publishes the gateway's port once
 // it listens, follows config changes and listener restarts, and is undone when the gateway stops. Auth `none` with
 // an exposure is refused — at start (the gateway does not start) and as a config change (nothing changes).
-import { ConfigError, type ConfigManager, type GatewayServer, ProtocolError } from "@gateway/server";
+import {
+  ConfigError,
+  type ConfigManager,
+  type GatewayServer,
+  ProtocolError,
+  serverOptionsFromConfig,
+} from "@gateway/server";
 import { authRefusal, TailscaleCli, TailscaleError, TailscaleExposure, type TailscaleMode } from "@gateway/tailscale";
 import type { TailscaleConfigSection } from "@gateway/tailscale/config";
 import type { Environment } from "./environment.js";
@@ -29,6 +35,19 @@ export function attachTailscale(server: GatewayServer, manager: ConfigManager, e
   let running = false;
   let exposedPort: number | undefined;
 
+  // While the gateway is served on the tailnet, requests come through the local `tailscale serve` proxy: it is a
+  // trusted proxy (its forwarded headers are believed, and such requests are never taken as local ones), and the
+  // tailnet name is a Host and an Origin the gateway answers to. Withdrawn with the route.
+  const frontDoor = (url: string | undefined) => {
+    const configured = serverOptionsFromConfig(manager.current.config);
+    const tailnet = url ? new URL(url) : undefined;
+    server.updateSettings({
+      trustedProxies: [...(configured.trustedProxies ?? []), ...(tailnet ? ["127.0.0.1", "::1"] : [])],
+      allowedHosts: [...(configured.allowedHosts ?? []), ...(tailnet ? [tailnet.hostname] : [])],
+      allowedOrigins: [...(configured.allowedOrigins ?? []), ...(tailnet ? [tailnet.origin] : [])],
+    });
+  };
+
   const expose = async (config: unknown) => {
     const mode = section(config)?.mode ?? "off";
     const address = server.address;
@@ -42,6 +61,7 @@ export function attachTailscale(server: GatewayServer, manager: ConfigManager, e
         tls: server.options.tls !== undefined,
         authMode: server.options.auth.mode,
       });
+      frontDoor(url);
       server.logger.info({ url, mode }, `tailscale ${mode}: the gateway is reachable at ${url}`);
       if (mode === "funnel") server.logger.warn(`tailscale funnel: ${url} is on the public internet`);
     } catch (error) {
@@ -52,6 +72,7 @@ export function attachTailscale(server: GatewayServer, manager: ConfigManager, e
     }
   };
   const withdraw = async (config: unknown) => {
+    frontDoor(undefined);
     try {
       if (section(config)?.resetOnExit !== false) await exposure.stop();
     } catch (error) {
@@ -76,6 +97,7 @@ export function attachTailscale(server: GatewayServer, manager: ConfigManager, e
     const refusal = mode === "off" ? undefined : authRefusal(mode, server.options.auth.mode);
     if (refusal) throw new ProtocolError("INVALID_REQUEST", refusal);
     await exposure.stop().catch(() => undefined);
+    frontDoor(undefined);
     await expose(next);
   });
   // Turning auth off under an exposure is refused: it would put an open gateway on the tailnet or the internet.

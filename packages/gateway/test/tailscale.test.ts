@@ -1,6 +1,7 @@
 // Tailscale exposure inside the gateway, with a fake `tailscale` on the gateway's PATH: serve once it listens, the
 // tailnet URL in status, a config change followed, the route undone on close; funnel/serve without auth refused.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGatewayClient } from "@gateway/client";
@@ -78,6 +79,48 @@ describe("gateway.tailscale", () => {
     }
     await gateway.close();
     expect(fake.calls().filter((call) => call.at(-1) === "off")).toHaveLength(1);
+  });
+
+  it("serve: requests through the local proxy (forwarded headers, the tailnet name) are let in, and only while served", async () => {
+    const fake = fakeTailscale();
+    const gateway = create({}, fake);
+    const { port } = await gateway.listen();
+    // What `tailscale serve` sends on: the tailnet name as Host, the peer it saw in X-Forwarded-For.
+    const proxied = () =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpRequest(
+          {
+            host: "127.0.0.1",
+            port,
+            path: "/healthz",
+            headers: {
+              host: "gateway-box.tail1234.ts.net",
+              "x-forwarded-for": "100.101.102.103",
+              "x-forwarded-proto": "https",
+              "x-forwarded-host": "gateway-box.tail1234.ts.net",
+            },
+          },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          },
+        );
+        request.on("error", reject);
+        request.end();
+      });
+    expect(await proxied()).toBe(403);
+    const serve = (mode: "serve" | "off") =>
+      gateway.config.write(
+        "patch",
+        JSON.stringify({ gateway: { tailscale: { mode } } }),
+        gateway.config.get().hash ?? undefined,
+      );
+    await serve("serve");
+    expect(await proxied()).toBe(200);
+    expect(gateway.server.options.trustedProxies).toEqual(["127.0.0.1", "::1"]);
+    await serve("off");
+    expect(await proxied()).toBe(403);
+    expect(gateway.server.options.trustedProxies).toEqual([]);
   });
 
   it("a Tailscale that is not logged in leaves the gateway running, with the reason in status", async () => {
