@@ -74,6 +74,7 @@ function rpcOver(port: number, token: string, method: string, params: unknown): 
     maxProtocol: 4,
     client: { id: "cli", version: "1", platform: "linux", mode: "cli" },
     auth: { token },
+    scopes: ["operator.admin"], // an omitted list grants nothing
   };
   return new Promise((resolve, reject) => {
     socket.on("error", reject);
@@ -111,6 +112,7 @@ function healthOver(
               maxProtocol: 4,
               client: { id: "cli", version: "1", platform: "linux", mode: "cli" },
               auth: { token },
+              scopes: ["operator.admin"],
             },
           }),
         );
