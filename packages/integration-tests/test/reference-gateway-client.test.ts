@@ -6,7 +6,13 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createGatewayClient, createMemoryKeyStore, type GatewayClient, loadDeviceIdentity } from "@gateway/client";
+import {
+  createGatewayClient,
+  createMemoryKeyStore,
+  createNodeClient,
+  type GatewayClient,
+  loadDeviceIdentity,
+} from "@gateway/client";
 import { checkAvailable, eventually } from "@gateway/vitest-preset/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs module of the repository's tooling
@@ -107,5 +113,37 @@ describe.skipIf(!haveReference)("our client against the reference's gateway", ()
     const reader = open({ token: TOKEN, scopes: ["operator.read"] });
     expect((await reader.ready()).auth.scopes).toEqual(["operator.read"]);
     expect(await reader.request("health")).toBeDefined();
+  }, 60_000);
+
+  it("runs our node client: its commands are approved there and node.invoke reaches it", async () => {
+    const device = await loadDeviceIdentity(createMemoryKeyStore());
+    const node = createNodeClient({
+      url,
+      token: TOKEN,
+      device,
+      reconnect: false,
+      caps: ["system"],
+      commands: { "system.which": (params) => ({ bins: { sh: `/ours/${(params as { bins: string[] }).bins[0]}` } }) },
+      client: { displayName: "our-node" },
+    });
+    clients.push(node);
+    expect((await node.ready()).auth.role).toBe("node");
+    const operator = open({ token: TOKEN, scopes: ["operator.admin"] });
+    await operator.ready();
+    const request = await eventually(async () => {
+      const { pending } = (await operator.call("node.pair.list")) as {
+        pending: Array<{ requestId: string; nodeId: string; commands: string[] }>;
+      };
+      const mine = pending.find((candidate) => candidate.nodeId === device.deviceId);
+      expect(mine?.commands).toEqual(["system.which"]);
+      return mine!;
+    });
+    await operator.call("node.pair.approve", { requestId: request.requestId });
+    const answer = await eventually(
+      () =>
+        operator.request("node.invoke", { nodeId: device.deviceId, command: "system.which", params: { bins: ["sh"] } }),
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    expect(answer).toMatchObject({ ok: true, nodeId: device.deviceId, payload: { bins: { sh: "/ours/sh" } } });
   }, 60_000);
 });
