@@ -27,7 +27,7 @@ server.registerMethod(
   "bench.gc",
   () => {
     globalThis.gc?.();
-    return { rss: process.memoryUsage.rss() };
+    return process.memoryUsage();
   },
   { params: Type.Object({}), scope: "operator.admin" },
 );

@@ -1,3 +1,5 @@
+import { fileURLToPath } from "node:url";
+import { buildControlUi } from "@gateway/control-ui/build";
 import { defineConfig } from "tsup";
 
 // The app ships as one bundle: resolving and compiling hundreds of dependency modules dominated start-up time.
@@ -26,6 +28,10 @@ export default defineConfig({
   // package to be built first: `npm start` on a fresh clone runs this one esbuild step.
   esbuildOptions(options) {
     options.conditions = ["@gateway/source"];
+  },
+  // The Control UI ships beside the bundle (dist/ui), where @gateway/control-ui's controlUiRoot() looks first.
+  async onSuccess() {
+    await buildControlUi(fileURLToPath(new URL("./dist/ui/", import.meta.url)));
   },
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __gatewayCreateRequire } from 'node:module'; const require = __gatewayCreateRequire(import.meta.url);",

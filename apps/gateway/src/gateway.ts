@@ -183,6 +183,11 @@ function banner(
     `  config     ${gateway.configPath}${gateway.starterToken ? " (new: a commented starter config, mode 0600)" : ""}`,
     ...gateway.notices.map((notice) => `  !          ${notice}`),
     auth,
+    ...(gateway.controlUi.enabled
+      ? [
+          `  control ui ${address.url.replace(/^ws/, "http")}${gateway.controlUi.basePath} in a browser (\`gateway status\` prints the link that signs you in)`,
+        ]
+      : []),
     ...running,
     `  cron       ${gateway.cron.jobs} job(s) in ${gateway.cron.path} (gateway cron add --name digest --every 1h --message "anything new?")`,
     gateway.heartbeatEveryMs > 0

@@ -13,6 +13,7 @@ import { Redis } from "ioredis";
 import OpenAI from "openai";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { rawConnect } from "./support/gateway-process.js";
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const main = join(appDir, "dist", "main.js");
@@ -67,63 +68,32 @@ function start(args: string[], env: Record<string, string> = {}, existingStateDi
 }
 
 /** Connect, call one method, and resolve with its final result (two-phase methods: the second answer). */
-function rpcOver(port: number, token: string, method: string, params: unknown): Promise<unknown> {
-  const socket = new WebSocket(`ws://127.0.0.1:${port}`);
-  const connect = {
-    minProtocol: 4,
-    maxProtocol: 4,
-    client: { id: "cli", version: "1", platform: "linux", mode: "cli" },
-    auth: { token },
-    scopes: ["operator.admin"], // an omitted list grants nothing
-  };
-  return new Promise((resolve, reject) => {
-    socket.on("error", reject);
+async function rpcOver(port: number, token: string, method: string, params: unknown): Promise<unknown> {
+  const socket = await rawConnect(port, token, ["operator.read", "operator.write", "operator.admin"]);
+  return new Promise((resolve) => {
     socket.on("message", (data) => {
       const frame = JSON.parse(data.toString());
-      if (frame.event === "connect.challenge") {
-        socket.send(JSON.stringify({ type: "req", id: "c", method: "connect", params: connect }));
-      } else if (frame.id === "c") {
-        socket.send(JSON.stringify({ type: "req", id: "m", method, params }));
-      } else if (frame.id === "m" && frame.payload?.status !== "accepted") {
-        socket.close();
-        resolve(frame.ok ? frame.payload : frame.error);
-      }
+      if (frame.id !== "m" || frame.payload?.status === "accepted") return;
+      socket.close();
+      resolve(frame.ok ? frame.payload : frame.error);
     });
+    socket.send(JSON.stringify({ type: "req", id: "m", method, params }));
   });
 }
 
-function healthOver(
+async function healthOver(
   port: number,
   token: string,
 ): Promise<{ ok: boolean; payload: { gateway: { warnings: string[] } } }> {
-  const socket = new WebSocket(`ws://127.0.0.1:${port}`);
-  return new Promise((resolve, reject) => {
-    socket.on("error", reject);
+  const socket = await rawConnect(port, token, ["operator.read", "operator.write", "operator.admin"]);
+  return new Promise((resolve) => {
     socket.on("message", (data) => {
       const frame = JSON.parse(data.toString());
-      if (frame.event === "connect.challenge") {
-        socket.send(
-          JSON.stringify({
-            type: "req",
-            id: "c",
-            method: "connect",
-            params: {
-              minProtocol: 4,
-              maxProtocol: 4,
-              client: { id: "cli", version: "1", platform: "linux", mode: "cli" },
-              auth: { token },
-              scopes: ["operator.admin"],
-            },
-          }),
-        );
-      } else if (frame.id === "c") {
-        if (!frame.ok) reject(new Error(JSON.stringify(frame.error)));
-        socket.send(JSON.stringify({ type: "req", id: "h", method: "health" }));
-      } else if (frame.id === "h") {
-        socket.close();
-        resolve(frame);
-      }
+      if (frame.id !== "h") return;
+      socket.close();
+      resolve(frame);
     });
+    socket.send(JSON.stringify({ type: "req", id: "h", method: "health" }));
   });
 }
 

@@ -8,7 +8,7 @@ import { createGatewayClient, type GatewayClient } from "@gateway/client";
 import { eventually, until, waitForLog } from "@gateway/vitest-preset/wait";
 import JSON5 from "json5";
 import { describe, expect, it } from "vitest";
-import { freePort, main, onCleanup, startGateway, tempDir } from "./support/gateway-process.js";
+import { freePort, main, onCleanup, rawConnect, startGateway, tempDir } from "./support/gateway-process.js";
 
 /** A raw upgrade request to `path`, held open by the client; resolves with what the server answered and when. */
 function heldUpgrade(port: number, path: string) {
@@ -144,29 +144,7 @@ describe("signals", () => {
     const pid = gatewayPid(stateDir);
     // Fill the pipe: at debug, every frame that is not a request is one log line.
     const client = await clientOf(stateDir, port);
-    const socket = new WebSocket(`ws://127.0.0.1:${port}`);
-    await new Promise<void>((resolve, reject) => {
-      socket.addEventListener("error", () => reject(new Error("websocket error")));
-      socket.addEventListener("message", (message) => {
-        const frame = JSON.parse(String(message.data)) as { type: string; event?: string; ok?: boolean };
-        if (frame.event === "connect.challenge")
-          socket.send(
-            JSON.stringify({
-              type: "req",
-              id: "c",
-              method: "connect",
-              params: {
-                minProtocol: 4,
-                maxProtocol: 4,
-                client: { id: "cli", version: "1.0.0", platform: "linux", mode: "cli" },
-                auth: { token: configOf(stateDir).gateway.auth.token },
-                scopes: ["operator.read"],
-              },
-            }),
-          );
-        else if (frame.type === "res") resolve();
-      });
-    });
+    const socket = await rawConnect(port, configOf(stateDir).gateway.auth.token);
     for (let index = 0; index < 4000; index++)
       socket.send(JSON.stringify({ type: "event", event: "noise", seq: index }));
     await until(() => readFileSync(join(stateDir, "logs", "gateway.log"), "utf8").length > 256 * 1024, {

@@ -1,6 +1,6 @@
 // `gateway channels login` through the real binary against a gateway whose channel logs in by QR (a test plugin):
 // the QR is rendered in the terminal, the command waits until the phone "scanned", and says the account is linked.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,8 +34,13 @@ it("channels login renders the QR, waits for the scan, and reports the account l
     rmSync(stateDir, { recursive: true, force: true });
   });
   const { url } = await gateway.listen();
-  const scan = setTimeout(() => writeFileSync(join(linkDir, "scanned"), ""), 300);
-  cleanups.push(async () => clearTimeout(scan));
+  // The phone scans once the login has shown its QR (the plugin makes its dir then), however slow the CLI starts.
+  const scan = setInterval(() => {
+    if (!existsSync(linkDir)) return;
+    clearInterval(scan);
+    writeFileSync(join(linkDir, "scanned"), "");
+  }, 20);
+  cleanups.push(async () => clearInterval(scan));
   const result = (await runProcess(process.execPath, [main, "channels", "login", "--url", url, "--token", token], {
     env: { GATEWAY_TOKEN: "", GATEWAY_URL: "" },
   })) as { code: number; stdout: string; stderr: string };

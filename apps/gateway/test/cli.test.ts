@@ -52,6 +52,12 @@ describe("gateway CLI against a running gateway (connection from the local confi
     const status = await cli(["status"]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(new RegExp(`listening\\s+127\\.0\\.0\\.1:${port} \\(auth token\\)`));
+    // The Control UI's address, with the token in the fragment, and the app really serves it there.
+    const ui = new RegExp(`control ui\\s+(http://127\\.0\\.0\\.1:${port}/)#token=(\\S+)`).exec(status.stdout);
+    expect(ui).not.toBeNull();
+    const page = await fetch(ui![1]!);
+    expect(page.headers.get("content-security-policy")).toMatch(/script-src 'self'/);
+    expect(await page.text()).toMatch(/<script type="module" src="assets\/main-[\w-]+\.js">/);
     expect(status.stdout).toMatch(/what is missing:\n {2}- no channels configured/);
     const health = await cli(["health", "--json"]);
     expect(health.code).toBe(0);

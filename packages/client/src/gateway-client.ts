@@ -12,6 +12,7 @@ import type {
 import { PROTOCOL_VERSION, SIDE_EFFECTING_METHODS } from "@gateway/protocol/constants";
 import type { DeviceIdentity } from "./device-identity.js";
 import { connectRefusal, GatewayClientError } from "./errors.js";
+import { randomId } from "./random-id.js";
 
 /** Every operator scope: what an operator client asks for when it names none (an omitted list grants nothing). */
 export const ALL_OPERATOR_SCOPES: readonly string[] = [
@@ -287,7 +288,7 @@ export class GatewayClient {
   #withIdempotencyKey(method: string, params: unknown): unknown {
     if (!SIDE_EFFECTING_METHODS.includes(method)) return params;
     const object = (params ?? {}) as { idempotencyKey?: string };
-    return object.idempotencyKey ? object : { ...object, idempotencyKey: globalThis.crypto.randomUUID() };
+    return object.idempotencyKey ? object : { ...object, idempotencyKey: randomId() };
   }
 
   #reconnectEnabled(): boolean {

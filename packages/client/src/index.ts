@@ -22,3 +22,4 @@ export {
   type WebSocketConstructor,
 } from "./gateway-client.js";
 export { createNodeClient, type NodeClientOptions, type NodeCommandHandler } from "./node-client.js";
+export { randomId } from "./random-id.js";

@@ -1,8 +1,9 @@
 // The browser bundle in a real browser (Debian's chromium through playwright-core): typed requests, events, and the
 // gateway's Origin check as a browser sees it.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,10 +73,16 @@ describe.skipIf(!haveChromium)("the browser bundle in chromium", () => {
   const gateways: GatewayServer[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(bundle)) {
-      spawnSync(process.execPath, [join(packageDir, "node_modules", "tsup", "dist", "cli-default.js")], {
-        cwd: packageDir,
-      });
+    // Built when missing or older than any source file (a stale bundle would test old code).
+    const newestSource = Math.max(
+      ...readdirSync(join(packageDir, "src"), { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => statSync(join(entry.parentPath, entry.name)).mtimeMs),
+    );
+    if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestSource) {
+      const tsup = createRequire(join(packageDir, "package.json")).resolve("tsup/dist/cli-default.js");
+      const build = spawnSync(process.execPath, [tsup], { cwd: packageDir, encoding: "utf8" });
+      if (build.status !== 0) throw new Error(`building the browser bundle failed:\n${build.stderr}${build.stdout}`);
     }
     pages = createServer((request, response) => {
       if (request.url?.startsWith("/gateway-client.js")) {

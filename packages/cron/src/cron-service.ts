@@ -59,9 +59,12 @@ export interface CronServiceOptions {
   fetch?: typeof fetch;
   /** Told of each finished run's status (for /metrics). */
   onRunFinished?: (status: string) => void;
+  /**
+   * The longest the scheduler sleeps before looking at the clock again. Timers count elapsed time, schedules are in
+   * wall-clock time: after the clock jumps (NTP, a resumed laptop or VM), jobs run within this much. @default 60000
+   */
+  recheckMs?: number;
 }
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The job named by `id` or `jobId` (both spellings are in the protocol). */
 export const jobIdOf = (params: { id?: string; jobId?: string }) => (params.id ?? params.jobId)!;
@@ -605,7 +608,8 @@ export class CronService {
     if (!this.#started) return;
     const next = this.status().nextWakeAtMs;
     if (next === null) return;
-    this.#timer = setTimeout(() => this.runDue(), Math.min(Math.max(0, next - this.#now()), MAX_TIMER_MS));
+    const recheckMs = this.options.recheckMs ?? 60_000;
+    this.#timer = setTimeout(() => this.runDue(), Math.min(Math.max(0, next - this.#now()), recheckMs));
     this.#timer.unref();
   }
 

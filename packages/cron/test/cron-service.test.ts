@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CronAddParams, CronEvent } from "@gateway/protocol";
+import { until } from "@gateway/vitest-preset/wait";
 import { afterEach, describe, expect, it } from "vitest";
 import { type CronHost, CronService, type CronServiceOptions } from "../src/index.js";
 
@@ -55,6 +56,17 @@ function agentJob(name: string, message: string, extra: Partial<CronAddParams> =
 }
 
 describe("cron service", () => {
+  it("a clock jump forward runs what became due within recheckMs, without anyone calling runDue", async () => {
+    const { service, clock, calls } = setup({ recheckMs: 30 });
+    await service.start();
+    await service.add(agentJob("hourly", "check the mail"));
+    // The wall clock moves an hour on (a resumed VM); no timer of an hour has elapsed.
+    clock.now += 3_600_000;
+    await until(() => calls.length === 1, { timeoutMs: 2_000, message: "the job to run after the jump" });
+    expect(calls[0]).toMatch(/check the mail/);
+    service.stop();
+  });
+
   it("runs an every-job on time, keeps its state and a run log", async () => {
     const { service, calls, advance, events } = setup();
     await service.start();

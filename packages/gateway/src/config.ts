@@ -1,11 +1,14 @@
 // @gateway/gateway/config — the whole config's schema and the built-in channels' settings, without loading a
 // server, an agent or a channel library (the CLI validates with it; `createGateway` runs with it).
 import { agentConfigSections } from "@gateway/agent";
+import { CanvasHostConfigSection } from "@gateway/canvas-host/config";
 import { discordConfigPlugin } from "@gateway/channel-discord/config";
 import { slackConfigPlugin } from "@gateway/channel-slack/config";
 import { telegramConfigPlugin } from "@gateway/channel-telegram/config";
 import { whatsappConfigPlugin } from "@gateway/channel-whatsapp/config";
 import { cronConfigSections } from "@gateway/cron/config";
+import { DiscoveryConfigSection } from "@gateway/discovery/config";
+import { FleetConfigSection } from "@gateway/fleet/config";
 import { RedisConfigSection } from "@gateway/redis-bridge/config";
 import {
   accountConfigIssues,
@@ -17,7 +20,8 @@ import {
   resolveAccounts,
   serverConfigSections,
 } from "@gateway/server/config";
-import type { TObject } from "@sinclair/typebox";
+import { TailscaleConfigSection } from "@gateway/tailscale/config";
+import { type TObject, Type } from "@sinclair/typebox";
 import { type Environment, environmentLayer } from "./environment.js";
 
 export {
@@ -28,13 +32,23 @@ export {
   gatewayPaths,
 } from "./environment.js";
 
+/** The `gateway` section: the server's, plus `tailscale` (owned by @gateway/tailscale). */
+const GatewaySection = Type.Object(
+  { ...serverConfigSections.gateway.properties, tailscale: Type.Optional(TailscaleConfigSection) },
+  { additionalProperties: false },
+);
+
 /** The whole config schema: the sections each package owns. Unknown top-level keys are errors. */
 export const gatewayConfigSchema = composeConfigSchema({
   ...serverConfigSections,
+  gateway: GatewaySection,
   ...agentConfigSections,
   redis: RedisConfigSection,
+  fleet: FleetConfigSection,
   ...cronConfigSections,
   ...channelsConfigSections,
+  canvasHost: CanvasHostConfigSection,
+  discovery: DiscoveryConfigSection,
 });
 
 /** What the gateway knows of a built-in channel without loading its library. */

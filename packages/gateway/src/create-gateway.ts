@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import {
   AgentService,
@@ -12,6 +13,7 @@ import {
   type SelectedRuntime,
   type SessionConfigSection,
 } from "@gateway/agent";
+import { controlUiRoot } from "@gateway/control-ui";
 import {
   agentTurnRunner,
   type CronConfigSection,
@@ -23,6 +25,7 @@ import {
   heartbeatOptionsFromConfig,
   registerCronMethods,
 } from "@gateway/cron";
+import type { FleetConfigSection } from "@gateway/fleet/config";
 import { DeviceStore } from "@gateway/pairing";
 import type { ChannelPlugin } from "@gateway/plugin-sdk";
 import { PROTOCOL_VERSION } from "@gateway/protocol";
@@ -43,8 +46,12 @@ import {
 } from "@gateway/server";
 import { acquireStateLock, type StateLock } from "@gateway/state";
 import pino from "pino";
+import { attachFleet, type FleetMembership } from "./attach-fleet.js";
 import { builtinChannels } from "./builtin-channels.js";
+import { attachCanvasHost } from "./canvas.js";
 import { type Environment, environmentLayer, gatewayConfigSchema } from "./config.js";
+import { attachDiscovery } from "./discovery.js";
+import { attachTailscale, checkTailscaleAuth } from "./tailscale.js";
 
 /** Options of `createGateway`. Only paths are required; everything else comes from the config file. */
 export interface GatewayOptions {
@@ -66,6 +73,8 @@ export interface GatewayOptions {
   logging?: { json?: boolean; stdout?: boolean };
   /** How a built-in channel's library is imported (the app imports its own bundles). */
   loadBuiltinChannel?: (id: string) => Promise<ChannelPlugin>;
+  /** The built Control UI to serve (`gateway.controlUi` turns it off or moves it). @default @gateway/control-ui's build */
+  controlUiRoot?: string;
 }
 
 /** What a started gateway runs, for a banner or a check. */
@@ -81,6 +90,8 @@ export interface GatewayDescription {
   readonly redisUrl: string | undefined;
   readonly cron: { jobs: number; path: string };
   readonly heartbeatEveryMs: number;
+  /** Where the web Control UI is served (`gateway.controlUi`). */
+  readonly controlUi: { enabled: boolean; basePath: string };
   /** What the start changed or found that the user should know (a config holding secrets made private…). */
   readonly notices: readonly string[];
 }
@@ -108,6 +119,7 @@ interface ComposedConfig {
   agents?: AgentsConfigSection;
   session?: SessionConfigSection & { dmScope?: DmScope };
   redis?: RedisConfigSection;
+  fleet?: FleetConfigSection;
   cron?: CronConfigSection;
   heartbeat?: HeartbeatConfigSection;
   channels?: Record<string, unknown>;
@@ -169,6 +181,7 @@ function compose(
     autoApproveLoopback: () => current().gateway?.pairing?.autoApproveLoopback !== false,
     allowDevicelessControlUi: () => current().gateway?.controlUi?.allowInsecureAuth === true,
   });
+  checkTailscaleAuth(configPath, manager.current.config, fromConfig.auth?.mode);
   const server = createGatewayServer({
     ...fromConfig,
     connectStages: devices.connectStages(),
@@ -176,6 +189,7 @@ function compose(
     configPath,
     version,
     logging: { ...fromConfig.logging, ...options.logging },
+    controlUiRoot: options.controlUiRoot ?? controlUiRoot(),
   });
   attachConfig(server, manager);
   devices.attach(server);
@@ -264,10 +278,24 @@ function compose(
     stop: () => agent.dispose(),
   });
 
+  // ---- the fleet (fleet.enabled, on the Redis of redis.url): each channel account runs on one instance at a time
+  const fleetConfig = current().fleet;
+  let fleet: FleetMembership | undefined;
+  if (fleetConfig?.enabled) {
+    const url = current().redis?.url;
+    if (!url) throw new Error("fleet.enabled needs redis.url: the instances of a fleet meet in Redis");
+    fleet = attachFleet(server, url, fleetConfig, version);
+  }
+  const membership = fleet;
+  server.registerMethod("fleet.status", () =>
+    membership ? membership.status() : { enabled: false, self: hostname(), leaseMs: 0, members: [] },
+  );
+
   // ---- channels: registered after the agent, so on shutdown they stop taking messages before the agent stops
   let healthPending = false;
   const channels = new ChannelManager({
     stateDir,
+    ...(fleet ? { ownership: fleet.ownership } : {}),
     logger: server.logger,
     onMessage(message) {
       if (message.ok) server.metrics.channelMessage(message.direction, message.channel, message.accountId);
@@ -365,6 +393,11 @@ function compose(
       : [];
   });
 
+  // ---- what the gateway exposes beyond its port, each off by default: the canvas host, Tailscale, mDNS
+  attachCanvasHost(server, manager, stateDir);
+  attachTailscale(server, manager, env);
+  attachDiscovery(server, manager);
+
   // ---- background events: with redis.url this gateway is the central consumer
   const redisUrl = current().redis?.url;
   if (redisUrl) attachRedisBridge(server, agent, redisUrl, () => current().redis ?? {});
@@ -405,6 +438,7 @@ function compose(
       redisUrl,
       cron: { jobs: cron.status().jobs, path: cron.store.jobsPath },
       heartbeatEveryMs: heartbeatOptions(current()).everyMs,
+      controlUi: server.options.controlUi,
       notices,
     }),
     server,

@@ -130,6 +130,11 @@ export const HelloOk = Type.Object(
       { additionalProperties: false },
     ),
     snapshot: Snapshot,
+    pluginSurfaceUrls: Type.Optional(
+      Type.Record(Type.String(), NonEmptyString(), {
+        description: "Web surfaces the gateway hosts, by name (canvas: the canvas host), as the reference sends them",
+      }),
+    ),
     auth: HelloAuth,
     policy: ConnectionPolicy,
   },

@@ -195,6 +195,7 @@ export {
   SessionsResetResult,
 } from "./methods/sessions.js";
 export {
+  ExposureStatus,
   HeartbeatEvent,
   HeartbeatStatus,
   LastHeartbeatResult,

@@ -69,6 +69,14 @@ export const MethodTable = {
     sideEffecting: false,
     description: "A one-screen summary of the running gateway, with what is missing and how to add it.",
   }),
+  "fleet.status": define({
+    params: NoParams(),
+    result: system.FleetStatusResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description:
+      "The instances of this gateway's fleet (fleet.enabled: several instances on one Redis) and the channel accounts each runs.",
+  }),
   "system-presence": define({
     params: NoParams(),
     result: Type.Array(PresenceEntry),

@@ -145,6 +145,7 @@ const outputPairs: Array<{ name: string; ours: TSchema; theirs: string }> = [
 const methodsOnlyOurs: Record<string, string> = {
   "node.pair.request": "the reference pairs nodes inside `connect`; we also let a connected node ask explicitly",
   "node.pair.verify": "lets an operator check a node token without connecting as the node",
+  "fleet.status": "the reference runs as a single instance; ours can run as a fleet on one Redis",
 };
 
 describe("conformance with the reference protocol.schema.json", () => {

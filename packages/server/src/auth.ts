@@ -20,11 +20,18 @@ export class AuthRateLimiter {
   readonly #records = new Map<string, AddressRecord>();
 
   constructor(
-    private readonly maxFailures: number,
-    private readonly windowMs: number,
-    private readonly lockoutMs: number,
+    private maxFailures: number,
+    private windowMs: number,
+    private lockoutMs: number,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** New limits (a config edit); lockouts already running keep their end. */
+  configure(maxFailures: number, windowMs: number, lockoutMs: number): void {
+    this.maxFailures = maxFailures;
+    this.windowMs = windowMs;
+    this.lockoutMs = lockoutMs;
+  }
 
   /** Milliseconds until `address` may try again, or 0 when it is not locked out. */
   retryAfterMs(address: string): number {

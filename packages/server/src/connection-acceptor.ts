@@ -207,7 +207,10 @@ export class ConnectionAcceptor {
     this.context.connections.markReady(connection);
     setReceiverLimit(connection.socket, this.context.options().maxPayload);
     this.#enterPresence(connection, grant);
-    this.dispatcher.respond(connection, frame.id, { ok: true, payload: this.#hello(connection, grant) });
+    this.dispatcher.respond(connection, frame.id, {
+      ok: true,
+      payload: this.#hello(connection, grant, validation.value.caps),
+    });
     this.context.logger.debug(
       { connId: connection.id, remote: connection.remoteAddress, client: client.id },
       "connected",
@@ -273,8 +276,12 @@ export class ConnectionAcceptor {
     this.context.presenceChanged();
   }
 
-  #hello(connection: GatewayConnection, grant: ConnectGrant): HelloOk {
+  #hello(connection: GatewayConnection, grant: ConnectGrant, caps: readonly string[] | undefined): HelloOk {
     const options = this.context.options();
+    const surfaces = this.context.pluginSurfaces.urlsFor(
+      { host: connection.host },
+      grant.role === "node" ? (caps ?? []) : undefined,
+    );
     return {
       type: "hello-ok",
       protocol: PROTOCOL_VERSION,
@@ -292,6 +299,7 @@ export class ConnectionAcceptor {
         ...(options.stateDir ? { stateDir: options.stateDir } : {}),
         ...(options.configPath ? { configPath: options.configPath } : {}),
       },
+      ...(surfaces ? { pluginSurfaceUrls: surfaces } : {}),
       auth: {
         role: grant.role,
         scopes: grant.scopes,

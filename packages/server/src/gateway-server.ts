@@ -1,6 +1,7 @@
 import type {
   EventName,
   EventPayload,
+  ExposureStatus,
   HealthSnapshot,
   MethodName,
   MethodParams,
@@ -15,10 +16,12 @@ import { createHttpApp, type HttpRoute, registerGatewayHttp } from "./http-app.j
 import type { CoreMethodOptions, CustomMethodOptions, MethodHandler } from "./method-registry.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { type GatewayServerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import type { PluginSurfaceUrl } from "./plugin-surfaces.js";
 import type { ConnectionInfo, SystemEvent } from "./server-context.js";
 import { createServerCore } from "./server-core.js";
 
 export type { HttpRoute, HttpRouteRequest } from "./http-app.js";
+export type { PluginSurfaceRequest, PluginSurfaceUrl } from "./plugin-surfaces.js";
 export type { ConnectionInfo, SystemEvent } from "./server-context.js";
 
 /** A long-lived part of the gateway (channels, agent, cron…) started after `listen()` and stopped by `close()`. */
@@ -74,6 +77,10 @@ export interface GatewayServer {
   refreshHealth(): HealthSnapshot;
   /** Add a source of "what is missing and how to add it" lines for `status` and `health`. */
   addWarnings(provider: () => string[]): void;
+  /** Advertise a web surface (the canvas host) in `hello-ok.pluginSurfaceUrls`; `url` returns undefined while it is down. */
+  registerPluginSurface(surface: string, url: PluginSurfaceUrl): void;
+  /** Show what is exposed beyond the gateway's port (canvas host, Tailscale, mDNS) in `status.exposure`. */
+  contributeExposure<K extends keyof ExposureStatus>(name: K, provider: () => ExposureStatus[K] | undefined): void;
   /** Subscribe to connections, disconnections and system events. Each returns an unsubscribe function. */
   onConnection(listener: (connection: ConnectionInfo) => void): () => void;
   onDisconnect(listener: (connection: ConnectionInfo) => void): () => void;

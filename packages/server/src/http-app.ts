@@ -4,6 +4,7 @@ import { ConnectErrorDetailCodes, PROTOCOL_VERSION } from "@gateway/protocol";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import { rateLimitExempt, rateLimitKey, secretsEqual } from "./auth.js";
 import type { ConnectionAcceptor } from "./connection-acceptor.js";
+import { registerControlUi } from "./control-ui-routes.js";
 import { hostRefusal, isAllowedHost, isAllowedOrigin, isLoopback, ORIGIN_REFUSAL_REASON } from "./front-door.js";
 import type { ServerContext } from "./server-context.js";
 import { adoptUpgradedSocket } from "./ws-adapter.js";
@@ -96,7 +97,7 @@ const unauthorized = {
 
 /**
  * The gateway's HTTP side on a fastify instance: the front door (Host on every request, Origin on every upgrade),
- * the WebSocket endpoint at `/`, the registered routes, `/healthz`, `/readyz` and `/metrics`. On the gateway's own
+ * the WebSocket endpoint at `/`, the Control UI, the registered routes, `/healthz`, `/readyz` and `/metrics`. On the gateway's own
  * app the hooks cover every request (404s included); mounted in someone else's app they cover the gateway's routes.
  */
 export function registerGatewayHttp(app: FastifyInstance, parts: HttpAppParts): void {
@@ -164,10 +165,13 @@ export function registerGatewayHttp(app: FastifyInstance, parts: HttpAppParts): 
         socket.terminate();
       },
     });
+    // The Control UI, when it lives at `/`, answers the plain GET of the WebSocket endpoint's URL.
+    const startPage = registerControlUi(scope, context);
     scope.route({
       method: "GET",
       url: "/",
-      handler: (_request, reply) => {
+      handler: (request, reply) => {
+        if (startPage) return startPage(request, reply);
         reply
           .type("text/plain; charset=utf-8")
           .send(

@@ -1,7 +1,12 @@
 // @gateway/server — the public surface.
 export { AuthRateLimiter, secretsEqual } from "./auth.js";
 export type { Audience, BroadcastOptions } from "./broadcaster.js";
-export { type AccountState, AccountSupervisor } from "./channels/account-supervisor.js";
+export {
+  type AccountLease,
+  type AccountOwnership,
+  type AccountState,
+  AccountSupervisor,
+} from "./channels/account-supervisor.js";
 export { attachChannels, type ChannelsAttachOptions } from "./channels/attach-channels.js";
 export { ChannelManager, type ChannelManagerOptions } from "./channels/channel-manager.js";
 export {
@@ -53,6 +58,13 @@ export { DevicePairing, type DevicePairingOptions } from "./devices/device-pairi
 export { type ConnectedNode, type NodeAnswer, NodeRegistry } from "./devices/node-registry.js";
 export { GatewayError, invalidRequest, ProtocolError, unavailable } from "./errors.js";
 export {
+  type FrontDoorSettings,
+  hostRefusal,
+  isAllowedHost,
+  isAllowedOrigin,
+  originRefusal,
+} from "./front-door.js";
+export {
   type CloseOptions,
   type ConnectionInfo,
   createGatewayPlugin,
@@ -64,6 +76,8 @@ export {
   type HttpRouteRequest,
   type ListenAddress,
   type MountableGateway,
+  type PluginSurfaceRequest,
+  type PluginSurfaceUrl,
   type SystemEvent,
 } from "./gateway-server.js";
 export type { HealthContributor } from "./health.js";

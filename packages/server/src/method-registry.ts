@@ -81,7 +81,8 @@ export class MethodRegistry {
 
   constructor(
     private readonly idempotency: IdempotencyCache,
-    private readonly defaultTimeoutMs: number,
+    /** How long a handler without its own timeout may take (`requestTimeoutMs`; a config edit changes it). */
+    public defaultTimeoutMs: number,
   ) {}
 
   /** Register the handler of a core method; params and scope come from the method table. */

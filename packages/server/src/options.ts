@@ -92,12 +92,21 @@ export interface GatewayServerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** Extra stages of the connect pipeline (device identity and pairing plug in here). */
   connectStages?: { beforeAuth?: ConnectStage[]; afterAuth?: ConnectStage[] };
+  /** The web Control UI at `basePath` and WebChat at `<basePath>chat`. @default { enabled: true, basePath: "/" } */
+  controlUi?: { enabled?: boolean; basePath?: string };
+  /** The directory of the Control UI's built files (`@gateway/control-ui`'s `controlUiRoot()`); none: not served. */
+  controlUiRoot?: string;
 }
 
 /** Options with every default applied. */
 export type ResolvedOptions = Required<
-  Omit<GatewayServerOptions, "logger" | "logging" | "stateDir" | "configPath" | "auth" | "connectStages" | "tls">
+  Omit<
+    GatewayServerOptions,
+    "logger" | "logging" | "stateDir" | "configPath" | "auth" | "connectStages" | "tls" | "controlUi" | "controlUiRoot"
+  >
 > & {
+  controlUi: { enabled: boolean; basePath: string };
+  controlUiRoot: string | undefined;
   tls: { cert: string | Buffer; key: string | Buffer } | undefined;
   auth: AuthOptions;
   stateDir: string | undefined;
@@ -180,9 +189,23 @@ export function resolveOptions(options: GatewayServerOptions): ResolvedOptions {
     stateDir: options.stateDir,
     configPath: options.configPath,
     tls: options.tls,
+    controlUi: {
+      enabled: options.controlUi?.enabled ?? true,
+      basePath: normaliseBasePath(options.controlUi?.basePath),
+    },
+    controlUiRoot: options.controlUiRoot,
     connectStages: {
       beforeAuth: options.connectStages?.beforeAuth ?? [],
       afterAuth: options.connectStages?.afterAuth ?? [],
     },
   };
+}
+
+/** `ui` → `/ui/`; `/` stays. Refuses what is not a plain path (the base path ends up in pages and routes). */
+export function normaliseBasePath(basePath: string | undefined): string {
+  const value = (basePath ?? "/").trim();
+  if (!/^\/?([A-Za-z0-9._~-]+\/?)*$/.test(value) || value.split("/").some((part) => part === ".." || part === "."))
+    throw new Error(`gateway.controlUi.basePath "${value}" is not a plain path such as "/" or "/ui/"`);
+  const withSlashes = `/${value}/`.replace(/\/+/g, "/");
+  return withSlashes;
 }

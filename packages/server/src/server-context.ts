@@ -7,6 +7,7 @@ import type { HealthMonitor } from "./health.js";
 import type { MethodRegistry } from "./method-registry.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { ResolvedOptions } from "./options.js";
+import type { PluginSurfaces } from "./plugin-surfaces.js";
 import type { PresenceStore } from "./presence.js";
 import type { PresencePublisher } from "./presence-publisher.js";
 
@@ -138,6 +139,8 @@ export interface ServerContext {
   readonly rateLimiter: AuthRateLimiter;
   readonly connections: ConnectionTable;
   readonly listeners: ServerListeners;
+  /** Web surfaces advertised in `hello-ok.pluginSurfaceUrls`. */
+  readonly pluginSurfaces: PluginSurfaces;
   readonly startedAt: number;
   /** Whether new sockets are turned away (closing or rebinding) and why. */
   readonly lifecycle: { closing: boolean; restarting: boolean; ready: boolean };

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { HealthSnapshot, MethodName, StateVersion, SystemEventParams } from "@gateway/protocol";
+import type { ExposureStatus, HealthSnapshot, MethodName, StateVersion, SystemEventParams } from "@gateway/protocol";
 import { AuthRateLimiter } from "./auth.js";
 import { Broadcaster, type BroadcastOptions } from "./broadcaster.js";
 import { ConnectionAcceptor } from "./connection-acceptor.js";
@@ -14,6 +14,7 @@ import { createLogger } from "./logger.js";
 import { type MethodContext, type MethodHandler, MethodRegistry } from "./method-registry.js";
 import { GatewayMetrics } from "./metrics.js";
 import { type GatewayServerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { PluginSurfaces } from "./plugin-surfaces.js";
 import { PresenceStore } from "./presence.js";
 import { PresencePublisher } from "./presence-publisher.js";
 import { RequestDispatcher } from "./request-dispatcher.js";
@@ -82,6 +83,8 @@ export function createServerCore(
   const services: GatewayService[] = [];
   const startedServices: GatewayService[] = [];
   const warningProviders: Array<() => string[]> = [];
+  const exposureProviders = new Map<keyof ExposureStatus, () => unknown>();
+  const pluginSurfaces = new PluginSurfaces();
   const systemEvents: SystemEvent[] = [];
   const listeners = new ServerListeners(logger);
   const lifecycle = { closing: false, restarting: false, ready: false };
@@ -132,6 +135,7 @@ export function createServerCore(
     rateLimiter,
     connections,
     listeners,
+    pluginSurfaces,
     startedAt,
     lifecycle,
     shutdownSignal: shutdownController.signal,
@@ -158,6 +162,18 @@ export function createServerCore(
     }
     return lines;
   };
+  const exposure = (): ExposureStatus | undefined => {
+    const result: Record<string, unknown> = {};
+    for (const [name, provider] of exposureProviders) {
+      try {
+        const value = provider();
+        if (value !== undefined) result[name] = value;
+      } catch (error) {
+        logger.error({ err: error, exposure: name }, "an exposure provider failed");
+      }
+    }
+    return Object.keys(result).length > 0 ? (result as ExposureStatus) : undefined;
+  };
   const refreshHealth = (): HealthSnapshot => {
     const snapshot = health.refresh();
     if (address || !binding.own) broadcaster.broadcast("health", snapshot, { stateVersion: stateVersion() });
@@ -180,6 +196,8 @@ export function createServerCore(
       if (needsRestart) throw new Error("host, port and auth mode change only with restartListener()");
       currentInput = merged;
       options = resolved;
+      registry.defaultTimeoutMs = resolved.requestTimeoutMs;
+      rateLimiter.configure(resolved.authMaxFailures, resolved.authWindowMs, resolved.authLockoutMs);
       if (next.logging?.level) logger.level = next.logging.level;
     },
     registerMethod: ((name: string, handler: MethodHandler<never>, methodOptions?: never) =>
@@ -208,6 +226,10 @@ export function createServerCore(
     refreshHealth,
     addWarnings: (provider) => {
       warningProviders.push(provider);
+    },
+    registerPluginSurface: (surface, url) => pluginSurfaces.register(surface, url),
+    contributeExposure(name, provider) {
+      exposureProviders.set(name, provider);
     },
     onConnection: (listener) => subscribe(listeners.connection, listener),
     onDisconnect: (listener) => subscribe(listeners.disconnect, listener),
@@ -242,19 +264,23 @@ export function createServerCore(
       ...health.snapshot,
       gateway: health.processHealth(options.version, startedAt, connections.counts(), warnings()),
     }),
-    status: () => ({
-      ts: Date.now(),
-      version: options.version,
-      uptimeMs: Date.now() - startedAt,
-      startedAtMs: startedAt,
-      authMode: options.auth.mode,
-      listen: { host: address?.host ?? options.host, port: address?.port ?? options.port },
-      connections: connections.counts(),
-      ...(options.stateDir ? { stateDir: options.stateDir } : {}),
-      ...(options.configPath ? { configPath: options.configPath } : {}),
-      methods: registry.names().length,
-      warnings: warnings(),
-    }),
+    status: () => {
+      const exposed = exposure();
+      return {
+        ts: Date.now(),
+        version: options.version,
+        uptimeMs: Date.now() - startedAt,
+        startedAtMs: startedAt,
+        authMode: options.auth.mode,
+        listen: { host: address?.host ?? options.host, port: address?.port ?? options.port },
+        connections: connections.counts(),
+        ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+        ...(options.configPath ? { configPath: options.configPath } : {}),
+        methods: registry.names().length,
+        warnings: warnings(),
+        ...(exposed ? { exposure: exposed } : {}),
+      };
+    },
     presence: (methodContext: MethodContext) => {
       // A client that asks for the list shows presence: from now on it gets the changes too.
       const connection = connections.byId.get(methodContext.connectionId);

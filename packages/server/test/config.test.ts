@@ -14,7 +14,7 @@ import {
   serverConfigSections,
   serverOptionsFromConfig,
 } from "../src/index.js";
-import { connect, TOKEN } from "./helpers.js";
+import { connect, TestClient, TOKEN } from "./helpers.js";
 
 const schema = composeConfigSchema(serverConfigSections);
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -125,6 +125,57 @@ describe("config over the API", () => {
       gateway: { port: gateway.port, auth: { token: "[redacted]" }, reload: { debounceMs: 50 } },
       logging: { level: "debug" },
     });
+    client.close();
+  });
+
+  it("gateway.limits apply live, and a limit taken out goes back to its default", async () => {
+    const gateway = await startConfigured();
+    const { client } = await connect(gateway.url);
+    const { hash } = (await client.request("config.get", {})).payload;
+    const patch = await client.request("config.patch", {
+      raw: "{ gateway: { limits: { maxPendingPerAddress: 2, requestTimeoutMs: 9000, auth: { maxFailures: 3 } } } }",
+      baseHash: hash,
+    });
+    expect(patch.payload).toMatchObject({ ok: true, changedPaths: expect.arrayContaining(["gateway.limits"]) });
+    expect(patch.payload.restartRequired).toBe(false);
+    expect(gateway.server.options).toMatchObject({
+      maxPendingPerAddress: 2,
+      requestTimeoutMs: 9000,
+      authMaxFailures: 3,
+    });
+    // Three sockets that never send connect: the third evicts the first, at once.
+    const silent = await Promise.all([1, 2, 3].map(() => TestClient.open(gateway.url)));
+    const firstClosed = await silent[0]!.closed;
+    expect(firstClosed).toMatchObject({ code: 1008, reason: expect.stringMatching(/waiting for their handshake/) });
+    for (const socket of silent) socket.close();
+
+    const removed = await client.request("config.patch", {
+      raw: "{ gateway: { limits: null } }",
+      baseHash: patch.payload.hash,
+    });
+    expect(removed.ok).toBe(true);
+    expect(gateway.server.options).toMatchObject({
+      maxPendingPerAddress: 16,
+      requestTimeoutMs: 30_000,
+      authMaxFailures: 10,
+    });
+    client.close();
+  });
+
+  it("refuses a limit out of range with its path, and changes nothing", async () => {
+    const gateway = await startConfigured();
+    const { client } = await connect(gateway.url);
+    const { hash } = (await client.request("config.get", {})).payload;
+    const refused = await client.request("config.patch", {
+      raw: "{ gateway: { limits: { maxPendingPerAddress: 0, maxPayload: 10 } } }",
+      baseHash: hash,
+    });
+    expect(refused.error?.code).toBe("INVALID_REQUEST");
+    expect(refused.error?.details.issues.map((issue: { path: string }) => issue.path).sort()).toEqual([
+      "gateway.limits.maxPayload",
+      "gateway.limits.maxPendingPerAddress",
+    ]);
+    expect(gateway.server.options.maxPendingPerAddress).toBe(16);
     client.close();
   });
 

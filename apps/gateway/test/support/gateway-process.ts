@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { runProcess } from "@gateway/vitest-preset/run-process";
 import { until } from "@gateway/vitest-preset/wait";
 import { afterAll } from "vitest";
+import { type RawData, WebSocket } from "ws";
 
 /** The built binary (`npx turbo run build --filter=gateway` first). */
 export const main = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dist", "main.js");
@@ -104,4 +105,39 @@ export function cli(
 /** A bash command line (pipes, redirections) with the gateway's variables cleared. */
 export function shell(command: string, env: Record<string, string> = {}): Promise<Result> {
   return runProcess("bash", ["-c", command], { env: { GATEWAY_TOKEN: "", GATEWAY_URL: "", ...env } });
+}
+
+/**
+ * A bare WebSocket that has completed `connect` (as the CLI, with `token`): for tests that must send what no client
+ * library would (raw frames, floods). Rejects when the gateway refuses the handshake.
+ */
+export function rawConnect(port: number, token: string, scopes: string[] = ["operator.read"]): Promise<WebSocket> {
+  const socket = new WebSocket(`ws://127.0.0.1:${port}`);
+  return new Promise((resolve, reject) => {
+    socket.on("error", reject);
+    const onMessage = (data: RawData) => {
+      const frame = JSON.parse(data.toString()) as { event?: string; id?: string; ok?: boolean; error?: unknown };
+      if (frame.event === "connect.challenge")
+        socket.send(
+          JSON.stringify({
+            type: "req",
+            id: "connect",
+            method: "connect",
+            params: {
+              minProtocol: 4,
+              maxProtocol: 4,
+              client: { id: "cli", version: "1", platform: "linux", mode: "cli" },
+              auth: { token },
+              scopes,
+            },
+          }),
+        );
+      else if (frame.id === "connect") {
+        socket.off("message", onMessage);
+        if (frame.ok) resolve(socket);
+        else reject(new Error(`connect refused: ${JSON.stringify(frame.error)}`));
+      }
+    };
+    socket.on("message", onMessage);
+  });
 }

@@ -6,6 +6,7 @@ import { formatIssues } from "@gateway/server/config";
 import { processAlive, readStateLock, STATE_LOCK_FILE } from "@gateway/state";
 import { connectClient } from "../connection.js";
 import type { Command, CommandContext } from "../context.js";
+import { exposureFindings } from "../exposure-checks.js";
 import { readLocalConfig } from "../local-config.js";
 import { megabytes, printJson } from "../output.js";
 import { pingRedis, portFree, probeModelEndpoint } from "../probes.js";
@@ -308,6 +309,7 @@ export const doctorCommand: Command = {
             },
       );
     const runningModel: { hasModel?: string } = {};
+    findings.push(...exposureFindings(config));
     findings.push(...(await checkRunning(context, config, runningModel)));
     const redisUrl = ((config.redis ?? {}) as { url?: string }).url;
     if (redisUrl) {

@@ -7,6 +7,7 @@ import { chatCommand } from "./chat.js";
 import { configCommand } from "./config.js";
 import { cronCommand } from "./cron.js";
 import { devicesCommand } from "./devices.js";
+import { discoverCommand } from "./discover.js";
 import { doctorCommand } from "./doctor.js";
 import { eventsCommand } from "./events.js";
 import { healthCommand } from "./health.js";
@@ -39,4 +40,5 @@ export const commands: readonly Command[] = [
   configCommand,
   doctorCommand,
   serviceCommand,
+  discoverCommand,
 ];

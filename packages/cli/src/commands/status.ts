@@ -1,27 +1,68 @@
-import type { Command } from "../context.js";
+import type { GatewayClient } from "@gateway/client";
+import type { ExposureStatus } from "@gateway/protocol";
+import { resolveConnection } from "../connection.js";
+import { CliError, type Command, type CommandContext, ExitCode } from "../context.js";
+import type { LocalConfig } from "../local-config.js";
 import { duration, printJson, table, withSpinner } from "../output.js";
+
+/** What the gateway exposes beyond its port: the canvas host, Tailscale, mDNS. */
+function exposureRows(exposure: ExposureStatus | undefined): string[][] {
+  const rows: string[][] = [];
+  if (exposure?.canvasHost) rows.push(["canvas", exposure.canvasHost.url]);
+  const tailscale = exposure?.tailscale;
+  if (tailscale) rows.push([`tailscale ${tailscale.mode}`, tailscale.url ?? tailscale.state]);
+  const mdns = exposure?.mdns;
+  if (mdns) rows.push(["mdns", mdns.state === "advertising" ? `${mdns.serviceType} "${mdns.name}"` : mdns.state]);
+  return rows;
+}
+
+/**
+ * Where the Control UI of the gateway this command reached is, with the token in the fragment (never the query:
+ * a fragment reaches neither the server's log nor a proxy). Undefined when the config turns the UI off.
+ */
+export function controlUiUrl(
+  target: { url: string; token?: string },
+  local: LocalConfig | undefined,
+): string | undefined {
+  const controlUi = ((local?.config.gateway as { controlUi?: unknown } | undefined)?.controlUi ?? {}) as {
+    enabled?: unknown;
+    basePath?: unknown;
+  };
+  if (controlUi.enabled === false) return undefined;
+  const base = typeof controlUi.basePath === "string" ? `/${controlUi.basePath}/`.replace(/\/+/g, "/") : "/";
+  const url = new URL(target.url);
+  const scheme = url.protocol === "wss:" ? "https:" : "http:";
+  return `${scheme}//${url.host}${base}${target.token ? `#token=${encodeURIComponent(target.token)}` : ""}`;
+}
 
 export const statusCommand: Command = {
   name: "status",
   scopes: ["operator.read"],
   summary: "a one-screen summary of the running gateway",
-  usage: "gateway status [--json]",
-  async run({ connect, global, io }) {
+  usage: "gateway status [--fleet] [--json]",
+  options: {
+    fleet: { value: false, description: "the instances of the fleet (fleet.enabled) and the accounts each runs" },
+  },
+  async run({ connect, flags, global, io, localConfig }) {
     const client = await connect();
     try {
+      if (flags.fleet === true) return await printFleet(client, global.json === true, io);
       const status = await withSpinner(io, "asking the gateway", client.request("status"));
       if (global.json) {
         printJson(io, status);
         return 0;
       }
+      const ui = controlUiUrl(resolveConnection(global, io, localConfig), localConfig());
       io.stdout(
         `${table([
           ["gateway", `${status.version}, up ${duration(status.uptimeMs)}`],
           ["listening", `${status.listen.host}:${status.listen.port} (auth ${status.authMode})`],
+          ...(ui ? [["control ui", ui]] : []),
           ["connections", String(status.connections.total)],
           ["methods", String(status.methods)],
           ...(status.stateDir ? [["state dir", status.stateDir]] : []),
           ...(status.configPath ? [["config", status.configPath]] : []),
+          ...exposureRows(status.exposure),
         ])}\n`,
       );
       if (status.warnings.length > 0)
@@ -32,3 +73,28 @@ export const statusCommand: Command = {
     }
   },
 };
+
+async function printFleet(client: GatewayClient, json: boolean, io: CommandContext["io"]): Promise<number> {
+  const fleet = await withSpinner(io, "asking the fleet", client.request("fleet.status"));
+  if (!fleet.enabled && !json)
+    throw new CliError(
+      "this gateway runs alone, not in a fleet: set fleet.enabled: true and redis.url in the config of each instance (docs/scale-out.md)",
+      ExitCode.failed,
+    );
+  if (json) {
+    printJson(io, fleet);
+    return 0;
+  }
+  const rows = fleet.members.map((member) => [
+    `${member.id}${member.id === fleet.self ? " (this one)" : ""}`,
+    member.url,
+    `pid ${member.pid} on ${member.host}`,
+    `up ${duration(Date.now() - member.startedAt)}`,
+    member.owns.length > 0 ? member.owns.map((lease) => lease.replace(/^channel:/, "")).join(", ") : "standing by",
+  ]);
+  io.stdout(`${table([["instance", "url", "process", "uptime", "runs"], ...rows])}\n`);
+  io.stdout(
+    `\n${fleet.members.length} instance(s); an instance that dies hands its accounts on within ${fleet.leaseMs} ms\n`,
+  );
+  return 0;
+}

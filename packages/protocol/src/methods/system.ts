@@ -2,6 +2,45 @@ import { type Static, Type } from "@sinclair/typebox";
 import { AuthMode } from "../connect.js";
 import { NonEmptyString, NonNegativeInteger, TimestampMs } from "../primitives.js";
 
+/** What the gateway exposes beyond its own port, each present only while it runs (ours; the reference has none). */
+export const ExposureStatus = Type.Object(
+  {
+    canvasHost: Type.Optional(
+      Type.Object(
+        {
+          url: NonEmptyString({ description: "Where the canvas host listens" }),
+          liveReloadPages: NonNegativeInteger(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    tailscale: Type.Optional(
+      Type.Object(
+        {
+          mode: Type.Union([Type.Literal("serve"), Type.Literal("funnel")]),
+          state: Type.Union([Type.Literal("starting"), Type.Literal("active"), Type.Literal("failed")]),
+          url: Type.Optional(NonEmptyString({ description: "The tailnet (serve) or public (funnel) URL" })),
+          error: Type.Optional(NonEmptyString()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    mdns: Type.Optional(
+      Type.Object(
+        {
+          state: Type.Union([Type.Literal("advertising"), Type.Literal("failed")]),
+          serviceType: NonEmptyString(),
+          name: Type.Optional(NonEmptyString()),
+          error: Type.Optional(NonEmptyString()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ExposureStatus = Static<typeof ExposureStatus>;
+
 /** Result of `status`: a one-screen summary of the running gateway. */
 export const StatusResult = Type.Object(
   {
@@ -19,6 +58,7 @@ export const StatusResult = Type.Object(
     configPath: Type.Optional(Type.String()),
     methods: NonNegativeInteger({ description: "How many methods are registered" }),
     warnings: Type.Array(Type.String(), { description: "What is missing and how to add it" }),
+    exposure: Type.Optional(ExposureStatus),
   },
   { additionalProperties: false },
 );
@@ -120,3 +160,31 @@ export const LogsTailResult = Type.Object(
   { additionalProperties: false },
 );
 export type LogsTailResult = Static<typeof LogsTailResult>;
+
+/** One gateway instance of a fleet (several instances on one Redis). */
+export const FleetMember = Type.Object(
+  {
+    id: NonEmptyString(),
+    host: Type.String(),
+    pid: NonNegativeInteger(),
+    url: Type.String({ description: "Where its clients connect" }),
+    version: Type.String(),
+    startedAt: TimestampMs(),
+    seenAt: TimestampMs(),
+    owns: Type.Array(Type.String(), { description: "The leases it holds: channel:<channel>:<account>" }),
+  },
+  { additionalProperties: false },
+);
+export type FleetMember = Static<typeof FleetMember>;
+
+/** Result of `fleet.status`: the instances alive now and what each runs (`enabled` false: this gateway runs alone). */
+export const FleetStatusResult = Type.Object(
+  {
+    enabled: Type.Boolean({ description: "Whether this gateway is an instance of a fleet (fleet.enabled)" }),
+    self: NonEmptyString({ description: "The id of the instance that answered" }),
+    leaseMs: NonNegativeInteger(),
+    members: Type.Array(FleetMember),
+  },
+  { additionalProperties: false },
+);
+export type FleetStatusResult = Static<typeof FleetStatusResult>;

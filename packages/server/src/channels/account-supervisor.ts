@@ -16,7 +16,29 @@ import type { Logger } from "pino";
 import type { ResolvedAccount } from "./channels-config.js";
 
 /** Where an account is in its life. */
-export type AccountState = "starting" | "connected" | "reconnecting" | "backoff" | "fatal" | "stopped";
+export type AccountState = "standby" | "starting" | "connected" | "reconnecting" | "backoff" | "fatal" | "stopped";
+
+/** This instance's right to run an account while other instances could (a lease with a fencing token). */
+export interface AccountLease {
+  readonly fence: number;
+  /** Whether it is surely still ours: checked before each inbound message is taken in. */
+  held(): boolean;
+  /** Resolves with the reason once another instance may own the account. */
+  readonly lost: Promise<string>;
+  release(): Promise<void>;
+}
+
+/**
+ * Where accounts run when several gateway instances share them (`@gateway/fleet`): an account starts only once this
+ * instance holds its lease, stands by while another does, and stops the moment its lease is lost. Without it every
+ * account runs here.
+ */
+export interface AccountOwnership {
+  /** Wait until this instance may run the account `key` (`<channel>:<account>`); undefined once `signal` aborts. */
+  acquire(key: string, signal: AbortSignal): Promise<AccountLease | undefined>;
+  /** True exactly once across the fleet for an inbound message key (platforms redeliver to a new owner). */
+  firstSeen?(key: string): Promise<boolean>;
+}
 
 /** One configured account and everything the gateway keeps about it. */
 export interface AccountRuntime {
@@ -38,6 +60,8 @@ export interface AccountRuntime {
   restartTimer: NodeJS.Timeout | undefined;
   attempts: number;
   probe?: { ok: boolean; detail?: string };
+  /** The lease this instance runs the account under (fleet mode only). */
+  lease?: AccountLease | undefined;
 }
 
 /** An account the config asks for, with the plugin that runs it. */
@@ -57,6 +81,8 @@ export interface AccountSupervisorOptions {
   restartBackoff?: { baseMs?: number; maxMs?: number };
   /** How long `stop()` of one account may take. @default 10000 */
   stopTimeoutMs?: number;
+  /** Fleet mode: run an account only while this instance holds its lease. */
+  ownership?: AccountOwnership;
 }
 
 const emptyStatus = (): AccountRuntime["status"] => ({
@@ -156,6 +182,9 @@ export class AccountSupervisor {
     const generation = ++runtime.generation;
     clearTimeout(runtime.restartTimer);
     runtime.controller = new AbortController();
+    if (this.#options.ownership && !runtime.lease) {
+      if (!(await this.#acquire(runtime, generation, this.#options.ownership))) return;
+    }
     runtime.state = "starting";
     runtime.status = { ...runtime.status, fatal: false, lastStartAt: Date.now() };
     this.#options.onChange();
@@ -171,6 +200,39 @@ export class AccountSupervisor {
     } catch (error) {
       this.#failed(runtime, error, generation);
     }
+  }
+
+  /** Stand by until this instance holds the account's lease; false when the wait was called off. */
+  async #acquire(runtime: AccountRuntime, generation: number, ownership: AccountOwnership): Promise<boolean> {
+    runtime.state = "standby";
+    this.#options.onChange();
+    const signal = runtime.controller!.signal;
+    const lease = await ownership.acquire(runtime.key, signal).catch((error: unknown) => {
+      this.#options.logger.warn({ err: error }, `${runtime.key}: could not take the account's lease`);
+      return undefined;
+    });
+    if (!lease) {
+      // Called off (a stop, a config change) — or the lease store failed: try again after a backoff.
+      if (!signal.aborted && generation === runtime.generation && !this.#stopped) {
+        runtime.restartTimer = setTimeout(() => void this.#start(runtime), 1_000);
+        runtime.restartTimer.unref();
+      }
+      return false;
+    }
+    if (generation !== runtime.generation || this.#stopped) {
+      await lease.release().catch(() => {});
+      return false;
+    }
+    runtime.lease = lease;
+    this.#options.logger.info(`${runtime.key}: this instance runs the account now (fencing token ${lease.fence})`);
+    void lease.lost.then((reason) => {
+      if (runtime.lease !== lease) return;
+      runtime.lease = undefined;
+      if (this.#stopped || reason === "released") return;
+      this.#options.logger.warn(`${runtime.key}: stopped here: ${reason}; standing by`);
+      void this.#stop(runtime).then(() => this.#start(runtime));
+    });
+    return true;
   }
 
   /** An account failed (at start or later): fatal → stays stopped with the reason; else restart with backoff. */
@@ -210,6 +272,10 @@ export class AccountSupervisor {
     const account = runtime.account;
     runtime.account = undefined;
     await this.#settle(account?.stop(), runtime.key);
+    // Only once the account has stopped may another instance start it.
+    const lease = runtime.lease;
+    runtime.lease = undefined;
+    await lease?.release().catch(() => {});
     runtime.state = "stopped";
     runtime.status = { ...runtime.status, running: false, connected: false, lastStopAt: Date.now() };
     this.#options.onChange();
@@ -246,6 +312,11 @@ export class AccountSupervisor {
       stateDir,
       receive: (message) => {
         if (!current()) return;
+        // A lease that may have passed on: the new owner takes this message in (the platform redelivers it).
+        if (runtime.lease && !runtime.lease.held()) {
+          logger.debug("inbound message left to the account's new owner");
+          return;
+        }
         try {
           this.#options.onInbound(runtime, { ...message, channel: runtime.channel, accountId: runtime.accountId });
         } catch (error) {

@@ -2,7 +2,7 @@ import { DmPairingStore, PAIRING_PENDING_PER_ACCOUNT, PAIRING_TTL_MS } from "@ga
 import type { ChannelPlugin, SendResult } from "@gateway/plugin-sdk";
 import { type ChannelsPairingApproveResult, type ChannelsPairingListResult, invalidRequest } from "@gateway/protocol";
 import type { Logger } from "pino";
-import { AccountSupervisor, type DesiredAccount } from "./account-supervisor.js";
+import { type AccountOwnership, AccountSupervisor, type DesiredAccount } from "./account-supervisor.js";
 import { ChannelLogins } from "./channel-login.js";
 import { ChannelStatusReporter } from "./channel-status.js";
 import { accountConfigIssues, resolveAccounts } from "./channels-config.js";
@@ -25,6 +25,8 @@ export interface ChannelManagerOptions {
   restartBackoff?: { baseMs?: number; maxMs?: number };
   /** How long `stop()` of one account may take. @default 10000 */
   stopTimeoutMs?: number;
+  /** Fleet mode: accounts run only on the instance holding their lease (see `AccountOwnership`). */
+  ownership?: AccountOwnership;
 }
 
 /**
@@ -67,6 +69,7 @@ export class ChannelManager {
       onChange: () => options.onStatusChange?.(),
       ...(options.restartBackoff ? { restartBackoff: options.restartBackoff } : {}),
       ...(options.stopTimeoutMs !== undefined ? { stopTimeoutMs: options.stopTimeoutMs } : {}),
+      ...(options.ownership ? { ownership: options.ownership } : {}),
     });
     this.#delivery = new ChannelDelivery(
       this.#supervisor,
@@ -78,6 +81,7 @@ export class ChannelManager {
       pairing: this.pairing,
       host: options.host,
       send: (runtime, message) => this.#delivery.send(runtime, message),
+      ...(options.ownership?.firstSeen ? { firstSeen: (key) => options.ownership!.firstSeen!(key) } : {}),
     });
     this.logins = new ChannelLogins(this.#supervisor);
     this.#status = new ChannelStatusReporter(this.#supervisor, this.registry, this.pairing, () => this.#configIssues);

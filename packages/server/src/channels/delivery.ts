@@ -62,6 +62,10 @@ export class ChannelDelivery {
     message: { peer: string; text: string; threadId?: string; replyToMessageId?: string },
   ): Promise<SendResult> {
     const account = runtime.account;
+    if (runtime.state === "standby")
+      throw unavailable(
+        `${runtime.key} runs on another instance of the fleet: send through that one (gateway status --fleet)`,
+      );
     if (!account || runtime.state === "fatal" || runtime.state === "stopped")
       throw unavailable(
         `${runtime.key} is not running${runtime.status.lastError ? ` (${runtime.status.lastError})` : ""}`,

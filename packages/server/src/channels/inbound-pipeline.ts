@@ -26,6 +26,8 @@ export interface InboundPipelineOptions {
     runtime: AccountRuntime,
     message: { peer: string; text: string; threadId?: string; replyToMessageId?: string },
   ): Promise<SendResult>;
+  /** Fleet mode: true exactly once across the instances for a message key. */
+  firstSeen?: (key: string) => Promise<boolean>;
 }
 
 const TYPING_INTERVAL_MS = 4_500;
@@ -64,6 +66,27 @@ export class InboundPipeline {
     }
     this.#seen.set(dedupeKey, Date.now());
     if (this.#seen.size > DEDUPE_LIMIT) this.#seen.delete(this.#seen.keys().next().value!);
+    const firstSeen = this.#options.firstSeen;
+    if (!firstSeen) {
+      this.#admit(runtime, message);
+      return;
+    }
+    // Fleet mode: a message another instance already took in (before this one took the account over) is dropped.
+    firstSeen(dedupeKey).then(
+      (first) => {
+        if (first) this.#admit(runtime, message);
+        else logger.debug(`${key}: message ${message.messageId} was taken in by another instance`);
+      },
+      (error: Error) => {
+        logger.warn({ err: error }, `${key}: fleet dedupe unavailable; taking message ${message.messageId} in`);
+        this.#admit(runtime, message);
+      },
+    );
+  }
+
+  #admit(runtime: AccountRuntime, message: InboundMessage): void {
+    const { logger, pairing } = this.#options;
+    const key = runtime.key;
     runtime.status.lastInboundAt = Date.now();
     const decision = decideAccess(message, runtime.policy, (senderId) =>
       pairing.isApproved(message.channel, message.accountId, senderId),

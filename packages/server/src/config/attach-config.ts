@@ -47,14 +47,53 @@ export function serverOptionsFromConfig(config: Record<string, unknown>): Gatewa
     ...(Array.isArray(controlUi.authNoneScopes)
       ? { authNoneBrowserScopes: controlUi.authNoneScopes as OperatorScope[] }
       : {}),
+    controlUi: {
+      enabled: controlUi.enabled !== false,
+      ...(typeof controlUi.basePath === "string" ? { basePath: controlUi.basePath } : {}),
+    },
     ...(tlsFiles ? { tls: tlsFiles } : {}),
-    ...(typeof gateway.handshakeTimeoutMs === "number" ? { handshakeTimeoutMs: gateway.handshakeTimeoutMs } : {}),
+    ...limitsFromConfig(gateway),
     logging: {
       level: (logging.level as string | undefined) ?? "info",
       ...(typeof logging.file === "string" ? { file: logging.file } : {}),
     },
   };
 }
+
+/** `gateway.limits` (and the older `gateway.handshakeTimeoutMs`) as server options; unset ones keep their defaults. */
+function limitsFromConfig(gateway: Record<string, unknown>): GatewayServerOptions {
+  const limits = section(gateway, "limits");
+  const auth = section(limits, "auth");
+  const numbers: Array<[keyof GatewayServerOptions, unknown]> = [
+    ["handshakeTimeoutMs", limits.handshakeTimeoutMs ?? gateway.handshakeTimeoutMs],
+    ["maxPendingPerAddress", limits.maxPendingPerAddress],
+    ["maxPendingTotal", limits.maxPendingTotal],
+    ["maxConnectionsPerAddress", limits.maxConnectionsPerAddress],
+    ["maxPreHandshakeBytes", limits.maxPreHandshakeBytes],
+    ["maxPayload", limits.maxPayload],
+    ["maxBufferedBytes", limits.maxBufferedBytes],
+    ["requestTimeoutMs", limits.requestTimeoutMs],
+    ["authMaxFailures", auth.maxFailures],
+    ["authWindowMs", auth.windowMs],
+    ["authLockoutMs", auth.lockoutMs],
+  ];
+  return Object.fromEntries(numbers.filter(([, value]) => typeof value === "number")) as GatewayServerOptions;
+}
+
+/** The server settings a config edit changes in place (everything but host, port, auth mode, TLS and origins). */
+const LIVE_SETTINGS = [
+  "handshakeTimeoutMs",
+  "maxPendingPerAddress",
+  "maxPendingTotal",
+  "maxConnectionsPerAddress",
+  "maxPreHandshakeBytes",
+  "maxPayload",
+  "maxBufferedBytes",
+  "requestTimeoutMs",
+  "authMaxFailures",
+  "authWindowMs",
+  "authLockoutMs",
+] as const satisfies ReadonlyArray<keyof GatewayServerOptions>;
 
 /**
  * Connect a ConfigManager to a server: the `config.*` methods, hot application of the server's own sections,
@@ -77,10 +116,9 @@ export function attachConfig(
     const wanted = serverOptionsFromConfig(next);
     // Only what changes in place; a new auth mode, host or port waits for the listener restart.
     if (wanted.auth?.mode !== server.options.auth.mode) return;
-    server.updateSettings({
-      auth: wanted.auth,
-      ...(wanted.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: wanted.handshakeTimeoutMs } : {}),
-    });
+    // A limit removed from the config goes back to its default (undefined in the merged input means "default").
+    const limits = Object.fromEntries(LIVE_SETTINGS.map((key) => [key, wanted[key]]));
+    server.updateSettings({ auth: wanted.auth, ...limits } as GatewayServerOptions);
   });
   manager.subscribe("logging", (next) => {
     server.updateSettings({ logging: { level: serverOptionsFromConfig(next).logging?.level ?? "info" } });

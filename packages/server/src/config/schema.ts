@@ -38,7 +38,103 @@ export const GatewayConfigSection = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    handshakeTimeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 })),
+    handshakeTimeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 100,
+        maximum: 120_000,
+        default: 5_000,
+        description:
+          "Same as gateway.limits.handshakeTimeoutMs (kept for older configs; limits wins when both are set)",
+      }),
+    ),
+    limits: Type.Optional(
+      Type.Object(
+        {
+          handshakeTimeoutMs: Type.Optional(
+            Type.Integer({
+              minimum: 100,
+              maximum: 120_000,
+              default: 5_000,
+              description: "A socket that has not completed connect by then is closed",
+            }),
+          ),
+          maxPendingPerAddress: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 100_000,
+              default: 16,
+              description: "Sockets waiting for their handshake per remote address (a newcomer evicts the oldest)",
+            }),
+          ),
+          maxPendingTotal: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 1_000_000,
+              default: 1_024,
+              description: "Sockets waiting for their handshake from everywhere (a newcomer evicts the oldest)",
+            }),
+          ),
+          maxConnectionsPerAddress: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 1_000_000,
+              default: 256,
+              description: "Connections that completed the handshake, per remote address",
+            }),
+          ),
+          maxPreHandshakeBytes: Type.Optional(
+            Type.Integer({
+              minimum: 1_024,
+              maximum: 16 * 1024 * 1024,
+              default: 65_536,
+              description: "Largest frame before connect",
+            }),
+          ),
+          maxPayload: Type.Optional(
+            Type.Integer({
+              minimum: 65_536,
+              maximum: 512 * 1024 * 1024,
+              default: 26_214_400,
+              description: "Largest frame after the handshake (policy.maxPayload in hello-ok)",
+            }),
+          ),
+          maxBufferedBytes: Type.Optional(
+            Type.Integer({
+              minimum: 65_536,
+              maximum: 4 * 1024 * 1024 * 1024,
+              default: 52_428_800,
+              description: "Outbound backlog at which a client is closed as a slow consumer",
+            }),
+          ),
+          requestTimeoutMs: Type.Optional(
+            Type.Integer({
+              minimum: 100,
+              maximum: 3_600_000,
+              default: 30_000,
+              description: "A method that has not answered by then fails with UNAVAILABLE",
+            }),
+          ),
+          auth: Type.Optional(
+            Type.Object(
+              {
+                maxFailures: Type.Optional(
+                  Type.Integer({
+                    minimum: 1,
+                    maximum: 10_000,
+                    default: 10,
+                    description: "Failed logins (WebSocket or HTTP bearer) per client within windowMs before a lockout",
+                  }),
+                ),
+                windowMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 86_400_000, default: 60_000 })),
+                lockoutMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 86_400_000, default: 300_000 })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false, description: "Connection and request limits; all apply live" },
+      ),
+    ),
     http: Type.Optional(
       Type.Object(
         {
@@ -95,6 +191,16 @@ export const GatewayConfigSection = Type.Object(
     controlUi: Type.Optional(
       Type.Object(
         {
+          enabled: Type.Optional(
+            Type.Boolean({ default: true, description: "Serve the web Control UI (and WebChat at <basePath>chat)" }),
+          ),
+          basePath: Type.Optional(
+            Type.String({
+              default: "/",
+              pattern: "^/?([A-Za-z0-9._~-]+/?)*$",
+              description: "Where the Control UI is served, e.g. / or /ui/ (WebChat is at <basePath>chat)",
+            }),
+          ),
           allowedOrigins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { default: [] })),
           authNoneScopes: Type.Optional(
             Type.Array(

@@ -1,0 +1,299 @@
+// Automations: the cron jobs (add, run now, enable/disable, remove, run history) and the heartbeat.
+import type { CronAddParams, CronJob, CronRunLogEntry, CronSchedule, LastHeartbeatResult } from "@gateway/protocol";
+import { errorText, formatDuration, formatTime, h, replace } from "../dom.js";
+import { toast } from "../shell.js";
+import type { Page, PageContext, PageDefinition } from "./page.js";
+
+function describeSchedule(job: CronJob): string {
+  const schedule = job.schedule as CronSchedule;
+  if (schedule.kind === "at") return `once at ${formatTime(Date.parse(schedule.at))}`;
+  if (schedule.kind === "every") return `every ${formatDuration(schedule.everyMs)}`;
+  return `cron ${schedule.expr}${schedule.tz ? ` (${schedule.tz})` : ""}`;
+}
+
+function field(id: string, label: string, control: HTMLElement): HTMLElement {
+  control.id = id;
+  return h("div", { class: "field" }, h("label", { for: id }, label), control);
+}
+
+/** The add form; resolves the params, or throws a sentence saying what is missing. */
+function addForm(onAdd: (params: CronAddParams) => Promise<void>): HTMLElement {
+  const name = h("input", { required: true, placeholder: "Morning summary" });
+  const kind = h(
+    "select",
+    {},
+    h("option", { value: "every" }, "Every … minutes"),
+    h("option", { value: "cron" }, "Cron expression"),
+    h("option", { value: "at" }, "Once, at a time"),
+  );
+  const every = h("input", { type: "number", min: 1, value: 60 });
+  const expr = h("input", { placeholder: "0 8 * * *" });
+  const zone = h("input", { value: Intl.DateTimeFormat().resolvedOptions().timeZone });
+  const at = h("input", { type: "datetime-local" });
+  const text = h("textarea", { rows: 2, required: true, placeholder: "What the agent should be told" });
+  const error = h("p", { class: "error", role: "alert" });
+  const everyField = field("cron-every", "Minutes", every);
+  const exprField = field("cron-expr", "Expression", expr);
+  const zoneField = field("cron-tz", "Time zone", zone);
+  const atField = field("cron-at", "At", at);
+  const showKind = () => {
+    everyField.hidden = kind.value !== "every";
+    exprField.hidden = zoneField.hidden = kind.value !== "cron";
+    atField.hidden = kind.value !== "at";
+  };
+  kind.addEventListener("change", showKind);
+  showKind();
+  const form = h(
+    "form",
+    {
+      class: "card",
+      "aria-label": "Add a job",
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        error.textContent = "";
+        const schedule: CronAddParams["schedule"] =
+          kind.value === "every"
+            ? { kind: "every", everyMs: Math.max(1, Number(every.value)) * 60_000 }
+            : kind.value === "cron"
+              ? { kind: "cron", expr: expr.value.trim(), ...(zone.value.trim() ? { tz: zone.value.trim() } : {}) }
+              : { kind: "at", at: at.value ? new Date(at.value).toISOString() : "" };
+        if (!name.value.trim() || !text.value.trim()) {
+          error.textContent = "A job needs a name and a message.";
+          return;
+        }
+        try {
+          await onAdd({
+            name: name.value.trim(),
+            schedule,
+            sessionTarget: "main",
+            wakeMode: "now",
+            payload: { kind: "systemEvent", text: text.value.trim() },
+          });
+          name.value = "";
+          text.value = "";
+        } catch (failure) {
+          error.textContent = errorText(failure);
+        }
+      },
+    },
+    h("h2", {}, "Add a job"),
+    field("cron-name", "Name", name),
+    field("cron-kind", "Schedule", kind),
+    everyField,
+    exprField,
+    zoneField,
+    atField,
+    field("cron-text", "Message to the main session", text),
+    error,
+    h("button", { class: "primary", type: "submit" }, "Add job"),
+  );
+  return form;
+}
+
+function create({ connection }: PageContext): Page {
+  const { client } = connection;
+  const list = h("div", { class: "card" }, h("p", {}, "Loading…"));
+  const history = h("div", { class: "card", hidden: true });
+  const heartbeat = h("div", { class: "card" });
+  let jobs: CronJob[] = [];
+
+  const act = async (label: string, action: () => Promise<unknown>) => {
+    try {
+      await action();
+      toast(label);
+    } catch (error) {
+      toast(`${label} failed: ${errorText(error)}`, "error");
+    }
+    await refresh();
+  };
+
+  const showRuns = async (job: CronJob) => {
+    history.hidden = false;
+    replace(history, h("h2", {}, `Runs of ${job.name}`), h("p", {}, "Loading…"));
+    try {
+      const { entries } = await client.request("cron.runs", { id: job.id, limit: 20 });
+      replace(
+        history,
+        h("h2", {}, `Runs of ${job.name}`),
+        entries.length === 0
+          ? h("p", {}, "It has not run yet.")
+          : h(
+              "ul",
+              { class: "runs" },
+              entries.map((entry: CronRunLogEntry) =>
+                h(
+                  "li",
+                  {},
+                  `${formatTime(entry.ts)} — ${entry.status ?? "?"}${entry.error ? `: ${entry.error}` : ""}${entry.summary ? ` — ${entry.summary}` : ""}`,
+                ),
+              ),
+            ),
+      );
+    } catch (error) {
+      replace(history, h("p", { class: "error" }, errorText(error)));
+    }
+  };
+
+  const render = () => {
+    replace(
+      list,
+      h("h2", {}, "Jobs"),
+      jobs.length === 0
+        ? h("p", {}, "No jobs yet.")
+        : h(
+            "table",
+            { class: "jobs" },
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                h("th", {}, "Name"),
+                h("th", {}, "Schedule"),
+                h("th", {}, "Next run"),
+                h("th", {}, "Last run"),
+                h("th", {}, "Enabled"),
+                h("th", {}, ""),
+              ),
+            ),
+            h(
+              "tbody",
+              {},
+              jobs.map((job) =>
+                h(
+                  "tr",
+                  { "data-job": job.name },
+                  h("td", {}, job.name),
+                  h("td", {}, describeSchedule(job)),
+                  h("td", {}, formatTime(job.state.nextRunAtMs)),
+                  h(
+                    "td",
+                    {},
+                    job.state.lastRunAtMs
+                      ? `${formatTime(job.state.lastRunAtMs)} (${job.state.lastRunStatus ?? job.state.lastStatus ?? "?"})`
+                      : "never",
+                  ),
+                  h(
+                    "td",
+                    {},
+                    h("input", {
+                      type: "checkbox",
+                      checked: job.enabled,
+                      "aria-label": `${job.name} enabled`,
+                      onchange: (event: Event) =>
+                        void act(
+                          `${job.name} ${(event.target as HTMLInputElement).checked ? "enabled" : "disabled"}`,
+                          () =>
+                            client.request("cron.update", {
+                              id: job.id,
+                              patch: { enabled: (event.target as HTMLInputElement).checked },
+                            }),
+                        ),
+                    }),
+                  ),
+                  h(
+                    "td",
+                    { class: "actions" },
+                    h(
+                      "button",
+                      {
+                        type: "button",
+                        onclick: () =>
+                          void act(`${job.name} ran`, () => client.request("cron.run", { id: job.id, mode: "force" })),
+                      },
+                      "Run now",
+                    ),
+                    h("button", { type: "button", class: "link", onclick: () => void showRuns(job) }, "History"),
+                    h(
+                      "button",
+                      {
+                        type: "button",
+                        class: "link danger",
+                        onclick: () => {
+                          if (confirm(`Remove the job ${job.name}?`))
+                            void act(`${job.name} removed`, () => client.request("cron.remove", { id: job.id }));
+                        },
+                      },
+                      "Remove",
+                    ),
+                  ),
+                ),
+              ),
+            ),
+          ),
+    );
+  };
+
+  const renderHeartbeat = (last: LastHeartbeatResult | undefined, problem?: string) => {
+    replace(
+      heartbeat,
+      h("h2", {}, "Heartbeat"),
+      problem ? h("p", { class: "error" }, problem) : null,
+      h(
+        "p",
+        {},
+        last
+          ? `Last: ${formatTime(last.ts)} — ${last.status}${last.reason ? ` (${last.reason})` : ""}`
+          : "No heartbeat yet.",
+      ),
+      h(
+        "div",
+        { class: "actions" },
+        h(
+          "button",
+          {
+            type: "button",
+            onclick: () => void act("Heartbeats on", () => client.request("set-heartbeats", { enabled: true })),
+          },
+          "Turn on",
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            onclick: () => void act("Heartbeats off", () => client.request("set-heartbeats", { enabled: false })),
+          },
+          "Turn off",
+        ),
+      ),
+    );
+  };
+
+  const refresh = async () => {
+    try {
+      jobs = (await client.request("cron.list", { includeDisabled: true })).jobs;
+      render();
+    } catch (error) {
+      replace(list, h("h2", {}, "Jobs"), h("p", { class: "error" }, `Could not list the jobs: ${errorText(error)}`));
+    }
+    try {
+      renderHeartbeat(await client.request("last-heartbeat"));
+    } catch (error) {
+      renderHeartbeat(undefined, errorText(error));
+    }
+  };
+
+  const element = h(
+    "section",
+    { "aria-labelledby": "cron-title" },
+    h("h1", { id: "cron-title" }, "Automations"),
+    h(
+      "div",
+      { class: "stack" },
+      list,
+      history,
+      addForm(async (params) => {
+        const job = await client.request("cron.add", params);
+        toast(`${job.name} added`);
+        await refresh();
+      }),
+      heartbeat,
+    ),
+  );
+  const stop = client.on("cron", () => void refresh());
+  void refresh();
+  return { element, refresh, dispose: stop };
+}
+
+export const cronPage: PageDefinition = { id: "cron", title: "Automations", create };

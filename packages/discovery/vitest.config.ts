@@ -1,0 +1,3 @@
+import { definePackageProject } from "@gateway/vitest-preset";
+
+export default definePackageProject(import.meta.url);
