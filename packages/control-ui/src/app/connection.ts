@@ -5,6 +5,7 @@
 import {
   type ClientState,
   createGatewayClient,
+  type DeviceIdentity,
   type GatewayClient,
   GatewayClientError,
   randomId,
@@ -44,16 +45,14 @@ export interface ConnectionOptions {
   client: { id: string; mode: string; displayName: string };
   /** Scopes to ask for (WebChat asks only for read and write). @default all of the credential's */
   scopes?: string[];
+  /** This browser's device identity (`browserDevice()`): the connect is signed with it. */
+  device?: DeviceIdentity;
   onStatus(status: ConnectionStatus): void;
   /** Events were missed, or the connection came back: refetch what the page shows. */
   onResync(): void;
 }
 
-/**
- * A reconnecting client with the page's status. Device identity (issue: devices) plugs in here: the connect
- * options gain the browser's signed device and its device token, and `refused` with PAIRING_REQUIRED becomes
- * "waiting for approval".
- */
+/** A reconnecting client with the page's status; the connect is signed with the browser's device identity. */
 export class Connection {
   readonly client: GatewayClient;
   #status: ConnectionStatus = { state: "connecting" };
@@ -67,6 +66,7 @@ export class Connection {
       ...(credentials && "password" in credentials ? { password: credentials.password } : {}),
       client: { ...options.client, version: "0.1.0", platform: "web", instanceId: instanceId(options.client.mode) },
       ...(options.scopes ? { scopes: options.scopes } : {}),
+      ...(options.device ? { device: options.device } : {}),
       reconnect: { initialDelayMs: 500, maxDelayMs: 5_000 },
       onGap: () => options.onResync(),
       onStateChange: (state: ClientState) => {

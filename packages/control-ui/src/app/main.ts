@@ -3,6 +3,7 @@
 import "./styles.css";
 import { Connection, type ConnectionStatus } from "./connection.js";
 import { type Credentials, clearCredentials, loadCredentials, takeFragmentCredentials } from "./credentials.js";
+import { browserDevice } from "./device.js";
 import { h, replace } from "./dom.js";
 import { outbox } from "./outbox.js";
 import { channelsPage } from "./pages/channels.js";
@@ -32,7 +33,8 @@ function pageFromHash(): PageDefinition {
   return PAGES.find((page) => page.id === id) ?? PAGES[0]!;
 }
 
-function start(): void {
+async function start(): Promise<void> {
+  const device = await browserDevice();
   outbox.settleAfterReload();
   let credentials: Credentials | undefined = takeFragmentCredentials(location, history) ?? loadCredentials();
   const pill = statusPill();
@@ -103,6 +105,7 @@ function start(): void {
     connection = new Connection({
       credentials,
       client: { id: "openclaw-control-ui", mode: "ui", displayName: "Control UI" },
+      ...(device ? { device } : {}),
       onStatus(status: ConnectionStatus) {
         pill.update(status);
         if (status.state === "open") show();
@@ -143,4 +146,4 @@ function start(): void {
   connect();
 }
 
-start();
+void start();

@@ -54,6 +54,10 @@ export function refusalAdvice(code: string, message: string): string {
   if (code === "ORIGIN_NOT_ALLOWED")
     return "The gateway refuses this page's address. Open the URL `gateway status` prints, or add this origin to gateway.controlUi.allowedOrigins.";
   if (/RATE|LIMIT/i.test(code)) return `Too many failed attempts: ${message}`;
+  if (code === "PAIRING_REQUIRED")
+    return "This browser is waiting for approval: run `gateway devices approve --latest` on the gateway's machine (or approve it from a Control UI that is signed in), then sign in again.";
+  if (code === "CONTROL_UI_DEVICE_IDENTITY_REQUIRED")
+    return "This page is not a secure context (https or localhost), so the browser cannot make a device identity. Open the UI over https (e.g. `tailscale serve`) or through an SSH tunnel to localhost — or, on a network you trust, set gateway.controlUi.allowInsecureAuth: true.";
   return message;
 }
 
