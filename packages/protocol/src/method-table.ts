@@ -443,6 +443,13 @@ export const MethodTable = {
     sideEffecting: false,
     description: "Scheduled jobs.",
   }),
+  "cron.get": define({
+    params: cron.CronGetParams,
+    result: cron.CronJob,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "One job by id.",
+  }),
   "cron.status": define({
     params: NoParams(),
     result: cron.CronStatusResult,
