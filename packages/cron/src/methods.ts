@@ -9,8 +9,7 @@ export type MethodHost = Pick<GatewayHost, "registerMethod">;
 export function registerCronMethods(host: MethodHost, cron: CronService, heartbeat: HeartbeatService): void {
   host.registerMethod("cron.list", (params): MethodResult<"cron.list"> => cron.list(params));
   host.registerMethod("cron.get", (params) => {
-    const id = params.id ?? params.jobId;
-    if (!id) throw invalidRequest("cron.get needs id");
+    const id = "id" in params ? params.id : params.jobId;
     const job = cron.get(id);
     if (!job) throw invalidRequest(`cron job not found: ${id} (gateway cron list shows them)`);
     return job;

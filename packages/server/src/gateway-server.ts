@@ -5,6 +5,7 @@ import type {
   MethodName,
   MethodParams,
   MethodResult,
+  SessionDefaults,
 } from "@gateway/protocol";
 import type { Static, TSchema } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
@@ -70,6 +71,10 @@ export interface GatewayServer {
   registerService(service: GatewayService): void;
   /** Add a section to the health snapshot. */
   contributeHealth(name: string, contributor: HealthContributor): void;
+  /** Where `hello-ok.snapshot.sessionDefaults` comes from (the agent's default and main session). */
+  setSessionDefaults(provider: () => SessionDefaults): void;
+  /** The last computed health snapshot (recomputed every health interval and on `refreshHealth`). */
+  readonly healthSnapshot: HealthSnapshot;
   /** Recompute health now and broadcast it (call when a contributed section changed). */
   refreshHealth(): HealthSnapshot;
   /** Add a source of "what is missing and how to add it" lines for `status` and `health`. */

@@ -136,6 +136,7 @@ export function createServerCore(
     lifecycle,
     shutdownSignal: shutdownController.signal,
     stateVersion,
+    sessionDefaults: undefined,
     presenceChanged() {
       if (!lifecycle.closing) presenceReaders.changed();
     },
@@ -205,6 +206,9 @@ export function createServerCore(
       }
     },
     contributeHealth: (name, contributor) => health.contribute(name, contributor),
+    setSessionDefaults: (provider) => {
+      context.sessionDefaults = provider;
+    },
     refreshHealth,
     addWarnings: (provider) => {
       warningProviders.push(provider);
@@ -215,6 +219,9 @@ export function createServerCore(
     drainSystemEvents: () => systemEvents.splice(0),
     logger,
     metrics,
+    get healthSnapshot() {
+      return health.snapshot;
+    },
     get connectionCount() {
       return connections.counts().total;
     },

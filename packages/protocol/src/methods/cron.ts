@@ -205,10 +205,10 @@ export const CronListParams = Type.Object({
 export type CronListParams = Static<typeof CronListParams>;
 
 /** Params of `cron.get`: one job by id (`jobId` is the reference's alias). */
-export const CronGetParams = Type.Object({
-  id: Type.Optional(NonEmptyString()),
-  jobId: Type.Optional(NonEmptyString()),
-});
+export const CronGetParams = Type.Union([
+  Type.Object({ id: NonEmptyString() }),
+  Type.Object({ jobId: NonEmptyString() }),
+]);
 export type CronGetParams = Static<typeof CronGetParams>;
 
 /** Result of `cron.list`. */

@@ -120,3 +120,154 @@ export const LogsTailResult = Type.Object(
   { additionalProperties: false },
 );
 export type LogsTailResult = Static<typeof LogsTailResult>;
+
+/** Result of `system.info`: the machine the gateway runs on. */
+export const SystemInfoResult = Type.Object(
+  {
+    machineName: Type.String(),
+    hostname: Type.String(),
+    platform: Type.String(),
+    release: Type.String(),
+    arch: Type.String(),
+    osLabel: Type.String(),
+    port: Type.Optional(Type.Integer()),
+    nodeVersion: Type.String(),
+    pid: Type.Integer(),
+    uptimeMs: Type.Integer(),
+    cpuCount: Type.Integer(),
+    cpuModel: Type.Optional(Type.String()),
+    /** 1, 5 and 15 minutes. */
+    loadAverage: Type.Array(Type.Number(), { minItems: 3, maxItems: 3 }),
+    memoryTotalBytes: Type.Integer(),
+    memoryFreeBytes: Type.Integer(),
+    diskTotalBytes: Type.Optional(Type.Integer()),
+    diskAvailableBytes: Type.Optional(Type.Integer()),
+    diskPath: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type SystemInfoResult = Static<typeof SystemInfoResult>;
+
+/** Result of `update.status`: this gateway has no update channel (it is updated with npm), so never an update. */
+export const UpdateStatusResult = Type.Object(
+  {
+    sentinel: Type.Null(),
+    updateAvailable: Type.Null(),
+    /** Why there is nothing to check: how this gateway is updated instead. */
+    reason: NonEmptyString(),
+  },
+  { additionalProperties: false },
+);
+export type UpdateStatusResult = Static<typeof UpdateStatusResult>;
+
+/** Result of `diagnostics.stability`: the event loop, memory and the agent's lanes, measured now. */
+export const DiagnosticsStabilityResult = Type.Object(
+  {
+    ts: TimestampMs(),
+    uptimeMs: NonNegativeInteger(),
+    eventLoop: Type.Object(
+      {
+        degraded: Type.Boolean(),
+        delayP99Ms: Type.Number({ minimum: 0 }),
+        delayMaxMs: Type.Number({ minimum: 0 }),
+        utilization: Type.Number({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
+    memory: Type.Object(
+      {
+        rssBytes: NonNegativeInteger(),
+        heapUsedBytes: NonNegativeInteger(),
+        heapTotalBytes: NonNegativeInteger(),
+        externalBytes: NonNegativeInteger(),
+      },
+      { additionalProperties: false },
+    ),
+    lanes: Type.Object(
+      {
+        /** Sessions with a run going on. */
+        busy: NonNegativeInteger(),
+        /** Runs allowed at once (`agents.defaults.maxConcurrentRuns`). */
+        maxConcurrentRuns: NonNegativeInteger(),
+      },
+      { additionalProperties: false },
+    ),
+    connections: NonNegativeInteger(),
+  },
+  { additionalProperties: false },
+);
+export type DiagnosticsStabilityResult = Static<typeof DiagnosticsStabilityResult>;
+
+/** Result of `skills.status`: this gateway has no skills yet, and says so. */
+export const SkillsStatusResult = Type.Object(
+  {
+    workspaceDir: Type.Optional(Type.String()),
+    skills: Type.Array(Type.Unknown(), { maxItems: 0 }),
+    note: NonEmptyString(),
+  },
+  { additionalProperties: false },
+);
+export type SkillsStatusResult = Static<typeof SkillsStatusResult>;
+
+/** Params of `usage.status` and `usage.cost`. */
+export const UsageParams = Type.Object({
+  days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+  agentId: Type.Optional(NonEmptyString()),
+});
+export type UsageParams = Static<typeof UsageParams>;
+
+/** Token totals as recorded per session. */
+export const UsageTotals = Type.Object(
+  { input: NonNegativeInteger(), output: NonNegativeInteger(), totalTokens: NonNegativeInteger() },
+  { additionalProperties: false },
+);
+export type UsageTotals = Static<typeof UsageTotals>;
+
+/** Result of `usage.status`: recorded token usage, in total and per session (most first). */
+export const UsageStatusResult = Type.Object(
+  {
+    updatedAt: TimestampMs(),
+    totals: UsageTotals,
+    sessions: Type.Array(
+      Type.Object(
+        { key: NonEmptyString(), updatedAt: TimestampMs(), usage: UsageTotals },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type UsageStatusResult = Static<typeof UsageStatusResult>;
+
+/** Result of `usage.cost`: tokens per day from the transcripts; cost only where a price is known (none is configured here). */
+export const UsageCostResult = Type.Object(
+  {
+    updatedAt: TimestampMs(),
+    days: NonNegativeInteger(),
+    daily: Type.Array(
+      Type.Object(
+        {
+          date: Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$" }),
+          input: NonNegativeInteger(),
+          output: NonNegativeInteger(),
+          totalTokens: NonNegativeInteger(),
+          totalCost: Type.Null(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    totals: Type.Object(
+      {
+        input: NonNegativeInteger(),
+        output: NonNegativeInteger(),
+        totalTokens: NonNegativeInteger(),
+        totalCost: Type.Null(),
+      },
+      { additionalProperties: false },
+    ),
+    /** Why costs are null. */
+    note: NonEmptyString(),
+  },
+  { additionalProperties: false },
+);
+export type UsageCostResult = Static<typeof UsageCostResult>;
