@@ -83,6 +83,8 @@ export interface SendOptions {
   origin?: SessionOrigin;
   /** The run's events as they happen (besides the `chat`/`agent` broadcasts). */
   onEvent?: (event: AgentRunEvent) => void;
+  /** The request's idempotency key, kept on the user message (clients match their own message by it). */
+  idempotencyKey?: string;
 }
 
 interface RunRecord {
@@ -298,7 +300,11 @@ export class AgentService {
     }
     await this.#checkRoom(sessionKey, message);
     await this.store.ensure(sessionKey, origin);
-    await this.store.append(sessionKey, { role: "user", content: textContent(message) });
+    await this.store.append(sessionKey, {
+      role: "user",
+      content: textContent(message),
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+    });
     return this.#run(sessionKey, `${this.#takeSystemEvents(sessionKey)}${message}`, options);
   }
 
@@ -464,6 +470,7 @@ export class AgentService {
       async (params) => {
         const run = await this.send(params.sessionKey, params.message, {
           ...(params.queueMode ? { mode: params.queueMode } : {}),
+          idempotencyKey: params.idempotencyKey,
         });
         return { runId: run.runId, status: run.status };
       },
@@ -746,7 +753,10 @@ function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
-/** A transcript line as the wire carries it (without what only the store uses). */
-function wireMessage({ eventIds: _eventIds, ...message }: TranscriptMessage): ChatMessage {
-  return message;
+/**
+ * A transcript line as the wire carries it: without what only the store uses, with its id and place in the
+ * transcript where the reference's clients read them (`__openclaw.id`, `__openclaw.seq`).
+ */
+export function wireMessage({ eventIds: _eventIds, seq, ...message }: TranscriptMessage): ChatMessage {
+  return { ...message, __openclaw: { id: message.id, ...(seq !== undefined ? { seq } : {}) } };
 }

@@ -41,6 +41,8 @@ export interface SessionEntry {
  */
 export type TranscriptMessage = ChatMessage & {
   id: string;
+  /** Where it is in the transcript, 1-based (set when read back; not stored). */
+  seq?: number;
   /** Background events this message carries (system messages from the Redis bridge), for exactly-once recovery. */
   eventIds?: string[];
 };
@@ -92,6 +94,8 @@ export class SessionStore {
   #index: IndexFile;
   #saveTimer: NodeJS.Timeout | undefined;
   readonly #appendListeners = new Set<AppendListener>();
+  /** Messages in each session's current transcript, by session id (counted once from disk, then as appended). */
+  readonly #messageCounts = new Map<string, number>();
   /** The last pending append of each session, so the next one waits for it. */
   readonly #appending = new Map<string, Promise<unknown>>();
 
@@ -172,18 +176,23 @@ export class SessionStore {
   async #append(key: string, message: NewTranscriptMessage): Promise<TranscriptMessage> {
     const entry = await this.ensure(key);
     const line = { id: randomUUID(), ...message, timestamp: message.timestamp ?? Date.now() } as TranscriptMessage;
+    const before = await this.messageCount(key);
     const bytes = await this.transcriptBytes(key);
     try {
       await this.#transcripts.append(this.#transcriptPath(entry.sessionId), line);
     } finally {
-      // After a failure part of the line may be on disk: measure again next time.
+      // After a failure part of the line may be on disk: measure and count again next time.
       this.#transcriptBytes.delete(entry.sessionId);
+      this.#messageCounts.delete(entry.sessionId);
     }
     this.#transcriptBytes.set(entry.sessionId, bytes + Buffer.byteLength(JSON.stringify(line)) + 1);
+    const seq = before + 1;
+    this.#messageCounts.set(entry.sessionId, seq);
     entry.updatedAt = line.timestamp;
     this.#saveIndexSoon();
-    for (const listener of this.#appendListeners) listener(key, line);
-    return line;
+    const appended = { ...line, seq };
+    for (const listener of this.#appendListeners) listener(key, appended);
+    return appended;
   }
 
   /** The size of the session's current transcript in bytes (0 before its first message). */
@@ -222,9 +231,25 @@ export class SessionStore {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw error;
     }
-    return parseJsonLines<Record<string, unknown>>(text)
-      .slice(-limit)
-      .map((line) => toChatMessage(line) as TranscriptMessage);
+    const lines = parseJsonLines<Record<string, unknown>>(text);
+    this.#messageCounts.set(entry.sessionId, lines.length);
+    const first = Math.max(0, lines.length - limit);
+    return lines.slice(first).map((line, index) => ({
+      ...(toChatMessage(line) as TranscriptMessage),
+      seq: first + index + 1,
+    }));
+  }
+
+  /** How many messages the session's current transcript holds. */
+  async messageCount(key: string): Promise<number> {
+    const entry = this.#index.sessions[key];
+    if (!entry) return 0;
+    const known = this.#messageCounts.get(entry.sessionId);
+    if (known !== undefined) return known;
+    await this.history(key, 1);
+    // No transcript yet: none.
+    if (!this.#messageCounts.has(entry.sessionId)) this.#messageCounts.set(entry.sessionId, 0);
+    return this.#messageCounts.get(entry.sessionId)!;
   }
 
   /**
@@ -253,6 +278,7 @@ export class SessionStore {
     await copyFile(path, archived);
     await writeFileAtomic(path, `${kept.join("\n")}\n`);
     this.#transcriptBytes.delete(entry.sessionId);
+    this.#messageCounts.delete(entry.sessionId);
     return { kept: kept.length, removed: lines.length - kept.length, archived };
   }
 

@@ -215,7 +215,13 @@ describe("session store", () => {
     await sessions.append("k", { role: "user", content: textContent("new question") });
     const history = await open().history("k");
     expect(history.slice(0, 4)).toEqual([
-      { id: "1", role: "user", content: [{ type: "text", text: "old question" }], timestamp: 1_700_000_000_000 },
+      {
+        id: "1",
+        role: "user",
+        content: [{ type: "text", text: "old question" }],
+        timestamp: 1_700_000_000_000,
+        seq: 1,
+      },
       {
         id: "2",
         role: "assistant",
@@ -223,17 +229,25 @@ describe("session store", () => {
         timestamp: 1_700_000_001_000,
         runId: "r0",
         stopReason: "stop",
+        seq: 2,
       },
-      { id: "3", role: "toolResult", content: [{ type: "text", text: "tool output" }], timestamp: 1_700_000_002_000 },
+      {
+        id: "3",
+        role: "toolResult",
+        content: [{ type: "text", text: "tool output" }],
+        timestamp: 1_700_000_002_000,
+        seq: 3,
+      },
       {
         id: "4",
         role: "system",
         content: [{ type: "text", text: "a background event" }],
         timestamp: 1_700_000_003_000,
         eventIds: ["e1"],
+        seq: 4,
       },
     ]);
-    expect(history[4]).toMatchObject({ role: "user", content: [{ type: "text", text: "new question" }] });
+    expect(history[4]).toMatchObject({ role: "user", content: [{ type: "text", text: "new question" }], seq: 5 });
     // The file itself is never rewritten: the old lines stay as they were, the new one is in the new shape.
     const lines = readFileSync(file, "utf8")
       .trim()

@@ -53,6 +53,15 @@ export const ChatMessage = Type.Object(
     toolCallId: Type.Optional(NonEmptyString()),
     toolName: Type.Optional(NonEmptyString()),
     isError: Type.Optional(Type.Boolean()),
+    /** On user messages: the `idempotencyKey` of the `chat.send` that wrote it (clients match their own message). */
+    idempotencyKey: Type.Optional(NonEmptyString()),
+    /** Where the message is in its transcript (1-based `seq`) and its id, as the reference's clients read them. */
+    __openclaw: Type.Optional(
+      Type.Object(
+        { id: Type.Optional(NonEmptyString()), seq: Type.Optional(Type.Integer({ minimum: 1 })) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,7 @@
 // Live sessions for the reference's clients: a connection subscribes to the session list (`sessions.subscribe` →
 // `sessions.changed`) or to one session's messages (`sessions.messages.subscribe` → `session.message` for every
 // message appended to its transcript, `session.tool` for its tool calls). Subscriptions end with the connection.
-import type { AgentService, TranscriptMessage } from "@gateway/agent";
+import { type AgentService, type TranscriptMessage, wireMessage } from "@gateway/agent";
 import type { SessionsChangedEvent } from "@gateway/protocol";
 import type { GatewayServer } from "@gateway/server";
 
@@ -87,7 +87,7 @@ export class SessionEvents {
     }
   }
 
-  #appended(sessionKey: string, { eventIds: _eventIds, ...message }: TranscriptMessage): void {
+  #appended(sessionKey: string, line: TranscriptMessage): void {
     const subscribers = this.#messageSubscribers.get(sessionKey);
     if (subscribers?.size)
       this.server.broadcast(
@@ -95,12 +95,14 @@ export class SessionEvents {
         {
           sessionKey,
           agentId: this.#agent!.agentId,
-          messageId: message.id,
-          message,
-          ...(message.runId ? { runId: message.runId } : {}),
+          messageId: line.id,
+          ...(line.seq !== undefined ? { messageSeq: line.seq } : {}),
+          message: wireMessage(line),
+          ...(line.runId ? { runId: line.runId } : {}),
         },
         { connectionIds: [...subscribers] },
       );
+    const message = line;
     this.#changed(sessionKey, "message", message.runId);
   }
 

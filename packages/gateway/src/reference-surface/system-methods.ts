@@ -41,12 +41,8 @@ export function registerSystemMethods(
     };
   });
 
-  server.registerMethod("update.status", () => ({
-    sentinel: null,
-    updateAvailable: null,
-    reason:
-      "this gateway has no update channel: update it with npm (npm install -g <its package>@latest) and restart it",
-  }));
+  // No update channel: the gateway is updated with npm like any package, so there is never an update to offer here.
+  server.registerMethod("update.status", () => ({ sentinel: null, updateAvailable: null }));
 
   server.registerMethod("diagnostics.stability", (): DiagnosticsStabilityResult => {
     const loop = server.healthSnapshot.eventLoop;

@@ -317,6 +317,8 @@ export const SessionMessageEvent = Type.Object(
     sessionKey: NonEmptyString(),
     agentId: NonEmptyString(),
     messageId: NonEmptyString(),
+    /** The message's place in the transcript, 1-based. */
+    messageSeq: Type.Optional(Type.Integer({ minimum: 1 })),
     message: ChatMessage,
     runId: Type.Optional(NonEmptyString()),
   },

@@ -148,14 +148,12 @@ export const SystemInfoResult = Type.Object(
 );
 export type SystemInfoResult = Static<typeof SystemInfoResult>;
 
-/** Result of `update.status`: this gateway has no update channel (it is updated with npm), so never an update. */
+/**
+ * Result of `update.status`: this gateway has no update channel (it is updated with npm, like any package), so there
+ * is never a restart sentinel nor an update to offer.
+ */
 export const UpdateStatusResult = Type.Object(
-  {
-    sentinel: Type.Null(),
-    updateAvailable: Type.Null(),
-    /** Why there is nothing to check: how this gateway is updated instead. */
-    reason: NonEmptyString(),
-  },
+  { sentinel: Type.Null(), updateAvailable: Type.Null() },
   { additionalProperties: false },
 );
 export type UpdateStatusResult = Static<typeof UpdateStatusResult>;
