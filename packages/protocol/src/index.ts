@@ -167,6 +167,8 @@ export {
   ChatInjectResult,
   ChatSendParams,
   ChatSendResult,
+  MessageActionParams,
+  MessageActionResult,
   PollParams,
   QueueMode,
   RunStatus,

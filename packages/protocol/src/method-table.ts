@@ -238,6 +238,13 @@ export const MethodTable = {
     sideEffecting: true,
     description: "Send a message to a channel peer.",
   }),
+  "message.action": define({
+    params: messaging.MessageActionParams,
+    result: messaging.MessageActionResult,
+    scope: "operator.write",
+    sideEffecting: true,
+    description: "A channel action by name (`openclaw message send`); here only `send`.",
+  }),
   poll: define({
     status: "planned",
     params: messaging.PollParams,

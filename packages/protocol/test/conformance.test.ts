@@ -119,6 +119,7 @@ const paramsPairs: Array<{ method: MethodName; theirs: string }> = [
   { method: "update.status", theirs: "UpdateStatusParams" },
   { method: "skills.status", theirs: "SkillsStatusParams" },
   { method: "config.schema.lookup", theirs: "ConfigSchemaLookupParams" },
+  { method: "message.action", theirs: "MessageActionParams" },
 ];
 
 /**

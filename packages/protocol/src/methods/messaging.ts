@@ -37,6 +37,32 @@ export const SendResult = Type.Object(
 );
 export type SendResult = Static<typeof SendResult>;
 
+/** Params of `message.action`: the reference CLI's `openclaw message send`. Only action `send` is built here. */
+export const MessageActionParams = Type.Object({
+  channel: NonEmptyString(),
+  action: NonEmptyString(),
+  /** For `send`: `target` (or `to`), the chat id; `message` (or `text`); optional `threadId`, `replyTo`. */
+  params: StringMap(Type.Unknown()),
+  accountId: Type.Optional(Type.String()),
+  idempotencyKey: IdempotencyKey(),
+});
+export type MessageActionParams = Static<typeof MessageActionParams>;
+
+/** Result of `message.action` (`send`): what `send` answers, and the action. */
+export const MessageActionResult = Type.Object(
+  {
+    ok: Type.Literal(true),
+    action: Type.Literal("send"),
+    channel: NonEmptyString(),
+    accountId: NonEmptyString(),
+    to: NonEmptyString(),
+    messageId: NonEmptyString(),
+    messageIds: Type.Optional(Type.Array(NonEmptyString())),
+  },
+  { additionalProperties: false },
+);
+export type MessageActionResult = Static<typeof MessageActionResult>;
+
 /** Params of `poll`: send a poll to a channel peer. */
 export const PollParams = Type.Object({
   to: NonEmptyString(),
