@@ -209,8 +209,8 @@ describe("session store", () => {
         { id: "3", role: "tool", text: "tool output", ts: 1_700_000_002_000 },
         { id: "4", role: "system", text: "a background event", ts: 1_700_000_003_000, eventIds: ["e1"] },
       ]
-        .map((line) => JSON.stringify(line))
-        .join("\n") + "\n",
+        .map((line) => `${JSON.stringify(line)}\n`)
+        .join(""),
     );
     await sessions.append("k", { role: "user", content: textContent("new question") });
     const history = await open().history("k");

@@ -91,7 +91,7 @@ export async function openControlUi(uiOrigin: string, gatewayUrl: string, token:
   };
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a frame as the page sent or received it
+/** A frame as the page sent or received it (any JSON). */
 function parse(payload: string | Buffer): any {
   try {
     return JSON.parse(String(payload));
