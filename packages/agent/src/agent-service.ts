@@ -221,6 +221,11 @@ export class AgentService {
     this.#systemEvents.set(sessionKey, queue.slice(-100));
   }
 
+  /** The system events waiting for the main session's next run (as `status` lists them). */
+  pendingSystemEvents(sessionKey = this.mainSessionKey): string[] {
+    return (this.#systemEvents.get(sessionKey) ?? []).map((event) => event.text);
+  }
+
   /** Pending system events of a session, as lines that open its next input. */
   #takeSystemEvents(sessionKey: string): string {
     for (const event of this.host.drainSystemEvents?.() ?? []) this.enqueueSystemEvent(event.text, event.sessionKey);

@@ -185,7 +185,15 @@ describe.skipIf(!reference)("the reference CLI's gateway call against our gatewa
     ["update.status", {}, (result) => expect(result).toEqual({ sentinel: null, updateAvailable: null })],
     ["diagnostics.stability", {}, (result) => expect(result.memory.rssBytes).toBeGreaterThan(0)],
     ["skills.status", {}, (result) => expect(result.skills).toEqual([])],
-    ["status", {}, (result) => expect(result.version).toBe("0.0.0-interop")],
+    [
+      "status",
+      {},
+      (result) => {
+        expect(result.version).toBe("0.0.0-interop");
+        expect(result.heartbeat.defaultAgentId).toBe("main");
+        expect(result.sessions.byAgent).toEqual([expect.objectContaining({ agentId: "main", count: 2 })]);
+      },
+    ],
     ["health", {}, (result) => expect(result).toMatchObject({ ok: true, defaultAgentId: "main" })],
     ["cron.list", {}, (result) => expect(result).toMatchObject({ nextOffset: null, hasMore: false })],
     [

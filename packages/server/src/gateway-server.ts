@@ -6,6 +6,7 @@ import type {
   MethodParams,
   MethodResult,
   SessionDefaults,
+  StatusResult,
 } from "@gateway/protocol";
 import type { Static, TSchema } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
@@ -71,6 +72,8 @@ export interface GatewayServer {
   registerService(service: GatewayService): void;
   /** Add a section to the health snapshot. */
   contributeHealth(name: string, contributor: HealthContributor): void;
+  /** Add sections to the `status` result (the agent's heartbeat and sessions). */
+  contributeStatus(contributor: () => Partial<StatusResult>): void;
   /** Where `hello-ok.snapshot.sessionDefaults` comes from (the agent's default and main session). */
   setSessionDefaults(provider: () => SessionDefaults): void;
   /** The last computed health snapshot (recomputed every health interval and on `refreshHealth`). */

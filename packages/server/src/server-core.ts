@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { HealthSnapshot, MethodName, StateVersion, SystemEventParams } from "@gateway/protocol";
+import type { HealthSnapshot, MethodName, StateVersion, StatusResult, SystemEventParams } from "@gateway/protocol";
 import { AuthRateLimiter } from "./auth.js";
 import { Broadcaster, type BroadcastOptions } from "./broadcaster.js";
 import { ConnectionAcceptor } from "./connection-acceptor.js";
@@ -120,6 +120,7 @@ export function createServerCore(
     minIntervalMs: PRESENCE_BROADCAST_DELAY_MS,
     bytesPerSecond: () => options.presenceBytesPerSecond,
   });
+  const statusContributors = new Set<() => Partial<StatusResult>>();
   const context: ServerContext = {
     options: () => options,
     logger,
@@ -206,6 +207,9 @@ export function createServerCore(
       }
     },
     contributeHealth: (name, contributor) => health.contribute(name, contributor),
+    contributeStatus: (contributor) => {
+      statusContributors.add(contributor);
+    },
     setSessionDefaults: (provider) => {
       context.sessionDefaults = provider;
     },
@@ -250,6 +254,7 @@ export function createServerCore(
       ...(options.configPath ? { configPath: options.configPath } : {}),
       methods: registry.names().length,
       warnings: warnings(),
+      ...Object.assign({}, ...[...statusContributors].map((contributor) => contributor())),
     }),
     presence: (methodContext: MethodContext) => {
       // A client that asks for the list shows presence: from now on it gets the changes too.

@@ -2,7 +2,7 @@
 // `sessions`): what `openclaw health` and the Control UI's overview read.
 import type { AgentService } from "@gateway/agent";
 import { DEFAULT_HEARTBEAT_PROMPT, type HeartbeatOptions } from "@gateway/cron";
-import type { HealthSnapshot, SessionDefaults } from "@gateway/protocol";
+import type { HealthSnapshot, SessionDefaults, StatusResult } from "@gateway/protocol";
 
 const RECENT_SESSIONS = 5;
 
@@ -50,5 +50,42 @@ export function sessionDefaults(agent: AgentService, modelConfigured: () => bool
     modelConfigured: modelConfigured(),
     mainKey: "main",
     mainSessionKey: agent.mainSessionKey,
+  };
+}
+
+/** The reference's `status` sections about the agent: its heartbeat, its sessions, its queued system events. */
+export function agentStatus(agent: AgentService, heartbeat: () => HeartbeatOptions): Partial<StatusResult> {
+  const now = Date.now();
+  const entries = agent.store.list();
+  const defaults = agent.sessionDefaults();
+  const recent = entries.slice(0, RECENT_SESSIONS).map((entry) => ({
+    key: entry.key,
+    sessionId: entry.sessionId,
+    updatedAt: entry.updatedAt,
+    age: Math.max(0, now - entry.updatedAt),
+    totalTokens: entry.inputTokens + entry.outputTokens,
+    ...(entry.model ? { model: entry.model } : defaults.model ? { model: defaults.model } : {}),
+  }));
+  const everyMs = heartbeat().everyMs;
+  return {
+    heartbeat: {
+      defaultAgentId: agent.agentId,
+      agents: [
+        {
+          agentId: agent.agentId,
+          enabled: everyMs > 0,
+          every: everyMs > 0 ? `${Math.round(everyMs / 60_000)}m` : "off",
+          everyMs: everyMs > 0 ? everyMs : null,
+        },
+      ],
+    },
+    sessions: {
+      paths: [agent.store.indexPath],
+      count: entries.length,
+      defaults: { model: defaults.model, contextTokens: defaults.contextTokens },
+      recent,
+      byAgent: [{ agentId: agent.agentId, path: agent.store.indexPath, count: entries.length, recent }],
+    },
+    queuedSystemEvents: agent.pendingSystemEvents(),
   };
 }

@@ -4,7 +4,7 @@ import type { AgentService, AgentsConfigSection, ModelsConfigSection, SelectedRu
 import type { HeartbeatOptions } from "@gateway/cron";
 import type { GatewayServer } from "@gateway/server";
 import { registerAgentCatalog } from "./agent-catalog.js";
-import { agentHealth, sessionDefaults } from "./agent-health.js";
+import { agentHealth, agentStatus, sessionDefaults } from "./agent-health.js";
 import type { SessionEvents } from "./session-events.js";
 import { registerSystemMethods } from "./system-methods.js";
 
@@ -33,6 +33,7 @@ export function attachReferenceSurface(server: GatewayServer, sources: Reference
     workspace: sources.workspace,
   });
   server.contributeHealth("agent", () => agentHealth(agent, sources.heartbeat));
+  server.contributeStatus(() => agentStatus(agent, sources.heartbeat));
   server.setSessionDefaults(() => sessionDefaults(agent, () => sources.selected().backend !== "echo"));
 }
 

@@ -2,6 +2,72 @@ import { type Static, Type } from "@sinclair/typebox";
 import { AuthMode } from "../connect.js";
 import { NonEmptyString, NonNegativeInteger, TimestampMs } from "../primitives.js";
 
+/** A session as `status` summarises it (the reference's `sessions.recent` rows). */
+const StatusSessionRow = Type.Object(
+  {
+    key: NonEmptyString(),
+    sessionId: Type.Optional(NonEmptyString()),
+    updatedAt: Type.Union([TimestampMs(), Type.Null()]),
+    age: Type.Union([NonNegativeInteger(), Type.Null()]),
+    totalTokens: Type.Optional(NonNegativeInteger()),
+    model: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+/** The reference's `status` sections about the agent: its heartbeat and its sessions (filled in by the agent). */
+export const StatusAgentSections = {
+  heartbeat: Type.Optional(
+    Type.Object(
+      {
+        defaultAgentId: NonEmptyString(),
+        agents: Type.Array(
+          Type.Object(
+            {
+              agentId: NonEmptyString(),
+              enabled: Type.Boolean(),
+              every: Type.String(),
+              everyMs: Type.Union([NonNegativeInteger(), Type.Null()]),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  sessions: Type.Optional(
+    Type.Object(
+      {
+        paths: Type.Array(Type.String()),
+        count: NonNegativeInteger(),
+        defaults: Type.Object(
+          {
+            model: Type.Union([Type.String(), Type.Null()]),
+            contextTokens: Type.Union([NonNegativeInteger(), Type.Null()]),
+          },
+          { additionalProperties: false },
+        ),
+        recent: Type.Array(StatusSessionRow),
+        byAgent: Type.Array(
+          Type.Object(
+            {
+              agentId: NonEmptyString(),
+              path: Type.String(),
+              count: NonNegativeInteger(),
+              recent: Type.Array(StatusSessionRow),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  /** System events waiting for the main session's next run. */
+  queuedSystemEvents: Type.Optional(Type.Array(Type.String())),
+};
+
 /** Result of `status`: a one-screen summary of the running gateway. */
 export const StatusResult = Type.Object(
   {
@@ -19,6 +85,7 @@ export const StatusResult = Type.Object(
     configPath: Type.Optional(Type.String()),
     methods: NonNegativeInteger({ description: "How many methods are registered" }),
     warnings: Type.Array(Type.String(), { description: "What is missing and how to add it" }),
+    ...StatusAgentSections,
   },
   { additionalProperties: false },
 );
