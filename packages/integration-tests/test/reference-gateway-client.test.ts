@@ -15,7 +15,6 @@ import {
 } from "@gateway/client";
 import { checkAvailable, eventually } from "@gateway/vitest-preset/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error: a plain .mjs module of the repository's tooling
 import { referenceEnv, referencePaths } from "../../../tooling/interop/reference.mjs";
 
 const reference = referencePaths() as { dir: string; cli: string };
