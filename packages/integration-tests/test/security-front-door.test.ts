@@ -111,6 +111,29 @@ describe("security: the front door", () => {
     expect(result.response?.error?.details).toMatchObject({ code: "PAIRING_REQUIRED", reason: "not-paired" });
   });
 
+  it("reverse proxies: brute force through a trusted proxy on loopback is locked out, per forwarded client", async () => {
+    const { url, port } = await startGateway({ gateway: { trustedProxies: ["127.0.0.1"] } });
+    const through = (client: string) => ({ "x-forwarded-for": client });
+    const codes: string[] = [];
+    for (let index = 0; index < 11; index++) {
+      const result = await attempt(url, withToken(`guess-${index}-0123456789abcdef`), through("203.0.113.9"));
+      codes.push(result.response?.error?.details?.code);
+    }
+    expect(codes.at(-1)).toBe("AUTH_RATE_LIMITED");
+    // Over HTTP too, for the same forwarded client; another client behind the proxy is not locked out by it.
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, {
+      headers: { authorization: "Bearer wrong-token-0123456789", "x-forwarded-for": "203.0.113.9" },
+    });
+    expect(metrics.status).toBe(429);
+    const other = await attempt(url, withToken(TOKEN), through("203.0.113.10"));
+    expect(other.response?.ok).toBe(true);
+    other.socket?.close();
+    // the local CLI, without forwarded headers, is not locked out either
+    const cli = await attempt(url, withToken(TOKEN));
+    expect(cli.response?.ok).toBe(true);
+    cli.socket?.close();
+  });
+
   it("openclaw#9435: a token in the URL query string is not a credential", async () => {
     const { url } = await startGateway();
     const result = await attempt(`${url}/?token=${TOKEN}`, () => operatorParams({ scopes: ["operator.read"] }));

@@ -102,8 +102,8 @@ function checkOrigin(settings: PipelineSettings): ConnectStage {
 
 /** Addresses locked out after too many failures are refused before any secret is compared. */
 function checkRateLimit(settings: PipelineSettings): ConnectStage {
-  return ({ remoteAddress, origin }) => {
-    if (rateLimitExempt(remoteAddress, origin, isLoopback)) return;
+  return ({ remoteAddress, origin, forwarded }) => {
+    if (!forwarded && rateLimitExempt(remoteAddress, origin, isLoopback)) return;
     const retryAfterMs = settings.rateLimiter.retryAfterMs(rateLimitKey(remoteAddress, origin));
     if (retryAfterMs > 0) {
       settings.onAuthFailure("rate_limited");
@@ -127,7 +127,7 @@ function authenticate(settings: PipelineSettings): ConnectStage {
     }
     const fail = (code: ConnectErrorDetailCode, message: string): never => {
       settings.onAuthFailure(code);
-      const exempt = rateLimitExempt(context.remoteAddress, context.origin, isLoopback);
+      const exempt = !context.forwarded && rateLimitExempt(context.remoteAddress, context.origin, isLoopback);
       const lockoutMs = exempt
         ? 0
         : settings.rateLimiter.recordFailure(rateLimitKey(context.remoteAddress, context.origin));
@@ -154,7 +154,7 @@ function authenticate(settings: PipelineSettings): ConnectStage {
       }
       context.authenticatedBy = "password";
     }
-    if (!rateLimitExempt(context.remoteAddress, context.origin, isLoopback))
+    if (context.forwarded || !rateLimitExempt(context.remoteAddress, context.origin, isLoopback))
       settings.rateLimiter.recordSuccess(rateLimitKey(context.remoteAddress, context.origin));
   };
 }
@@ -220,7 +220,7 @@ function countingCredentialFailures(stage: ConnectStage, settings: PipelineSetti
           error.detailCode === ConnectErrorDetailCodes.AUTH_DEVICE_TOKEN_MISMATCH);
       if (!credential) throw error;
       settings.onAuthFailure(error.detailCode);
-      if (rateLimitExempt(context.remoteAddress, context.origin, isLoopback)) throw error;
+      if (!context.forwarded && rateLimitExempt(context.remoteAddress, context.origin, isLoopback)) throw error;
       const lockoutMs = settings.rateLimiter.recordFailure(rateLimitKey(context.remoteAddress, context.origin));
       if (lockoutMs <= 0) throw error;
       throw new ConnectRefusal(error.detailCode, error.message, { ...error.extra, retryAfterMs: lockoutMs });

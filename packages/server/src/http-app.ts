@@ -60,9 +60,9 @@ export function httpAuthorized(context: ServerContext, authorization: string | u
  * a browser Origin is exempt, as on the WebSocket). Returns whether the request may go on; answered otherwise.
  */
 function authorizeHttp(context: ServerContext, request: FastifyRequest, reply: FastifyReply, reason: string): boolean {
-  const remote = request.socket.remoteAddress ?? "unknown";
+  const remote = clientAddress(request);
   const origin = request.headers.origin;
-  const exempt = rateLimitExempt(remote, origin, isLoopback);
+  const exempt = !hasForwardedHeaders(request.headers) && rateLimitExempt(remote, origin, isLoopback);
   const key = rateLimitKey(remote, origin);
   const locked = exempt ? 0 : context.rateLimiter.retryAfterMs(key);
   if (locked > 0) {
@@ -191,7 +191,7 @@ export function registerGatewayHttp(app: FastifyInstance, parts: HttpAppParts): 
         acceptor.accept(
           socket,
           transport,
-          request.socket.remoteAddress ?? "unknown",
+          clientAddress(request),
           request.headers.origin,
           request.headers.host,
           hasForwardedHeaders(request.headers),
@@ -296,6 +296,26 @@ export function createHttpApp(parts: HttpAppParts): FastifyInstance {
   // On the root: the front door's hooks also see requests no route matches (a 404'd upgrade is destroyed).
   registerGatewayHttp(app, parts);
   return app;
+}
+
+/**
+ * The address of the client behind a request: the peer, or — when a trusted proxy forwarded it (the front door has
+ * refused forwarded headers from anyone else) — the address that proxy appended last to X-Forwarded-For (or
+ * X-Real-IP). Lockouts and pairing requests are then about the real client, not the proxy.
+ */
+export function clientAddress(request: {
+  socket: { remoteAddress?: string };
+  headers: Record<string, unknown>;
+}): string {
+  const peer = request.socket.remoteAddress ?? "unknown";
+  const forwardedFor = request.headers["x-forwarded-for"];
+  const last = (Array.isArray(forwardedFor) ? forwardedFor.join(",") : String(forwardedFor ?? ""))
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .at(-1);
+  const realIp = typeof request.headers["x-real-ip"] === "string" ? request.headers["x-real-ip"].trim() : undefined;
+  return last ?? realIp ?? peer;
 }
 
 /** Whether a request came through a proxy that said so (it is then never treated as a local client). */
