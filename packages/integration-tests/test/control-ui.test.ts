@@ -122,6 +122,8 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
           port: 0,
           auth: { mode: "token", token: TOKEN },
           allowedHosts: ["gateway.lan"],
+          // The browser context that sends X-Forwarded-For stands for a page behind a proxy: never loopback.
+          trustedProxies: ["127.0.0.1"],
           controlUi: { allowedOrigins: [embedOrigin] },
         },
         agents: { defaults: { backend: "echo" } },
@@ -419,6 +421,53 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
       expect((await other.request("channels.pairing.list", {})).requests).toEqual([]);
     } finally {
       other.close();
+    }
+  });
+
+  it("a browser behind a proxy waits for approval, and continues by itself once approved", async () => {
+    // Another browser profile (its own device identity) whose requests arrive through a proxy: not loopback.
+    const remote = await browser.newContext({
+      viewport: { width: 1200, height: 800 },
+      extraHTTPHeaders: { "x-forwarded-for": "203.0.113.9" },
+    });
+    remote.setDefaultTimeout(10_000);
+    try {
+      const tab = await remote.newPage();
+      watchConsole(tab);
+      let attempts = 0;
+      tab.on("websocket", () => attempts++);
+      await tab.goto(`${origin}/#token=${TOKEN}`);
+      const waiting = tab.getByRole("region", { name: "Waiting for approval" });
+      await waiting.waitFor();
+      const requestId = await eventually(async () => {
+        const id = await waiting.locator("[data-request-id]").getAttribute("data-request-id");
+        expect(id).toBeTruthy();
+        return id!;
+      });
+      await expect(waiting.locator(".approve-command").textContent()).resolves.toBe(
+        `gateway devices approve ${requestId}`,
+      );
+      const deviceId = await waiting.locator("[data-device-id]").getAttribute("data-device-id");
+      expect(deviceId).toMatch(/^[0-9a-f]{64}$/);
+      expect(await tab.getByRole("form", { name: "Sign in" }).count()).toBe(0);
+      await tab.getByRole("status").filter({ hasText: "Waiting for approval" }).first().waitFor();
+      await shot(tab, "waiting-for-approval");
+      const operator = createGatewayClient({ url: `ws://127.0.0.1:${port}`, token: TOKEN, reconnect: false });
+      try {
+        const { pending } = await operator.request("device.pair.list", {});
+        expect(pending.map((request) => [request.requestId, request.deviceId])).toContainEqual([requestId, deviceId]);
+        // It asks again by itself, and is still waiting, with the same request (no pile of new ones).
+        await eventually(() => expect(attempts).toBeGreaterThanOrEqual(2), { timeoutMs: 6_000 });
+        await waiting.waitFor();
+        expect((await operator.request("device.pair.list", {})).pending.length).toBe(pending.length);
+        await operator.request("device.pair.approve", { requestId });
+      } finally {
+        operator.close();
+      }
+      await tab.getByText("Event-loop delay").waitFor();
+      await tab.getByRole("status").filter({ hasText: "Connected" }).first().waitFor();
+    } finally {
+      await remote.close();
     }
   });
 

@@ -17,7 +17,7 @@ import type { Credentials } from "./credentials.js";
 export type ConnectionStatus =
   | { state: "connecting" | "reconnecting" }
   | { state: "open"; hello: HelloOk }
-  | { state: "refused"; code: string; message: string };
+  | { state: "refused"; code: string; message: string; requestId?: string };
 
 /** Where this page's gateway listens: same host and port, ws:// or wss:// as the page. */
 export function gatewayUrl(): string {
@@ -79,8 +79,18 @@ export class Connection {
       },
     });
     this.client.ready().catch((error: unknown) => {
-      const code = GatewayClientError.isInstance(error) ? (error.detailCode ?? error.code) : "UNAVAILABLE";
-      this.#set({ state: "refused", code, message: error instanceof Error ? error.message : String(error) }, options);
+      const known = GatewayClientError.isInstance(error) ? error : undefined;
+      const code = known ? (known.detailCode ?? known.code) : "UNAVAILABLE";
+      const requestId = (known?.details as { requestId?: unknown } | undefined)?.requestId;
+      this.#set(
+        {
+          state: "refused",
+          code,
+          message: error instanceof Error ? error.message : String(error),
+          ...(typeof requestId === "string" ? { requestId } : {}),
+        },
+        options,
+      );
     });
   }
 
