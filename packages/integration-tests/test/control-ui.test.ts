@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createEchoBackend } from "@gateway/agent";
-import { createGatewayClient } from "@gateway/client";
+import { createGatewayClient, createMemoryKeyStore, createNodeClient, loadDeviceIdentity } from "@gateway/client";
 import { createGateway, type Gateway } from "@gateway/gateway";
 import { checkAvailable, eventually } from "@gateway/vitest-preset/wait";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -424,13 +424,14 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     }
   });
 
-  it("a browser behind a proxy waits for approval, and continues by itself once approved", async () => {
+  it("a browser behind a proxy waits for approval; approved on the Pairing page, it continues by itself", async () => {
     // Another browser profile (its own device identity) whose requests arrive through a proxy: not loopback.
     const remote = await browser.newContext({
       viewport: { width: 1200, height: 800 },
       extraHTTPHeaders: { "x-forwarded-for": "203.0.113.9" },
     });
     remote.setDefaultTimeout(10_000);
+    let deviceId = "";
     try {
       const tab = await remote.newPage();
       watchConsole(tab);
@@ -447,27 +448,91 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
       await expect(waiting.locator(".approve-command").textContent()).resolves.toBe(
         `gateway devices approve ${requestId}`,
       );
-      const deviceId = await waiting.locator("[data-device-id]").getAttribute("data-device-id");
+      deviceId = (await waiting.locator("[data-device-id]").getAttribute("data-device-id"))!;
       expect(deviceId).toMatch(/^[0-9a-f]{64}$/);
       expect(await tab.getByRole("form", { name: "Sign in" }).count()).toBe(0);
       await tab.getByRole("status").filter({ hasText: "Waiting for approval" }).first().waitFor();
       await shot(tab, "waiting-for-approval");
-      const operator = createGatewayClient({ url: `ws://127.0.0.1:${port}`, token: TOKEN, reconnect: false });
-      try {
-        const { pending } = await operator.request("device.pair.list", {});
-        expect(pending.map((request) => [request.requestId, request.deviceId])).toContainEqual([requestId, deviceId]);
-        // It asks again by itself, and is still waiting, with the same request (no pile of new ones).
-        await eventually(() => expect(attempts).toBeGreaterThanOrEqual(2), { timeoutMs: 6_000 });
-        await waiting.waitFor();
-        expect((await operator.request("device.pair.list", {})).pending.length).toBe(pending.length);
-        await operator.request("device.pair.approve", { requestId });
-      } finally {
-        operator.close();
-      }
+      // It asks again by itself, and is still waiting, with the same request (no pile of new ones).
+      await eventually(() => expect(attempts).toBeGreaterThanOrEqual(2), { timeoutMs: 6_000 });
+      await waiting.waitFor();
+
+      // The signed-in page lists the request (from the proxy's client address) and approves it.
+      await page.getByRole("link", { name: "Pairing" }).click();
+      const devices = page.getByRole("region", { name: "Devices" });
+      const request = devices.locator(`tr[data-device-request="${requestId}"]`);
+      await request.waitFor();
+      await expect(request.textContent()).resolves.toContain(deviceId.slice(0, 8));
+      expect(await devices.locator("tr[data-device-request]").count()).toBe(1);
+      await shot(page, "pairing-devices");
+      await request.getByRole("button", { name: /^Approve device/ }).click();
       await tab.getByText("Event-loop delay").waitFor();
       await tab.getByRole("status").filter({ hasText: "Connected" }).first().waitFor();
+      await eventually(async () => expect(await request.count()).toBe(0));
     } finally {
       await remote.close();
+    }
+
+    // The paired device's token: rotated (shown once), revoked; then the device is removed.
+    const paired = page.getByRole("region", { name: "Devices" }).locator(`tr[data-device="${deviceId}"]`);
+    await paired.waitFor();
+    const operator = createGatewayClient({ url: `ws://127.0.0.1:${port}`, token: TOKEN, reconnect: false });
+    try {
+      await paired.getByRole("button", { name: /^Rotate operator token/ }).click();
+      await expect(page.locator(".rotated-token").textContent()).resolves.toMatch(/\S{16,}/);
+      await paired.getByRole("button", { name: /^Revoke operator token/ }).click();
+      await page.getByText(/operator token of .* is revoked/).waitFor();
+      await paired.getByRole("button", { name: /^Remove device/ }).click();
+      await eventually(async () => expect(await paired.count()).toBe(0));
+      const { paired: left } = await operator.request("device.pair.list", {});
+      expect(left.map((device) => device.deviceId)).not.toContain(deviceId);
+      // This browser's own device stays, marked as such.
+      await page.getByRole("region", { name: "Devices" }).getByText("this browser").waitFor();
+    } finally {
+      operator.close();
+    }
+  });
+
+  it("nodes: a node's commands are approved on the Pairing page, then one is invoked with JSON params", async () => {
+    const device = await loadDeviceIdentity(createMemoryKeyStore());
+    const node = createNodeClient({
+      url: `ws://127.0.0.1:${port}`,
+      token: TOKEN,
+      reconnect: false,
+      device,
+      caps: ["system"],
+      commands: {
+        "system.which": (params) => ({
+          bins: Object.fromEntries((params as { bins: string[] }).bins.map((bin) => [bin, `/usr/bin/${bin}`])),
+        }),
+      },
+      client: { displayName: "browser-test node", version: "1.0.0" },
+    });
+    try {
+      await node.ready();
+      const nodes = page.getByRole("region", { name: "Nodes" });
+      const request = nodes.locator("tr[data-node-request]");
+      await request.waitFor();
+      await expect(request.textContent()).resolves.toContain("system.which");
+      await request.getByRole("button", { name: /^Approve node/ }).click();
+      const row = nodes.locator(`tr[data-node="${device.deviceId}"]`);
+      await eventually(async () => expect(await row.textContent()).toMatch(/connected.*paired.*system\.which/));
+      const form = page.getByRole("form", { name: "Invoke a command" });
+      await form.getByLabel("Node").selectOption(device.deviceId);
+      await form.getByLabel("Command").selectOption("system.which");
+      // Params that are not JSON are refused at the form, and nothing is sent.
+      await form.getByLabel("Params (JSON)").fill("{ bins: ");
+      await form.getByRole("button", { name: "Invoke" }).click();
+      await form.getByRole("alert").filter({ hasText: "not JSON" }).waitFor();
+      await form.getByLabel("Params (JSON)").fill('{ "bins": ["sh"] }');
+      await form.getByRole("button", { name: "Invoke" }).click();
+      await eventually(async () =>
+        expect(await page.locator(".invoke-output").textContent()).toContain('"sh": "/usr/bin/sh"'),
+      );
+      expect(await form.getByRole("alert").count()).toBe(0);
+      await shot(page, "pairing-nodes");
+    } finally {
+      node.close();
     }
   });
 

@@ -55,11 +55,14 @@ export interface ConnectionOptions {
 /** A reconnecting client with the page's status; the connect is signed with the browser's device identity. */
 export class Connection {
   readonly client: GatewayClient;
+  /** This browser's device id, when it has an identity. */
+  readonly deviceId: string | undefined;
   #status: ConnectionStatus = { state: "connecting" };
   #opens = 0;
 
   constructor(options: ConnectionOptions) {
     const credentials = options.credentials;
+    this.deviceId = options.device?.deviceId;
     this.client = createGatewayClient({
       url: options.url ?? gatewayUrl(),
       ...(credentials && "token" in credentials ? { token: credentials.token } : {}),
