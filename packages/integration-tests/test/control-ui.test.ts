@@ -370,6 +370,39 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     await page.locator(".runs li").first().waitFor();
     await expect(page.locator(".runs").textContent()).resolves.toContain("ok");
     await shot(page, "automations");
+
+    // Edited: a schedule the gateway refuses is shown and changes nothing; then schedule, message and enabled change.
+    await row.getByRole("button", { name: "Edit" }).click();
+    const form = page.getByRole("form", { name: "Edit Browser job" });
+    await expect(form.getByLabel("Minutes").inputValue()).resolves.toBe("90");
+    await expect(form.getByLabel("Message to the main session").inputValue()).resolves.toBe(
+      "a note from the cron page",
+    );
+    await form.getByLabel("Schedule").selectOption("cron");
+    await form.getByLabel("Expression").fill("not a cron expression");
+    await form.getByRole("button", { name: "Save changes" }).click();
+    await eventually(async () => expect(await form.getByRole("alert").textContent()).toMatch(/\S/));
+    await expect(row.textContent()).resolves.toContain("every 1.5 h");
+    await form.getByLabel("Schedule").selectOption("every");
+    await form.getByLabel("Minutes").fill("30");
+    await form.getByLabel("Message to the main session").fill("an edited note");
+    await form.getByLabel("Enabled").uncheck();
+    await shot(page, "automations-edit");
+    await form.getByRole("button", { name: "Save changes" }).click();
+    await eventually(async () => expect(await row.textContent()).toContain("every 30 min"));
+    expect(await form.count()).toBe(0);
+    expect(await row.getByLabel("Browser job enabled").isChecked()).toBe(false);
+    const operator = createGatewayClient({ url: `ws://127.0.0.1:${port}`, token: TOKEN, reconnect: false });
+    try {
+      const { jobs } = await operator.request("cron.list", { includeDisabled: true });
+      expect(jobs.find((job) => job.name === "Browser job")).toMatchObject({
+        enabled: false,
+        schedule: { kind: "every", everyMs: 30 * 60_000 },
+        payload: { kind: "systemEvent", text: "an edited note" },
+      });
+    } finally {
+      operator.close();
+    }
   });
 
   it("logs: follows the gateway's log and filters it", async () => {
