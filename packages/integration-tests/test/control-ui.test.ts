@@ -10,11 +10,18 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createEchoBackend } from "@gateway/agent";
-import { createGatewayClient, createMemoryKeyStore, createNodeClient, loadDeviceIdentity } from "@gateway/client";
+import {
+  createGatewayClient,
+  createMemoryKeyStore,
+  createNodeClient,
+  loadDeviceIdentity,
+  type WebSocketConstructor,
+} from "@gateway/client";
 import { createGateway, type Gateway } from "@gateway/gateway";
 import { checkAvailable, eventually } from "@gateway/vitest-preset/wait";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { sent } from "./fixtures/dm-stranger-plugin.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -521,6 +528,39 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
       expect(left.map((device) => device.deviceId)).not.toContain(deviceId);
       // This browser's own device stays, marked as such.
       await page.getByRole("region", { name: "Devices" }).getByText("this browser").waitFor();
+    } finally {
+      operator.close();
+    }
+  });
+
+  it("pairing: a device that asks through the proxy is rejected from the page, and not paired", async () => {
+    const device = await loadDeviceIdentity(createMemoryKeyStore());
+    // Node's WebSocket cannot set headers: `ws` can, like a proxy in front of the gateway would.
+    class Proxied extends WebSocket {
+      constructor(url: string) {
+        super(url, { headers: { "x-forwarded-for": "203.0.113.10" } });
+      }
+    }
+    const asking = createGatewayClient({
+      url: `ws://127.0.0.1:${port}`,
+      token: TOKEN,
+      reconnect: false,
+      device,
+      client: { id: "cli", mode: "cli", displayName: "asking cli", version: "1.0.0", platform: "linux" },
+      WebSocket: Proxied as unknown as WebSocketConstructor,
+    });
+    await expect(asking.ready()).rejects.toMatchObject({ detailCode: "PAIRING_REQUIRED" });
+    asking.close();
+    const devices = page.getByRole("region", { name: "Devices" });
+    const request = devices.locator("tr[data-device-request]").filter({ hasText: "asking cli" });
+    await request.waitFor();
+    await request.getByRole("button", { name: /^Reject device/ }).click();
+    await eventually(async () => expect(await request.count()).toBe(0));
+    const operator = createGatewayClient({ url: `ws://127.0.0.1:${port}`, token: TOKEN, reconnect: false });
+    try {
+      const listed = await operator.request("device.pair.list", {});
+      expect(listed.pending.map((entry) => entry.deviceId)).not.toContain(device.deviceId);
+      expect(listed.paired.map((entry) => entry.deviceId)).not.toContain(device.deviceId);
     } finally {
       operator.close();
     }
