@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createEchoBackend } from "@gateway/agent";
+import { runCli } from "@gateway/cli";
 import {
   createGatewayClient,
   createMemoryKeyStore,
@@ -88,6 +89,23 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
       });
       request.on("error", reject);
     });
+
+  /** The CLI, in-process, against this gateway. */
+  const cli = async (args: string[]) => {
+    let stdout = "";
+    let stderr = "";
+    const code = await runCli([...args, "--url", `ws://127.0.0.1:${port}`, "--token", TOKEN], {
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+      env: {},
+      isTty: false,
+    });
+    return { code, stdout, stderr };
+  };
 
   const accessibilityProblems: string[] = [];
   /** Save the page as a screenshot, and check it with axe-core (serious and critical violations are kept). */
@@ -464,7 +482,7 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     }
   });
 
-  it("a browser behind a proxy waits for approval; approved on the Pairing page, it continues by itself", async () => {
+  it("a browser behind a proxy waits for approval; approved with the CLI, it continues by itself", async () => {
     // Another browser profile (its own device identity) whose requests arrive through a proxy: not loopback.
     const remote = await browser.newContext({
       viewport: { width: 1200, height: 800 },
@@ -497,15 +515,12 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
       await eventually(() => expect(attempts).toBeGreaterThanOrEqual(2), { timeoutMs: 6_000 });
       await waiting.waitFor();
 
-      // The signed-in page lists the request (from the proxy's client address) and approves it.
+      // The signed-in page lists the request; the command the waiting page shows approves it, and it continues.
       await page.getByRole("link", { name: "Pairing" }).click();
-      const devices = page.getByRole("region", { name: "Devices" });
-      const request = devices.locator(`tr[data-device-request="${requestId}"]`);
-      await request.waitFor();
+      const request = page.getByRole("region", { name: "Devices" }).locator(`tr[data-device-request="${requestId}"]`);
       await expect(request.textContent()).resolves.toContain(deviceId.slice(0, 8));
-      expect(await devices.locator("tr[data-device-request]").count()).toBe(1);
-      await shot(page, "pairing-devices");
-      await request.getByRole("button", { name: /^Approve device/ }).click();
+      const approved = await cli(["devices", "approve", requestId]);
+      expect(approved.code, approved.stderr).toBe(0);
       await tab.getByText("Event-loop delay").waitFor();
       await tab.getByRole("status").filter({ hasText: "Connected" }).first().waitFor();
       await eventually(async () => expect(await request.count()).toBe(0));
@@ -533,34 +548,48 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     }
   });
 
-  it("pairing: a device that asks through the proxy is rejected from the page, and not paired", async () => {
-    const device = await loadDeviceIdentity(createMemoryKeyStore());
+  it("pairing: devices that ask through the proxy are approved and rejected from the page", async () => {
     // Node's WebSocket cannot set headers: `ws` can, like a proxy in front of the gateway would.
     class Proxied extends WebSocket {
       constructor(url: string) {
         super(url, { headers: { "x-forwarded-for": "203.0.113.10" } });
       }
     }
-    const asking = createGatewayClient({
-      url: `ws://127.0.0.1:${port}`,
-      token: TOKEN,
-      reconnect: false,
-      device,
-      client: { id: "cli", mode: "cli", displayName: "asking cli", version: "1.0.0", platform: "linux" },
-      WebSocket: Proxied as unknown as WebSocketConstructor,
-    });
-    await expect(asking.ready()).rejects.toMatchObject({ detailCode: "PAIRING_REQUIRED" });
-    asking.close();
+    const ask = async (displayName: string) => {
+      const device = await loadDeviceIdentity(createMemoryKeyStore());
+      const asking = createGatewayClient({
+        url: `ws://127.0.0.1:${port}`,
+        token: TOKEN,
+        reconnect: false,
+        device,
+        client: { id: "cli", mode: "cli", displayName, version: "1.0.0", platform: "linux" },
+        WebSocket: Proxied as unknown as WebSocketConstructor,
+      });
+      await expect(asking.ready()).rejects.toMatchObject({ detailCode: "PAIRING_REQUIRED" });
+      asking.close();
+      return device.deviceId;
+    };
+    const welcome = await ask("welcome cli");
+    const unwelcome = await ask("unwelcome cli");
     const devices = page.getByRole("region", { name: "Devices" });
-    const request = devices.locator("tr[data-device-request]").filter({ hasText: "asking cli" });
-    await request.waitFor();
-    await request.getByRole("button", { name: /^Reject device/ }).click();
-    await eventually(async () => expect(await request.count()).toBe(0));
+    const requestOf = (name: string) => devices.locator("tr[data-device-request]").filter({ hasText: name });
+    await requestOf("unwelcome cli").waitFor();
+    await requestOf("welcome cli").first().waitFor();
+    await shot(page, "pairing-devices");
+    await requestOf("unwelcome cli")
+      .getByRole("button", { name: /^Reject device/ })
+      .click();
+    await eventually(async () => expect(await requestOf("unwelcome cli").count()).toBe(0));
+    await requestOf("welcome cli")
+      .getByRole("button", { name: /^Approve device/ })
+      .click();
+    await devices.locator(`tr[data-device="${welcome}"]`).waitFor();
     const operator = createGatewayClient({ url: `ws://127.0.0.1:${port}`, token: TOKEN, reconnect: false });
     try {
       const listed = await operator.request("device.pair.list", {});
-      expect(listed.pending.map((entry) => entry.deviceId)).not.toContain(device.deviceId);
-      expect(listed.paired.map((entry) => entry.deviceId)).not.toContain(device.deviceId);
+      expect(listed.pending).toEqual([]);
+      expect(listed.paired.map((entry) => entry.deviceId)).toContain(welcome);
+      expect(listed.paired.map((entry) => entry.deviceId)).not.toContain(unwelcome);
     } finally {
       operator.close();
     }
