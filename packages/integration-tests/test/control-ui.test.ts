@@ -539,6 +539,8 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
       await page.getByText(/operator token of .* is revoked/).waitFor();
       await paired.getByRole("button", { name: /^Remove device/ }).click();
       await eventually(async () => expect(await paired.count()).toBe(0));
+      // Its new token is not shown any longer.
+      await eventually(async () => expect(await page.locator(".rotated-token").count()).toBe(0));
       const { paired: left } = await operator.request("device.pair.list", {});
       expect(left.map((device) => device.deviceId)).not.toContain(deviceId);
       // This browser's own device stays, marked as such.

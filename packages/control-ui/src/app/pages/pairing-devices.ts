@@ -20,6 +20,8 @@ export function devicesSection(client: GatewayClient, ownDeviceId: string | unde
   const body = h("div", {}, h("p", {}, "Loading…"));
   const notice = h("div", { "aria-live": "polite" });
   let result: DevicePairListResult | undefined;
+  /** The device whose new token the notice shows: the notice goes when the device does. */
+  let rotatedFor: string | undefined;
 
   const act = async (what: string, run: () => Promise<unknown>) => {
     try {
@@ -34,6 +36,7 @@ export function devicesSection(client: GatewayClient, ownDeviceId: string | unde
   const rotate = async (device: PairedDevice, role: string) => {
     try {
       const rotated = await client.request("device.token.rotate", { deviceId: device.deviceId, role });
+      rotatedFor = device.deviceId;
       replace(
         notice,
         h(
@@ -192,6 +195,10 @@ export function devicesSection(client: GatewayClient, ownDeviceId: string | unde
   const render = (problem?: string) => {
     const pending = result?.pending ?? [];
     const paired = result?.paired ?? [];
+    if (rotatedFor && !paired.some((device) => device.deviceId === rotatedFor)) {
+      rotatedFor = undefined;
+      replace(notice);
+    }
     replace(
       body,
       problem ? h("p", { class: "error", role: "alert" }, problem) : null,
