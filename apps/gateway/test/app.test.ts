@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFakeOpenAI } from "@gateway/fakes";
+import { type ChatMessage, chatMessageText } from "@gateway/protocol";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { hasRedisServer, startRedisServer, useRedis } from "@gateway/vitest-preset/redis";
 import { eventually, skipUnlessAvailable } from "@gateway/vitest-preset/wait";
@@ -520,9 +521,9 @@ describe("background events through Redis", () => {
       const texts = await eventually(
         async () => {
           const history = (await rpcOver(port, TOKEN, "chat.history", { sessionKey: "agent:main:main" })) as {
-            messages: Array<{ role: string; text: string }>;
+            messages: ChatMessage[];
           };
-          const lines = history.messages.map((message) => `${message.role}:${message.text}`);
+          const lines = history.messages.map((message) => `${message.role}:${chatMessageText(message)}`);
           expect(lines.filter((text) => text.startsWith("assistant:")).length).toBeGreaterThanOrEqual(2);
           return lines;
         },

@@ -5,6 +5,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, wr
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { createGatewayClient, type GatewayClient } from "@gateway/client";
+import { type ChatMessage, chatMessageText } from "@gateway/protocol";
 import { eventually, until, waitForLog } from "@gateway/vitest-preset/wait";
 import JSON5 from "json5";
 import { describe, expect, it } from "vitest";
@@ -234,9 +235,9 @@ describe.skipIf(!tmpfs)("a full disk (a 4 MiB tmpfs state dir)", () => {
     const texts = async () =>
       (
         (await client.request("chat.history", { sessionKey: key })) as {
-          messages: Array<{ role: string; text?: string }>;
+          messages: ChatMessage[];
         }
-      ).messages.map((message) => `${message.role}:${message.text}`);
+      ).messages.map((message) => `${message.role}:${chatMessageText(message)}`);
     await client.request("chat.send", { sessionKey: key, message: "before", idempotencyKey: "m1" });
     // (The echo agent's first reply starts with its "no model configured" notice.)
     const firstReply = expect.stringMatching(/^assistant:[\s\S]*before$/);
@@ -261,10 +262,8 @@ describe.skipIf(!tmpfs)("a full disk (a 4 MiB tmpfs state dir)", () => {
     expect(await gateway.stop()).toBe(0);
     const again = await startGateway(stateDir);
     const second = await clientOf(stateDir, again.port);
-    const history = (await second.request("chat.history", { sessionKey: key })) as {
-      messages: Array<{ text?: string }>;
-    };
-    expect(history.messages.map((message) => message.text)).toEqual([
+    const history = (await second.request("chat.history", { sessionKey: key })) as { messages: ChatMessage[] };
+    expect(history.messages.map((message) => chatMessageText(message))).toEqual([
       "before",
       expect.stringMatching(/before$/),
       "after",

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type ChatMessage, chatMessageText } from "@gateway/protocol";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { runProcess } from "@gateway/vitest-preset/run-process";
 import { checkAvailable, until as waitUntil } from "@gateway/vitest-preset/wait";
@@ -35,9 +36,12 @@ function cli(args: string[]) {
   }) as Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
-/** The session's messages as `sessions show --json` has them. */
+/** The session's messages as `sessions show --json` has them, each as its role and its text. */
 async function transcript(key: string): Promise<Array<{ role: string; text: string }>> {
-  return JSON.parse((await cli(["sessions", "show", key, "--json"])).stdout).messages;
+  const { messages } = JSON.parse((await cli(["sessions", "show", key, "--json"])).stdout) as {
+    messages: ChatMessage[];
+  };
+  return messages.map((message) => ({ role: message.role, text: chatMessageText(message) }));
 }
 
 function startChat(session: string): void {

@@ -5,6 +5,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type ChatMessage, chatMessageText } from "@gateway/protocol";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { runProcess } from "@gateway/vitest-preset/run-process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -137,11 +138,11 @@ describe("gateway CLI against a running gateway (connection from the local confi
     expect(JSON.parse(sent.stdout)).toMatchObject({ status: "started" });
     await new Promise((resolve) => setTimeout(resolve, 200));
     const history = await cli(["call", "chat.history", "--params", "{ sessionKey: 'agent:main:main' }"]);
-    const messages = JSON.parse(history.stdout).messages as Array<{ role: string; text: string }>;
+    const messages = JSON.parse(history.stdout).messages as ChatMessage[];
     expect(messages.map((message) => message.role)).toEqual(["user", "assistant"]);
-    expect(messages[0]!.text).toBe("hello agent");
+    expect(chatMessageText(messages[0]!)).toBe("hello agent");
     // The first reply says that no model is configured; the system event queued earlier opens the agent's input.
-    expect(messages[1]!.text).toMatch(
+    expect(chatMessageText(messages[1]!)).toMatch(
       /^\(no model configured — [\s\S]*System: \[[^\]]+\] deploy finished\n\nhello agent$/,
     );
     const agent = await cli(["call", "agent", "--params", "{ message: 'one more' }"]);

@@ -5,16 +5,21 @@ import type {
   AgentWaitResult,
   ChatEvent,
   ChatHistoryResult,
+  ChatMessage,
   GatewayHost,
+  SessionDefaultsView,
   SessionSummary,
+  SessionsListParams,
   SessionsListResult,
 } from "@gateway/protocol";
-import { GatewayError, invalidRequest } from "@gateway/protocol";
+import { chatMessageText, GatewayError, invalidRequest, textContent } from "@gateway/protocol";
 import type { StateFileProblem } from "@gateway/state";
 import type { AgentRunEvent, AgentRuntime, AgentTool, ConversationMessage } from "./runtime.js";
 import { type DmScope, type MessageSource, sessionKeyFor } from "./session-keys.js";
 import { type QueueMode, type RunOutcome, SessionLanes } from "./session-lanes.js";
-import { type SessionEntry, type SessionOrigin, SessionStore } from "./session-store.js";
+import { registerSessionMethods } from "./session-methods.js";
+import { type SessionEntry, type SessionOrigin, SessionStore, type TranscriptMessage } from "./session-store.js";
+import { registerUsageMethods } from "./usage-methods.js";
 
 /** What the service needs from the gateway: the host contract (methods, events), delivery and system events. */
 export interface AgentHost extends GatewayHost {
@@ -62,6 +67,8 @@ export interface AgentServiceOptions {
   maxTranscriptBytes?: number;
   /** Told when a finished run's reply could not be kept in the transcript (a full disk); the run itself went on. */
   onSaveFailure?: (error: Error, run: { sessionKey: string; runId: string }) => void;
+  /** The model runs use when a session sets none (`chat.history` and `sessions.list` show it); absent: none (echo). */
+  defaultModel?: () => { provider: string; model: string; contextWindow?: number } | undefined;
 }
 
 /** A message from a channel, as far as answering it is concerned. */
@@ -76,6 +83,8 @@ export interface SendOptions {
   origin?: SessionOrigin;
   /** The run's events as they happen (besides the `chat`/`agent` broadcasts). */
   onEvent?: (event: AgentRunEvent) => void;
+  /** The request's idempotency key, kept on the user message (clients match their own message by it). */
+  idempotencyKey?: string;
 }
 
 interface RunRecord {
@@ -108,12 +117,15 @@ export class AgentService {
   readonly agentId: string;
   readonly #runs = new Map<string, RunRecord>();
   readonly #systemEvents = new Map<string, Array<{ text: string; ts: number }>>();
+  /** The tools every run is offered (the agent's own and the host's). */
+  readonly tools: readonly AgentTool[];
 
   constructor(
     private readonly host: AgentHost,
     private options: AgentServiceOptions,
   ) {
     this.agentId = options.agentId ?? "main";
+    this.tools = [this.#historyTool(), ...(options.tools ?? [])];
     this.store = new SessionStore(
       options.stateDir,
       this.agentId,
@@ -123,7 +135,7 @@ export class AgentService {
       ...(options.defaultQueueMode ? { defaultMode: options.defaultQueueMode } : {}),
       ...(options.maxConcurrentRuns ? { maxConcurrentRuns: options.maxConcurrentRuns } : {}),
       runTimeoutMs: options.runTimeoutMs ?? 600_000,
-      tools: [this.#historyTool(), ...(options.tools ?? [])],
+      tools: this.tools,
       sessionId: (key) => this.store.get(key)?.sessionId,
       history: (key) => this.#conversation(key),
     });
@@ -147,7 +159,9 @@ export class AgentService {
     );
     // Trailing user messages are this run's input and queued ones: not history yet.
     while (messages.at(-1)?.role === "user") messages.pop();
-    return messages.map((message) => ({ role: message.role, text: message.text }));
+    return messages
+      .map((message) => ({ role: message.role, text: chatMessageText(message) }))
+      .filter((message) => message.role === "user" || message.text !== "");
   }
 
   /** The agent's own tool: read earlier messages of the session it runs in. */
@@ -165,7 +179,9 @@ export class AgentService {
         const messages = await this.store.history(sessionKey, limit);
         if (messages.length === 0) return "(no messages yet)";
         return messages
-          .map((message) => `[${new Date(message.ts).toISOString()}] ${message.role}: ${message.text}`)
+          .map(
+            (message) => `[${new Date(message.timestamp).toISOString()}] ${message.role}: ${chatMessageText(message)}`,
+          )
           .join("\n");
       },
     };
@@ -203,6 +219,11 @@ export class AgentService {
     const queue = this.#systemEvents.get(sessionKey) ?? [];
     queue.push({ text, ts: Date.now() });
     this.#systemEvents.set(sessionKey, queue.slice(-100));
+  }
+
+  /** The system events waiting for the main session's next run (as `status` lists them). */
+  pendingSystemEvents(sessionKey = this.mainSessionKey): string[] {
+    return (this.#systemEvents.get(sessionKey) ?? []).map((event) => event.text);
   }
 
   /** Pending system events of a session, as lines that open its next input. */
@@ -249,6 +270,11 @@ export class AgentService {
     return outcome.text;
   }
 
+  /** The session a recent run belongs to (the last 1000 runs are known). */
+  sessionOfRun(runId: string): string | undefined {
+    return this.#runs.get(runId)?.sessionKey;
+  }
+
   /** Where "last" points: the main session's chat, else the most recently active chat; undefined before any. */
   lastOrigin(): SessionOrigin | undefined {
     const main = this.store.get(this.mainSessionKey)?.origin;
@@ -279,7 +305,11 @@ export class AgentService {
     }
     await this.#checkRoom(sessionKey, message);
     await this.store.ensure(sessionKey, origin);
-    await this.store.append(sessionKey, { role: "user", text: message });
+    await this.store.append(sessionKey, {
+      role: "user",
+      content: textContent(message),
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+    });
     return this.#run(sessionKey, `${this.#takeSystemEvents(sessionKey)}${message}`, options);
   }
 
@@ -307,6 +337,8 @@ export class AgentService {
     let chatSeq = 0;
     let agentSeq = 0;
     let runId = "";
+    let finalMessage: ChatMessage | undefined;
+    const toolInputs = new Map<string, unknown>();
     const chat = (payload: ChatEventBody) =>
       this.host.broadcast("chat", { runId, sessionKey, seq: chatSeq++, ...payload });
     const agent = (stream: string, data: Record<string, unknown>) =>
@@ -322,21 +354,36 @@ export class AgentService {
           agent("assistant", { delta: event.text });
           break;
         case "tool_start":
+          toolInputs.set(event.toolCallId, event.input);
           agent("tool", { phase: "start", name: event.name, toolCallId: event.toolCallId });
           break;
         case "tool_end":
           agent("tool", { phase: "result", name: event.name, toolCallId: event.toolCallId, isError: event.isError });
+          this.#keepToolCall(sessionKey, runId, event, toolInputs.get(event.toolCallId));
           break;
         case "run_end":
           if (event.stopReason === "aborted") chat({ state: "aborted", stopReason: "aborted" });
           else if (event.stopReason === "error")
             chat({ state: "error", errorMessage: event.error ?? "the run failed" });
-          else
-            chat({
-              state: "final",
-              message: { role: "assistant", text: event.text },
+          else {
+            finalMessage = {
+              role: "assistant",
+              content: textContent(event.text),
+              timestamp: Date.now(),
+              runId,
               stopReason: event.stopReason,
-            });
+              ...(event.usage
+                ? {
+                    usage: {
+                      input: event.usage.inputTokens,
+                      output: event.usage.outputTokens,
+                      totalTokens: event.usage.inputTokens + event.usage.outputTokens,
+                    },
+                  }
+                : {}),
+            };
+            chat({ state: "final", message: finalMessage, stopReason: event.stopReason });
+          }
           agent("lifecycle", { phase: event.stopReason === "error" ? "error" : "end", stopReason: event.stopReason });
           break;
         default:
@@ -356,12 +403,15 @@ export class AgentService {
         record.outcome = outcome;
         try {
           if (outcome.text || outcome.stopReason === "stop") {
-            await this.store.append(sessionKey, {
-              role: "assistant",
-              text: outcome.text,
-              runId,
-              stopReason: outcome.stopReason,
-            });
+            await this.store.append(
+              sessionKey,
+              finalMessage ?? {
+                role: "assistant",
+                content: textContent(outcome.text),
+                runId,
+                stopReason: outcome.stopReason,
+              },
+            );
           }
           if (outcome.usage)
             await this.store.addUsage(sessionKey, outcome.usage.inputTokens, outcome.usage.outputTokens);
@@ -384,15 +434,15 @@ export class AgentService {
     origin: SessionOrigin | undefined,
   ): Promise<RunRecord & { status: "started" }> {
     await this.store.ensure(sessionKey, origin);
-    const message = await this.store.append(sessionKey, { role: "system", text });
+    const message = await this.store.append(sessionKey, { role: "system", content: textContent(text) });
     const runId = randomUUID();
     const outcome: RunOutcome = { runId, stopReason: "stop", text };
     const record: RunRecord = {
       runId,
       sessionKey,
       ...(origin ? { origin } : {}),
-      startedAt: message.ts,
-      endedAt: message.ts,
+      startedAt: message.timestamp,
+      endedAt: message.timestamp,
       outcome,
       done: Promise.resolve(outcome),
     };
@@ -404,7 +454,13 @@ export class AgentService {
         sessionKey,
         seq: 0,
         state: "final",
-        message: { role: "assistant", text },
+        message: {
+          role: "assistant",
+          content: textContent(text),
+          timestamp: message.timestamp,
+          runId,
+          stopReason: "stop",
+        },
         stopReason: "stop",
       }),
     );
@@ -419,6 +475,7 @@ export class AgentService {
       async (params) => {
         const run = await this.send(params.sessionKey, params.message, {
           ...(params.queueMode ? { mode: params.queueMode } : {}),
+          idempotencyKey: params.idempotencyKey,
         });
         return { runId: run.runId, status: run.status };
       },
@@ -429,28 +486,18 @@ export class AgentService {
           this.#runs.get(first.runId)?.outcome === undefined ? { runId: first.runId, status: "in_flight" } : first,
       },
     );
-    host.registerMethod("chat.history", async (params): Promise<ChatHistoryResult> => {
-      const messages = await this.store.history(params.sessionKey, params.limit ?? 200);
-      const entry = this.store.get(params.sessionKey);
-      return {
-        sessionKey: params.sessionKey,
-        ...(entry ? { sessionId: entry.sessionId } : {}),
-        messages: messages.map((message) => ({
-          id: message.id,
-          role: message.role,
-          text: message.text,
-          ts: message.ts,
-          ...(message.runId ? { runId: message.runId } : {}),
-          ...(message.stopReason ? { stopReason: message.stopReason } : {}),
-        })),
-      };
-    });
+    host.registerMethod("chat.history", (params) => this.#history(params.sessionKey, params.limit));
+    // The reference's Control UI opens a chat with `chat.startup`: the same answer.
+    host.registerMethod("chat.startup", (params) => this.#history(params.sessionKey, params.limit));
     host.registerMethod("chat.abort", (params) => {
       const runIds = this.lanes.abort(params.sessionKey, params.runId);
       return { ok: true as const, aborted: runIds.length > 0, runIds };
     });
     host.registerMethod("chat.inject", async (params) => {
-      const message = await this.store.append(params.sessionKey, { role: "assistant", text: params.message });
+      const message = await this.store.append(params.sessionKey, {
+        role: "assistant",
+        content: textContent(params.message),
+      });
       return { ok: true as const, messageId: message.id };
     });
     host.registerMethod(
@@ -517,36 +564,21 @@ export class AgentService {
       },
       { timeoutMs: 600_000 },
     );
-    host.registerMethod("sessions.list", (params): SessionsListResult => {
-      let sessions = this.store.list();
-      if (params.activeMinutes)
-        sessions = sessions.filter((entry) => Date.now() - entry.updatedAt <= params.activeMinutes! * 60_000);
-      if (params.search)
-        sessions = sessions.filter(
-          (entry) => entry.key.includes(params.search!) || entry.label?.includes(params.search!),
-        );
-      const offset = params.offset ?? 0;
-      const page = sessions.slice(offset, offset + (params.limit ?? 100));
-      return {
-        ts: Date.now(),
-        count: sessions.length,
-        sessions: page.map((entry) => this.#summary(entry)),
-      };
-    });
+    host.registerMethod("sessions.list", (params) => this.listSessions(params));
     host.registerMethod("sessions.preview", async (params) => ({
       ts: Date.now(),
       previews: await Promise.all(
         params.keys.map(async (key) => {
           if (!this.store.get(key)) return { key, status: "missing" as const, items: [] };
           const messages = (await this.store.history(key, params.limit ?? 3)).filter(
-            (message) => message.role !== "tool",
+            (message) => message.role !== "toolResult" && chatMessageText(message) !== "",
           );
           return {
             key,
             status: messages.length > 0 ? ("ok" as const) : ("empty" as const),
             items: messages.map((message) => ({
               role: message.role as "user" | "assistant" | "system",
-              text: message.text.slice(0, params.maxChars ?? 200),
+              text: chatMessageText(message).slice(0, params.maxChars ?? 200),
             })),
           };
         }),
@@ -555,12 +587,14 @@ export class AgentService {
     host.registerMethod("sessions.patch", async (params) => {
       const { key, agentId: _agentId, ...changes } = params;
       const entry = await this.store.patch(key, changes);
-      return { ok: true as const, key, entry: this.#summary(entry) };
+      return { ok: true as const, key, entry: this.summary(entry) };
     });
     host.registerMethod("sessions.reset", async (params) => {
       const entry = await this.resetSession(params.key);
       return { ok: true as const, key: params.key, sessionId: entry.sessionId };
     });
+    registerSessionMethods(host, this);
+    registerUsageMethods(host, this.store);
     host.registerMethod("sessions.delete", async (params) => {
       this.lanes.abort(params.key);
       const result = await this.store.delete(params.key);
@@ -585,7 +619,7 @@ export class AgentService {
     const sessionKey = options.sessionKey ?? this.mainSessionKey;
     await this.store.append(sessionKey, {
       role: "system",
-      text,
+      content: textContent(text),
       ...(options.eventIds?.length ? { eventIds: options.eventIds } : {}),
     });
     this.enqueueSystemEvent(text, sessionKey);
@@ -599,10 +633,96 @@ export class AgentService {
     return recent.some((message) => message.eventIds?.includes(eventId));
   }
 
-  /** A session as the protocol lists it (`sessions.list`, `sessions.patch`). */
-  #summary(entry: SessionEntry): SessionSummary {
+  /** `sessions.list`: the sessions, newest first, filtered and paged. */
+  async listSessions(params: SessionsListParams): Promise<SessionsListResult> {
+    let sessions = this.store.list();
+    if (params.activeMinutes)
+      sessions = sessions.filter((entry) => Date.now() - entry.updatedAt <= params.activeMinutes! * 60_000);
+    if (params.search)
+      sessions = sessions.filter(
+        (entry) => entry.key.includes(params.search!) || entry.label?.includes(params.search!),
+      );
+    const offset = params.offset ?? 0;
+    const page = sessions.slice(offset, offset + (params.limit ?? 100));
+    return {
+      ts: Date.now(),
+      path: this.store.indexPath,
+      count: sessions.length,
+      defaults: this.sessionDefaults(),
+      sessions: await Promise.all(
+        page.map(async (entry) => (params.includeLastMessage ? this.summaryWithPreview(entry) : this.summary(entry))),
+      ),
+    };
+  }
+
+  /** The model new runs use when a session sets none. */
+  sessionDefaults(): SessionDefaultsView {
+    const model = this.options.defaultModel?.();
+    return {
+      modelProvider: model?.provider ?? null,
+      model: model?.model ?? null,
+      contextTokens: model?.contextWindow ?? null,
+      modelSelectionTarget: "session",
+    };
+  }
+
+  /** `chat.history` / `chat.startup`: the newest messages and the session's state. */
+  async #history(sessionKey: string, limit = 200): Promise<ChatHistoryResult> {
+    const messages = await this.store.history(sessionKey, limit);
+    const entry = this.store.get(sessionKey);
+    return {
+      sessionKey,
+      ...(entry ? { sessionId: entry.sessionId } : {}),
+      messages: messages.map(wireMessage),
+      pendingInputs: { items: [], total: 0 },
+      defaults: this.sessionDefaults(),
+      ...(entry ? { sessionInfo: this.summary(entry) } : {}),
+      ...(entry?.thinkingLevel ? { thinkingLevel: entry.thinkingLevel } : {}),
+    };
+  }
+
+  /** A tool call of a run, kept in the transcript as the model's call and the tool's result. */
+  #keepToolCall(
+    sessionKey: string,
+    runId: string,
+    call: { toolCallId: string; name: string; output: unknown; isError: boolean },
+    input: unknown,
+  ): void {
+    const output = typeof call.output === "string" ? call.output : JSON.stringify(call.output ?? null);
+    const keep = async () => {
+      await this.store.append(sessionKey, {
+        role: "assistant",
+        content: [{ type: "toolCall", id: call.toolCallId, name: call.name, arguments: input ?? {} }],
+        runId,
+      });
+      await this.store.append(sessionKey, {
+        role: "toolResult",
+        toolCallId: call.toolCallId,
+        toolName: call.name,
+        content: textContent(output),
+        isError: call.isError,
+        runId,
+      });
+    };
+    keep().catch((error: Error) => this.options.onSaveFailure?.(error, { sessionKey, runId }));
+  }
+
+  /** A session with its last message's text (`sessions.list` with `includeLastMessage`). */
+  async summaryWithPreview(entry: SessionEntry): Promise<SessionSummary> {
+    const last = (await this.store.history(entry.key, 20)).findLast(
+      (message) => message.role !== "toolResult" && chatMessageText(message) !== "",
+    );
+    return { ...this.summary(entry), ...(last ? { lastMessagePreview: chatMessageText(last).slice(0, 200) } : {}) };
+  }
+
+  /** A session as the protocol lists it (`sessions.list`, `sessions.patch`, `sessions.describe`). */
+  summary(entry: SessionEntry): SessionSummary {
+    const busy = this.lanes.isBusy(entry.key);
+    const group = /:(group|channel):/.test(entry.key);
+    const defaults = this.sessionDefaults();
     return {
       key: entry.key,
+      kind: group ? "group" : "direct",
       sessionId: entry.sessionId,
       agentId: this.agentId,
       updatedAt: entry.updatedAt,
@@ -612,8 +732,15 @@ export class AgentService {
       outputTokens: entry.outputTokens,
       totalTokens: entry.inputTokens + entry.outputTokens,
       ...(entry.thinkingLevel ? { thinkingLevel: entry.thinkingLevel } : {}),
-      ...(entry.model ? { model: entry.model } : {}),
+      ...(entry.model ? { model: entry.model } : defaults.model ? { model: defaults.model } : {}),
+      ...(!entry.model && defaults.modelProvider ? { modelProvider: defaults.modelProvider } : {}),
       ...(entry.sendPolicy ? { sendPolicy: entry.sendPolicy } : {}),
+      ...(entry.label ? { displayName: entry.label } : {}),
+      ...(entry.origin ? { channel: entry.origin.channel } : {}),
+      chatType: group ? "group" : "direct",
+      isMain: entry.key === this.mainSessionKey,
+      hasActiveRun: busy,
+      ...(busy ? { status: "running" as const } : {}),
     };
   }
 
@@ -629,4 +756,12 @@ function formatBytes(bytes: number): string {
   if (bytes >= 1_048_576) return `${(bytes / 1_048_576).toFixed(1).replace(/\.0$/, "")} MB`;
   if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
   return `${bytes} B`;
+}
+
+/**
+ * A transcript line as the wire carries it: without what only the store uses, with its id and place in the
+ * transcript where the reference's clients read them (`__openclaw.id`, `__openclaw.seq`).
+ */
+export function wireMessage({ eventIds: _eventIds, seq, ...message }: TranscriptMessage): ChatMessage {
+  return { ...message, __openclaw: { id: message.id, ...(seq !== undefined ? { seq } : {}) } };
 }

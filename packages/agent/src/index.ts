@@ -6,6 +6,7 @@ export {
   type ChannelMessageSource,
   type ResetPolicy,
   type SendOptions,
+  wireMessage,
 } from "./agent-service.js";
 export { childEnvironment } from "./backends/child-environment.js";
 export { CLI_PRESETS, type CliBackendOptions, createCliBackend } from "./backends/cli.js";

@@ -1,8 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { readFile, rename, stat } from "node:fs/promises";
+import { copyFile, readFile, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { JsonLinesAppender, JsonStateFile, parseJsonLines, type StateFileProblem } from "@gateway/state";
+import { type ChatMessage, toChatMessage } from "@gateway/protocol";
+import {
+  JsonLinesAppender,
+  JsonStateFile,
+  parseJsonLines,
+  type StateFileProblem,
+  writeFileAtomic,
+} from "@gateway/state";
 import { Type } from "@sinclair/typebox";
 
 /** Where a session's messages came from, so replies go back there. */
@@ -28,17 +35,23 @@ export interface SessionEntry {
   outputTokens: number;
 }
 
-/** One line of a transcript. */
-export interface TranscriptMessage {
+/**
+ * One line of a transcript: a message in the reference's content-block shape (`role`, `content[]`, `timestamp`).
+ * Lines written before that shape (`{role, text, ts}`) are read as it (see `toChatMessage`); they are never rewritten.
+ */
+export type TranscriptMessage = ChatMessage & {
   id: string;
-  role: "user" | "assistant" | "system" | "tool";
-  text: string;
-  ts: number;
-  runId?: string;
-  stopReason?: string;
+  /** Where it is in the transcript, 1-based (set when read back; not stored). */
+  seq?: number;
   /** Background events this message carries (system messages from the Redis bridge), for exactly-once recovery. */
   eventIds?: string[];
-}
+};
+
+/** What `append` takes: a message without the id and (optionally) the time, which the store fills in. */
+export type NewTranscriptMessage = Omit<TranscriptMessage, "id" | "timestamp"> & { timestamp?: number };
+
+/** Told after each message is appended to a session's transcript. */
+export type AppendListener = (sessionKey: string, message: TranscriptMessage) => void;
 
 const INDEX_SAVE_DELAY_MS = 200;
 
@@ -80,6 +93,11 @@ export class SessionStore {
   readonly #transcriptBytes = new Map<string, number>();
   #index: IndexFile;
   #saveTimer: NodeJS.Timeout | undefined;
+  readonly #appendListeners = new Set<AppendListener>();
+  /** Messages in each session's current transcript, by session id (counted once from disk, then as appended). */
+  readonly #messageCounts = new Map<string, number>();
+  /** The last pending append of each session, so the next one waits for it. */
+  readonly #appending = new Map<string, Promise<unknown>>();
 
   constructor(
     stateDir: string,
@@ -95,6 +113,11 @@ export class SessionStore {
       ...(options.onProblem ? { onProblem: options.onProblem } : {}),
     });
     this.#index = this.#file.read() as IndexFile;
+  }
+
+  /** The session index file. */
+  get indexPath(): string {
+    return join(this.directory, "sessions.json");
   }
 
   /** Set when the index could not be used at start: where it was moved, and why. */
@@ -127,24 +150,49 @@ export class SessionStore {
     return entry;
   }
 
-  /** Append a message to the session's transcript (creating the session). */
-  async append(
-    key: string,
-    message: Omit<TranscriptMessage, "id" | "ts"> & { ts?: number },
-  ): Promise<TranscriptMessage> {
+  /** Be told of every message appended from now on (live transcript subscribers); returns the unsubscribe. */
+  onAppend(listener: AppendListener): () => void {
+    this.#appendListeners.add(listener);
+    return () => this.#appendListeners.delete(listener);
+  }
+
+  /** Append a message to the session's transcript (creating the session); appends to one session keep their order. */
+  append(key: string, message: NewTranscriptMessage): Promise<TranscriptMessage> {
+    return this.#serial(key, () => this.#append(key, message));
+  }
+
+  /** Run `work` after every earlier write of the session's transcript has finished (and before any later one). */
+  #serial<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.#appending.get(key) ?? Promise.resolve();
+    const next = previous.then(work);
+    const tail = next.catch(() => undefined);
+    this.#appending.set(key, tail);
+    tail.then(() => {
+      if (this.#appending.get(key) === tail) this.#appending.delete(key);
+    });
+    return next;
+  }
+
+  async #append(key: string, message: NewTranscriptMessage): Promise<TranscriptMessage> {
     const entry = await this.ensure(key);
-    const line: TranscriptMessage = { id: randomUUID(), ts: message.ts ?? Date.now(), ...message };
+    const line = { id: randomUUID(), ...message, timestamp: message.timestamp ?? Date.now() } as TranscriptMessage;
+    const before = await this.messageCount(key);
     const bytes = await this.transcriptBytes(key);
     try {
       await this.#transcripts.append(this.#transcriptPath(entry.sessionId), line);
     } finally {
-      // After a failure part of the line may be on disk: measure again next time.
+      // After a failure part of the line may be on disk: measure and count again next time.
       this.#transcriptBytes.delete(entry.sessionId);
+      this.#messageCounts.delete(entry.sessionId);
     }
     this.#transcriptBytes.set(entry.sessionId, bytes + Buffer.byteLength(JSON.stringify(line)) + 1);
-    entry.updatedAt = line.ts;
+    const seq = before + 1;
+    this.#messageCounts.set(entry.sessionId, seq);
+    entry.updatedAt = line.timestamp;
     this.#saveIndexSoon();
-    return line;
+    const appended = { ...line, seq };
+    for (const listener of this.#appendListeners) listener(key, appended);
+    return appended;
   }
 
   /** The size of the session's current transcript in bytes (0 before its first message). */
@@ -169,7 +217,10 @@ export class SessionStore {
     this.#saveIndexSoon();
   }
 
-  /** The newest `limit` messages, oldest first. A torn last line (a crash mid-append) is skipped. */
+  /**
+   * The newest `limit` messages, oldest first, in the current message shape (older lines are read as it). A torn
+   * last line (a crash mid-append) is skipped.
+   */
   async history(key: string, limit = 200): Promise<TranscriptMessage[]> {
     const entry = this.#index.sessions[key];
     if (!entry) return [];
@@ -180,7 +231,55 @@ export class SessionStore {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw error;
     }
-    return parseJsonLines<TranscriptMessage>(text).slice(-limit);
+    const lines = parseJsonLines<Record<string, unknown>>(text);
+    this.#messageCounts.set(entry.sessionId, lines.length);
+    const first = Math.max(0, lines.length - limit);
+    return lines.slice(first).map((line, index) => ({
+      ...(toChatMessage(line) as TranscriptMessage),
+      seq: first + index + 1,
+    }));
+  }
+
+  /** How many messages the session's current transcript holds. */
+  async messageCount(key: string): Promise<number> {
+    const entry = this.#index.sessions[key];
+    if (!entry) return 0;
+    const known = this.#messageCounts.get(entry.sessionId);
+    if (known !== undefined) return known;
+    await this.history(key, 1);
+    // No transcript yet: none.
+    if (!this.#messageCounts.has(entry.sessionId)) this.#messageCounts.set(entry.sessionId, 0);
+    return this.#messageCounts.get(entry.sessionId)!;
+  }
+
+  /**
+   * Keep only the newest `maxLines` messages of a session's transcript. The full transcript is kept aside as
+   * `<id>.compacted-<ts>.jsonl`; the kept lines are written to a new file that replaces the old one atomically.
+   */
+  compact(key: string, maxLines: number): Promise<{ kept: number; removed: number; archived?: string }> {
+    return this.#serial(key, () => this.#compact(key, maxLines));
+  }
+
+  async #compact(key: string, maxLines: number): Promise<{ kept: number; removed: number; archived?: string }> {
+    const entry = this.#index.sessions[key];
+    if (!entry) return { kept: 0, removed: 0 };
+    const path = this.#transcriptPath(entry.sessionId);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { kept: 0, removed: 0 };
+      throw error;
+    }
+    const lines = text.split("\n").filter((line) => line.trim() !== "");
+    if (lines.length <= maxLines) return { kept: lines.length, removed: 0 };
+    const archived = join(this.directory, `${entry.sessionId}.compacted-${Date.now()}.jsonl`);
+    const kept = lines.slice(-maxLines);
+    await copyFile(path, archived);
+    await writeFileAtomic(path, `${kept.join("\n")}\n`);
+    this.#transcriptBytes.delete(entry.sessionId);
+    this.#messageCounts.delete(entry.sessionId);
+    return { kept: kept.length, removed: lines.length - kept.length, archived };
   }
 
   /** Change a session's settings; `null` clears one. Creates the session when missing. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type MethodName, validateEventPayload, validateResult } from "@gateway/protocol";
+import { chatMessageText, type MethodName, textContent, validateEventPayload, validateResult } from "@gateway/protocol";
 import { eventually, until } from "@gateway/vitest-preset/wait";
 import { afterEach, describe, expect, it } from "vitest";
 import { createGatewayClient } from "../../client/src/index.js";
@@ -84,7 +84,7 @@ describe("the agent over the protocol (echo backend)", () => {
     // The transcript is written as the run ends, right around the final event.
     await eventually(async () => {
       const history = await client.request("chat.history", { sessionKey: "agent:main:main" });
-      expect(history.messages.map((message) => `${message.role}:${message.text}`)).toEqual([
+      expect(history.messages.map((message) => `${message.role}:${chatMessageText(message)}`)).toEqual([
         "user:hello from the test",
         "assistant:hello from the test",
       ]);
@@ -120,7 +120,10 @@ describe("the agent over the protocol (echo backend)", () => {
     const injected = await client.request("chat.inject", { sessionKey: "s1", message: "a note from the operator" });
     expect(injected.ok).toBe(true);
     const history = await client.request("chat.history", { sessionKey: "s1" });
-    expect(history.messages.at(-1)).toMatchObject({ role: "assistant", text: "a note from the operator" });
+    expect(history.messages.at(-1)).toMatchObject({
+      role: "assistant",
+      content: textContent("a note from the operator"),
+    });
     expect(problems).toEqual([]);
   });
 
@@ -137,7 +140,7 @@ describe("the agent over the protocol (echo backend)", () => {
 
     const second = await start(first.dir);
     const history = await second.client.request("chat.history", { sessionKey: "agent:main:dm:42" });
-    expect(history.messages.map((message) => message.text)).toEqual(["remember me", "remember me"]);
+    expect(history.messages.map((message) => chatMessageText(message))).toEqual(["remember me", "remember me"]);
     const reset = await second.client.request("sessions.reset", { key: "agent:main:dm:42" });
     expect(reset.sessionId).not.toBe(history.sessionId);
     expect((await second.client.request("chat.history", { sessionKey: "agent:main:dm:42" })).messages).toEqual([]);
@@ -152,7 +155,7 @@ describe("the agent over the protocol (echo backend)", () => {
 describe("sessions: reset triggers and policies, usage, wake, delivery", () => {
   const KEY = "agent:main:main";
   const texts = async (service: AgentService) =>
-    (await service.store.history(KEY)).map((message) => `${message.role}:${message.text}`);
+    (await service.store.history(KEY)).map((message) => `${message.role}:${chatMessageText(message)}`);
 
   it("/new and /reset start a new session in any channel, keeping the old transcript; text after it runs there", async () => {
     const { client, service, problems } = await start();

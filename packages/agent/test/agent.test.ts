@@ -1,6 +1,7 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { chatMessageText, textContent } from "@gateway/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type AgentRunEvent,
@@ -173,8 +174,13 @@ describe("session store", () => {
     const { open } = store();
     const first = open();
     await first.ensure("agent:main:main", { channel: "telegram", peer: "42" });
-    await first.append("agent:main:main", { role: "user", text: "hi" });
-    await first.append("agent:main:main", { role: "assistant", text: "hello", runId: "r1", stopReason: "stop" });
+    await first.append("agent:main:main", { role: "user", content: textContent("hi") });
+    await first.append("agent:main:main", {
+      role: "assistant",
+      content: textContent("hello"),
+      runId: "r1",
+      stopReason: "stop",
+    });
     await first.addUsage("agent:main:main", 3, 5);
     // Activity and usage are written within a moment (or on shutdown, which flushes).
     await first.flush();
@@ -184,25 +190,87 @@ describe("session store", () => {
       inputTokens: 3,
       outputTokens: 5,
     });
-    expect((await reopened.history("agent:main:main")).map((message) => `${message.role}:${message.text}`)).toEqual([
-      "user:hi",
-      "assistant:hello",
+    expect(
+      (await reopened.history("agent:main:main")).map((message) => `${message.role}:${chatMessageText(message)}`),
+    ).toEqual(["user:hi", "assistant:hello"]);
+  });
+
+  it("reads a transcript written before content blocks as content blocks, and appends in the new shape", async () => {
+    const { open } = store();
+    const sessions = open();
+    await sessions.ensure("k");
+    const file = join(sessions.directory, `${sessions.get("k")!.sessionId}.jsonl`);
+    // Lines as this gateway wrote them before the reference's message shape.
+    writeFileSync(
+      file,
+      [
+        { id: "1", role: "user", text: "old question", ts: 1_700_000_000_000 },
+        { id: "2", role: "assistant", text: "old answer", ts: 1_700_000_001_000, runId: "r0", stopReason: "stop" },
+        { id: "3", role: "tool", text: "tool output", ts: 1_700_000_002_000 },
+        { id: "4", role: "system", text: "a background event", ts: 1_700_000_003_000, eventIds: ["e1"] },
+      ]
+        .map((line) => `${JSON.stringify(line)}\n`)
+        .join(""),
+    );
+    await sessions.append("k", { role: "user", content: textContent("new question") });
+    const history = await open().history("k");
+    expect(history.slice(0, 4)).toEqual([
+      {
+        id: "1",
+        role: "user",
+        content: [{ type: "text", text: "old question" }],
+        timestamp: 1_700_000_000_000,
+        seq: 1,
+      },
+      {
+        id: "2",
+        role: "assistant",
+        content: [{ type: "text", text: "old answer" }],
+        timestamp: 1_700_000_001_000,
+        runId: "r0",
+        stopReason: "stop",
+        seq: 2,
+      },
+      {
+        id: "3",
+        role: "toolResult",
+        content: [{ type: "text", text: "tool output" }],
+        timestamp: 1_700_000_002_000,
+        seq: 3,
+      },
+      {
+        id: "4",
+        role: "system",
+        content: [{ type: "text", text: "a background event" }],
+        timestamp: 1_700_000_003_000,
+        eventIds: ["e1"],
+        seq: 4,
+      },
     ]);
+    expect(history[4]).toMatchObject({ role: "user", content: [{ type: "text", text: "new question" }], seq: 5 });
+    // The file itself is never rewritten: the old lines stay as they were, the new one is in the new shape.
+    const lines = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines[0]).toEqual({ id: "1", role: "user", text: "old question", ts: 1_700_000_000_000 });
+    expect(lines[4]).toMatchObject({ role: "user", content: [{ type: "text", text: "new question" }] });
+    expect(typeof lines[4].timestamp).toBe("number");
   });
 
   it("skips a torn last line left by a crash mid-append, and keeps every earlier line", async () => {
     const { open } = store();
     const sessions = open();
-    await sessions.append("k", { role: "user", text: "kept" });
+    await sessions.append("k", { role: "user", content: textContent("kept") });
     const file = join(sessions.directory, `${sessions.get("k")!.sessionId}.jsonl`);
     appendFileSync(file, '{"id":"x","role":"assistant","text":"half');
-    expect((await open().history("k")).map((message) => message.text)).toEqual(["kept"]);
+    expect((await open().history("k")).map((message) => chatMessageText(message))).toEqual(["kept"]);
   });
 
   it("never overwrites an index it cannot read: keeps it aside and starts fresh", async () => {
     const { open } = store();
     const sessions = open();
-    await sessions.append("k", { role: "user", text: "kept" });
+    await sessions.append("k", { role: "user", content: textContent("kept") });
     writeFileSync(join(sessions.directory, "sessions.json"), "{ this is not json");
     const reopened = open();
     expect(reopened.list()).toEqual([]);
@@ -215,21 +283,23 @@ describe("session store", () => {
     const { open } = store();
     const sessions = open();
     await Promise.all(
-      Array.from({ length: 50 }, (_, index) => sessions.append("k", { role: "user", text: `m${index}` })),
+      Array.from({ length: 50 }, (_, index) =>
+        sessions.append("k", { role: "user", content: textContent(`m${index}`) }),
+      ),
     );
-    expect(new Set((await sessions.history("k", 100)).map((message) => message.text)).size).toBe(50);
+    expect(new Set((await sessions.history("k", 100)).map((message) => chatMessageText(message))).size).toBe(50);
   });
 
   it("resets to a new session id keeping the old transcript, and archives on delete", async () => {
     const { open } = store();
     const sessions = open();
-    await sessions.append("k", { role: "user", text: "old" });
+    await sessions.append("k", { role: "user", content: textContent("old") });
     const before = sessions.get("k")!.sessionId;
     const reset = await sessions.reset("k");
     expect(reset.sessionId).not.toBe(before);
     expect(await sessions.history("k")).toEqual([]);
     expect(readdirSync(sessions.directory)).toContain(`${before}.jsonl`);
-    await sessions.append("k", { role: "user", text: "new" });
+    await sessions.append("k", { role: "user", content: textContent("new") });
     const deleted = await sessions.delete("k");
     expect(deleted.deleted).toBe(true);
     expect(deleted.archived[0]).toMatch(/\.deleted-\d+\.jsonl$/);

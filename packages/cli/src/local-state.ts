@@ -2,7 +2,7 @@
 // only (nothing is created or repaired), so a stopped gateway's log, jobs and transcripts are still one command away.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { ChatHistoryResult, CronJob, SessionsListResult } from "@gateway/protocol";
+import { type ChatHistoryResult, type CronJob, type SessionsListResult, toChatMessage } from "@gateway/protocol";
 import type { CliIo } from "./context.js";
 
 /** Say once, on stderr, that the output comes from the files (the gateway is not running). */
@@ -87,8 +87,13 @@ export function localHistory(stateDir: string, sessionKey: string, limit: number
   const index = readJson(join(directory, "sessions.json")) as SessionIndex | undefined;
   const entry = index?.sessions?.[sessionKey];
   const file = entry ? join(directory, `${entry.sessionId}.jsonl`) : undefined;
+  // Lines from before content blocks are read in the current shape, as the gateway does.
   const messages =
-    file && existsSync(file) ? jsonLines<ChatHistoryResult["messages"][number]>(readFileSync(file, "utf8")) : [];
+    file && existsSync(file)
+      ? jsonLines<Record<string, unknown>>(readFileSync(file, "utf8")).map(({ eventIds: _eventIds, ...line }) =>
+          toChatMessage(line),
+        )
+      : [];
   return {
     sessionKey,
     ...(entry ? { sessionId: entry.sessionId } : {}),

@@ -26,8 +26,8 @@ export function createNodeClient(options: NodeClientOptions): GatewayClient {
     ...rest,
     role: "node",
     commands: Object.keys(commands),
-    // The node's presence entry is keyed by its device id, as the reference's node host does.
-    client: { id: "gateway-node", mode: "node", instanceId: options.device.deviceId, ...options.client },
+    // A headless node host (the id the reference knows for it); its presence entry is keyed by its device id.
+    client: { id: "node-host", mode: "node", instanceId: options.device.deviceId, ...options.client },
   });
   client.on("node.invoke.request", (request) => {
     void (async () => {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type {
   CronAddParams,
   CronEvent,
@@ -213,7 +213,17 @@ export class CronService {
     }
     jobs = [...jobs].sort((a, b) => (a.state.nextRunAtMs ?? Infinity) - (b.state.nextRunAtMs ?? Infinity));
     const { items, ...rest } = page(jobs, params.offset, params.limit ?? 100);
-    return { jobs: items, ...rest };
+    return {
+      jobs: items,
+      ...rest,
+      nextOffset: rest.hasMore ? rest.offset + items.length : null,
+      snapshotRevision: this.#revision(),
+    };
+  }
+
+  /** A name for the whole inventory as it is now: the same while no job changes, different once one does. */
+  #revision(): string {
+    return createHash("sha256").update(JSON.stringify(this.#jobs)).digest("base64url").slice(0, 16);
   }
 
   status(): CronStatusResult {

@@ -67,6 +67,24 @@ describe("cron service", () => {
     service.stop();
   });
 
+  it("pages the inventory with nextOffset and a revision that changes only when a job does", async () => {
+    const { service } = setup();
+    await service.start();
+    for (const name of ["a", "b", "c"]) await service.add(agentJob(name, name));
+    const first = service.list({ limit: 2 });
+    expect(first).toMatchObject({ total: 3, offset: 0, limit: 2, hasMore: true, nextOffset: 2 });
+    const last = service.list({ limit: 2, offset: first.nextOffset! });
+    expect(last).toMatchObject({
+      offset: 2,
+      hasMore: false,
+      nextOffset: null,
+      snapshotRevision: first.snapshotRevision,
+    });
+    await service.add(agentJob("d", "d"));
+    expect(service.list({ limit: 2 }).snapshotRevision).not.toBe(first.snapshotRevision);
+    service.stop();
+  });
+
   it("runs an every-job on time, keeps its state and a run log", async () => {
     const { service, calls, advance, events } = setup();
     await service.start();

@@ -52,6 +52,7 @@ import { builtinChannels } from "./builtin-channels.js";
 import { attachCanvasHost } from "./canvas.js";
 import { type Environment, environmentLayer, gatewayConfigSchema } from "./config.js";
 import { attachDiscovery } from "./discovery.js";
+import { attachReferenceSurface, contextWindowOf, SessionEvents } from "./reference-surface/index.js";
 import { attachTailscale, checkTailscaleAuth } from "./tailscale.js";
 
 /** Options of `createGateway`. Only paths are required; everything else comes from the config file. */
@@ -228,10 +229,15 @@ function compose(
     ...(config.session?.maxMessageBytes ? { maxMessageBytes: config.session.maxMessageBytes } : {}),
     ...(config.session?.maxTranscriptBytes ? { maxTranscriptBytes: config.session.maxTranscriptBytes } : {}),
   });
+  const sessionEvents = new SessionEvents(server);
   const agent = new AgentService(
     {
       registerMethod: (name, handler, methodOptions) => server.registerMethod(name, handler, methodOptions),
-      broadcast: (event, payload) => server.broadcast(event, payload),
+      broadcast: (event, payload) => {
+        const sent = server.broadcast(event, payload);
+        sessionEvents.observe(event, payload);
+        return sent;
+      },
       drainSystemEvents: () => server.drainSystemEvents(),
       checkDeliveryTarget: (target) => channels.checkTarget(target),
       async deliver(target, text) {
@@ -251,6 +257,12 @@ function compose(
         ),
       onSaveFailure: (error, run) =>
         server.logger.error({ err: error, ...run }, `a reply could not be saved to the transcript: ${error.message}`),
+      defaultModel: () => {
+        const target = selected.model;
+        if (!target) return undefined;
+        const contextWindow = contextWindowOf(current().models, target);
+        return { provider: target.provider, model: target.model, ...(contextWindow ? { contextWindow } : {}) };
+      },
     },
   );
   agent.register();
@@ -372,6 +384,16 @@ function compose(
     heartbeatOptions(current()),
   );
   registerCronMethods(server, cron, heartbeat);
+  const workspace = () => current().agents?.defaults?.workspace ?? join(stateDir, "agents", "main", "workspace");
+  attachReferenceSurface(server, {
+    agent,
+    sessionEvents,
+    stateDir,
+    config: current,
+    selected: () => selected,
+    heartbeat: () => heartbeatOptions(current()),
+    workspace,
+  });
   server.registerService({
     name: "cron",
     async start() {

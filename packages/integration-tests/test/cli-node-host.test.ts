@@ -93,4 +93,39 @@ describe("gateway node run", () => {
       rmSync(stateDir, { recursive: true, force: true });
     }
   });
+
+  it("a node the gateway does not know yet waits for the device approval, then connects by itself", async () => {
+    const gateway = await startGateway({ gateway: { pairing: { autoApproveLoopback: false } } });
+    const operator = await gateway.client();
+    const stateDir = mkdtempSync(join(tmpdir(), "gateway-node-wait-"));
+    const stop = new AbortController();
+    let stderr = "";
+    const exited = runCli(["node", "run", "--url", gateway.url, "--token", TOKEN, "--state-dir", stateDir], {
+      stdout: () => {},
+      stderr: (text) => {
+        stderr += text;
+      },
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      isTty: false,
+      signal: stop.signal,
+    });
+    try {
+      const request = await eventually(async () => {
+        const { pending } = await operator.request("device.pair.list");
+        expect(pending).toHaveLength(1);
+        return pending[0]!;
+      });
+      await eventually(() => expect(stderr).toContain(`gateway devices approve ${request.requestId}`));
+      await operator.request("device.pair.approve", { requestId: request.requestId });
+      await eventually(
+        async () =>
+          expect((await operator.request("node.list")).nodes).toEqual([expect.objectContaining({ connected: true })]),
+        { timeoutMs: 15_000, intervalMs: 200 },
+      );
+    } finally {
+      stop.abort();
+      expect(await exited).toBe(0);
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

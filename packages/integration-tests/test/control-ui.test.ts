@@ -19,6 +19,7 @@ import {
   type WebSocketConstructor,
 } from "@gateway/client";
 import { createGateway, type Gateway } from "@gateway/gateway";
+import { chatMessageText } from "@gateway/protocol";
 import { checkAvailable, eventually } from "@gateway/vitest-preset/wait";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -290,7 +291,7 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
 
     const count = async (text: string) =>
       (await gateway.agent.store.history("agent:main:main", 1000)).filter(
-        (message) => message.role === "user" && message.text === text,
+        (message) => message.role === "user" && chatMessageText(message) === text,
       ).length;
 
     // 1. The gateway got it, the page never heard: once back, the transcript shows it arrived; nothing is resent.

@@ -10,7 +10,6 @@ import { fileURLToPath } from "node:url";
 import { createGatewayClient, createMemoryKeyStore, GatewayClientError, loadDeviceIdentity } from "@gateway/client";
 import { checkAvailable } from "@gateway/vitest-preset/wait";
 import { afterEach, describe, expect, it } from "vitest";
-// @ts-expect-error: a plain .mjs module of the repository's tooling
 import { referenceEnv, referencePaths } from "../../../tooling/interop/reference.mjs";
 import { startGateway, stopAll, TOKEN } from "./harness.js";
 

@@ -7,7 +7,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkAvailable, eventually } from "@gateway/vitest-preset/wait";
 import { afterEach, describe, expect, it } from "vitest";
-// @ts-expect-error: a plain .mjs module of the repository's tooling
 import { referenceEnv, referencePaths } from "../../../tooling/interop/reference.mjs";
 import { startGateway, stopAll, TOKEN } from "./harness.js";
 

@@ -43,6 +43,37 @@ describe("security: the front door", () => {
     cli.socket?.close();
   });
 
+  it("guessing device tokens from a browser Origin counts toward the same lockout", async () => {
+    const { url, port } = await startGateway();
+    const { deviceBlock, newDevice } = await import("./security-helpers.js");
+    const device = newDevice();
+    const origin = `http://127.0.0.1:${port}`;
+    const codes: string[] = [];
+    for (let index = 0; index < 11; index++) {
+      const guess = `guess-${index}`.padEnd(43, "x");
+      const result = await attempt(
+        url,
+        (nonce) =>
+          operatorParams({
+            scopes: ["operator.read"],
+            auth: { deviceToken: guess },
+            device: deviceBlock(device, {
+              clientId: "security-test",
+              clientMode: "test",
+              role: "operator",
+              scopes: ["operator.read"],
+              token: guess,
+              nonce,
+            }),
+          }),
+        { origin },
+      );
+      codes.push(result.response?.error?.details?.code);
+    }
+    expect(codes[0]).toBe("AUTH_DEVICE_TOKEN_MISMATCH");
+    expect(codes.at(-1)).toBe("AUTH_RATE_LIMITED");
+  });
+
   it("reverse proxies: forwarded headers from a peer that is not a trusted proxy are refused (403)", async () => {
     const { url, port } = await startGateway();
     for (const header of ["x-forwarded-for", "x-real-ip", "forwarded"]) {

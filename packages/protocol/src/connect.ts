@@ -126,7 +126,12 @@ export const HelloOk = Type.Object(
     protocol: Type.Integer({ minimum: 1 }),
     server: Type.Object({ version: NonEmptyString(), connId: NonEmptyString() }, { additionalProperties: false }),
     features: Type.Object(
-      { methods: Type.Array(NonEmptyString()), events: Type.Array(NonEmptyString()) },
+      {
+        methods: Type.Array(NonEmptyString()),
+        events: Type.Array(NonEmptyString()),
+        /** Optional behaviours of the reference's a client may rely on; only those this gateway really has. */
+        capabilities: Type.Optional(Type.Array(NonEmptyString())),
+      },
       { additionalProperties: false },
     ),
     snapshot: Snapshot,

@@ -11,6 +11,7 @@ import {
   NodePairRequest,
   NodePairResolvedEvent,
 } from "./methods/pairing.js";
+import { SessionMessageEvent, SessionsChangedEvent, SessionToolEvent } from "./methods/sessions.js";
 import { HeartbeatEvent } from "./methods/system.js";
 import { PresenceEvent } from "./presence.js";
 import { NonEmptyString, NonNegativeInteger, TimestampMs } from "./primitives.js";
@@ -89,6 +90,24 @@ export const EventTable = {
     audience: "operator.read",
     dropIfSlow: false,
     description: "Chat output of a session.",
+  }),
+  "session.message": define({
+    payload: SessionMessageEvent,
+    audience: "addressed",
+    dropIfSlow: false,
+    description: "A message appended to a session this connection subscribed to (`sessions.messages.subscribe`).",
+  }),
+  "session.tool": define({
+    payload: SessionToolEvent,
+    audience: "addressed",
+    dropIfSlow: true,
+    description: "A tool call started or ended in a subscribed session.",
+  }),
+  "sessions.changed": define({
+    payload: SessionsChangedEvent,
+    audience: "addressed",
+    dropIfSlow: true,
+    description: "A session changed (to connections that called `sessions.subscribe`).",
   }),
   cron: define({
     payload: CronEvent,

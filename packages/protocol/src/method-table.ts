@@ -1,6 +1,7 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { ConnectParams, HelloOk } from "./connect.js";
 import { HealthResult } from "./health.js";
+import * as agents from "./methods/agents.js";
 import * as channels from "./methods/channels.js";
 import * as config from "./methods/config.js";
 import * as cron from "./methods/cron.js";
@@ -120,6 +121,79 @@ export const MethodTable = {
     description: "Read the gateway's own log file from a byte cursor.",
   }),
 
+  "system.info": define({
+    params: NoParams(),
+    result: system.SystemInfoResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The machine the gateway runs on.",
+  }),
+  "update.status": define({
+    params: Type.Object({ refreshCheckout: Type.Optional(Type.Boolean()) }),
+    result: system.UpdateStatusResult,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Whether an update is available: never here (no update channel; update with npm).",
+  }),
+  "diagnostics.stability": define({
+    params: Type.Object({}),
+    result: system.DiagnosticsStabilityResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "Event-loop delay, memory, busy lanes and connections, measured now.",
+  }),
+  "skills.status": define({
+    params: Type.Object({ agentId: Type.Optional(Type.String()), sessionKey: Type.Optional(Type.String()) }),
+    result: system.SkillsStatusResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The agent's skills: none yet (said so).",
+  }),
+  "usage.status": define({
+    params: system.UsageParams,
+    result: system.UsageStatusResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "Recorded token usage, in total and per session.",
+  }),
+  "usage.cost": define({
+    params: system.UsageParams,
+    result: system.UsageCostResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "Tokens per day from the transcripts (cost null: no prices are configured).",
+  }),
+
+  // agents and models
+  "agents.list": define({
+    params: agents.AgentsListParams,
+    result: agents.AgentsListResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The agents this gateway runs (one, `main`).",
+  }),
+  "agent.identity.get": define({
+    params: agents.AgentIdentityParams,
+    result: agents.AgentIdentityResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "An agent's display name.",
+  }),
+  "models.list": define({
+    params: agents.ModelsListParams,
+    result: agents.ModelsListResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The models of the configured providers (`models.providers`).",
+  }),
+  "tools.catalog": define({
+    params: agents.ToolsCatalogParams,
+    result: agents.ToolsCatalogResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The tools the agent can call.",
+  }),
+
   // config
   "config.get": define({
     params: NoParams(),
@@ -156,6 +230,13 @@ export const MethodTable = {
     sideEffecting: false,
     description: "The JSON Schema of the config, with UI hints.",
   }),
+  "config.schema.lookup": define({
+    params: config.ConfigSchemaLookupParams,
+    result: config.ConfigSchemaLookupResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The config schema at one dotted path, with its direct children.",
+  }),
 
   // messaging
   send: define({
@@ -164,6 +245,13 @@ export const MethodTable = {
     scope: "operator.write",
     sideEffecting: true,
     description: "Send a message to a channel peer.",
+  }),
+  "message.action": define({
+    params: messaging.MessageActionParams,
+    result: messaging.MessageActionResult,
+    scope: "operator.write",
+    sideEffecting: true,
+    description: "A channel action by name (`openclaw message send`); here only `send`.",
   }),
   poll: define({
     status: "planned",
@@ -203,6 +291,20 @@ export const MethodTable = {
     sideEffecting: false,
     description: "The newest messages of a session.",
   }),
+  "chat.startup": define({
+    params: messaging.ChatHistoryParams,
+    result: messaging.ChatHistoryResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "What a chat screen opens with: the newest messages and the session's state (as `chat.history`).",
+  }),
+  "chat.metadata": define({
+    params: agents.ChatMetadataParams,
+    result: agents.ChatMetadataResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "The agent's identity, the models and the commands a chat screen offers.",
+  }),
   "chat.abort": define({
     params: messaging.ChatAbortParams,
     result: messaging.ChatAbortResult,
@@ -219,6 +321,71 @@ export const MethodTable = {
   }),
 
   // sessions
+  "sessions.describe": define({
+    params: sessions.SessionsDescribeParams,
+    result: sessions.SessionsDescribeResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "One session as `sessions.list` shows it, or null.",
+  }),
+  "sessions.subscribe": define({
+    params: sessions.SessionsListParams,
+    result: sessions.SessionsSubscribeResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "Receive `sessions.changed` on this connection; with list params, the list now.",
+  }),
+  "sessions.unsubscribe": define({
+    params: NoParams(),
+    result: sessions.SessionsUnsubscribeResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "Stop `sessions.changed` on this connection.",
+  }),
+  "sessions.messages.subscribe": define({
+    params: sessions.SessionsMessagesSubscribeParams,
+    result: sessions.SessionsMessagesSubscribeResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "Receive one session's `session.message` and `session.tool` events on this connection.",
+  }),
+  "sessions.messages.unsubscribe": define({
+    params: sessions.SessionsMessagesUnsubscribeParams,
+    result: sessions.SessionsMessagesSubscribeResult,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "Stop one session's message events on this connection.",
+  }),
+  "sessions.create": define({
+    params: sessions.SessionsCreateParams,
+    result: sessions.SessionsCreateResult,
+    scope: "dynamic",
+    // Choosing the session's model is an admin's decision (as `sessions.patch` with a model).
+    dynamicScope: (params) => (params.model === undefined ? "operator.write" : "operator.admin"),
+    sideEffecting: false,
+    description: "Create a session (optionally with its first message, which starts a run).",
+  }),
+  "sessions.send": define({
+    params: sessions.SessionsSendParams,
+    result: sessions.SessionsSendResult,
+    scope: "operator.write",
+    sideEffecting: false,
+    description: "Send a user message to a session by key (as `chat.send`).",
+  }),
+  "sessions.abort": define({
+    params: sessions.SessionsAbortParams,
+    result: messaging.ChatAbortResult,
+    scope: "operator.write",
+    sideEffecting: false,
+    description: "Stop a session's run, or one run by id.",
+  }),
+  "sessions.compact": define({
+    params: sessions.SessionsCompactParams,
+    result: sessions.SessionsCompactResult,
+    scope: "operator.admin",
+    sideEffecting: false,
+    description: "Keep only a session's newest messages; the full transcript is kept aside.",
+  }),
   "sessions.list": define({
     params: sessions.SessionsListParams,
     result: sessions.SessionsListResult,
@@ -435,6 +602,13 @@ export const MethodTable = {
     scope: "operator.read",
     sideEffecting: false,
     description: "Scheduled jobs.",
+  }),
+  "cron.get": define({
+    params: cron.CronGetParams,
+    result: cron.CronJob,
+    scope: "operator.read",
+    sideEffecting: false,
+    description: "One job by id.",
   }),
   "cron.status": define({
     params: NoParams(),

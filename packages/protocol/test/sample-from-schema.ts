@@ -36,6 +36,8 @@ const knownPatterns: Record<string, string> = {
   "^[a-f0-9]{64}$": "a".repeat(64),
   "^[^/\\\\]+$": "job-1",
   "^\\+?[0-9 ()-]{7,20}$": "+1 (555) 010-0000",
+  "^[a-z0-9][a-z0-9-]{0,63}$": "main",
+  "^[A-Za-z0-9_./\\[\\]\\-*]+$": "gateway.auth",
 };
 
 function sampleString(schema: Schema, seed: string): string {

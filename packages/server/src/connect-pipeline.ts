@@ -200,10 +200,30 @@ export async function runConnectPipeline(context: ConnectContext, settings: Pipe
     checkProtocol,
     checkOrigin(settings),
     checkRateLimit(settings),
-    ...settings.beforeAuthStages,
+    ...settings.beforeAuthStages.map((stage) => countingCredentialFailures(stage, settings)),
     authenticate(settings),
     ...settings.afterAuthStages,
   ];
   for (const stage of stages) await stage(context);
   return grant(context, settings);
+}
+
+/** A refused device proof or device token counts as a failed attempt, as a wrong token does (no free guessing). */
+function countingCredentialFailures(stage: ConnectStage, settings: PipelineSettings): ConnectStage {
+  return async (context) => {
+    try {
+      await stage(context);
+    } catch (error) {
+      const credential =
+        error instanceof ConnectRefusal &&
+        (error.detailCode.startsWith("DEVICE_AUTH_") ||
+          error.detailCode === ConnectErrorDetailCodes.AUTH_DEVICE_TOKEN_MISMATCH);
+      if (!credential) throw error;
+      settings.onAuthFailure(error.detailCode);
+      if (rateLimitExempt(context.remoteAddress, context.origin, isLoopback)) throw error;
+      const lockoutMs = settings.rateLimiter.recordFailure(rateLimitKey(context.remoteAddress, context.origin));
+      if (lockoutMs <= 0) throw error;
+      throw new ConnectRefusal(error.detailCode, error.message, { ...error.extra, retryAfterMs: lockoutMs });
+    }
+  };
 }

@@ -286,7 +286,8 @@ export class ConnectionAcceptor {
       type: "hello-ok",
       protocol: PROTOCOL_VERSION,
       server: { version: options.version, connId: connection.id },
-      features: { methods: this.context.registry.names(), events: [...EMITTED_EVENT_NAMES] },
+      // No optional capabilities of the reference's are claimed: none of them is built here.
+      features: { methods: this.context.registry.names(), events: [...EMITTED_EVENT_NAMES], capabilities: [] },
       snapshot: {
         // The list for clients that show it; the others get the gateway's own entry (system-presence has the rest).
         presence: this.context.presenceReaders.isReader(connection)
@@ -298,6 +299,7 @@ export class ConnectionAcceptor {
         authMode: options.auth.mode,
         ...(options.stateDir ? { stateDir: options.stateDir } : {}),
         ...(options.configPath ? { configPath: options.configPath } : {}),
+        ...(this.context.sessionDefaults ? { sessionDefaults: this.context.sessionDefaults() } : {}),
       },
       ...(surfaces ? { pluginSurfaceUrls: surfaces } : {}),
       auth: {

@@ -1,6 +1,7 @@
 import type { HealthResult, LogsTailResult, PresenceEntry, StatusResult, SystemEventParams } from "@gateway/protocol";
 import { unavailable } from "./errors.js";
 import type { GatewayServer } from "./gateway-server.js";
+import { withReferenceLogFields } from "./log-line-shape.js";
 import { tailLogFile } from "./logs-tail.js";
 import type { MethodContext } from "./method-registry.js";
 
@@ -22,10 +23,11 @@ export function registerCoreMethods(server: GatewayServer, sources: CoreMethodSo
     sources.systemEvent(params, context);
     return { ok: true as const };
   });
-  server.registerMethod("logs.tail", (params): Promise<LogsTailResult> => {
+  server.registerMethod("logs.tail", async (params): Promise<LogsTailResult> => {
     if (!sources.logFile) {
       throw unavailable("This gateway writes no log file (it was started without a state directory).");
     }
-    return tailLogFile(sources.logFile, params);
+    const result = await tailLogFile(sources.logFile, params);
+    return { ...result, lines: result.lines.map(withReferenceLogFields) };
   });
 }

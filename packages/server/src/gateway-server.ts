@@ -6,6 +6,8 @@ import type {
   MethodName,
   MethodParams,
   MethodResult,
+  SessionDefaults,
+  StatusResult,
 } from "@gateway/protocol";
 import type { Static, TSchema } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
@@ -73,6 +75,12 @@ export interface GatewayServer {
   registerService(service: GatewayService): void;
   /** Add a section to the health snapshot. */
   contributeHealth(name: string, contributor: HealthContributor): void;
+  /** Add sections to the `status` result (the agent's heartbeat and sessions). */
+  contributeStatus(contributor: () => Partial<StatusResult>): void;
+  /** Where `hello-ok.snapshot.sessionDefaults` comes from (the agent's default and main session). */
+  setSessionDefaults(provider: () => SessionDefaults): void;
+  /** The last computed health snapshot (recomputed every health interval and on `refreshHealth`). */
+  readonly healthSnapshot: HealthSnapshot;
   /** Recompute health now and broadcast it (call when a contributed section changed). */
   refreshHealth(): HealthSnapshot;
   /** Add a source of "what is missing and how to add it" lines for `status` and `health`. */

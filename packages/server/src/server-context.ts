@@ -1,4 +1,4 @@
-import type { StateVersion } from "@gateway/protocol";
+import type { SessionDefaults, StateVersion } from "@gateway/protocol";
 import type { Logger } from "pino";
 import type { AuthRateLimiter } from "./auth.js";
 import type { Broadcaster } from "./broadcaster.js";
@@ -146,6 +146,8 @@ export interface ServerContext {
   readonly lifecycle: { closing: boolean; restarting: boolean; ready: boolean };
   readonly shutdownSignal: AbortSignal;
   stateVersion(): StateVersion;
+  /** `hello-ok.snapshot.sessionDefaults`, when the gateway has an agent (set by `setSessionDefaults`). */
+  sessionDefaults: (() => SessionDefaults) | undefined;
   /** Presence changed: broadcast it soon (coalesced). */
   presenceChanged(): void;
 }

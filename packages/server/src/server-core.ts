@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { ExposureStatus, HealthSnapshot, MethodName, StateVersion, SystemEventParams } from "@gateway/protocol";
+import type {
+  ExposureStatus,
+  HealthSnapshot,
+  MethodName,
+  StateVersion,
+  StatusResult,
+  SystemEventParams,
+} from "@gateway/protocol";
 import { AuthRateLimiter } from "./auth.js";
 import { Broadcaster, type BroadcastOptions } from "./broadcaster.js";
 import { ConnectionAcceptor } from "./connection-acceptor.js";
@@ -123,6 +130,7 @@ export function createServerCore(
     minIntervalMs: PRESENCE_BROADCAST_DELAY_MS,
     bytesPerSecond: () => options.presenceBytesPerSecond,
   });
+  const statusContributors = new Set<() => Partial<StatusResult>>();
   const context: ServerContext = {
     options: () => options,
     logger,
@@ -140,6 +148,7 @@ export function createServerCore(
     lifecycle,
     shutdownSignal: shutdownController.signal,
     stateVersion,
+    sessionDefaults: undefined,
     presenceChanged() {
       if (!lifecycle.closing) presenceReaders.changed();
     },
@@ -223,6 +232,12 @@ export function createServerCore(
       }
     },
     contributeHealth: (name, contributor) => health.contribute(name, contributor),
+    contributeStatus: (contributor) => {
+      statusContributors.add(contributor);
+    },
+    setSessionDefaults: (provider) => {
+      context.sessionDefaults = provider;
+    },
     refreshHealth,
     addWarnings: (provider) => {
       warningProviders.push(provider);
@@ -248,6 +263,9 @@ export function createServerCore(
     },
     logger,
     metrics,
+    get healthSnapshot() {
+      return health.snapshot;
+    },
     get connectionCount() {
       return connections.counts().total;
     },
@@ -279,6 +297,7 @@ export function createServerCore(
         methods: registry.names().length,
         warnings: warnings(),
         ...(exposed ? { exposure: exposed } : {}),
+        ...Object.assign({}, ...[...statusContributors].map((contributor) => contributor())),
       };
     },
     presence: (methodContext: MethodContext) => {

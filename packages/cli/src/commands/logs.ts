@@ -5,10 +5,19 @@ import { linesSince, logFile, sayOffline, tailLines } from "../local-state.js";
 
 const LEVELS: Record<number, string> = { 10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal" };
 
-/** A pino JSON line as `HH:MM:SS.mmm level message key=value…`. */
+/** A pino JSON line as `HH:MM:SS.mmm level message key=value…` (the reference's `message`/`_meta` from `logs.tail` left out). */
 function pretty(line: string): string {
   try {
-    const { level, time, msg, pid: _pid, hostname: _host, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    const {
+      level,
+      time,
+      msg,
+      pid: _pid,
+      hostname: _host,
+      message: _message,
+      _meta,
+      ...rest
+    } = JSON.parse(line) as Record<string, unknown>;
     const extras = Object.entries(rest)
       .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
       .join(" ");

@@ -53,7 +53,8 @@ export const nodesCommand: Command = {
       if (action === "list") {
         const { nodes } = await client.request("node.list");
         if (global.json) printJson(io, nodes);
-        else if (nodes.length === 0) io.stdout("no nodes (run one with the reference's `openclaw node run`)\n");
+        else if (nodes.length === 0)
+          io.stdout("no nodes (run one with `gateway node run`, or the reference's `openclaw node run`)\n");
         else
           io.stdout(
             `${table([

@@ -1,3 +1,4 @@
+import { type ChatMessage, chatMessageText } from "@gateway/protocol";
 import { connectIfRunning } from "../connection.js";
 import { CliError, type Command, ExitCode } from "../context.js";
 import { localHistory, localSessions, sayOffline } from "../local-state.js";
@@ -65,7 +66,7 @@ export const sessionsCommand: Command = {
         else
           for (const message of history.messages)
             io.stdout(
-              `${new Date(message.ts).toISOString().slice(0, 16).replace("T", " ")}  ${message.role.padEnd(9)} ${message.text}\n`,
+              `${new Date(message.timestamp).toISOString().slice(0, 16).replace("T", " ")}  ${message.role.padEnd(10)} ${describeContent(message)}\n`,
             );
         return ExitCode.ok;
       }
@@ -81,3 +82,12 @@ export const sessionsCommand: Command = {
     }
   },
 };
+
+/** A message's text, with its tool calls named (a tool's output is its text). */
+function describeContent(message: ChatMessage): string {
+  const calls = message.content
+    .filter((block) => block.type === "toolCall")
+    .map((block) => `[calls ${block.name}]`)
+    .join(" ");
+  return [calls, chatMessageText(message)].filter(Boolean).join(" ");
+}

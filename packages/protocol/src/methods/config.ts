@@ -112,3 +112,32 @@ export const ConfigErrorEvent = Type.Object(
   { additionalProperties: false },
 );
 export type ConfigErrorEvent = Static<typeof ConfigErrorEvent>;
+
+/** Params of `config.schema.lookup`: a dotted config path (`gateway.auth`, `channels.telegram`). */
+export const ConfigSchemaLookupParams = Type.Object({
+  path: Type.String({ minLength: 1, maxLength: 1024, pattern: "^[A-Za-z0-9_./\\[\\]\\-*]+$" }),
+});
+export type ConfigSchemaLookupParams = Static<typeof ConfigSchemaLookupParams>;
+
+/** Result of `config.schema.lookup`: the schema at that path and its direct children. */
+export const ConfigSchemaLookupResult = Type.Object(
+  {
+    path: NonEmptyString(),
+    schema: Type.Unknown(),
+    hint: Type.Optional(ConfigUiHint),
+    children: Type.Array(
+      Type.Object(
+        {
+          key: NonEmptyString(),
+          path: NonEmptyString(),
+          type: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+          required: Type.Boolean(),
+          hasChildren: Type.Boolean(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ConfigSchemaLookupResult = Static<typeof ConfigSchemaLookupResult>;

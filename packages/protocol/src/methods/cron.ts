@@ -204,6 +204,13 @@ export const CronListParams = Type.Object({
 });
 export type CronListParams = Static<typeof CronListParams>;
 
+/** Params of `cron.get`: one job by id (`jobId` is the reference's alias). */
+export const CronGetParams = Type.Union([
+  Type.Object({ id: NonEmptyString() }),
+  Type.Object({ jobId: NonEmptyString() }),
+]);
+export type CronGetParams = Static<typeof CronGetParams>;
+
 /** Result of `cron.list`. */
 export const CronListResult = Type.Object(
   {
@@ -212,6 +219,10 @@ export const CronListResult = Type.Object(
     offset: NonNegativeInteger(),
     limit: NonNegativeInteger(),
     hasMore: Type.Boolean(),
+    nextOffset: Nullable(NonNegativeInteger({ description: "Where the next page starts; null on the last page" })),
+    snapshotRevision: NonEmptyString({
+      description: "Names the inventory this page was cut from; it changes when any job does (page again from 0)",
+    }),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { ChatMessage } from "../chat-message.js";
 import { NonEmptyString, NonNegativeInteger, StringMap, TimestampMs } from "../primitives.js";
+import { SessionDefaultsView, SessionSummary } from "./sessions.js";
 
 const IdempotencyKey = () =>
   NonEmptyString({ maxLength: 256, description: "Retrying with the same key returns the first result" });
@@ -34,6 +36,32 @@ export const SendResult = Type.Object(
   { additionalProperties: false },
 );
 export type SendResult = Static<typeof SendResult>;
+
+/** Params of `message.action`: the reference CLI's `openclaw message send`. Only action `send` is built here. */
+export const MessageActionParams = Type.Object({
+  channel: NonEmptyString(),
+  action: NonEmptyString(),
+  /** For `send`: `target` (or `to`), the chat id; `message` (or `text`); optional `threadId`, `replyTo`. */
+  params: StringMap(Type.Unknown()),
+  accountId: Type.Optional(Type.String()),
+  idempotencyKey: IdempotencyKey(),
+});
+export type MessageActionParams = Static<typeof MessageActionParams>;
+
+/** Result of `message.action` (`send`): what `send` answers, and the action. */
+export const MessageActionResult = Type.Object(
+  {
+    ok: Type.Literal(true),
+    action: Type.Literal("send"),
+    channel: NonEmptyString(),
+    accountId: NonEmptyString(),
+    to: NonEmptyString(),
+    messageId: NonEmptyString(),
+    messageIds: Type.Optional(Type.Array(NonEmptyString())),
+  },
+  { additionalProperties: false },
+);
+export type MessageActionResult = Static<typeof MessageActionResult>;
 
 /** Params of `poll`: send a poll to a channel peer. */
 export const PollParams = Type.Object({
@@ -185,27 +213,23 @@ export const ChatHistoryParams = Type.Object({
 });
 export type ChatHistoryParams = Static<typeof ChatHistoryParams>;
 
-/** One message of a transcript. */
-export const ChatMessage = Type.Object(
-  {
-    id: NonEmptyString(),
-    role: Type.Union([Type.Literal("user"), Type.Literal("assistant"), Type.Literal("system"), Type.Literal("tool")]),
-    text: Type.String(),
-    ts: TimestampMs(),
-    runId: Type.Optional(NonEmptyString()),
-    stopReason: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
-export type ChatMessage = Static<typeof ChatMessage>;
-
-/** Result of `chat.history`: the newest `limit` messages, oldest first. */
+/** Result of `chat.history` and `chat.startup`: the newest `limit` messages, oldest first, and the session's state. */
 export const ChatHistoryResult = Type.Object(
   {
     sessionKey: NonEmptyString(),
     sessionId: Type.Optional(NonEmptyString()),
     messages: Type.Array(ChatMessage),
     truncated: Type.Optional(Type.Boolean()),
+    /** Inputs accepted but not in `messages` yet. Always empty here: a message is in the transcript once accepted. */
+    pendingInputs: Type.Object(
+      { items: Type.Array(Type.Unknown(), { maxItems: 0 }), total: Type.Literal(0) },
+      { additionalProperties: false },
+    ),
+    /** The model a new run in this session uses when the session sets none. */
+    defaults: SessionDefaultsView,
+    /** The session as `sessions.list` shows it; absent before its first message. */
+    sessionInfo: Type.Optional(SessionSummary),
+    thinkingLevel: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );
@@ -254,12 +278,12 @@ export const ChatDeltaEvent = Type.Object(
   { ...chatEventBase, state: Type.Literal("delta"), deltaText: Type.String(), message: Type.Optional(Type.Unknown()) },
   { additionalProperties: false },
 );
-/** `chat` event, state `final`: the run finished. */
+/** `chat` event, state `final`: the run finished; `message` is the assistant's message as the transcript keeps it. */
 export const ChatFinalEvent = Type.Object(
   {
     ...chatEventBase,
     state: Type.Literal("final"),
-    message: Type.Optional(Type.Unknown()),
+    message: Type.Optional(ChatMessage),
     usage: Type.Optional(Type.Unknown()),
     stopReason: Type.Optional(Type.String()),
   },

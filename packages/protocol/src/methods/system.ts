@@ -40,6 +40,71 @@ export const ExposureStatus = Type.Object(
   { additionalProperties: false },
 );
 export type ExposureStatus = Static<typeof ExposureStatus>;
+/** A session as `status` summarises it (the reference's `sessions.recent` rows). */
+const StatusSessionRow = Type.Object(
+  {
+    key: NonEmptyString(),
+    sessionId: Type.Optional(NonEmptyString()),
+    updatedAt: Type.Union([TimestampMs(), Type.Null()]),
+    age: Type.Union([NonNegativeInteger(), Type.Null()]),
+    totalTokens: Type.Optional(NonNegativeInteger()),
+    model: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+/** The reference's `status` sections about the agent: its heartbeat and its sessions (filled in by the agent). */
+export const StatusAgentSections = {
+  heartbeat: Type.Optional(
+    Type.Object(
+      {
+        defaultAgentId: NonEmptyString(),
+        agents: Type.Array(
+          Type.Object(
+            {
+              agentId: NonEmptyString(),
+              enabled: Type.Boolean(),
+              every: Type.String(),
+              everyMs: Type.Union([NonNegativeInteger(), Type.Null()]),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  sessions: Type.Optional(
+    Type.Object(
+      {
+        paths: Type.Array(Type.String()),
+        count: NonNegativeInteger(),
+        defaults: Type.Object(
+          {
+            model: Type.Union([Type.String(), Type.Null()]),
+            contextTokens: Type.Union([NonNegativeInteger(), Type.Null()]),
+          },
+          { additionalProperties: false },
+        ),
+        recent: Type.Array(StatusSessionRow),
+        byAgent: Type.Array(
+          Type.Object(
+            {
+              agentId: NonEmptyString(),
+              path: Type.String(),
+              count: NonNegativeInteger(),
+              recent: Type.Array(StatusSessionRow),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  /** System events waiting for the main session's next run. */
+  queuedSystemEvents: Type.Optional(Type.Array(Type.String())),
+};
 
 /** Result of `status`: a one-screen summary of the running gateway. */
 export const StatusResult = Type.Object(
@@ -59,6 +124,7 @@ export const StatusResult = Type.Object(
     methods: NonNegativeInteger({ description: "How many methods are registered" }),
     warnings: Type.Array(Type.String(), { description: "What is missing and how to add it" }),
     exposure: Type.Optional(ExposureStatus),
+    ...StatusAgentSections,
   },
   { additionalProperties: false },
 );
@@ -188,3 +254,151 @@ export const FleetStatusResult = Type.Object(
   { additionalProperties: false },
 );
 export type FleetStatusResult = Static<typeof FleetStatusResult>;
+/** Result of `system.info`: the machine the gateway runs on. */
+export const SystemInfoResult = Type.Object(
+  {
+    machineName: Type.String(),
+    hostname: Type.String(),
+    platform: Type.String(),
+    release: Type.String(),
+    arch: Type.String(),
+    osLabel: Type.String(),
+    port: Type.Optional(Type.Integer()),
+    nodeVersion: Type.String(),
+    pid: Type.Integer(),
+    uptimeMs: Type.Integer(),
+    cpuCount: Type.Integer(),
+    cpuModel: Type.Optional(Type.String()),
+    /** 1, 5 and 15 minutes. */
+    loadAverage: Type.Array(Type.Number(), { minItems: 3, maxItems: 3 }),
+    memoryTotalBytes: Type.Integer(),
+    memoryFreeBytes: Type.Integer(),
+    diskTotalBytes: Type.Optional(Type.Integer()),
+    diskAvailableBytes: Type.Optional(Type.Integer()),
+    diskPath: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type SystemInfoResult = Static<typeof SystemInfoResult>;
+
+/**
+ * Result of `update.status`: this gateway has no update channel (it is updated with npm, like any package), so there
+ * is never a restart sentinel nor an update to offer.
+ */
+export const UpdateStatusResult = Type.Object(
+  { sentinel: Type.Null(), updateAvailable: Type.Null() },
+  { additionalProperties: false },
+);
+export type UpdateStatusResult = Static<typeof UpdateStatusResult>;
+
+/** Result of `diagnostics.stability`: the event loop, memory and the agent's lanes, measured now. */
+export const DiagnosticsStabilityResult = Type.Object(
+  {
+    ts: TimestampMs(),
+    uptimeMs: NonNegativeInteger(),
+    eventLoop: Type.Object(
+      {
+        degraded: Type.Boolean(),
+        delayP99Ms: Type.Number({ minimum: 0 }),
+        delayMaxMs: Type.Number({ minimum: 0 }),
+        utilization: Type.Number({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
+    memory: Type.Object(
+      {
+        rssBytes: NonNegativeInteger(),
+        heapUsedBytes: NonNegativeInteger(),
+        heapTotalBytes: NonNegativeInteger(),
+        externalBytes: NonNegativeInteger(),
+      },
+      { additionalProperties: false },
+    ),
+    lanes: Type.Object(
+      {
+        /** Sessions with a run going on. */
+        busy: NonNegativeInteger(),
+        /** Runs allowed at once (`agents.defaults.maxConcurrentRuns`). */
+        maxConcurrentRuns: NonNegativeInteger(),
+      },
+      { additionalProperties: false },
+    ),
+    connections: NonNegativeInteger(),
+  },
+  { additionalProperties: false },
+);
+export type DiagnosticsStabilityResult = Static<typeof DiagnosticsStabilityResult>;
+
+/** Result of `skills.status`: this gateway has no skills yet, and says so. */
+export const SkillsStatusResult = Type.Object(
+  {
+    workspaceDir: Type.Optional(Type.String()),
+    skills: Type.Array(Type.Unknown(), { maxItems: 0 }),
+    note: NonEmptyString(),
+  },
+  { additionalProperties: false },
+);
+export type SkillsStatusResult = Static<typeof SkillsStatusResult>;
+
+/** Params of `usage.status` and `usage.cost`. */
+export const UsageParams = Type.Object({
+  days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+  agentId: Type.Optional(NonEmptyString()),
+});
+export type UsageParams = Static<typeof UsageParams>;
+
+/** Token totals as recorded per session. */
+export const UsageTotals = Type.Object(
+  { input: NonNegativeInteger(), output: NonNegativeInteger(), totalTokens: NonNegativeInteger() },
+  { additionalProperties: false },
+);
+export type UsageTotals = Static<typeof UsageTotals>;
+
+/** Result of `usage.status`: recorded token usage, in total and per session (most first). */
+export const UsageStatusResult = Type.Object(
+  {
+    updatedAt: TimestampMs(),
+    totals: UsageTotals,
+    sessions: Type.Array(
+      Type.Object(
+        { key: NonEmptyString(), updatedAt: TimestampMs(), usage: UsageTotals },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type UsageStatusResult = Static<typeof UsageStatusResult>;
+
+/** Result of `usage.cost`: tokens per day from the transcripts; cost only where a price is known (none is configured here). */
+export const UsageCostResult = Type.Object(
+  {
+    updatedAt: TimestampMs(),
+    days: NonNegativeInteger(),
+    daily: Type.Array(
+      Type.Object(
+        {
+          date: Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$" }),
+          input: NonNegativeInteger(),
+          output: NonNegativeInteger(),
+          totalTokens: NonNegativeInteger(),
+          totalCost: Type.Null(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    totals: Type.Object(
+      {
+        input: NonNegativeInteger(),
+        output: NonNegativeInteger(),
+        totalTokens: NonNegativeInteger(),
+        totalCost: Type.Null(),
+      },
+      { additionalProperties: false },
+    ),
+    /** Why costs are null. */
+    note: NonEmptyString(),
+  },
+  { additionalProperties: false },
+);
+export type UsageCostResult = Static<typeof UsageCostResult>;

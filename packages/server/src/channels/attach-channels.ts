@@ -55,6 +55,40 @@ export function attachChannels(server: GatewayServer, manager: ChannelManager, o
       messageIds: sent.messageIds,
     };
   });
+  // The reference CLI's `openclaw message send`: the same delivery as `send`.
+  server.registerMethod("message.action", async (params) => {
+    if (params.action !== "send")
+      throw invalidRequest(
+        `message.action "${params.action}" is not supported by this gateway; it sends messages (action "send")`,
+      );
+    const fields = params.params;
+    const text = (name: string) => (typeof fields[name] === "string" ? (fields[name] as string) : undefined);
+    const to = text("target") ?? text("to");
+    const message = text("message") ?? text("text");
+    if (!to) throw invalidRequest("message.action send needs params.target (the chat id)");
+    if (!message) throw invalidRequest("message.action send needs params.message (the text to send)");
+    const threadId = text("threadId");
+    const replyTo = text("replyTo") ?? text("replyToId");
+    const sent = await manager.deliver(
+      {
+        channel: params.channel,
+        ...(params.accountId ? { accountId: params.accountId } : {}),
+        peer: to,
+        ...(threadId ? { threadId } : {}),
+        ...(replyTo ? { replyToMessageId: replyTo } : {}),
+      },
+      message,
+    );
+    return {
+      ok: true as const,
+      action: "send" as const,
+      channel: sent.channel,
+      accountId: sent.accountId,
+      to,
+      messageId: sent.messageId,
+      ...(sent.messageIds ? { messageIds: sent.messageIds } : {}),
+    };
+  });
   for (const method of ["POST", "GET"] as const) {
     server.registerHttpRoute({
       method,

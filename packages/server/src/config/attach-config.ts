@@ -5,6 +5,7 @@ import type { GatewayServerOptions } from "../options.js";
 import type { ConfigManager } from "./config-manager.js";
 import { formatIssues } from "./errors.js";
 import { isObject } from "./read-config-file.js";
+import { lookupConfigSchema } from "./schema-lookup.js";
 
 const section = (config: Record<string, unknown>, name: string): Record<string, unknown> =>
   isObject(config[name]) ? (config[name] as Record<string, unknown>) : {};
@@ -108,6 +109,7 @@ export function attachConfig(
   manager.useLogger(server.logger);
   server.registerMethod("config.get", () => manager.get());
   server.registerMethod("config.schema", () => manager.schema());
+  server.registerMethod("config.schema.lookup", (params) => lookupConfigSchema(manager.schema(), params.path));
   server.registerMethod("config.set", (params) => manager.write("set", params.raw, params.baseHash));
   server.registerMethod("config.patch", (params) => manager.write("patch", params.raw, params.baseHash));
   server.registerMethod("config.apply", (params) => manager.write("apply", params.raw, params.baseHash));
