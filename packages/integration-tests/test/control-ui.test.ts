@@ -544,8 +544,21 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
       await eventually(async () => expect(await page.locator(".rotated-token").count()).toBe(0));
       const { paired: left } = await operator.request("device.pair.list", {});
       expect(left.map((device) => device.deviceId)).not.toContain(deviceId);
-      // This browser's own device stays, marked as such.
-      await page.getByRole("region", { name: "Devices" }).getByText("this browser").waitFor();
+      // This browser's own device stays, marked as such. Rotating its own token cuts its connection: it connects
+      // again by itself (paired again on loopback), without asking to sign in.
+      const own = page
+        .getByRole("region", { name: "Devices" })
+        .locator("tr[data-device]")
+        .filter({ hasText: "this browser" });
+      await own.waitFor();
+      const ownId = (await own.getAttribute("data-device"))!;
+      const tokensBefore = (await operator.request("device.pair.list", {})).paired.find((d) => d.deviceId === ownId);
+      expect(tokensBefore).toBeDefined();
+      await own.getByRole("button", { name: /^Rotate operator token/ }).click();
+      await page.getByText("Reconnecting").or(page.getByText("Connecting…")).first().waitFor();
+      await page.getByRole("region", { name: "Devices" }).locator(`tr[data-device="${ownId}"]`).waitFor();
+      await page.getByRole("status").filter({ hasText: "Connected" }).first().waitFor();
+      expect(await page.getByRole("form", { name: "Sign in" }).count()).toBe(0);
     } finally {
       operator.close();
     }
