@@ -10,12 +10,20 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createEchoBackend } from "@gateway/agent";
-import { createGatewayClient } from "@gateway/client";
+import { runCli } from "@gateway/cli";
+import {
+  createGatewayClient,
+  createMemoryKeyStore,
+  createNodeClient,
+  loadDeviceIdentity,
+  type WebSocketConstructor,
+} from "@gateway/client";
 import { createGateway, type Gateway } from "@gateway/gateway";
 import { chatMessageText } from "@gateway/protocol";
 import { checkAvailable, eventually } from "@gateway/vitest-preset/wait";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { sent } from "./fixtures/dm-stranger-plugin.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -83,6 +91,23 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
       request.on("error", reject);
     });
 
+  /** The CLI, in-process, against this gateway. */
+  const cli = async (args: string[]) => {
+    let stdout = "";
+    let stderr = "";
+    const code = await runCli([...args, "--url", `ws://127.0.0.1:${port}`, "--token", TOKEN], {
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+      env: {},
+      isTty: false,
+    });
+    return { code, stdout, stderr };
+  };
+
   const accessibilityProblems: string[] = [];
   /** Save the page as a screenshot, and check it with axe-core (serious and critical violations are kept). */
   const shot = async (target: Page, name: string) => {
@@ -123,6 +148,8 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
           port: 0,
           auth: { mode: "token", token: TOKEN },
           allowedHosts: ["gateway.lan"],
+          // The browser context that sends X-Forwarded-For stands for a page behind a proxy: never loopback.
+          trustedProxies: ["127.0.0.1"],
           controlUi: { allowedOrigins: [embedOrigin] },
         },
         agents: { defaults: { backend: "echo" } },
@@ -369,6 +396,39 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
     await page.locator(".runs li").first().waitFor();
     await expect(page.locator(".runs").textContent()).resolves.toContain("ok");
     await shot(page, "automations");
+
+    // Edited: a schedule the gateway refuses is shown and changes nothing; then schedule, message and enabled change.
+    await row.getByRole("button", { name: "Edit" }).click();
+    const form = page.getByRole("form", { name: "Edit Browser job" });
+    await expect(form.getByLabel("Minutes").inputValue()).resolves.toBe("90");
+    await expect(form.getByLabel("Message to the main session").inputValue()).resolves.toBe(
+      "a note from the cron page",
+    );
+    await form.getByLabel("Schedule").selectOption("cron");
+    await form.getByLabel("Expression").fill("not a cron expression");
+    await form.getByRole("button", { name: "Save changes" }).click();
+    await eventually(async () => expect(await form.getByRole("alert").textContent()).toMatch(/\S/));
+    await expect(row.textContent()).resolves.toContain("every 1.5 h");
+    await form.getByLabel("Schedule").selectOption("every");
+    await form.getByLabel("Minutes").fill("30");
+    await form.getByLabel("Message to the main session").fill("an edited note");
+    await form.getByLabel("Enabled").uncheck();
+    await shot(page, "automations-edit");
+    await form.getByRole("button", { name: "Save changes" }).click();
+    await eventually(async () => expect(await row.textContent()).toContain("every 30 min"));
+    expect(await form.count()).toBe(0);
+    expect(await row.getByLabel("Browser job enabled").isChecked()).toBe(false);
+    const operator = createGatewayClient({ url: `ws://127.0.0.1:${port}`, token: TOKEN, reconnect: false });
+    try {
+      const { jobs } = await operator.request("cron.list", { includeDisabled: true });
+      expect(jobs.find((job) => job.name === "Browser job")).toMatchObject({
+        enabled: false,
+        schedule: { kind: "every", everyMs: 30 * 60_000 },
+        payload: { kind: "systemEvent", text: "an edited note" },
+      });
+    } finally {
+      operator.close();
+    }
   });
 
   it("logs: follows the gateway's log and filters it", async () => {
@@ -420,6 +480,177 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
       expect((await other.request("channels.pairing.list", {})).requests).toEqual([]);
     } finally {
       other.close();
+    }
+  });
+
+  it("a browser behind a proxy waits for approval; approved with the CLI, it continues by itself", async () => {
+    // Another browser profile (its own device identity) whose requests arrive through a proxy: not loopback.
+    const remote = await browser.newContext({
+      viewport: { width: 1200, height: 800 },
+      extraHTTPHeaders: { "x-forwarded-for": "203.0.113.9" },
+    });
+    remote.setDefaultTimeout(10_000);
+    let deviceId = "";
+    try {
+      const tab = await remote.newPage();
+      watchConsole(tab);
+      let attempts = 0;
+      tab.on("websocket", () => attempts++);
+      await tab.goto(`${origin}/#token=${TOKEN}`);
+      const waiting = tab.getByRole("region", { name: "Waiting for approval" });
+      await waiting.waitFor();
+      const requestId = await eventually(async () => {
+        const id = await waiting.locator("[data-request-id]").getAttribute("data-request-id");
+        expect(id).toBeTruthy();
+        return id!;
+      });
+      await expect(waiting.locator(".approve-command").textContent()).resolves.toBe(
+        `gateway devices approve ${requestId}`,
+      );
+      deviceId = (await waiting.locator("[data-device-id]").getAttribute("data-device-id"))!;
+      expect(deviceId).toMatch(/^[0-9a-f]{64}$/);
+      expect(await tab.getByRole("form", { name: "Sign in" }).count()).toBe(0);
+      await tab.getByRole("status").filter({ hasText: "Waiting for approval" }).first().waitFor();
+      await shot(tab, "waiting-for-approval");
+      // It asks again by itself, and is still waiting, with the same request (no pile of new ones).
+      await eventually(() => expect(attempts).toBeGreaterThanOrEqual(2), { timeoutMs: 6_000 });
+      await waiting.waitFor();
+
+      // The signed-in page lists the request; the command the waiting page shows approves it, and it continues.
+      await page.getByRole("link", { name: "Pairing" }).click();
+      const request = page.getByRole("region", { name: "Devices" }).locator(`tr[data-device-request="${requestId}"]`);
+      await expect(request.textContent()).resolves.toContain(deviceId.slice(0, 8));
+      const approved = await cli(["devices", "approve", requestId]);
+      expect(approved.code, approved.stderr).toBe(0);
+      await tab.getByText("Event-loop delay").waitFor();
+      await tab.getByRole("status").filter({ hasText: "Connected" }).first().waitFor();
+      await eventually(async () => expect(await request.count()).toBe(0));
+    } finally {
+      await remote.close();
+    }
+
+    // The paired device's token: rotated (shown once), revoked; then the device is removed.
+    const paired = page.getByRole("region", { name: "Devices" }).locator(`tr[data-device="${deviceId}"]`);
+    await paired.waitFor();
+    const operator = createGatewayClient({ url: `ws://127.0.0.1:${port}`, token: TOKEN, reconnect: false });
+    try {
+      await paired.getByRole("button", { name: /^Rotate operator token/ }).click();
+      await expect(page.locator(".rotated-token").textContent()).resolves.toMatch(/\S{16,}/);
+      await paired.getByRole("button", { name: /^Revoke operator token/ }).click();
+      await page.getByText(/operator token of .* is revoked/).waitFor();
+      await paired.getByRole("button", { name: /^Remove device/ }).click();
+      await eventually(async () => expect(await paired.count()).toBe(0));
+      // Its new token is not shown any longer.
+      await eventually(async () => expect(await page.locator(".rotated-token").count()).toBe(0));
+      const { paired: left } = await operator.request("device.pair.list", {});
+      expect(left.map((device) => device.deviceId)).not.toContain(deviceId);
+      // This browser's own device stays, marked as such. Rotating its own token cuts its connection: it connects
+      // again by itself (paired again on loopback), without asking to sign in.
+      const own = page
+        .getByRole("region", { name: "Devices" })
+        .locator("tr[data-device]")
+        .filter({ hasText: "this browser" });
+      await own.waitFor();
+      const ownId = (await own.getAttribute("data-device"))!;
+      const tokensBefore = (await operator.request("device.pair.list", {})).paired.find((d) => d.deviceId === ownId);
+      expect(tokensBefore).toBeDefined();
+      await own.getByRole("button", { name: /^Rotate operator token/ }).click();
+      await page.getByText("Reconnecting").or(page.getByText("Connecting…")).first().waitFor();
+      await page.getByRole("region", { name: "Devices" }).locator(`tr[data-device="${ownId}"]`).waitFor();
+      await page.getByRole("status").filter({ hasText: "Connected" }).first().waitFor();
+      expect(await page.getByRole("form", { name: "Sign in" }).count()).toBe(0);
+    } finally {
+      operator.close();
+    }
+  });
+
+  it("pairing: devices that ask through the proxy are approved and rejected from the page", async () => {
+    // Node's WebSocket cannot set headers: `ws` can, like a proxy in front of the gateway would.
+    class Proxied extends WebSocket {
+      constructor(url: string) {
+        super(url, { headers: { "x-forwarded-for": "203.0.113.10" } });
+      }
+    }
+    const ask = async (displayName: string) => {
+      const device = await loadDeviceIdentity(createMemoryKeyStore());
+      const asking = createGatewayClient({
+        url: `ws://127.0.0.1:${port}`,
+        token: TOKEN,
+        reconnect: false,
+        device,
+        client: { id: "cli", mode: "cli", displayName, version: "1.0.0", platform: "linux" },
+        WebSocket: Proxied as unknown as WebSocketConstructor,
+      });
+      await expect(asking.ready()).rejects.toMatchObject({ detailCode: "PAIRING_REQUIRED" });
+      asking.close();
+      return device.deviceId;
+    };
+    const welcome = await ask("welcome cli");
+    const unwelcome = await ask("unwelcome cli");
+    const devices = page.getByRole("region", { name: "Devices" });
+    const requestOf = (name: string) => devices.locator("tr[data-device-request]").filter({ hasText: name });
+    await requestOf("unwelcome cli").waitFor();
+    await requestOf("welcome cli").first().waitFor();
+    await shot(page, "pairing-devices");
+    await requestOf("unwelcome cli")
+      .getByRole("button", { name: /^Reject device/ })
+      .click();
+    await eventually(async () => expect(await requestOf("unwelcome cli").count()).toBe(0));
+    await requestOf("welcome cli")
+      .getByRole("button", { name: /^Approve device/ })
+      .click();
+    await devices.locator(`tr[data-device="${welcome}"]`).waitFor();
+    const operator = createGatewayClient({ url: `ws://127.0.0.1:${port}`, token: TOKEN, reconnect: false });
+    try {
+      const listed = await operator.request("device.pair.list", {});
+      expect(listed.pending).toEqual([]);
+      expect(listed.paired.map((entry) => entry.deviceId)).toContain(welcome);
+      expect(listed.paired.map((entry) => entry.deviceId)).not.toContain(unwelcome);
+    } finally {
+      operator.close();
+    }
+  });
+
+  it("nodes: a node's commands are approved on the Pairing page, then one is invoked with JSON params", async () => {
+    const device = await loadDeviceIdentity(createMemoryKeyStore());
+    const node = createNodeClient({
+      url: `ws://127.0.0.1:${port}`,
+      token: TOKEN,
+      reconnect: false,
+      device,
+      caps: ["system"],
+      commands: {
+        "system.which": (params) => ({
+          bins: Object.fromEntries((params as { bins: string[] }).bins.map((bin) => [bin, `/usr/bin/${bin}`])),
+        }),
+      },
+      client: { displayName: "browser-test node", version: "1.0.0" },
+    });
+    try {
+      await node.ready();
+      const nodes = page.getByRole("region", { name: "Nodes" });
+      const request = nodes.locator("tr[data-node-request]");
+      await request.waitFor();
+      await expect(request.textContent()).resolves.toContain("system.which");
+      await request.getByRole("button", { name: /^Approve node/ }).click();
+      const row = nodes.locator(`tr[data-node="${device.deviceId}"]`);
+      await eventually(async () => expect(await row.textContent()).toMatch(/connected.*paired.*system\.which/));
+      const form = page.getByRole("form", { name: "Invoke a command" });
+      await form.getByLabel("Node").selectOption(device.deviceId);
+      await form.getByLabel("Command").selectOption("system.which");
+      // Params that are not JSON are refused at the form, and nothing is sent.
+      await form.getByLabel("Params (JSON)").fill("{ bins: ");
+      await form.getByRole("button", { name: "Invoke" }).click();
+      await form.getByRole("alert").filter({ hasText: "not JSON" }).waitFor();
+      await form.getByLabel("Params (JSON)").fill('{ "bins": ["sh"] }');
+      await form.getByRole("button", { name: "Invoke" }).click();
+      await eventually(async () =>
+        expect(await page.locator(".invoke-output").textContent()).toContain('"sh": "/usr/bin/sh"'),
+      );
+      expect(await form.getByRole("alert").count()).toBe(0);
+      await shot(page, "pairing-nodes");
+    } finally {
+      node.close();
     }
   });
 

@@ -17,7 +17,7 @@ import type { Credentials } from "./credentials.js";
 export type ConnectionStatus =
   | { state: "connecting" | "reconnecting" }
   | { state: "open"; hello: HelloOk }
-  | { state: "refused"; code: string; message: string };
+  | { state: "refused"; code: string; message: string; requestId?: string };
 
 /** Where this page's gateway listens: same host and port, ws:// or wss:// as the page. */
 export function gatewayUrl(): string {
@@ -55,11 +55,14 @@ export interface ConnectionOptions {
 /** A reconnecting client with the page's status; the connect is signed with the browser's device identity. */
 export class Connection {
   readonly client: GatewayClient;
+  /** This browser's device id, when it has an identity. */
+  readonly deviceId: string | undefined;
   #status: ConnectionStatus = { state: "connecting" };
   #opens = 0;
 
   constructor(options: ConnectionOptions) {
     const credentials = options.credentials;
+    this.deviceId = options.device?.deviceId;
     this.client = createGatewayClient({
       url: options.url ?? gatewayUrl(),
       ...(credentials && "token" in credentials ? { token: credentials.token } : {}),
@@ -79,8 +82,18 @@ export class Connection {
       },
     });
     this.client.ready().catch((error: unknown) => {
-      const code = GatewayClientError.isInstance(error) ? (error.detailCode ?? error.code) : "UNAVAILABLE";
-      this.#set({ state: "refused", code, message: error instanceof Error ? error.message : String(error) }, options);
+      const known = GatewayClientError.isInstance(error) ? error : undefined;
+      const code = known ? (known.detailCode ?? known.code) : "UNAVAILABLE";
+      const requestId = (known?.details as { requestId?: unknown } | undefined)?.requestId;
+      this.#set(
+        {
+          state: "refused",
+          code,
+          message: error instanceof Error ? error.message : String(error),
+          ...(typeof requestId === "string" ? { requestId } : {}),
+        },
+        options,
+      );
     });
   }
 

@@ -16,6 +16,7 @@ import { overviewPage } from "./pages/overview.js";
 import type { Page, PageDefinition } from "./pages/page.js";
 import { pairingPage } from "./pages/pairing.js";
 import { refusalAdvice, signInForm, statusPill, themeSwitch } from "./shell.js";
+import { APPROVAL_RETRY_MS, waitingForApproval } from "./waiting.js";
 
 const PAGES: PageDefinition[] = [
   overviewPage,
@@ -66,6 +67,8 @@ async function start(): Promise<void> {
 
   let connection: Connection | undefined;
   let current: { definition: PageDefinition; page: Page } | undefined;
+  /** While the gateway has not approved this browser: the next retry (the waiting card stays shown meanwhile). */
+  let approvalRetry: ReturnType<typeof setTimeout> | undefined;
 
   const renderNav = () => {
     const active = pageFromHash();
@@ -96,20 +99,26 @@ async function start(): Promise<void> {
     replace(main, current.page.element);
   };
 
-  const connect = () => {
+  const connect = (waiting = false) => {
+    clearTimeout(approvalRetry);
+    approvalRetry = undefined;
     connection?.close();
     current?.page.dispose();
     current = undefined;
     signOut.hidden = credentials === undefined;
-    replace(main, h("p", { class: "muted" }, "Connecting…"));
+    if (!waiting) replace(main, h("p", { class: "muted" }, "Connecting…"));
     connection = new Connection({
       credentials,
       client: { id: "openclaw-control-ui", mode: "ui", displayName: "Control UI" },
       ...(device ? { device } : {}),
       onStatus(status: ConnectionStatus) {
-        pill.update(status);
+        // While waiting for approval the pill says so, between retries too.
+        if (!(waiting && status.state === "connecting")) pill.update(status);
         if (status.state === "open") show();
-        if (status.state === "refused") {
+        if (status.state === "refused" && status.code === "PAIRING_REQUIRED") {
+          replace(main, waitingForApproval(status.requestId, device?.deviceId));
+          approvalRetry = setTimeout(() => connect(true), APPROVAL_RETRY_MS);
+        } else if (status.state === "refused") {
           current?.page.dispose();
           current = undefined;
           replace(
@@ -126,6 +135,7 @@ async function start(): Promise<void> {
   };
 
   signOut.addEventListener("click", () => {
+    clearTimeout(approvalRetry);
     clearCredentials();
     credentials = undefined;
     connection?.close();

@@ -14,7 +14,9 @@ export function statusPill(): { element: HTMLElement; update(status: ConnectionS
         status.state === "open"
           ? `Connected · ${status.hello.server.version}`
           : status.state === "refused"
-            ? "Not connected"
+            ? status.code === "PAIRING_REQUIRED"
+              ? "Waiting for approval"
+              : "Not connected"
             : status.state === "reconnecting"
               ? "Reconnecting… (showing the last data)"
               : "Connecting…";

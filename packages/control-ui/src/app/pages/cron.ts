@@ -1,7 +1,8 @@
-// Automations: the cron jobs (add, run now, enable/disable, remove, run history) and the heartbeat.
-import type { CronAddParams, CronJob, CronRunLogEntry, CronSchedule, LastHeartbeatResult } from "@gateway/protocol";
+// Automations: the cron jobs (add, edit, run now, enable/disable, remove, run history) and the heartbeat.
+import type { CronJob, CronRunLogEntry, CronSchedule, LastHeartbeatResult } from "@gateway/protocol";
 import { errorText, formatDuration, formatTime, h, replace } from "../dom.js";
 import { toast } from "../shell.js";
+import { jobForm } from "./cron-form.js";
 import type { Page, PageContext, PageDefinition } from "./page.js";
 
 function describeSchedule(job: CronJob): string {
@@ -11,89 +12,11 @@ function describeSchedule(job: CronJob): string {
   return `cron ${schedule.expr}${schedule.tz ? ` (${schedule.tz})` : ""}`;
 }
 
-function field(id: string, label: string, control: HTMLElement): HTMLElement {
-  control.id = id;
-  return h("div", { class: "field" }, h("label", { for: id }, label), control);
-}
-
-/** The add form; resolves the params, or throws a sentence saying what is missing. */
-function addForm(onAdd: (params: CronAddParams) => Promise<void>): HTMLElement {
-  const name = h("input", { required: true, placeholder: "Morning summary" });
-  const kind = h(
-    "select",
-    {},
-    h("option", { value: "every" }, "Every … minutes"),
-    h("option", { value: "cron" }, "Cron expression"),
-    h("option", { value: "at" }, "Once, at a time"),
-  );
-  const every = h("input", { type: "number", min: 1, value: 60 });
-  const expr = h("input", { placeholder: "0 8 * * *" });
-  const zone = h("input", { value: Intl.DateTimeFormat().resolvedOptions().timeZone });
-  const at = h("input", { type: "datetime-local" });
-  const text = h("textarea", { rows: 2, required: true, placeholder: "What the agent should be told" });
-  const error = h("p", { class: "error", role: "alert" });
-  const everyField = field("cron-every", "Minutes", every);
-  const exprField = field("cron-expr", "Expression", expr);
-  const zoneField = field("cron-tz", "Time zone", zone);
-  const atField = field("cron-at", "At", at);
-  const showKind = () => {
-    everyField.hidden = kind.value !== "every";
-    exprField.hidden = zoneField.hidden = kind.value !== "cron";
-    atField.hidden = kind.value !== "at";
-  };
-  kind.addEventListener("change", showKind);
-  showKind();
-  const form = h(
-    "form",
-    {
-      class: "card",
-      "aria-label": "Add a job",
-      onsubmit: async (event: Event) => {
-        event.preventDefault();
-        error.textContent = "";
-        const schedule: CronAddParams["schedule"] =
-          kind.value === "every"
-            ? { kind: "every", everyMs: Math.max(1, Number(every.value)) * 60_000 }
-            : kind.value === "cron"
-              ? { kind: "cron", expr: expr.value.trim(), ...(zone.value.trim() ? { tz: zone.value.trim() } : {}) }
-              : { kind: "at", at: at.value ? new Date(at.value).toISOString() : "" };
-        if (!name.value.trim() || !text.value.trim()) {
-          error.textContent = "A job needs a name and a message.";
-          return;
-        }
-        try {
-          await onAdd({
-            name: name.value.trim(),
-            schedule,
-            sessionTarget: "main",
-            wakeMode: "now",
-            payload: { kind: "systemEvent", text: text.value.trim() },
-          });
-          name.value = "";
-          text.value = "";
-        } catch (failure) {
-          error.textContent = errorText(failure);
-        }
-      },
-    },
-    h("h2", {}, "Add a job"),
-    field("cron-name", "Name", name),
-    field("cron-kind", "Schedule", kind),
-    everyField,
-    exprField,
-    zoneField,
-    atField,
-    field("cron-text", "Message to the main session", text),
-    error,
-    h("button", { class: "primary", type: "submit" }, "Add job"),
-  );
-  return form;
-}
-
 function create({ connection }: PageContext): Page {
   const { client } = connection;
   const list = h("div", { class: "card" }, h("p", {}, "Loading…"));
   const history = h("div", { class: "card", hidden: true });
+  const editor = h("div", { hidden: true });
   const heartbeat = h("div", { class: "card" });
   let jobs: CronJob[] = [];
 
@@ -132,6 +55,38 @@ function create({ connection }: PageContext): Page {
     } catch (error) {
       replace(history, h("p", { class: "error" }, errorText(error)));
     }
+  };
+
+  const closeEditor = () => {
+    editor.hidden = true;
+    replace(editor);
+  };
+  const edit = (job: CronJob) => {
+    editor.hidden = false;
+    replace(
+      editor,
+      jobForm({
+        job,
+        onCancel: closeEditor,
+        onSubmit: async (values) => {
+          const kind = (job.payload as { kind: string }).kind;
+          await client.request("cron.update", {
+            id: job.id,
+            patch: {
+              name: values.name,
+              schedule: values.schedule,
+              enabled: values.enabled,
+              payload:
+                kind === "agentTurn" ? { kind, message: values.text } : { kind: "systemEvent", text: values.text },
+            },
+          });
+          toast(`${values.name} saved`);
+          closeEditor();
+          await refresh();
+        },
+      }),
+    );
+    editor.querySelector("input")?.focus();
   };
 
   const render = () => {
@@ -204,6 +159,7 @@ function create({ connection }: PageContext): Page {
                       },
                       "Run now",
                     ),
+                    h("button", { type: "button", onclick: () => edit(job) }, "Edit"),
                     h("button", { type: "button", class: "link", onclick: () => void showRuns(job) }, "History"),
                     h(
                       "button",
@@ -282,11 +238,20 @@ function create({ connection }: PageContext): Page {
       "div",
       { class: "stack" },
       list,
+      editor,
       history,
-      addForm(async (params) => {
-        const job = await client.request("cron.add", params);
-        toast(`${job.name} added`);
-        await refresh();
+      jobForm({
+        onSubmit: async (values) => {
+          const job = await client.request("cron.add", {
+            name: values.name,
+            schedule: values.schedule,
+            sessionTarget: "main",
+            wakeMode: "now",
+            payload: { kind: "systemEvent", text: values.text },
+          });
+          toast(`${job.name} added`);
+          await refresh();
+        },
       }),
       heartbeat,
     ),

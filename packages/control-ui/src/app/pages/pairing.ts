@@ -1,9 +1,11 @@
 // Pairing: people who wrote to the agent from a channel and got a pairing code, waiting for an operator to let them
-// in. (Devices and nodes join this page with device pairing.)
+// in; devices (browsers, CLIs, apps) to approve and manage; nodes and their commands.
 import type { ChannelsPairingListResult } from "@gateway/protocol";
 import { errorText, formatTime, h, replace } from "../dom.js";
 import { toast } from "../shell.js";
 import type { Page, PageContext, PageDefinition } from "./page.js";
+import { devicesSection } from "./pairing-devices.js";
+import { nodesSection } from "./pairing-nodes.js";
 
 function create({ connection }: PageContext): Page {
   const { client } = connection;
@@ -29,7 +31,7 @@ function create({ connection }: PageContext): Page {
     const requests = result?.requests ?? [];
     replace(
       body,
-      h("h2", {}, "Waiting for approval"),
+      h("h2", {}, "DM pairing codes"),
       problem ? h("p", { class: "error", role: "alert" }, problem) : null,
       requests.length === 0
         ? h("p", {}, "No one is waiting. Strangers who message the agent on a channel get a code, and show up here.")
@@ -78,7 +80,9 @@ function create({ connection }: PageContext): Page {
     );
   };
 
-  const refresh = async () => {
+  const devices = devicesSection(client, connection.deviceId);
+  const nodes = nodesSection(client);
+  const refreshCodes = async () => {
     try {
       result = await client.request("channels.pairing.list", {});
       render();
@@ -86,16 +90,32 @@ function create({ connection }: PageContext): Page {
       render(`Could not list the requests: ${errorText(error)}`);
     }
   };
-  // New requests come with no event of their own: look again while the page is open.
-  const timer = setInterval(() => void refresh(), 5_000);
+  const refresh = async () => {
+    await Promise.all([refreshCodes(), devices.refresh(), nodes.refresh()]);
+  };
+  // DM codes come with no event of their own: look again while the page is open. Devices and nodes announce theirs.
+  const timer = setInterval(() => void refreshCodes(), 5_000);
+  const stops = ["device.pair.requested", "device.pair.resolved"].map((event) =>
+    client.on(event, () => void devices.refresh()),
+  );
+  stops.push(
+    ...["node.pair.requested", "node.pair.resolved"].map((event) => client.on(event, () => void nodes.refresh())),
+  );
   void refresh();
   const element = h(
     "section",
     { "aria-labelledby": "pairing-title" },
     h("h1", { id: "pairing-title" }, "Pairing"),
-    h("div", { class: "stack" }, body),
+    h("div", { class: "stack" }, body, devices.element, nodes.element),
   );
-  return { element, refresh, dispose: () => clearInterval(timer) };
+  return {
+    element,
+    refresh,
+    dispose: () => {
+      clearInterval(timer);
+      for (const stop of stops) stop();
+    },
+  };
 }
 
 export const pairingPage: PageDefinition = { id: "pairing", title: "Pairing", create };
