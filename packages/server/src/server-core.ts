@@ -279,6 +279,7 @@ export function createServerCore(
         methods: registry.names().length,
         warnings: warnings(),
         ...(exposed ? { exposure: exposed } : {}),
+        ...(address?.tlsFingerprint ? { tls: { fingerprintSha256: address.tlsFingerprint } } : {}),
       };
     },
     presence: (methodContext: MethodContext) => {

@@ -65,6 +65,7 @@ export function statusRows(status: Loose<StatusResult> & ReferenceStatus, contro
       host === undefined || port === undefined ? undefined : `${host}:${port}${auth ? ` (auth ${auth})` : ""}`,
     ),
     ...row("control ui", controlUi),
+    ...row("tls", stringOr(status.tls?.fingerprintSha256) && `certificate SHA-256 ${status.tls?.fingerprintSha256}`),
     ...row("connections", numberOr(status.connections?.total)?.toString()),
     ...row("methods", numberOr(status.methods)?.toString()),
     ...row("memory", rss === undefined ? undefined : `${megabytes(rss)} RSS`),
