@@ -30,8 +30,11 @@ async function start(stateDir: string) {
   child.stdout!.on("data", (chunk) => {
     stdout += chunk;
   });
-  await until(() => /listening on wss:\/\/127\.0\.0\.1:\d+/.test(stdout), "the TLS gateway's banner", 30_000);
-  await until(() => /SHA-256 \S+ \(clients pin it/.test(stdout), "the fingerprint line", 5_000);
+  await until(() => /listening on wss:\/\/127\.0\.0\.1:\d+/.test(stdout), {
+    message: "the TLS gateway's banner",
+    timeoutMs: 30_000,
+  });
+  await until(() => /SHA-256 \S+ \(clients pin it/.test(stdout), { message: "the fingerprint line" });
   const exited = new Promise((resolve) => child.once("exit", resolve));
   return {
     fingerprint: /tls\s+certificate SHA-256 (\S+)/.exec(stdout)?.[1],
