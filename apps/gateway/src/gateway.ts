@@ -150,7 +150,7 @@ function main(): void {
 /** What the first screen says: where it listens, where its files are, and what is missing and how to add it. */
 function banner(
   gateway: GatewayDescription,
-  address: { url: string; host: string; port: number },
+  address: { url: string; host: string; port: number; tlsFingerprint?: string },
   tokenSource: string | undefined,
 ): string {
   const auth =
@@ -178,7 +178,12 @@ function banner(
     );
   else missing.push("redis    off: set GATEWAY_REDIS_URL (or redis.url) to bring background events into the agent");
   const lines = [
-    `Gateway ${packageJson.version} listening on ${address.url} (HTTP on http://${address.host}:${address.port})`,
+    `Gateway ${packageJson.version} listening on ${address.url} (HTTP${address.tlsFingerprint ? "S" : ""} on ${address.url.replace(/^ws/, "http")})`,
+    ...(address.tlsFingerprint
+      ? [
+          `  tls        certificate SHA-256 ${address.tlsFingerprint} (clients pin it: --tls-fingerprint ${address.tlsFingerprint})`,
+        ]
+      : []),
     `  state dir  ${gateway.stateDir}`,
     `  config     ${gateway.configPath}${gateway.starterToken ? " (new: a commented starter config, mode 0600)" : ""}`,
     ...gateway.notices.map((notice) => `  !          ${notice}`),

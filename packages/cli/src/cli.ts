@@ -9,6 +9,11 @@ const GLOBAL_OPTIONS = {
   url: { type: "string", description: "gateway URL (env GATEWAY_URL; default from the local config)" },
   token: { type: "string", description: "gateway token (env GATEWAY_TOKEN; default from the local config)" },
   password: { type: "string", description: "gateway password (env GATEWAY_PASSWORD)" },
+  "tls-fingerprint": {
+    type: "string",
+    description:
+      "SHA-256 fingerprint the wss:// gateway's certificate must have (env GATEWAY_TLS_FINGERPRINT; default: the local gateway's generated one)",
+  },
   json: { type: "boolean", description: "machine-readable output" },
   "state-dir": { type: "string", description: "local state dir (env GATEWAY_STATE_DIR, default ~/.gateway)" },
   config: { type: "string", description: "local config file (env GATEWAY_CONFIG)" },
@@ -101,6 +106,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       ...(typeof values.url === "string" ? { url: values.url } : {}),
       ...(typeof values.token === "string" ? { token: values.token } : {}),
       ...(typeof values.password === "string" ? { password: values.password } : {}),
+      ...(typeof values["tls-fingerprint"] === "string" ? { tlsFingerprint: values["tls-fingerprint"] } : {}),
       ...(typeof values["state-dir"] === "string" ? { stateDir: values["state-dir"] } : {}),
       ...(typeof values.config === "string" ? { config: values.config } : {}),
     };

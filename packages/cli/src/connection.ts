@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { createGatewayClient, type GatewayClient, GatewayClientError } from "@gateway/client";
 import { gatewayPaths } from "@gateway/gateway/config";
+import { certificateFingerprint, generatedCertificatePaths } from "@gateway/server";
 import { readStateLock, STATE_LOCK_FILE } from "@gateway/state";
 import { CliError, type CliIo, ExitCode, type GlobalFlags } from "./context.js";
 import { type LocalConfig, readLocalConfig } from "./local-config.js";
@@ -29,12 +31,14 @@ export function resolveConnection(
   global: GlobalFlags,
   io: CliIo,
   local: () => LocalConfig = () => readLocalConfig(localPaths(global, io.env), io.env),
-): { url: string; token?: string; password?: string } {
+): { url: string; token?: string; password?: string; tlsFingerprint?: string } {
   const env = io.env;
   // Empty variables count as unset.
   let url = global.url || env.GATEWAY_URL || undefined;
   let token = global.token || env.GATEWAY_TOKEN || undefined;
   let password = global.password || env.GATEWAY_PASSWORD || undefined;
+  let tlsFingerprint = global.tlsFingerprint || env.GATEWAY_TLS_FINGERPRINT || undefined;
+  const named = url;
   if (!url || (!token && !password)) {
     const { stateDir } = localPaths(global, env);
     // A running gateway records where it actually listens (flags may differ from the config).
@@ -53,7 +57,29 @@ export function resolveConnection(
     if (typeof gateway.auth?.token === "string") token ??= gateway.auth.token;
     if (typeof gateway.auth?.password === "string") password ??= gateway.auth.password;
   }
-  return { url: url!, ...(token ? { token } : {}), ...(password ? { password } : {}) };
+  // The local gateway's own generated certificate is pinned from its file: nothing to type on this machine.
+  if (!tlsFingerprint && url?.startsWith("wss:")) {
+    const { stateDir } = localPaths(global, env);
+    const tls = ((local().config.gateway ?? {}) as { tls?: { enabled?: unknown; autoGenerate?: unknown } }).tls;
+    const isLocal = !named || named === runningGatewayUrl(stateDir);
+    if (isLocal && tls?.enabled === true && tls.autoGenerate === true)
+      tlsFingerprint = localCertificateFingerprint(stateDir);
+  }
+  return {
+    url: url!,
+    ...(token ? { token } : {}),
+    ...(password ? { password } : {}),
+    ...(tlsFingerprint && url!.startsWith("wss:") ? { tlsFingerprint } : {}),
+  };
+}
+
+/** The fingerprint of the certificate `gateway.tls.autoGenerate` made in the state dir, if it exists yet. */
+function localCertificateFingerprint(stateDir: string): string | undefined {
+  try {
+    return certificateFingerprint(readFileSync(generatedCertificatePaths(stateDir).certPath));
+  } catch {
+    return undefined;
+  }
 }
 
 /** A one-shot client (no reconnect) connected to the gateway, or a CliError saying what to do. */
@@ -66,18 +92,24 @@ export async function connectClient(
   const target = resolveConnection(global, io, local);
   let opened = false;
   let closing = false;
-  const client = createGatewayClient({
-    ...target,
-    onStateChange(state) {
-      if (state === "open") opened = true;
-      if (state === "closed" && opened && !closing) options.onLost?.();
-    },
-    reconnect: false,
-    requestTimeoutMs: global.timeoutMs,
-    client: { id: "cli", mode: "cli", version: "0.1.0" },
-    // An explicit list, always (an omitted one grants nothing, here and on the reference): what the command needs.
-    ...(options.scopes ? { scopes: [...options.scopes] } : {}),
-  });
+  let client: GatewayClient;
+  try {
+    client = createGatewayClient({
+      ...target,
+      onStateChange(state) {
+        if (state === "open") opened = true;
+        if (state === "closed" && opened && !closing) options.onLost?.();
+      },
+      reconnect: false,
+      requestTimeoutMs: global.timeoutMs,
+      client: { id: "cli", mode: "cli", version: "0.1.0" },
+      // An explicit list, always (an omitted one grants nothing, here and on the reference): what the command needs.
+      ...(options.scopes ? { scopes: [...options.scopes] } : {}),
+    });
+  } catch (error) {
+    // A malformed --tls-fingerprint: a usage error.
+    throw new CliError((error as Error).message.replace(/^tlsFingerprint/, "--tls-fingerprint"), ExitCode.usage);
+  }
   const close = client.close.bind(client);
   client.close = () => {
     closing = true;

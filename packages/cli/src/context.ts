@@ -26,6 +26,8 @@ export interface GlobalFlags {
   url?: string;
   token?: string;
   password?: string;
+  /** The SHA-256 fingerprint a wss:// gateway's certificate must have (`--tls-fingerprint`). */
+  tlsFingerprint?: string;
   json: boolean;
   stateDir?: string;
   config?: string;

@@ -13,6 +13,7 @@ import { PROTOCOL_VERSION, SIDE_EFFECTING_METHODS } from "@gateway/protocol/cons
 import type { DeviceIdentity } from "./device-identity.js";
 import { connectRefusal, GatewayClientError } from "./errors.js";
 import { randomId } from "./random-id.js";
+import { canCheckTls, tlsCheckedWebSocket } from "./tls-websocket.js";
 
 /** Every operator scope: what an operator client asks for when it names none (an omitted list grants nothing). */
 export const ALL_OPERATOR_SCOPES: readonly string[] = [
@@ -80,7 +81,13 @@ export interface GatewayClientOptions {
   reconnect?: boolean | ReconnectOptions;
   /** @default 30000 */
   requestTimeoutMs?: number;
-  /** @default globalThis.WebSocket */
+  /**
+   * Node only: the SHA-256 fingerprint (`AB:CD:…`, as `gateway status` prints it) the gateway's wss:// certificate
+   * must have. Checked on the TLS socket before anything is sent; a self-signed certificate is accepted only when
+   * pinned. A mismatch fails with `TLS_FINGERPRINT_MISMATCH` naming both fingerprints.
+   */
+  tlsFingerprint?: string;
+  /** @default globalThis.WebSocket (in Node, for wss://, one whose certificate check names the fingerprint to pin) */
   WebSocket?: WebSocketConstructor;
   /** Events were missed (a `seq` gap): refetch the state you mirror. */
   onGap?: (gap: { expected: number; received: number }) => void;
@@ -144,10 +151,23 @@ export class GatewayClient {
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #restartHintMs: number | undefined;
   #sentDeviceToken: string | undefined;
+  /** Why the TLS check refused the gateway's certificate (the socket itself only reports a network error). */
+  #tlsRefusal: GatewayClientError | undefined;
 
   constructor(options: GatewayClientOptions) {
     this.#options = options;
-    const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    const checkTls = !options.WebSocket && (options.tlsFingerprint !== undefined || /^wss:/i.test(options.url));
+    if (options.tlsFingerprint !== undefined && options.WebSocket)
+      throw new Error("tlsFingerprint and a WebSocket of your own cannot be combined: the pin is checked by ours");
+    if (options.tlsFingerprint !== undefined && !canCheckTls())
+      throw new Error("tlsFingerprint works in Node only (≥ 22.3): a browser checks certificates itself");
+    const WebSocketImpl =
+      options.WebSocket ??
+      (checkTls && canCheckTls()
+        ? tlsCheckedWebSocket(options.tlsFingerprint, (error) => {
+            this.#tlsRefusal = error;
+          })
+        : (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket);
     if (!WebSocketImpl)
       throw new Error("no WebSocket implementation: pass options.WebSocket (Node ≥ 22 and browsers have one)");
     this.#WebSocket = WebSocketImpl;
@@ -496,6 +516,11 @@ export class GatewayClient {
       ),
     );
     if (this.#closedByUser) return;
+    // The certificate was refused (pin mismatch, untrusted): trying again cannot help.
+    if (this.#tlsRefusal) {
+      this.#fail(this.#tlsRefusal);
+      return;
+    }
     // Refused before the handshake (a browser Origin the gateway does not allow): the reason says why, and trying
     // again cannot help.
     const refusal = !wasOpen && code === 1008 ? /^([A-Z][A-Z_]+): (.+)$/.exec(reason) : null;

@@ -171,7 +171,7 @@ function compose(
     logger: pino({ level: "silent" }),
   });
   const current = () => manager.current.config as ComposedConfig;
-  const fromConfig = serverOptionsFromConfig(manager.current.config);
+  const fromConfig = serverOptionsFromConfig(manager.current.config, { stateDir });
   // ---- devices and nodes: their connect stages go into the server, their methods onto it
   const devices = new DevicePairing({
     store: new DeviceStore(stateDir, {

@@ -39,7 +39,7 @@ export function attachTailscale(server: GatewayServer, manager: ConfigManager, e
   // trusted proxy (its forwarded headers are believed, and such requests are never taken as local ones), and the
   // tailnet name is a Host and an Origin the gateway answers to. Withdrawn with the route.
   const frontDoor = (url: string | undefined) => {
-    const configured = serverOptionsFromConfig(manager.current.config);
+    const configured = serverOptionsFromConfig(manager.current.config, { stateDir: server.options.stateDir });
     const tailnet = url ? new URL(url) : undefined;
     server.updateSettings({
       trustedProxies: [...(configured.trustedProxies ?? []), ...(tailnet ? ["127.0.0.1", "::1"] : [])],

@@ -1,11 +1,6 @@
 // Our client against the reference implementation's own gateway (`openclaw gateway run`): with a WebCrypto device
 // identity it pairs (silently, on loopback, as the reference does), receives a device token, and reconnects with that
 // token alone; without a device it gets the explicit scopes it asks for.
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   createGatewayClient,
   createMemoryKeyStore,
@@ -13,72 +8,28 @@ import {
   type GatewayClient,
   loadDeviceIdentity,
 } from "@gateway/client";
-import { checkAvailable, eventually } from "@gateway/vitest-preset/wait";
+import { eventually } from "@gateway/vitest-preset/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { referenceEnv, referencePaths } from "../../../tooling/interop/reference.mjs";
-
-const reference = referencePaths() as { dir: string; cli: string };
-const haveReference = checkAvailable(
-  existsSync(join(reference.dir, ".complete")),
-  `the reference implementation (node tooling/interop/reference.mjs installs it into ${reference.dir})`,
-);
-const TOKEN = "reference-gateway-token-0123456789";
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
+import {
+  haveReference,
+  type ReferenceGateway,
+  startReferenceGateway,
+  REFERENCE_TOKEN as TOKEN,
+} from "./reference-gateway.js";
 
 describe.skipIf(!haveReference)("our client against the reference's gateway", () => {
-  let gateway: ChildProcess | undefined;
-  let home = "";
+  let gateway: ReferenceGateway | undefined;
   let url = "";
-  let output = "";
   const clients: GatewayClient[] = [];
 
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), "reference-gateway-"));
-    const port = await freePort();
-    url = `ws://127.0.0.1:${port}`;
-    gateway = spawn(
-      process.execPath,
-      [
-        reference.cli,
-        "gateway",
-        "run",
-        "--allow-unconfigured",
-        "--auth",
-        "token",
-        "--token",
-        TOKEN,
-        "--port",
-        String(port),
-        "--bind",
-        "loopback",
-      ],
-      { env: referenceEnv(home), stdio: ["ignore", "pipe", "pipe"] },
-    );
-    gateway.stdout?.on("data", (chunk) => {
-      output += chunk;
-    });
-    gateway.stderr?.on("data", (chunk) => {
-      output += chunk;
-    });
-    await eventually(() => expect(output).toMatch(/\[gateway\] ready/), { timeoutMs: 60_000, intervalMs: 100 });
+    gateway = await startReferenceGateway();
+    url = gateway.url;
   }, 90_000);
 
   afterAll(async () => {
     for (const client of clients) client.close();
-    if (gateway && gateway.exitCode === null) {
-      const exited = new Promise((resolve) => gateway!.once("exit", resolve));
-      gateway.kill("SIGTERM");
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-      if (gateway.exitCode === null) gateway.kill("SIGKILL");
-    }
-    rmSync(home, { recursive: true, force: true });
+    await gateway?.stop();
   });
 
   const open = (options: Partial<Parameters<typeof createGatewayClient>[0]>) => {

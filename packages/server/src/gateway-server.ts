@@ -21,6 +21,7 @@ import { type GatewayServerOptions, type ResolvedOptions, resolveOptions } from 
 import type { PluginSurfaceUrl } from "./plugin-surfaces.js";
 import type { ConnectionInfo, SystemEvent } from "./server-context.js";
 import { createServerCore } from "./server-core.js";
+import { certificateFingerprint } from "./tls/generated-certificate.js";
 
 export type { HttpRoute, HttpRouteRequest } from "./http-app.js";
 export type { PluginSurfaceRequest, PluginSurfaceUrl } from "./plugin-surfaces.js";
@@ -39,6 +40,8 @@ export interface ListenAddress {
   readonly port: number;
   /** `ws://host:port`, or `wss://` with TLS */
   readonly url: string;
+  /** With TLS: the SHA-256 fingerprint of the certificate served (AB:CD:…), what a client pins. */
+  readonly tlsFingerprint?: string;
 }
 
 /** Options of `close()`. */
@@ -157,7 +160,12 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     const bound = app.server.address();
     const port = typeof bound === "object" && bound ? bound.port : options.port;
     const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-    const address = { host: options.host, port, url: `${options.tls ? "wss" : "ws"}://${host}:${port}` };
+    const address = {
+      host: options.host,
+      port,
+      url: `${options.tls ? "wss" : "ws"}://${host}:${port}`,
+      ...(options.tls ? { tlsFingerprint: certificateFingerprint(options.tls.cert) } : {}),
+    };
     core.setAddress(address);
     return address;
   }
@@ -168,7 +176,15 @@ export function createGatewayServer(input: GatewayServerOptions = {}): GatewaySe
     const bound = await bindListener();
     await core.started();
     const options = context.options();
-    context.logger.info({ url: bound.url, version: options.version, authMode: options.auth.mode }, "gateway listening");
+    context.logger.info(
+      {
+        url: bound.url,
+        version: options.version,
+        authMode: options.auth.mode,
+        ...(bound.tlsFingerprint ? { tlsFingerprint: bound.tlsFingerprint } : {}),
+      },
+      "gateway listening",
+    );
     return bound;
   }
 

@@ -86,3 +86,10 @@ export { createLogger, type LoggerOptions, type OwnedLogger, REDACTED_PATHS } fr
 export type { CoreMethodOptions, CustomMethodOptions, MethodContext, MethodHandler } from "./method-registry.js";
 export type { AgentRunSample, GatewayMetrics, GatewayMetricsSink } from "./metrics.js";
 export { type AuthOptions, type GatewayServerOptions, isLoopback, type ResolvedOptions } from "./options.js";
+export {
+  certificateFingerprint,
+  ensureGeneratedCertificate,
+  type GeneratedCertificate,
+  generatedCertificatePaths,
+} from "./tls/generated-certificate.js";
+export { createSelfSignedCertificate, type SelfSignedCertificate } from "./tls/self-signed-certificate.js";

@@ -297,6 +297,7 @@ export function createServerCore(
         methods: registry.names().length,
         warnings: warnings(),
         ...(exposed ? { exposure: exposed } : {}),
+        ...(address?.tlsFingerprint ? { tls: { fingerprintSha256: address.tlsFingerprint } } : {}),
         ...Object.assign({}, ...[...statusContributors].map((contributor) => contributor())),
       };
     },

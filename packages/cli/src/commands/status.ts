@@ -1,18 +1,21 @@
 import type { GatewayClient } from "@gateway/client";
-import type { ExposureStatus } from "@gateway/protocol";
+import type { ExposureStatus, StatusResult } from "@gateway/protocol";
 import { resolveConnection } from "../connection.js";
 import { CliError, type Command, type CommandContext, ExitCode } from "../context.js";
 import type { LocalConfig } from "../local-config.js";
-import { duration, printJson, table, withSpinner } from "../output.js";
+import { type Loose, numberOr, row, stringOr, strings } from "../loose.js";
+import { duration, megabytes, printJson, table, withSpinner } from "../output.js";
 
 /** What the gateway exposes beyond its port: the canvas host, Tailscale, mDNS. */
-function exposureRows(exposure: ExposureStatus | undefined): string[][] {
+function exposureRows(exposure: Loose<ExposureStatus> | undefined): string[][] {
   const rows: string[][] = [];
-  if (exposure?.canvasHost) rows.push(["canvas", exposure.canvasHost.url]);
+  const canvas = stringOr(exposure?.canvasHost?.url);
+  if (canvas) rows.push(["canvas", canvas]);
   const tailscale = exposure?.tailscale;
-  if (tailscale) rows.push([`tailscale ${tailscale.mode}`, tailscale.url ?? tailscale.state]);
+  if (tailscale) rows.push([`tailscale ${tailscale.mode}`, stringOr(tailscale.url) ?? String(tailscale.state)]);
   const mdns = exposure?.mdns;
-  if (mdns) rows.push(["mdns", mdns.state === "advertising" ? `${mdns.serviceType} "${mdns.name}"` : mdns.state]);
+  if (mdns)
+    rows.push(["mdns", mdns.state === "advertising" ? `${mdns.serviceType} "${mdns.name}"` : String(mdns.state)]);
   return rows;
 }
 
@@ -35,6 +38,46 @@ export function controlUiUrl(
   return `${scheme}//${url.host}${base}${target.token ? `#token=${encodeURIComponent(target.token)}` : ""}`;
 }
 
+/** What the reference's `status` carries instead of (or beside) ours. */
+interface ReferenceStatus {
+  runtimeVersion?: unknown;
+  processMemory?: { rssBytes?: unknown; heapUsedBytes?: unknown };
+  sessions?: { count?: unknown };
+  tasks?: { total?: unknown; active?: unknown };
+  degradedPlugins?: unknown;
+}
+
+/** The rows of `gateway status`: ours, and the reference's (version named `runtimeVersion`, no `listen`). */
+export function statusRows(status: Loose<StatusResult> & ReferenceStatus, controlUi: string | undefined): string[][] {
+  const version = stringOr(status.version) ?? stringOr(status.runtimeVersion) ?? "unknown version";
+  const uptime = numberOr(status.uptimeMs);
+  const host = stringOr(status.listen?.host);
+  const port = numberOr(status.listen?.port);
+  const auth = stringOr(status.authMode);
+  const rss = numberOr(status.processMemory?.rssBytes);
+  const sessions = numberOr(status.sessions?.count);
+  const tasks = numberOr(status.tasks?.total);
+  const degraded = strings(status.degradedPlugins);
+  return [
+    ["gateway", `${version}${uptime === undefined ? "" : `, up ${duration(uptime)}`}`],
+    ...row(
+      "listening",
+      host === undefined || port === undefined ? undefined : `${host}:${port}${auth ? ` (auth ${auth})` : ""}`,
+    ),
+    ...row("control ui", controlUi),
+    ...row("tls", stringOr(status.tls?.fingerprintSha256) && `certificate SHA-256 ${status.tls?.fingerprintSha256}`),
+    ...row("connections", numberOr(status.connections?.total)?.toString()),
+    ...row("methods", numberOr(status.methods)?.toString()),
+    ...row("memory", rss === undefined ? undefined : `${megabytes(rss)} RSS`),
+    ...row("sessions", sessions?.toString()),
+    ...row("tasks", tasks === undefined ? undefined : `${tasks} (${numberOr(status.tasks?.active) ?? 0} active)`),
+    ...row("degraded plugins", degraded.length > 0 ? degraded.join(", ") : undefined),
+    ...row("state dir", stringOr(status.stateDir)),
+    ...row("config", stringOr(status.configPath)),
+    ...exposureRows(status.exposure),
+  ];
+}
+
 export const statusCommand: Command = {
   name: "status",
   scopes: ["operator.read"],
@@ -53,20 +96,9 @@ export const statusCommand: Command = {
         return 0;
       }
       const ui = controlUiUrl(resolveConnection(global, io, localConfig), localConfig());
-      io.stdout(
-        `${table([
-          ["gateway", `${status.version}, up ${duration(status.uptimeMs)}`],
-          ["listening", `${status.listen.host}:${status.listen.port} (auth ${status.authMode})`],
-          ...(ui ? [["control ui", ui]] : []),
-          ["connections", String(status.connections.total)],
-          ["methods", String(status.methods)],
-          ...(status.stateDir ? [["state dir", status.stateDir]] : []),
-          ...(status.configPath ? [["config", status.configPath]] : []),
-          ...exposureRows(status.exposure),
-        ])}\n`,
-      );
-      if (status.warnings.length > 0)
-        io.stdout(`\nwhat is missing:\n${status.warnings.map((line) => `  - ${line}`).join("\n")}\n`);
+      io.stdout(`${table(statusRows(status, ui))}\n`);
+      const warnings = strings(status.warnings);
+      if (warnings.length > 0) io.stdout(`\nwhat is missing:\n${warnings.map((line) => `  - ${line}`).join("\n")}\n`);
       return 0;
     } finally {
       client.close();

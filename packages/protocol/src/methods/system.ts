@@ -125,6 +125,17 @@ export const StatusResult = Type.Object(
     warnings: Type.Array(Type.String(), { description: "What is missing and how to add it" }),
     exposure: Type.Optional(ExposureStatus),
     ...StatusAgentSections,
+    tls: Type.Optional(
+      Type.Object(
+        {
+          fingerprintSha256: NonEmptyString({
+            description:
+              "SHA-256 fingerprint of the certificate served (colon-separated uppercase hex): what a client pins",
+          }),
+        },
+        { additionalProperties: false, description: "Present when the gateway serves HTTPS / wss://" },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { OperatorScope } from "@gateway/protocol";
 import type { GatewayServer } from "../gateway-server.js";
 import type { GatewayServerOptions } from "../options.js";
+import { ensureGeneratedCertificate } from "../tls/generated-certificate.js";
 import type { ConfigManager } from "./config-manager.js";
 import { formatIssues } from "./errors.js";
 import { isObject } from "./read-config-file.js";
@@ -10,18 +11,32 @@ import { lookupConfigSchema } from "./schema-lookup.js";
 const section = (config: Record<string, unknown>, name: string): Record<string, unknown> =>
   isObject(config[name]) ? (config[name] as Record<string, unknown>) : {};
 
-/** What the `gateway` and `logging` sections mean for the server (defaults applied). */
-export function serverOptionsFromConfig(config: Record<string, unknown>): GatewayServerOptions {
+/**
+ * What the `gateway` and `logging` sections mean for the server (defaults applied). `gateway.tls.autoGenerate` makes
+ * (once) and reads the self-signed pair in `<stateDir>/tls/`.
+ */
+export function serverOptionsFromConfig(
+  config: Record<string, unknown>,
+  context: { stateDir?: string } = {},
+): GatewayServerOptions {
   const gateway = section(config, "gateway");
   const auth = section(gateway, "auth");
   const logging = section(config, "logging");
   const controlUi = section(gateway, "controlUi");
   const tls = section(gateway, "tls");
   let tlsFiles: { cert: Buffer; key: Buffer } | undefined;
-  if (tls.enabled === true) {
+  if (tls.enabled === true && tls.autoGenerate === true && tls.certPath === undefined && tls.keyPath === undefined) {
+    if (!context.stateDir)
+      throw new Error("gateway.tls.autoGenerate needs the gateway's state dir to keep the pair in");
+    const generated = ensureGeneratedCertificate(context.stateDir);
+    tlsFiles = { cert: generated.cert, key: generated.key };
+  } else if (tls.enabled === true) {
     const read = (key: "certPath" | "keyPath") => {
       const file = tls[key];
-      if (typeof file !== "string") throw new Error(`gateway.tls.enabled is true but gateway.tls.${key} is not set`);
+      if (typeof file !== "string")
+        throw new Error(
+          `gateway.tls.enabled is true but gateway.tls.${key} is not set (or set gateway.tls.autoGenerate: true, without certPath/keyPath, for a self-signed pair)`,
+        );
       try {
         return readFileSync(file);
       } catch (error) {
@@ -115,7 +130,7 @@ export function attachConfig(
   server.registerMethod("config.apply", (params) => manager.write("apply", params.raw, params.baseHash));
 
   manager.subscribe("gateway", (next) => {
-    const wanted = serverOptionsFromConfig(next);
+    const wanted = serverOptionsFromConfig(next, { stateDir: server.options.stateDir });
     // Only what changes in place; a new auth mode, host or port waits for the listener restart.
     if (wanted.auth?.mode !== server.options.auth.mode) return;
     // A limit removed from the config goes back to its default (undefined in the merged input means "default").
@@ -123,11 +138,13 @@ export function attachConfig(
     server.updateSettings({ auth: wanted.auth, ...limits } as GatewayServerOptions);
   });
   manager.subscribe("logging", (next) => {
-    server.updateSettings({ logging: { level: serverOptionsFromConfig(next).logging?.level ?? "info" } });
+    server.updateSettings({
+      logging: { level: serverOptionsFromConfig(next, { stateDir: server.options.stateDir }).logging?.level ?? "info" },
+    });
   });
   const restartExpectedMs = options.restartExpectedMs ?? 1_000;
   manager.setRestartHandler(async (next) => {
-    const wanted = serverOptionsFromConfig(next);
+    const wanted = serverOptionsFromConfig(next, { stateDir: server.options.stateDir });
     // After the current request has been answered: the caller of config.apply gets its result first.
     setTimeout(() => {
       server.restartListener(wanted, restartExpectedMs).catch((error: unknown) => {

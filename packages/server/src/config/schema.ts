@@ -170,6 +170,13 @@ export const GatewayConfigSection = Type.Object(
           ),
           certPath: Type.Optional(Type.String({ minLength: 1, description: "PEM certificate (chain) file" })),
           keyPath: Type.Optional(Type.String({ minLength: 1, description: "PEM private key file" })),
+          autoGenerate: Type.Optional(
+            Type.Boolean({
+              default: false,
+              description:
+                "Without certPath/keyPath: generate a self-signed certificate and key once into <stateDir>/tls/ and reuse it; its SHA-256 fingerprint is logged and shown by `gateway status` for clients to pin (--tls-fingerprint)",
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
