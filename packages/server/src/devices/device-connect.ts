@@ -15,7 +15,7 @@ export interface DeviceConnectHost {
   /** Let a browser Control UI connect without a device identity (an explicit insecure-local setting). */
   allowDevicelessControlUi(): boolean;
   /** The names the gateway answers to, for "the gateway's own origin". */
-  frontDoor(): { bindHost: string; allowedHosts: readonly string[] };
+  frontDoor(): { bindHost: string; allowedHosts: readonly string[]; allowedOrigins: readonly string[] };
   /** A new request is pending: tell operators. */
   requested(request: ReturnType<DeviceStore["list"]>["pending"][number]): void;
   /** A node connected: what it declared (the registry takes it once the handshake completes). */
@@ -95,7 +95,16 @@ function mayPairSilently(context: ConnectContext, host: DeviceConnectHost): bool
   // A device token holder never widens its own approval: only a shared secret (or auth "none" on loopback) may.
   if (context.authenticatedBy === "device-token") return false;
   if (context.origin === undefined) return true;
-  return isAllowedOrigin(context.origin, context.host, { ...host.frontDoor(), allowedOrigins: [] });
+  // The gateway's own pages, and pages the operator allowed that are served from this machine (a loopback host).
+  const frontDoor = host.frontDoor();
+  const localAllowed = frontDoor.allowedOrigins.filter((allowed: string) => {
+    try {
+      return isLoopback(new URL(allowed).hostname.replace(/^\[|\]$/g, ""));
+    } catch {
+      return false;
+    }
+  });
+  return isAllowedOrigin(context.origin, context.host, { ...frontDoor, allowedOrigins: localAllowed });
 }
 
 function pairingReason(context: ConnectContext, host: DeviceConnectHost): PairingReason | undefined {

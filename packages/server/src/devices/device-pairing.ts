@@ -101,6 +101,7 @@ export class DevicePairing {
       frontDoor: () => ({
         bindHost: this.#server?.options.host ?? "127.0.0.1",
         allowedHosts: this.#server?.options.allowedHosts ?? [],
+        allowedOrigins: this.#server?.options.allowedOrigins ?? [],
       }),
       requested: (request) => this.#server?.broadcast("device.pair.requested", deviceRequestView(request)),
       nodeDeclared: (connectionId, deviceId, params) => this.#declareNode(connectionId, deviceId, params),
