@@ -70,7 +70,11 @@ describe.skipIf(!haveChromium)("the browser bundle in chromium", () => {
   let browser: Browser;
   let pages: Server;
   let pageOrigin = "";
+  // The same page server under a name that is not loopback (chromium resolves it to 127.0.0.1 and treats it as a
+  // secure context, as an HTTPS site would be): "another site" as far as the gateway can tell.
+  let remoteOrigin = "";
   const gateways: GatewayServer[] = [];
+  const stateDirs: string[] = [];
 
   beforeAll(async () => {
     // Built when missing or older than any source file (a stale bundle would test old code).
@@ -92,7 +96,9 @@ describe.skipIf(!haveChromium)("the browser bundle in chromium", () => {
       } else response.writeHead(200, { "content-type": "text/html" }).end(page);
     });
     await new Promise<void>((resolve) => pages.listen(0, "127.0.0.1", resolve));
-    pageOrigin = `http://127.0.0.1:${(pages.address() as { port: number }).port}`;
+    const pagesPort = (pages.address() as { port: number }).port;
+    pageOrigin = `http://127.0.0.1:${pagesPort}`;
+    remoteOrigin = `http://pages.example.test:${pagesPort}`;
     browser = await chromium.launch({
       executablePath: chromiumPath,
       args: [
@@ -104,6 +110,8 @@ describe.skipIf(!haveChromium)("the browser bundle in chromium", () => {
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        "--host-resolver-rules=MAP pages.example.test 127.0.0.1",
+        `--unsafely-treat-insecure-origin-as-secure=${remoteOrigin}`,
       ],
     });
   }, 60_000);
@@ -112,6 +120,7 @@ describe.skipIf(!haveChromium)("the browser bundle in chromium", () => {
     await browser?.close();
     for (const gateway of gateways) await gateway.close();
     await new Promise((resolve) => pages?.close(resolve));
+    for (const stateDir of stateDirs) rmSync(stateDir, { recursive: true, force: true });
   });
 
   async function gateway(allowedOrigins: string[]) {
@@ -152,28 +161,38 @@ describe.skipIf(!haveChromium)("the browser bundle in chromium", () => {
     await tab.close();
   });
 
-  it("signs with a WebCrypto Ed25519 identity: pairs once approved, then reconnects with its device token alone", async () => {
+  async function pairingGateway(allowedOrigins: string[]) {
     const stateDir = mkdtempSync(join(tmpdir(), "client-browser-devices-"));
+    stateDirs.push(stateDir);
     const devices = new DevicePairing({ store: new DeviceStore(stateDir) });
     const server = createGatewayServer({
       port: 0,
       auth: { mode: "token", token: TOKEN },
-      allowedOrigins: [pageOrigin],
+      allowedOrigins,
       connectStages: devices.connectStages(),
       logging: { level: "silent", stdout: false, file: false },
     });
     devices.attach(server);
     gateways.push(server);
-    const url = (await server.listen()).url;
+    return { devices, url: (await server.listen()).url };
+  }
+
+  async function devicePageAt(origin: string, url: string) {
     const tab = await browser.newPage();
-    await tab.goto(`${pageOrigin}/device?gateway=${encodeURIComponent(url)}&token=${TOKEN}`);
+    await tab.goto(`${origin}/device?gateway=${encodeURIComponent(url)}&token=${TOKEN}`);
     await tab.waitForFunction(() => "__connect" in window);
     const connect = (withToken: boolean) =>
       tab.evaluate(
         (flag) => (window as unknown as { __connect(flag: boolean): Promise<any> }).__connect(flag),
         withToken,
       );
-    // another site's page is never paired silently
+    return { tab, connect };
+  }
+
+  it("signs with a WebCrypto Ed25519 identity: pairs once approved, then reconnects with its device token alone", async () => {
+    const { devices, url } = await pairingGateway([remoteOrigin]);
+    const { tab, connect } = await devicePageAt(remoteOrigin, url);
+    // another site's page is never paired silently, even with the shared token
     const first = await connect(true);
     expect(first).toMatchObject({ ok: false, detailCode: "PAIRING_REQUIRED", details: { reason: "not-paired" } });
     const pending = devices.store.list().pending;
@@ -182,6 +201,15 @@ describe.skipIf(!haveChromium)("the browser bundle in chromium", () => {
     expect(await connect(true)).toMatchObject({ ok: true, scopes: ["operator.read"], issued: true, cached: true });
     expect(await connect(false)).toMatchObject({ ok: true, scopes: ["operator.read"], deviceId: first.deviceId });
     await tab.close();
-    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("a page the operator allowed that is served from this machine pairs silently with the shared token", async () => {
+    const { devices, url } = await pairingGateway([pageOrigin]);
+    const { tab, connect } = await devicePageAt(pageOrigin, url);
+    const first = await connect(true);
+    expect(first).toMatchObject({ ok: true, scopes: ["operator.read"], issued: true, cached: true });
+    expect(devices.store.list().pending).toEqual([]);
+    expect(await connect(false)).toMatchObject({ ok: true, deviceId: first.deviceId });
+    await tab.close();
   });
 });
