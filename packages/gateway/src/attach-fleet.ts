@@ -11,11 +11,26 @@ export interface FleetStatus {
   members: FleetMember[];
 }
 
+/** The fleet's shared parts, once the fleet service has started (for the attach-* files that build on them). */
+export interface FleetParts {
+  /** This instance's id. */
+  readonly id: string;
+  /** Prefix of every fleet key (`fleet.keyPrefix`). */
+  readonly keyPrefix: string;
+  readonly leaseMs: number;
+  /** The fleet's command connection (use `redis.duplicate()` for a subscriber or blocking reads). */
+  readonly redis: Redis;
+  readonly leases: import("@gateway/fleet").LeaseManager;
+  readonly registry: import("@gateway/fleet").FleetRegistry;
+}
+
 /** This instance's part in a fleet: the account ownership the channels run under, and the fleet's status. */
 export interface FleetMembership {
   readonly id: string;
   readonly ownership: AccountOwnership;
   status(): Promise<FleetStatus>;
+  /** Resolves when the fleet service has started (Redis may still be unreachable then: commands queue). */
+  parts(): Promise<FleetParts>;
 }
 
 /** How long a message key is remembered fleet-wide (a platform's redelivery comes well within it). */
@@ -35,14 +50,7 @@ export function attachFleet(
   const keyPrefix = config.keyPrefix ?? "gateway:fleet:";
   const leaseMs = config.leaseMs ?? 8_000;
   const startedAt = Date.now();
-  let parts:
-    | {
-        redis: Redis;
-        leases: import("@gateway/fleet").LeaseManager;
-        registry: import("@gateway/fleet").FleetRegistry;
-        claimOnce: typeof import("@gateway/fleet").claimOnce;
-      }
-    | undefined;
+  let parts: (FleetParts & { claimOnce: typeof import("@gateway/fleet").claimOnce }) | undefined;
   let resolveReady!: () => void;
   const ready = new Promise<void>((resolve) => {
     resolveReady = resolve;
@@ -67,7 +75,7 @@ export function attachFleet(
           owns: leases.owned().map((lease) => lease.name),
         }),
       });
-      parts = { redis, leases, registry, claimOnce: fleet.claimOnce };
+      parts = { id, keyPrefix, leaseMs, redis, leases, registry, claimOnce: fleet.claimOnce };
       await redis.connect().catch((error: Error) => {
         server.logger.warn(`fleet: cannot reach ${url} yet (${error.message}); channel accounts wait for it`);
       });
@@ -106,6 +114,10 @@ export function attachFleet(
     async status() {
       await ready;
       return { enabled: true, self: id, leaseMs, members: await parts!.registry.members() };
+    },
+    async parts() {
+      await ready;
+      return parts!;
     },
   };
 }
