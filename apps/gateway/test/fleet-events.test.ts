@@ -8,7 +8,7 @@ import { join } from "node:path";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { hasRedisServer, startRedisServer } from "@gateway/vitest-preset/redis";
 import { checkAvailable, until } from "@gateway/vitest-preset/wait";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { WebSocket } from "ws";
 import { type GatewayProcess, main, onCleanup, rawConnect, startGateway, tempDir } from "./support/gateway-process.js";
 
@@ -19,9 +19,8 @@ let redisServer: RedisServer | undefined;
 
 beforeAll(async () => {
   if (hasRedisServer()) redisServer = await startRedisServer();
-});
-afterAll(async () => {
-  await redisServer?.stop();
+  // Cleanups run in reverse: Redis stops after the gateways.
+  onCleanup(() => redisServer?.stop());
 });
 
 /** An instance of the fleet in its own state dir (the echo agent, no channels). */
@@ -126,4 +125,51 @@ describe("events across a fleet of three gateways", () => {
     expectGapFree(reader.frames);
     for (const gateway of [a, b, c]) expect(gateway.child.exitCode).toBeNull();
   }, 90_000);
+
+  it("presence on a lists a client connected to c, with its instance; kill -9 of c takes it off the list", async (context) => {
+    if (!checkAvailable(redisServer !== undefined, "redis-server (a Redis of the test's own)")) return context.skip();
+    if (!existsSync(main)) throw new Error("build the app first: npx turbo run build --filter=gateway");
+    const [a, , c] = await Promise.all([instance("pa"), instance("pb"), instance("pc")]);
+    const ui = await client(a.port, ["operator.read"], { id: "ui", version: "1", platform: "web", mode: "ui" });
+    await client(c.port, ["operator.read"], {
+      id: "svc",
+      version: "1",
+      platform: "linux",
+      mode: "backend",
+      instanceId: "worker-on-c",
+    });
+    const entryOf = async (instanceId: string) =>
+      ((await ui.request("system-presence", {})) as any[]).find((entry) => entry.instanceId === instanceId);
+    await until(async () => (await entryOf("worker-on-c")) !== undefined, { message: "a to list c's client" });
+    expect((await entryOf("worker-on-c")).tags).toContain("fleet:pc");
+    const list = (await ui.request("system-presence", {})) as any[];
+    // Every instance's own entry, each with its instance; a's UI client itself is on a.
+    expect(list.filter((entry) => entry.mode === "gateway").flatMap((entry) => entry.tags)).toEqual(
+      expect.arrayContaining(["fleet:pa", "fleet:pb", "fleet:pc"]),
+    );
+    // The change also came as a presence event to the UI (not only on request).
+    await until(
+      () =>
+        ui.events("presence").some((event) => event.presence.some((entry: any) => entry.instanceId === "worker-on-c")),
+      {
+        message: "a presence event listing c's client",
+      },
+    );
+
+    c.child.kill("SIGKILL");
+    await c.exited;
+    const killedAt = Date.now();
+    await until(async () => (await entryOf("worker-on-c")) === undefined, {
+      timeoutMs: 15_000,
+      message: "c's client to drop out of a's list",
+    });
+    const goneMs = Date.now() - killedAt;
+    // The registry forgets a silent instance after 6 s; the list follows within one refresh (2 s).
+    expect(goneMs).toBeLessThan(9_000);
+    expect(((await ui.request("system-presence", {})) as any[]).some((entry) => entry.tags?.includes("fleet:pc"))).toBe(
+      false,
+    );
+    expectGapFree(ui.frames);
+    console.log(`fleet presence: a killed instance's clients left the list after ${goneMs} ms`);
+  }, 60_000);
 });

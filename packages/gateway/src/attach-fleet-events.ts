@@ -5,6 +5,7 @@ import { compiledChecker, type EventName, EventTable, validateEventPayload } fro
 import type { BroadcastOptions, GatewayServer } from "@gateway/server";
 import { Type } from "@sinclair/typebox";
 import type { FleetMembership } from "./attach-fleet.js";
+import { attachFleetPresence, PRESENCE_CHANGE_EVENT, PRESENCE_SYNC_EVENT } from "./attach-fleet-presence.js";
 
 /**
  * The events shared with the fleet. Not shared: `tick`, `health`, `shutdown` (they describe the instance that sends
@@ -34,10 +35,11 @@ const DeliveryExtras = Type.Object(
   { additionalProperties: false },
 );
 
-/** Share the fleet events of this instance and deliver those of the others (fleet.enabled only). */
+/** Share the fleet events and presence of this instance and deliver those of the others (fleet.enabled only). */
 export function attachFleetEvents(server: GatewayServer, fleet: FleetMembership): void {
   let bus: import("@gateway/fleet").FleetEventBus | undefined;
   let unobserve: (() => void) | undefined;
+  let presence: ReturnType<typeof attachFleetPresence> | undefined;
   server.registerService({
     name: "fleet-events",
     async start() {
@@ -55,7 +57,10 @@ export function attachFleetEvents(server: GatewayServer, fleet: FleetMembership)
         if (!FLEET_EVENTS.has(event) || options.connectionIds !== undefined || options.audience === "addressed") return;
         events.publish(event, payloadJson, optionsJson(options));
       });
+      const shared = attachFleetPresence(server, events, parts);
+      presence = shared;
       await events.start((entry) => {
+        if (entry.event === PRESENCE_CHANGE_EVENT || entry.event === PRESENCE_SYNC_EVENT) return shared.receive(entry);
         const delivery = deliveryOf(entry.event, entry.payloadJson, entry.optionsJson);
         if (typeof delivery === "string") {
           server.logger.warn(`fleet events: skipped ${entry.event} from ${entry.origin}: ${delivery}`);
@@ -66,6 +71,7 @@ export function attachFleetEvents(server: GatewayServer, fleet: FleetMembership)
     },
     stop() {
       unobserve?.();
+      presence?.stop();
       bus?.close();
     },
   });

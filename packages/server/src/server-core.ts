@@ -233,7 +233,20 @@ export function createServerCore(
     broadcast: broadcast as GatewayServer["broadcast"],
     onBroadcast: (observer) => subscribe(broadcastObservers, observer),
     deliver: (event, payload, deliverOptions) => broadcaster.broadcast(event, payload, deliverOptions),
-    presence,
+    presence: {
+      onChange: (listener) => presence.onChange(listener),
+      ownEntries: () => presence.ownEntries(),
+      tagOwn: (tag) => presence.tagOwn(tag),
+      // Entries from elsewhere go out to this instance's readers like its own changes (coalesced).
+      setRemote(origin, key, entry) {
+        presence.setRemote(origin, key, entry);
+        context.presenceChanged();
+      },
+      dropRemote(origin) {
+        presence.dropRemote(origin);
+        context.presenceChanged();
+      },
+    },
     registerHttpRoute(route) {
       if (lifecycle.ready || address)
         throw new Error(`registerHttpRoute(${route.url}) after listen(): register routes before`);
