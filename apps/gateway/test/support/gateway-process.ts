@@ -117,10 +117,15 @@ export function shell(command: string, env: Record<string, string> = {}): Promis
 }
 
 /**
- * A bare WebSocket that has completed `connect` (as the CLI, with `token`): for tests that must send what no client
+ * A bare WebSocket that has completed `connect` (as the CLI unless `client` says otherwise, with `token`): for tests that must send what no client
  * library would (raw frames, floods). Rejects when the gateway refuses the handshake.
  */
-export function rawConnect(port: number, token: string, scopes: string[] = ["operator.read"]): Promise<WebSocket> {
+export function rawConnect(
+  port: number,
+  token: string,
+  scopes: string[] = ["operator.read"],
+  client: Record<string, string> = { id: "cli", version: "1", platform: "linux", mode: "cli" },
+): Promise<WebSocket> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}`);
   return new Promise((resolve, reject) => {
     socket.on("error", reject);
@@ -135,7 +140,7 @@ export function rawConnect(port: number, token: string, scopes: string[] = ["ope
             params: {
               minProtocol: 4,
               maxProtocol: 4,
-              client: { id: "cli", version: "1", platform: "linux", mode: "cli" },
+              client,
               auth: { token },
               scopes,
             },
