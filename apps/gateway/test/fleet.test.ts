@@ -130,6 +130,13 @@ describe("a fleet of two gateways on one Redis", () => {
     // A clean stop hands the account over at once: a new instance stands by, b stops, the new one runs it.
     const c = await instance("c");
     await until(async () => (await accountState(c.stateDir)) === "standby", { message: "c to stand by" });
+    // A send on the instance that stands by goes out through the one that runs the account.
+    const forwarded = await cli(c.stateDir, ["send", "--channel", "telegram", "--to", "7001", "sent from c"], {
+      GATEWAY_TOKEN: TOKEN,
+    });
+    expect(forwarded.stderr).toBe("");
+    expect(forwarded.code).toBe(0);
+    expect(repliesTo("sent from c")).toHaveLength(1);
     const stoppedAt = Date.now();
     await b.gateway.stop();
     await until(async () => (await accountState(c.stateDir)) === "connected", {
@@ -176,6 +183,11 @@ describe("a fleet through a Redis restart", () => {
     });
     for (const side of pair)
       expect((await cli(side.stateDir, ["health", "--json"], { GATEWAY_TOKEN: TOKEN })).code).toBe(0);
+    const refused = await cli(pair[0]!.stateDir, ["send", "--channel", "telegram", "--to", "7001", "no one runs it"], {
+      GATEWAY_TOKEN: TOKEN,
+    });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/telegram:default/);
     await say("during the outage");
 
     // Redis is back (its data kept): one instance takes the lease again and answers what waited, once.

@@ -47,6 +47,7 @@ import {
 import { acquireStateLock, type StateLock } from "@gateway/state";
 import pino from "pino";
 import { attachFleet, type FleetMembership } from "./attach-fleet.js";
+import { attachFleetDelivery } from "./attach-fleet-delivery.js";
 import { attachFleetEvents } from "./attach-fleet-events.js";
 import { attachRedisBridge } from "./attach-redis-bridge.js";
 import { builtinChannels } from "./builtin-channels.js";
@@ -310,7 +311,9 @@ function compose(
   let healthPending = false;
   const channels = new ChannelManager({
     stateDir,
-    ...(fleet ? { ownership: fleet.ownership } : {}),
+    ...(fleet
+      ? { ownership: fleet.ownership, forwardSend: attachFleetDelivery(server, fleet, (): ChannelManager => channels) }
+      : {}),
     logger: server.logger,
     onMessage(message) {
       if (message.ok) server.metrics.channelMessage(message.direction, message.channel, message.accountId);
