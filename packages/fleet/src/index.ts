@@ -2,3 +2,4 @@ export { FleetConfigSection } from "./config.js";
 export { claimOnce, type FleetMember, FleetRegistry, type FleetRegistryOptions } from "./fleet-registry.js";
 export { Lease, type LeaseHolder, type LeaseOptions } from "./lease.js";
 export { type HeldLease, LeaseManager, type LeaseManagerOptions } from "./lease-manager.js";
+export { RedisCronStore, type RedisCronStoreOptions } from "./redis-cron-store.js";
