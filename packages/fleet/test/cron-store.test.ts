@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CronHost, CronService, type Job } from "@gateway/cron";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { useRedis } from "@gateway/vitest-preset/redis";
+import { hasRedisServer, startRedisServer, useRedis } from "@gateway/vitest-preset/redis";
 import { checkAvailable, until } from "@gateway/vitest-preset/wait";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -33,8 +33,10 @@ const available = () => checkAvailable(redisHandle !== undefined, "Redis (REDIS_
 const unique = () => `${prefix}${randomUUID().slice(0, 8)}:`;
 
 /** An instance's scheduler on the shared store (its own Redis connection), over a clock the test moves. */
-function instance(keyPrefix: string, clock: { now: number }, id: string) {
-  const connection = new Redis(redisHandle!.url);
+function instance(keyPrefix: string, clock: { now: number }, id: string, url = redisHandle!.url) {
+  const connection = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+  connection.on("error", () => {});
+  const warnings: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), "cron-store-"));
   const problems: string[] = [];
   const store = new RedisCronStore(connection, { keyPrefix, onProblem: (message) => problems.push(message) });
@@ -47,6 +49,7 @@ function instance(keyPrefix: string, clock: { now: number }, id: string) {
       return { status: "ok", text: `done: ${message}` };
     },
     broadcast: () => {},
+    log: { info: () => {}, warn: (message) => warnings.push(message) },
   };
   const cron = new CronService({ stateDir: dir, store, host, instanceId: id, now: () => clock.now });
   cleanups.push(() => {
@@ -54,7 +57,7 @@ function instance(keyPrefix: string, clock: { now: number }, id: string) {
     connection.disconnect();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { cron, store, turns, problems, host };
+  return { cron, store, turns, problems, host, warnings };
 }
 
 const hourly = {
@@ -208,4 +211,29 @@ describe("RedisCronStore", () => {
     await a.cron.add(hourly);
     await until(() => told > 0, { message: "b to be told" });
   });
+
+  it("Redis away: a due run does not happen (it cannot be claimed), edits fail with the reason, nothing crashes; back, the job runs", async (context) => {
+    if (!checkAvailable(hasRedisServer(), "redis-server (for an outage of its own)")) return context.skip();
+    const server = await startRedisServer();
+    cleanups.push(() => rmSync(server.dir, { recursive: true, force: true }));
+    const clock = { now: Date.parse("2026-11-22T08:00:00Z") };
+    const a = instance(unique(), clock, "a", server.url);
+    await a.cron.start();
+    const job = await a.cron.add(hourly);
+    await server.kill();
+    clock.now = Date.parse("2026-11-22T09:00:00Z");
+    a.cron.runDue();
+    await a.cron.idle();
+    expect(a.turns).toEqual([]);
+    expect(a.warnings.join("\n")).toMatch(/hourly: not run at 2026-11-22T09:00:00.000Z: cannot claim the run/);
+    await expect(a.cron.update(job.id, { name: "renamed" })).rejects.toThrow();
+    const back = await startRedisServer({ port: Number(new URL(server.url).port), dir: server.dir });
+    cleanups.push(() => back.stop());
+    await until(async () => (await a.store.load().catch(() => [])).length === 1, { message: "Redis back" });
+    clock.now = Date.parse("2026-11-22T10:00:00Z");
+    a.cron.runDue();
+    await a.cron.idle();
+    expect(a.turns).toEqual(["tick"]);
+    expect((await a.cron.runs({ id: job.id })).entries).toMatchObject([{ status: "ok" }]);
+  }, 30_000);
 });

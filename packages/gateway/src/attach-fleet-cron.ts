@@ -1,5 +1,16 @@
-import { type CronService, type CronStore, type HeartbeatService, JobStore } from "@gateway/cron";
+import {
+  type CronService,
+  type CronStore,
+  type HeartbeatService,
+  type Job,
+  type JobChange,
+  JobStore,
+  type RunRecord,
+  type RunRequest,
+  type StartedRecord,
+} from "@gateway/cron";
 import type { RedisCronStore } from "@gateway/fleet";
+import { unavailable } from "@gateway/protocol";
 import type { GatewayServer } from "@gateway/server";
 import type { FleetMembership } from "./attach-fleet.js";
 
@@ -112,25 +123,39 @@ export function attachFleetCron(
   };
 }
 
-/** A store whose Redis connection comes once the fleet service has started (the CronService is built before). */
+/**
+ * A store whose Redis connection comes once the fleet service has started (the CronService is built before). A Redis
+ * failure reaches a client as UNAVAILABLE (retryable) saying what is wrong, not as an internal error.
+ */
 function deferredStore(shared: Promise<RedisCronStore>): CronStore {
   let location = "redis (the fleet's store)";
   void shared.then((store) => {
     location = store.location;
   });
+  const call =
+    <A extends unknown[], R>(use: (store: RedisCronStore, ...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await use(await shared, ...args);
+      } catch (error) {
+        throw unavailable(
+          `the fleet's cron store in Redis cannot be used (${(error as Error).message}): cron jobs and runs are read and changed again once Redis answers`,
+        );
+      }
+    };
   return {
     get location() {
       return location;
     },
-    load: async () => (await shared).load(),
-    save: async (all, change) => (await shared).save(all, change),
-    append: async (record) => (await shared).append(record),
-    records: async (jobId) => (await shared).records(jobId),
-    allRecords: async () => (await shared).allRecords(),
-    archive: async (jobId) => (await shared).archive(jobId),
-    claimStart: async (record) => (await shared).claimStart(record),
-    changed: async () => (await shared).changed(),
-    requestRun: async (request) => (await shared).requestRun(request),
-    takeRunRequests: async () => (await shared).takeRunRequests(),
+    load: call((store) => store.load()),
+    save: call((store, all: readonly Job[], change: JobChange) => store.save(all, change)),
+    append: call((store, record: RunRecord) => store.append(record)),
+    records: call((store, jobId: string) => store.records(jobId)),
+    allRecords: call((store) => store.allRecords()),
+    archive: call((store, jobId: string) => store.archive(jobId)),
+    claimStart: call((store, record: StartedRecord & { dueAtMs: number }) => store.claimStart(record)),
+    changed: call((store) => store.changed()),
+    requestRun: call((store, request: RunRequest) => store.requestRun(request)),
+    takeRunRequests: call((store) => store.takeRunRequests()),
   };
 }
