@@ -163,8 +163,9 @@ export class CronService {
    * `cron.*` reads and edits them, `cron.run` hands the run to the scheduler.
    */
   async follow(): Promise<void> {
-    this.#merge(await this.store.load());
+    // Following before the load: when it fails (the store unreachable), the next sync() loads.
     this.#mode = "following";
+    this.#merge(await this.store.load());
   }
 
   /** Whether this instance runs the jobs when they are due. */

@@ -107,7 +107,14 @@ export function attachFleetCron(
         log.info(`fleet: ${copied.length} cron job(s) of cron/jobs.json copied to the fleet's store in Redis`);
       await cron.follow().catch((error: Error) => log.warn(`fleet: cron jobs could not be read: ${error.message}`));
       const sync = () => void cron.sync().catch((error: Error) => log.debug({ err: error }, "fleet: cron sync"));
-      stopWatching = await redisStore.watch(sync).catch(() => undefined);
+      // Not awaited: an unreachable Redis must not hold up the gateway's start (the periodic sync covers it meanwhile).
+      void redisStore
+        .watch(sync)
+        .then((stop) => {
+          if (controller.signal.aborted) stop();
+          else stopWatching = stop;
+        })
+        .catch((error: Error) => log.warn(`fleet: cron changes are not pushed (${error.message}); checked every 2 s`));
       timer = setInterval(sync, SYNC_MS);
       timer.unref();
       running = lead(cron, heartbeat, runJobs).catch((error: Error) =>
