@@ -107,6 +107,8 @@ describe("a fleet of two gateways on one Redis", () => {
       ["a", ["channel:telegram:default", "cron"]],
       ["b", []],
     ]);
+    const summary = await cli(a.stateDir, ["status"], { GATEWAY_TOKEN: TOKEN });
+    expect(summary.stdout).toMatch(/^fleet\s+instance a with b; runs (telegram:default, cron|cron, telegram:default)/m);
 
     await fake.inject(botToken, { chat: { id: 7001, type: "private" }, from: grace, text: "first message" });
     await until(() => repliesTo("first message").length === 1, { message: "the reply from a" });
