@@ -2,7 +2,7 @@
 // bench's own (so INFO commandstats counts nothing but ours). Each row is one entry of FLEET_MEASURES: a function of
 // the shared context returning table rows; add a row (failover time, …) by adding a function there.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
@@ -370,6 +370,7 @@ export async function measureFleet(helpers) {
     },
   };
   const rows = [];
+  const loadBefore = loadavg()[0];
   try {
     for (const measure of FLEET_MEASURES) {
       helpers.progress(`fleet: ${measure.name.replace(/Rows$/, "")}`);
@@ -385,6 +386,14 @@ export async function measureFleet(helpers) {
         ]);
       }
     }
+    // Tails (p99) on a shared machine say more about its load than about the fleet: the load goes with the figures.
+    rows.push([
+      "fleet: machine load during the section (1-minute load average, before / after)",
+      "",
+      `${loadBefore.toFixed(1)} / ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`,
+      "",
+      "",
+    ]);
   } finally {
     redis.disconnect();
     await server.stop();
