@@ -156,13 +156,17 @@ async function transportRows(context) {
 async function turnRows(context) {
   const turns = context.quick ? 60 : 200;
   const single = await context.startFleet(["solo"], { fleet: false });
-  const one = await runTurns(context, single, single.instances[0], [0, 0, 0], turns);
-  await single.stop();
+  const one = await runTurns(context, single, single.instances[0], [0, 0, 0], turns).finally(() => single.stop());
   const fleet = await context.startFleet(["a", "b", "c"]);
-  await sleep(1_000);
-  const idle = await context.idleRate(3_000);
-  const three = await runTurns(context, fleet, fleet.instances[1], [0, 1, 2], turns);
-  await fleet.stop();
+  let idle;
+  let three;
+  try {
+    await sleep(1_000);
+    idle = await context.idleRate(3_000);
+    three = await runTurns(context, fleet, fleet.instances[1], [0, 1, 2], turns);
+  } finally {
+    await fleet.stop();
+  }
   const commandsPerTurn = (three.redis.calls - idle * three.seconds) / turns;
   return [
     [
@@ -339,6 +343,10 @@ export async function measureFleet(helpers) {
     async startFleet(ids, { fleet = true, channels } = {}) {
       const instances = [];
       const dirs = [];
+      const stopAll = async () => {
+        await Promise.all(instances.map((instance) => helpers.stop(instance.child)));
+        for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+      };
       for (const id of ids) {
         const stateDir = mkdtempSync(join(tmpdir(), `gateway-bench-fleet-${id}-`));
         dirs.push(stateDir);
@@ -353,20 +361,18 @@ export async function measureFleet(helpers) {
             ...(channels ? { channels } : {}),
           }),
         );
-        const started = await helpers.spawnChild(
-          [join(helpers.root, "apps", "gateway", "dist", "main.js"), "run", "--port", "0", "--state-dir", stateDir],
-          /listening on ws:\/\/127\.0\.0\.1:(\d+)/,
-        );
+        const started = await helpers
+          .spawnChild(
+            [join(helpers.root, "apps", "gateway", "dist", "main.js"), "run", "--port", "0", "--state-dir", stateDir],
+            /listening on ws:\/\/127\.0\.0\.1:(\d+)/,
+          )
+          .catch(async (error) => {
+            await stopAll(); // the ones already started do not outlive a failed start
+            throw error;
+          });
         instances.push({ id, ...started });
       }
-      return {
-        instances,
-        redis: fleet ? redis : undefined,
-        async stop() {
-          await Promise.all(instances.map((instance) => helpers.stop(instance.child)));
-          for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-        },
-      };
+      return { instances, redis: fleet ? redis : undefined, stop: stopAll };
     },
   };
   const rows = [];
