@@ -2,7 +2,7 @@
 // bench's own (so INFO commandstats counts nothing but ours). Each row is one entry of FLEET_MEASURES: a function of
 // the shared context returning table rows; add a row (failover time, …) by adding a function there.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
@@ -156,13 +156,17 @@ async function transportRows(context) {
 async function turnRows(context) {
   const turns = context.quick ? 60 : 200;
   const single = await context.startFleet(["solo"], { fleet: false });
-  const one = await runTurns(context, single, single.instances[0], [0, 0, 0], turns);
-  await single.stop();
+  const one = await runTurns(context, single, single.instances[0], [0, 0, 0], turns).finally(() => single.stop());
   const fleet = await context.startFleet(["a", "b", "c"]);
-  await sleep(1_000);
-  const idle = await context.idleRate(3_000);
-  const three = await runTurns(context, fleet, fleet.instances[1], [0, 1, 2], turns);
-  await fleet.stop();
+  let idle;
+  let three;
+  try {
+    await sleep(1_000);
+    idle = await context.idleRate(3_000);
+    three = await runTurns(context, fleet, fleet.instances[1], [0, 1, 2], turns);
+  } finally {
+    await fleet.stop();
+  }
   const commandsPerTurn = (three.redis.calls - idle * three.seconds) / turns;
   return [
     [
@@ -339,6 +343,10 @@ export async function measureFleet(helpers) {
     async startFleet(ids, { fleet = true, channels } = {}) {
       const instances = [];
       const dirs = [];
+      const stopAll = async () => {
+        await Promise.all(instances.map((instance) => helpers.stop(instance.child)));
+        for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+      };
       for (const id of ids) {
         const stateDir = mkdtempSync(join(tmpdir(), `gateway-bench-fleet-${id}-`));
         dirs.push(stateDir);
@@ -353,23 +361,22 @@ export async function measureFleet(helpers) {
             ...(channels ? { channels } : {}),
           }),
         );
-        const started = await helpers.spawnChild(
-          [join(helpers.root, "apps", "gateway", "dist", "main.js"), "run", "--port", "0", "--state-dir", stateDir],
-          /listening on ws:\/\/127\.0\.0\.1:(\d+)/,
-        );
+        const started = await helpers
+          .spawnChild(
+            [join(helpers.root, "apps", "gateway", "dist", "main.js"), "run", "--port", "0", "--state-dir", stateDir],
+            /listening on ws:\/\/127\.0\.0\.1:(\d+)/,
+          )
+          .catch(async (error) => {
+            await stopAll(); // the ones already started do not outlive a failed start
+            throw error;
+          });
         instances.push({ id, ...started });
       }
-      return {
-        instances,
-        redis: fleet ? redis : undefined,
-        async stop() {
-          await Promise.all(instances.map((instance) => helpers.stop(instance.child)));
-          for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-        },
-      };
+      return { instances, redis: fleet ? redis : undefined, stop: stopAll };
     },
   };
   const rows = [];
+  const loadBefore = loadavg()[0];
   try {
     for (const measure of FLEET_MEASURES) {
       helpers.progress(`fleet: ${measure.name.replace(/Rows$/, "")}`);
@@ -385,6 +392,14 @@ export async function measureFleet(helpers) {
         ]);
       }
     }
+    // Tails (p99) on a shared machine say more about its load than about the fleet: the load goes with the figures.
+    rows.push([
+      "fleet: machine load during the section (1-minute load average, before / after)",
+      "",
+      `${loadBefore.toFixed(1)} / ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`,
+      "",
+      "",
+    ]);
   } finally {
     redis.disconnect();
     await server.stop();
