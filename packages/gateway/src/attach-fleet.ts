@@ -93,9 +93,13 @@ export function attachFleet(
     },
     async stop() {
       if (!parts) return;
-      await parts.rpc.close();
-      await parts.leases.close();
-      await parts.registry.leave(id).catch(() => {});
+      // Handing over at once is a courtesy: with Redis away the leases and the entry expire by themselves, so a stop
+      // never waits out the client's retries (at most one second per step).
+      const briefly = (step: Promise<unknown>) =>
+        Promise.race([step.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+      await briefly(parts.rpc.close());
+      await briefly(parts.leases.close());
+      await briefly(parts.registry.leave(id));
       parts.redis.disconnect();
     },
   });
