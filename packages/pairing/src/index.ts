@@ -28,7 +28,9 @@ export {
 export {
   DEVICE_PAIRING_MAX_PENDING,
   DEVICE_PAIRING_TTL_MS,
+  DeviceEntry,
   type DeviceRequestInput,
+  type DeviceRevocationListener,
   DeviceStore,
   type DeviceStoreOptions,
   type IssuedDeviceToken,
@@ -51,3 +53,11 @@ export {
   PAIRING_PENDING_PER_ACCOUNT,
   PAIRING_TTL_MS,
 } from "./dm-pairing-store.js";
+export {
+  FileRecordStorage,
+  type FileRecordsShape,
+  type RecordChange,
+  type RecordListener,
+  type RecordStorage,
+  unchanged,
+} from "./record-storage.js";

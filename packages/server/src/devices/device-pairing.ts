@@ -122,6 +122,11 @@ export class DevicePairing {
     server.onDisconnect((connection) => {
       this.nodes.disconnected(connection.id);
     });
+    // In a fleet: a token revoked or rotated (a device removed) on another instance closes its connections here too.
+    this.store.onRevoked((deviceId, role) => {
+      const closed = this.disconnectDevice(deviceId, role, "device token revoked or rotated on another instance");
+      if (closed > 0) server.logger.info({ deviceId, role, closed }, "device connections closed (revoked elsewhere)");
+    });
     let timer: NodeJS.Timeout | undefined;
     server.registerService({
       name: "device-pairing",

@@ -1,0 +1,57 @@
+import { DeviceEntry, type DeviceStore } from "@gateway/pairing";
+import type { GatewayServer } from "@gateway/server";
+import type { TSchema } from "@sinclair/typebox";
+import type { FleetMembership } from "./attach-fleet.js";
+
+/** A pairing store that can keep its records in a shared storage. */
+interface ShareableStore {
+  share(storage: never): Promise<void>;
+}
+
+/**
+ * In a fleet, the device store (pairing, device tokens, nodes) keeps its records in Redis, so that a device approved
+ * on one instance connects on any, and a token revoked on one stops working on all (their connections close). Until
+ * the records are read, no device is let in; when Redis cannot be read at start it is retried every second.
+ */
+export function attachFleetPairing(server: GatewayServer, fleet: FleetMembership, devices: DeviceStore): void {
+  devices.awaitShare("the fleet's devices are not read from Redis yet");
+  const shared: Array<{ close(): void }> = [];
+  let stopped = false;
+
+  async function share(name: string, schema: TSchema, store: ShareableStore): Promise<void> {
+    const [parts, { SharedRecords }] = await Promise.all([fleet.parts(), import("@gateway/fleet")]);
+    for (let attempt = 0; !stopped; attempt++) {
+      const records = new SharedRecords(parts.redis, {
+        keyPrefix: parts.keyPrefix,
+        name,
+        schema,
+        self: parts.id,
+        onProblem: (message) => server.logger.warn(`fleet ${name}: ${message}`),
+      });
+      shared.push(records);
+      try {
+        await store.share(records as never);
+        server.logger.info(`fleet: ${name} shared through Redis`);
+        return;
+      } catch (error) {
+        records.close();
+        if (attempt === 0)
+          server.logger.warn(
+            `fleet: cannot read the ${name} from Redis (${(error as Error).message}); retrying every second — devices cannot connect to this instance meanwhile`,
+          );
+        await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
+      }
+    }
+  }
+
+  server.registerService({
+    name: "fleet-pairing",
+    start() {
+      void share("devices", DeviceEntry, devices);
+    },
+    stop() {
+      stopped = true;
+      for (const records of shared) records.close();
+    },
+  });
+}
