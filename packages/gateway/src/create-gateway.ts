@@ -47,6 +47,7 @@ import {
 import { acquireStateLock, type StateLock } from "@gateway/state";
 import pino from "pino";
 import { attachFleet, type FleetMembership } from "./attach-fleet.js";
+import { attachFleetIdempotency } from "./attach-fleet-idempotency.js";
 import { attachFleetPairing } from "./attach-fleet-pairing.js";
 import { attachRedisBridge } from "./attach-redis-bridge.js";
 import { builtinChannels } from "./builtin-channels.js";
@@ -300,6 +301,7 @@ function compose(
     if (!url) throw new Error("fleet.enabled needs redis.url: the instances of a fleet meet in Redis");
     fleet = attachFleet(server, url, fleetConfig, version);
     attachFleetPairing(server, fleet, devices.store);
+    attachFleetIdempotency(server, fleet);
   }
   const membership = fleet;
   server.registerMethod("fleet.status", () =>

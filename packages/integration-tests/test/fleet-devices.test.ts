@@ -1,7 +1,6 @@
 // Two gateways on one Redis (fleet.enabled), each with its own state dir: a device asks on A and is approved on B,
 // then connects on B with its device token; a token revoked or rotated on one instance closes the device's
 // connections on the other within a second, and the old token is refused everywhere.
-import { randomUUID } from "node:crypto";
 import {
   createGatewayClient,
   createMemoryKeyStore,
@@ -9,27 +8,12 @@ import {
   GatewayClientError,
   loadDeviceIdentity,
 } from "@gateway/client";
-// @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { useRedis } from "@gateway/vitest-preset/redis";
-import { checkAvailable, eventually, until } from "@gateway/vitest-preset/wait";
-import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startGateway, stopAll, type TestGateway, TOKEN } from "./harness.js";
+import { eventually, until } from "@gateway/vitest-preset/wait";
+import { afterEach, describe, expect, it } from "vitest";
+import { fleetInstance, fleetPrefix, redisAvailable } from "./fleet-harness.js";
+import { stopAll, TOKEN } from "./harness.js";
 
-const prefix = `gateway-test-fleet-devices-${randomUUID().slice(0, 8)}:`;
-let redisHandle: { url: string; stop(): Promise<void> } | undefined;
-beforeAll(async () => {
-  redisHandle = await useRedis();
-});
 afterEach(stopAll);
-afterAll(async () => {
-  if (redisHandle) {
-    const redis = new Redis(redisHandle.url);
-    for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
-    redis.disconnect();
-    await redisHandle.stop();
-  }
-});
 
 const opened: GatewayClient[] = [];
 afterEach(() => {
@@ -51,24 +35,6 @@ async function refusal(client: GatewayClient): Promise<GatewayClientError> {
   return error;
 }
 
-/** An instance of a fleet on this test's Redis prefix; resolves once its device store reads the fleet's. */
-async function fleetInstance(
-  id: string,
-  fleetPrefix: string,
-  config: Record<string, unknown> = {},
-): Promise<TestGateway> {
-  const gateway = await startGateway({
-    redis: { url: redisHandle!.url, keyPrefix: `${fleetPrefix}bridge:` },
-    fleet: { enabled: true, instanceId: id, keyPrefix: fleetPrefix },
-    ...config,
-    gateway: { pairing: { autoApproveLoopback: false } },
-  });
-  await until(() => gateway.gateway.devices.store.staleness() === undefined, {
-    message: `instance ${id} to read the fleet's devices`,
-  });
-  return gateway;
-}
-
 const closedWithin = async (client: GatewayClient, started: number): Promise<number> => {
   await until(() => client.state === "closed", { timeoutMs: 3_000, message: "the connection to close" });
   return Date.now() - started;
@@ -76,11 +42,10 @@ const closedWithin = async (client: GatewayClient, started: number): Promise<num
 
 describe("devices across a fleet", () => {
   it("asked on A, approved on B, token from A works on B; revoked on A closes B's connection within 1 s", async (context) => {
-    if (!checkAvailable(redisHandle !== undefined, "Redis (REDIS_URL, 127.0.0.1:6379 or redis-server)"))
-      return context.skip();
-    const fleetPrefix = `${prefix}${randomUUID().slice(0, 8)}:`;
-    const a = await fleetInstance("a", fleetPrefix);
-    const b = await fleetInstance("b", fleetPrefix);
+    if (!redisAvailable()) return context.skip();
+    const keyPrefix = fleetPrefix();
+    const a = await fleetInstance("a", keyPrefix);
+    const b = await fleetInstance("b", keyPrefix);
     const operatorB = await b.client({ scopes: ["operator.pairing"] });
     const operatorA = await a.client({ scopes: ["operator.pairing"] });
 
@@ -139,11 +104,10 @@ describe("devices across a fleet", () => {
   });
 
   it("the same device approved on both instances at once, its tokens issued on both: nothing is lost", async (context) => {
-    if (!checkAvailable(redisHandle !== undefined, "Redis (REDIS_URL, 127.0.0.1:6379 or redis-server)"))
-      return context.skip();
-    const fleetPrefix = `${prefix}${randomUUID().slice(0, 8)}:`;
-    const a = await fleetInstance("a", fleetPrefix);
-    const b = await fleetInstance("b", fleetPrefix);
+    if (!redisAvailable()) return context.skip();
+    const keyPrefix = fleetPrefix();
+    const a = await fleetInstance("a", keyPrefix);
+    const b = await fleetInstance("b", keyPrefix);
     const operatorA = await a.client({ scopes: ["operator.pairing"] });
     const operatorB = await b.client({ scopes: ["operator.pairing"] });
     const devices = await Promise.all(Array.from({ length: 6 }, () => loadDeviceIdentity(createMemoryKeyStore())));

@@ -81,7 +81,7 @@ export {
   type SystemEvent,
 } from "./gateway-server.js";
 export type { HealthContributor } from "./health.js";
-export { IdempotencyCache } from "./idempotency.js";
+export { IdempotencyCache, type Outcome, type SharedClaim, type SharedIdempotency } from "./idempotency.js";
 export { createLogger, type LoggerOptions, type OwnedLogger, REDACTED_PATHS } from "./logger.js";
 export type { CoreMethodOptions, CustomMethodOptions, MethodContext, MethodHandler } from "./method-registry.js";
 export type { AgentRunSample, GatewayMetrics, GatewayMetricsSink } from "./metrics.js";
