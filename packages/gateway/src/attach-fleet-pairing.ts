@@ -1,4 +1,4 @@
-import { DeviceEntry, type DeviceStore } from "@gateway/pairing";
+import { DeviceEntry, type DeviceStore, DmPairingAccount, type DmPairingStore } from "@gateway/pairing";
 import type { GatewayServer } from "@gateway/server";
 import type { TSchema } from "@sinclair/typebox";
 import type { FleetMembership } from "./attach-fleet.js";
@@ -9,12 +9,20 @@ interface ShareableStore {
 }
 
 /**
- * In a fleet, the device store (pairing, device tokens, nodes) keeps its records in Redis, so that a device approved
- * on one instance connects on any, and a token revoked on one stops working on all (their connections close). Until
- * the records are read, no device is let in; when Redis cannot be read at start it is retried every second.
+ * In a fleet, the pairing stores keep their records in Redis: the device store (pairing, device tokens, nodes), so
+ * that a device approved on one instance connects on any and a token revoked on one stops working on all (their
+ * connections close); and DM pairing, so that a code issued by the instance running an account can be approved on
+ * any and holds wherever the account runs next. Until the records are read no device is let in and no sender judged;
+ * when Redis cannot be read at start it is retried every second.
  */
-export function attachFleetPairing(server: GatewayServer, fleet: FleetMembership, devices: DeviceStore): void {
+export function attachFleetPairing(
+  server: GatewayServer,
+  fleet: FleetMembership,
+  stores: { devices: DeviceStore; dmPairing: DmPairingStore },
+): void {
+  const { devices, dmPairing } = stores;
   devices.awaitShare("the fleet's devices are not read from Redis yet");
+  dmPairing.awaitShare("the fleet's DM pairing records are not read from Redis yet");
   const shared: Array<{ close(): void }> = [];
   let stopped = false;
 
@@ -37,7 +45,7 @@ export function attachFleetPairing(server: GatewayServer, fleet: FleetMembership
         records.close();
         if (attempt === 0)
           server.logger.warn(
-            `fleet: cannot read the ${name} from Redis (${(error as Error).message}); retrying every second — devices cannot connect to this instance meanwhile`,
+            `fleet: cannot read the ${name} from Redis (${(error as Error).message}); retrying every second — until then this instance waits with them`,
           );
         await new Promise((resolve) => setTimeout(resolve, 1_000).unref());
       }
@@ -48,6 +56,7 @@ export function attachFleetPairing(server: GatewayServer, fleet: FleetMembership
     name: "fleet-pairing",
     start() {
       void share("devices", DeviceEntry, devices);
+      void share("dm-pairing", DmPairingAccount, dmPairing);
     },
     stop() {
       stopped = true;

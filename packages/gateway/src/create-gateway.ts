@@ -300,7 +300,6 @@ function compose(
     const url = current().redis?.url;
     if (!url) throw new Error("fleet.enabled needs redis.url: the instances of a fleet meet in Redis");
     fleet = attachFleet(server, url, fleetConfig, version);
-    attachFleetPairing(server, fleet, devices.store);
     attachFleetIdempotency(server, fleet);
   }
   const membership = fleet;
@@ -330,6 +329,7 @@ function compose(
       }, 250).unref();
     },
   });
+  if (fleet) attachFleetPairing(server, fleet, { devices: devices.store, dmPairing: channels.pairing });
   attachChannels(server, channels, {
     channels: () => current().channels,
     plugins: current().plugins ?? [],

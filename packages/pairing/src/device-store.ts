@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { hasScope, type OperatorScope } from "@gateway/protocol";
 import { JsonStateFile, type StateFileProblem } from "@gateway/state";
 import { type Static, type TSchema, type TString, Type } from "@sinclair/typebox";
-import { FileRecordStorage, type RecordChange, type RecordStorage, unchanged } from "./record-storage.js";
+import { FileRecordStorage, type RecordChange, RecordMirror, type RecordStorage, unchanged } from "./record-storage.js";
 
 /** Pending device and node requests expire after this long. */
 export const DEVICE_PAIRING_TTL_MS = 5 * 60_000;
@@ -214,10 +214,8 @@ const defined = <T extends object>(value: T): T =>
 export class DeviceStore {
   readonly #file: JsonStateFile<typeof DeviceFile>;
   readonly #now: () => number;
-  #storage: RecordStorage<DeviceEntry>;
-  #entries: Map<string, DeviceEntry>;
+  readonly #records: RecordMirror<DeviceEntry>;
   readonly #revocationListeners: DeviceRevocationListener[] = [];
-  #awaiting: string | undefined;
 
   constructor(stateDir: string, options: DeviceStoreOptions = {}) {
     const directory = join(stateDir, "devices");
@@ -229,9 +227,7 @@ export class DeviceStore {
       pretty: true,
       ...(options.onProblem ? { onProblem: options.onProblem } : {}),
     });
-    const storage = new FileRecordStorage(this.#file, deviceFileShape);
-    this.#storage = storage;
-    this.#entries = storage.snapshot();
+    this.#records = new RecordMirror(new FileRecordStorage(this.#file, deviceFileShape));
   }
 
   get path(): string {
@@ -242,18 +238,12 @@ export class DeviceStore {
    * Keep the records in `storage` from now on (a fleet's shared storage): its records replace the file's, and what
    * other instances change there is followed. The file is left as it was.
    */
-  async share(storage: RecordStorage<DeviceEntry>): Promise<void> {
-    const entries = await storage.load();
-    this.#storage = storage;
-    this.#entries = entries;
-    this.#awaiting = undefined;
-    storage.watch?.((deviceId, entry, note) => {
-      const before = this.#entries.get(deviceId)?.device;
-      this.#hold(deviceId, entry);
+  share(storage: RecordStorage<DeviceEntry>): Promise<void> {
+    return this.#records.share(storage, (deviceId, before, after, note) => {
       const revoked = note?.startsWith("revoke:")
         ? [note.slice("revoke:".length)]
         : note === "resync"
-          ? changedTokens(before, entry?.device)
+          ? changedTokens(before?.device, after?.device)
           : [];
       for (const role of revoked)
         for (const listener of this.#revocationListeners) listener(deviceId, role === "*" ? undefined : role);
@@ -262,7 +252,7 @@ export class DeviceStore {
 
   /** Vouch for no device until `share()` has read the shared records (`reason` says why meanwhile). */
   awaitShare(reason: string): void {
-    this.#awaiting = reason;
+    this.#records.awaitShare(reason);
   }
 
   /** Follow revocations made on other instances (a token revoked or rotated, a device removed). */
@@ -272,24 +262,20 @@ export class DeviceStore {
 
   /** Why the records may be out of date right now (a shared storage cut off from its peers), if so. */
   staleness(): string | undefined {
-    return this.#awaiting ?? this.#storage.staleness?.();
+    return this.#records.staleness();
   }
 
   #hold(deviceId: string, entry: DeviceEntry | undefined): void {
-    if (entry === undefined) this.#entries.delete(deviceId);
-    else this.#entries.set(deviceId, entry);
+    this.#records.hold(deviceId, entry);
   }
 
-  /** Change one device's entry in the storage and hold the result; resolves with whether it changed. */
-  async #change(deviceId: string, change: RecordChange<DeviceEntry>, note?: string): Promise<boolean> {
-    const result = await this.#storage.update(deviceId, change, note);
-    this.#hold(deviceId, result.record);
-    return result.changed;
+  #change(deviceId: string, change: RecordChange<DeviceEntry>, note?: string): Promise<boolean> {
+    return this.#records.change(deviceId, change, note);
   }
 
   #all<K extends keyof DeviceEntry>(kind: K): Array<NonNullable<DeviceEntry[K]>> {
     const found: Array<NonNullable<DeviceEntry[K]>> = [];
-    for (const entry of this.#entries.values()) {
+    for (const [, entry] of this.#records.entries()) {
       const value = entry[kind];
       if (value) found.push(value as NonNullable<DeviceEntry[K]>);
     }
@@ -303,7 +289,7 @@ export class DeviceStore {
     const nodes = this.#all("pendingNode").filter((request) => request.expiresAtMs <= time);
     const ids = new Set([...devices.map((request) => request.deviceId), ...nodes.map((request) => request.nodeId)]);
     for (const id of ids) {
-      const entry = this.#entries.get(id);
+      const entry = this.#records.get(id);
       if (!entry) continue;
       const { pending, pendingNode, ...rest } = entry;
       const kept: DeviceEntry = {
@@ -330,7 +316,7 @@ export class DeviceStore {
 
   /** A paired device. */
   device(deviceId: string): PairedDeviceRecord | undefined {
-    return this.#entries.get(deviceId)?.device;
+    return this.#records.get(deviceId)?.device;
   }
 
   /** Pending device requests (oldest first) and paired devices. */

@@ -43,6 +43,7 @@ export {
   scopesCover,
 } from "./device-store.js";
 export {
+  DmPairingAccount,
   type DmPairingOutcome,
   DmPairingRequest,
   DmPairingStore,
@@ -58,6 +59,8 @@ export {
   type FileRecordsShape,
   type RecordChange,
   type RecordListener,
+  RecordMirror,
   type RecordStorage,
+  type RemoteChangeListener,
   unchanged,
 } from "./record-storage.js";

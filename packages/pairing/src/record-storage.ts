@@ -78,3 +78,82 @@ export class FileRecordStorage<S extends TSchema, T> implements RecordStorage<T>
     else this.#records.set(id, record);
   }
 }
+
+/** Told about a record another instance changed: what was held before, what is held now, the writer's note. */
+export type RemoteChangeListener<T> = (
+  id: string,
+  before: T | undefined,
+  after: T | undefined,
+  note: string | undefined,
+) => void;
+
+/**
+ * The records a store decides on, held in memory (reads never wait), kept in a storage: the state file at first,
+ * a fleet's shared storage after `share()`. Changes go to the storage first and are held once it has them.
+ */
+export class RecordMirror<T> {
+  #storage: RecordStorage<T>;
+  #records: Map<string, T>;
+  #awaiting: string | undefined;
+  #ready: Promise<void> = Promise.resolve();
+  #shared: (() => void) | undefined;
+
+  constructor(file: RecordStorage<T> & { snapshot(): Map<string, T> }) {
+    this.#storage = file;
+    this.#records = file.snapshot();
+  }
+
+  get(id: string): T | undefined {
+    return this.#records.get(id);
+  }
+
+  /** Every record held, with its id. */
+  entries(): IterableIterator<[string, T]> {
+    return this.#records.entries();
+  }
+
+  /** Hold a record without storing it (what the storage already has, or a local view such as an expiry). */
+  hold(id: string, record: T | undefined): void {
+    if (record === undefined) this.#records.delete(id);
+    else this.#records.set(id, record);
+  }
+
+  /** Change one record in the storage and hold the result; resolves with whether it changed. */
+  async change(id: string, change: RecordChange<T>, note?: string): Promise<boolean> {
+    const result = await this.#storage.update(id, change, note);
+    this.hold(id, result.record);
+    return result.changed;
+  }
+
+  /** Vouch for nothing until `share()` has read the shared records (`reason` says why meanwhile). */
+  awaitShare(reason: string): void {
+    this.#awaiting = reason;
+    this.#ready = new Promise((resolve) => {
+      this.#shared = resolve;
+    });
+  }
+
+  /** Resolves once the records can be decided on (at once, unless `awaitShare()` waits for a shared storage). */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** Why the records held may be out of date right now, if so. */
+  staleness(): string | undefined {
+    return this.#awaiting ?? this.#storage.staleness?.();
+  }
+
+  /** Keep the records in `storage` from now on: its records replace the file's, and other writers' changes are followed. */
+  async share(storage: RecordStorage<T>, onRemote?: RemoteChangeListener<T>): Promise<void> {
+    const records = await storage.load();
+    this.#storage = storage;
+    this.#records = records;
+    this.#awaiting = undefined;
+    this.#shared?.();
+    storage.watch?.((id, record, note) => {
+      const before = this.#records.get(id);
+      this.hold(id, record);
+      onRemote?.(id, before, record, note);
+    });
+  }
+}
