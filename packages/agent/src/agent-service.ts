@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
 import type {
   AgentResult,
   AgentWaitResult,
@@ -18,6 +17,8 @@ import type { AgentRunEvent, AgentRuntime, AgentTool, ConversationMessage } from
 import { type DmScope, type MessageSource, sessionKeyFor } from "./session-keys.js";
 import { type QueueMode, type RunOutcome, SessionLanes } from "./session-lanes.js";
 import { registerSessionMethods } from "./session-methods.js";
+import { SESSION_MOVED, type SessionPlacement } from "./session-placement.js";
+import type { SessionStorage } from "./session-storage.js";
 import { type SessionEntry, type SessionOrigin, SessionStore, type TranscriptMessage } from "./session-store.js";
 import { registerUsageMethods } from "./usage-methods.js";
 
@@ -69,6 +70,10 @@ export interface AgentServiceOptions {
   onSaveFailure?: (error: Error, run: { sessionKey: string; runId: string }) => void;
   /** The model runs use when a session sets none (`chat.history` and `sessions.list` show it); absent: none (echo). */
   defaultModel?: () => { provider: string; model: string; contextWindow?: number } | undefined;
+  /** Where sessions are kept; absent: files in the state dir. */
+  store?: SessionStorage;
+  /** Which instance runs each session's turns (fleet mode); absent: all run here. */
+  placement?: SessionPlacement;
 }
 
 /** A message from a channel, as far as answering it is concerned. */
@@ -85,6 +90,8 @@ export interface SendOptions {
   onEvent?: (event: AgentRunEvent) => void;
   /** The request's idempotency key, kept on the user message (clients match their own message by it). */
   idempotencyKey?: string;
+  /** Forwarded by another instance: run here or refuse (SESSION_MOVED), never forward again. */
+  forwarded?: boolean;
 }
 
 interface RunRecord {
@@ -112,7 +119,7 @@ type ChatEventBody = ChatEvent extends infer Event
  * in the session's transcript.
  */
 export class AgentService {
-  readonly store: SessionStore;
+  readonly store: SessionStorage;
   readonly lanes: SessionLanes;
   readonly agentId: string;
   readonly #runs = new Map<string, RunRecord>();
@@ -126,11 +133,13 @@ export class AgentService {
   ) {
     this.agentId = options.agentId ?? "main";
     this.tools = [this.#historyTool(), ...(options.tools ?? [])];
-    this.store = new SessionStore(
-      options.stateDir,
-      this.agentId,
-      options.onStateProblem ? { onProblem: options.onStateProblem } : {},
-    );
+    this.store =
+      options.store ??
+      new SessionStore(
+        options.stateDir,
+        this.agentId,
+        options.onStateProblem ? { onProblem: options.onStateProblem } : {},
+      );
     this.lanes = new SessionLanes(options.runtime, {
       ...(options.defaultQueueMode ? { defaultMode: options.defaultQueueMode } : {}),
       ...(options.maxConcurrentRuns ? { maxConcurrentRuns: options.maxConcurrentRuns } : {}),
@@ -201,9 +210,8 @@ export class AgentService {
   /** Remove a session and its transcript entirely (an ephemeral one: the OpenAI endpoint's request without `user`). */
   async discardSession(key: string): Promise<void> {
     this.lanes.abort(key);
-    const { archived } = await this.store.delete(key);
+    await this.store.delete(key, { keepTranscript: false });
     await this.lanes.runtime.forget?.(key);
-    await Promise.all(archived.map((file) => rm(file, { force: true })));
   }
 
   /** Start the session over (new id, old transcript kept) and let the backend forget it. */
@@ -292,6 +300,15 @@ export class AgentService {
     options: SendOptions = {},
   ): Promise<RunRecord & { status: "started" | "queued" }> {
     const { origin } = options;
+    const placement = this.options.placement;
+    if (placement) {
+      const place = await placement.claim(sessionKey);
+      if (!place.here) {
+        if (options.forwarded)
+          throw new GatewayError(SESSION_MOVED, `session ${sessionKey} runs on instance ${place.owner} now`);
+        return this.#forward(placement, place.owner, sessionKey, message, options);
+      }
+    }
     const now = Date.now();
     const existing = this.store.get(sessionKey);
     if (existing && !this.lanes.isBusy(sessionKey) && this.#isStale(existing, now)) await this.resetSession(sessionKey);
@@ -311,6 +328,69 @@ export class AgentService {
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
     });
     return this.#run(sessionKey, `${this.#takeSystemEvents(sessionKey)}${message}`, options);
+  }
+
+  /** Send to the instance that runs the session; its events reach clients through the fleet's event fan-out. */
+  async #forward(
+    placement: SessionPlacement,
+    owner: string,
+    sessionKey: string,
+    message: string,
+    options: SendOptions,
+  ): Promise<RunRecord & { status: "started" | "queued" }> {
+    const forwarded = await placement.send(owner, {
+      sessionKey,
+      message,
+      ...(options.mode ? { mode: options.mode } : {}),
+      ...(options.origin ? { origin: options.origin } : {}),
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+    });
+    const { runId } = forwarded;
+    const record: RunRecord = {
+      runId,
+      sessionKey,
+      ...(options.origin ? { origin: options.origin } : {}),
+      startedAt: forwarded.startedAt,
+      done: forwarded.done.then((outcome) => {
+        record.endedAt = Date.now();
+        record.outcome = outcome;
+        // The owner died mid-run: nobody else will end the run for the clients that follow it.
+        if (outcome.ownerLost) {
+          const errorMessage = outcome.error ?? "the instance running this turn stopped";
+          // Past any seq the owner sent: this is the run's last event.
+          this.host.broadcast("chat", {
+            runId,
+            sessionKey,
+            seq: Number.MAX_SAFE_INTEGER,
+            state: "error",
+            errorMessage,
+          });
+          this.host.broadcast("agent", {
+            runId,
+            seq: Number.MAX_SAFE_INTEGER,
+            stream: "lifecycle",
+            ts: Date.now(),
+            data: { phase: "error", stopReason: "error", error: errorMessage },
+          });
+        }
+        return outcome;
+      }),
+    };
+    this.#runs.set(runId, record);
+    if (this.#runs.size > RECENT_RUNS) this.#runs.delete(this.#runs.keys().next().value!);
+    return { ...record, status: forwarded.status };
+  }
+
+  /** Abort the session's run here, or on the instance that runs it. Returns the aborted run ids. */
+  async abort(sessionKey: string, runId?: string): Promise<string[]> {
+    const placement = this.options.placement;
+    if (!placement || this.lanes.isBusy(sessionKey)) return this.lanes.abort(sessionKey, runId);
+    const place = await placement.claim(sessionKey);
+    if (place.here) {
+      placement.idle(sessionKey);
+      return this.lanes.abort(sessionKey, runId);
+    }
+    return placement.abort(place.owner, sessionKey, runId);
   }
 
   /** Refuse a message too large for one message, or for what is left of the session's transcript. */
@@ -419,6 +499,7 @@ export class AgentService {
           // The reply was streamed; only keeping it failed (a full disk). Nobody may be awaiting `done`: say it here.
           this.options.onSaveFailure?.(error as Error, { sessionKey, runId });
         }
+        if (!this.lanes.isBusy(sessionKey)) this.options.placement?.idle(sessionKey);
         return outcome;
       }),
     };
@@ -489,8 +570,8 @@ export class AgentService {
     host.registerMethod("chat.history", (params) => this.#history(params.sessionKey, params.limit));
     // The reference's Control UI opens a chat with `chat.startup`: the same answer.
     host.registerMethod("chat.startup", (params) => this.#history(params.sessionKey, params.limit));
-    host.registerMethod("chat.abort", (params) => {
-      const runIds = this.lanes.abort(params.sessionKey, params.runId);
+    host.registerMethod("chat.abort", async (params) => {
+      const runIds = await this.abort(params.sessionKey, params.runId);
       return { ok: true as const, aborted: runIds.length > 0, runIds };
     });
     host.registerMethod("chat.inject", async (params) => {
@@ -617,6 +698,17 @@ export class AgentService {
     options: { sessionKey?: string; wake?: "now" | "next-heartbeat"; eventIds?: string[] } = {},
   ): Promise<void> {
     const sessionKey = options.sessionKey ?? this.mainSessionKey;
+    const placement = this.options.placement;
+    if (placement) {
+      const place = await placement.claim(sessionKey);
+      if (!place.here)
+        return placement.event(place.owner, {
+          sessionKey,
+          text,
+          ...(options.wake ? { wake: options.wake } : {}),
+          ...(options.eventIds ? { eventIds: options.eventIds } : {}),
+        });
+    }
     await this.store.append(sessionKey, {
       role: "system",
       content: textContent(text),
@@ -625,6 +717,7 @@ export class AgentService {
     this.enqueueSystemEvent(text, sessionKey);
     if ((options.wake ?? "now") === "now")
       this.#run(sessionKey, this.#takeSystemEvents(sessionKey).trimEnd(), { mode: "followup" });
+    else if (!this.lanes.isBusy(sessionKey)) placement?.idle(sessionKey);
   }
 
   /** Whether a background event is already in the session (recovery after a crash asks before delivering again). */
@@ -635,6 +728,7 @@ export class AgentService {
 
   /** `sessions.list`: the sessions, newest first, filtered and paged. */
   async listSessions(params: SessionsListParams): Promise<SessionsListResult> {
+    await this.store.ready;
     let sessions = this.store.list();
     if (params.activeMinutes)
       sessions = sessions.filter((entry) => Date.now() - entry.updatedAt <= params.activeMinutes! * 60_000);
@@ -668,6 +762,7 @@ export class AgentService {
 
   /** `chat.history` / `chat.startup`: the newest messages and the session's state. */
   async #history(sessionKey: string, limit = 200): Promise<ChatHistoryResult> {
+    await this.store.ready;
     const messages = await this.store.history(sessionKey, limit);
     const entry = this.store.get(sessionKey);
     return {

@@ -56,4 +56,22 @@ export {
   type Submission,
   type SubmitOptions,
 } from "./session-lanes.js";
-export { type SessionEntry, type SessionOrigin, SessionStore, type TranscriptMessage } from "./session-store.js";
+export {
+  type ForwardedEvent,
+  type ForwardedRun,
+  type ForwardedSend,
+  SESSION_MOVED,
+  type SessionPlacement,
+} from "./session-placement.js";
+export type { SessionChanges, SessionStorage } from "./session-storage.js";
+export {
+  type AppendListener,
+  carriedOver,
+  type NewTranscriptMessage,
+  newSessionEntry,
+  type SessionEntry,
+  SessionEntrySchema,
+  type SessionOrigin,
+  SessionStore,
+  type TranscriptMessage,
+} from "./session-store.js";

@@ -39,11 +39,11 @@ export function registerSessionMethods(host: AgentHost, service: AgentService): 
     return { runId: run.runId, status: run.status, key: params.key };
   });
 
-  host.registerMethod("sessions.abort", (params) => {
+  host.registerMethod("sessions.abort", async (params) => {
     if (!params.key && !params.runId) throw invalidRequest("sessions.abort needs key or runId");
     const key = params.key ?? service.sessionOfRun(params.runId!);
     if (!key) return { ok: true as const, aborted: false, runIds: [] };
-    const runIds = service.lanes.abort(key, params.runId);
+    const runIds = await service.abort(key, params.runId);
     return { ok: true as const, aborted: runIds.length > 0, runIds };
   });
 

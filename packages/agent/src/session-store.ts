@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { copyFile, readFile, rename, stat } from "node:fs/promises";
+import { copyFile, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type ChatMessage, toChatMessage } from "@gateway/protocol";
 import {
@@ -11,6 +11,7 @@ import {
   writeFileAtomic,
 } from "@gateway/state";
 import { Type } from "@sinclair/typebox";
+import type { SessionChanges, SessionStorage } from "./session-storage.js";
 
 /** Where a session's messages came from, so replies go back there. */
 export interface SessionOrigin {
@@ -56,23 +57,21 @@ export type AppendListener = (sessionKey: string, message: TranscriptMessage) =>
 const INDEX_SAVE_DELAY_MS = 200;
 
 /**
- * What the index must hold to be used: every entry with its key, a session id that is a plain file name (it names
+ * What an index entry must hold to be used (in the index file, or a shared store): every entry with its key, a session id that is a plain file name (it names
  * the transcript), its times and token counts. Fields a later version adds are kept.
  */
+export const SessionEntrySchema = Type.Object({
+  key: Type.String({ minLength: 1 }),
+  sessionId: Type.String({ pattern: "^[A-Za-z0-9_-]+$" }),
+  createdAt: Type.Number(),
+  updatedAt: Type.Number(),
+  origin: Type.Optional(Type.Object({ channel: Type.String() })),
+  inputTokens: Type.Number(),
+  outputTokens: Type.Number(),
+});
 const IndexFileSchema = Type.Object({
   version: Type.Literal(1),
-  sessions: Type.Record(
-    Type.String(),
-    Type.Object({
-      key: Type.String({ minLength: 1 }),
-      sessionId: Type.String({ pattern: "^[A-Za-z0-9_-]+$" }),
-      createdAt: Type.Number(),
-      updatedAt: Type.Number(),
-      origin: Type.Optional(Type.Object({ channel: Type.String() })),
-      inputTokens: Type.Number(),
-      outputTokens: Type.Number(),
-    }),
-  ),
+  sessions: Type.Record(Type.String(), SessionEntrySchema),
 });
 
 interface IndexFile {
@@ -85,7 +84,7 @@ interface IndexFile {
  * per session id. Each message is one append of one line, so a crash mid-append can only leave a torn last line,
  * which reading skips; earlier lines are never touched. A reset starts a new session id and keeps the old transcript.
  */
-export class SessionStore {
+export class SessionStore implements SessionStorage {
   readonly directory: string;
   readonly #file: JsonStateFile<typeof IndexFileSchema>;
   readonly #transcripts = new JsonLinesAppender();
@@ -144,7 +143,7 @@ export class SessionStore {
       }
       return existing;
     }
-    const entry = newEntry(key, origin ? { origin } : {});
+    const entry = newSessionEntry(key, origin ? { origin } : {});
     this.#index.sessions[key] = entry;
     await this.#saveIndex();
     return entry;
@@ -283,15 +282,7 @@ export class SessionStore {
   }
 
   /** Change a session's settings; `null` clears one. Creates the session when missing. */
-  async patch(
-    key: string,
-    changes: {
-      label?: string | null;
-      thinkingLevel?: string | null;
-      model?: string | null;
-      sendPolicy?: "allow" | "deny" | null;
-    },
-  ): Promise<SessionEntry> {
+  async patch(key: string, changes: SessionChanges): Promise<SessionEntry> {
     const entry = await this.ensure(key);
     for (const [field, value] of Object.entries(changes) as Array<[keyof typeof changes, string | null | undefined]>) {
       if (value === undefined) continue;
@@ -306,21 +297,25 @@ export class SessionStore {
   /** Start a new session id under the same key; the old transcript stays on disk. */
   async reset(key: string): Promise<SessionEntry> {
     const previous = this.#index.sessions[key];
-    const entry = newEntry(key, {
-      ...(previous?.origin ? { origin: previous.origin } : {}),
-      ...(previous?.label ? { label: previous.label } : {}),
-    });
+    const entry = newSessionEntry(key, carriedOver(previous));
     this.#index.sessions[key] = entry;
     await this.#saveIndex();
     return entry;
   }
 
-  /** Remove a session from the index; its transcript is kept as `<id>.deleted-<ts>.jsonl`. */
-  async delete(key: string): Promise<{ deleted: boolean; archived: string[] }> {
+  /** Remove a session from the index; its transcript is kept as `<id>.deleted-<ts>.jsonl` (or removed). */
+  async delete(
+    key: string,
+    options: { keepTranscript?: boolean } = {},
+  ): Promise<{ deleted: boolean; archived: string[] }> {
     const entry = this.#index.sessions[key];
     if (!entry) return { deleted: false, archived: [] };
     delete this.#index.sessions[key];
     await this.#saveIndex();
+    if (options.keepTranscript === false) {
+      await rm(this.#transcriptPath(entry.sessionId), { force: true });
+      return { deleted: true, archived: [] };
+    }
     const archived = join(this.directory, `${entry.sessionId}.deleted-${Date.now()}.jsonl`);
     try {
       await rename(this.#transcriptPath(entry.sessionId), archived);
@@ -365,8 +360,16 @@ export class SessionStore {
   }
 }
 
+/** What a reset session keeps of the one before: where it talks, its label. */
+export function carriedOver(previous: SessionEntry | undefined): Pick<SessionEntry, "origin" | "label"> {
+  return {
+    ...(previous?.origin ? { origin: previous.origin } : {}),
+    ...(previous?.label ? { label: previous.label } : {}),
+  };
+}
+
 /** A fresh session (new id, zero tokens) for `key`, carrying over what `carry` gives. */
-function newEntry(key: string, carry: Pick<SessionEntry, "origin" | "label">): SessionEntry {
+export function newSessionEntry(key: string, carry: Pick<SessionEntry, "origin" | "label">): SessionEntry {
   const now = Date.now();
   return { key, sessionId: randomUUID(), createdAt: now, updatedAt: now, ...carry, inputTokens: 0, outputTokens: 0 };
 }

@@ -2,12 +2,12 @@
 // assistant message of a transcript carries (messages from before usage was recorded per message count as none).
 import type { UsageCostResult, UsageStatusResult } from "@gateway/protocol";
 import type { AgentHost } from "./agent-service.js";
-import type { SessionStore } from "./session-store.js";
+import type { SessionStorage } from "./session-storage.js";
 
 const DAY_MS = 86_400_000;
 
 /** Register `usage.status` and `usage.cost`. */
-export function registerUsageMethods(host: AgentHost, store: SessionStore): void {
+export function registerUsageMethods(host: AgentHost, store: SessionStorage): void {
   host.registerMethod("usage.status", (): UsageStatusResult => {
     const sessions = store
       .list()

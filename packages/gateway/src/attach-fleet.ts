@@ -22,6 +22,8 @@ export interface FleetParts {
   readonly redis: Redis;
   readonly leases: import("@gateway/fleet").LeaseManager;
   readonly registry: import("@gateway/fleet").FleetRegistry;
+  /** Calls to other instances (`rpc.call(id, method, params)`); `rpc.serve` before or after start, once per method. */
+  readonly rpc: import("@gateway/fleet").FleetRpc;
 }
 
 /** This instance's part in a fleet: the account ownership the channels run under, and the fleet's status. */
@@ -75,16 +77,23 @@ export function attachFleet(
           owns: leases.owned().map((lease) => lease.name),
         }),
       });
-      parts = { id, keyPrefix, leaseMs, redis, leases, registry, claimOnce: fleet.claimOnce };
+      const rpc = new fleet.FleetRpc(redis, {
+        id,
+        keyPrefix,
+        onError: (error) => server.logger.debug({ err: error }, "fleet: rpc"),
+      });
+      parts = { id, keyPrefix, leaseMs, redis, leases, registry, rpc, claimOnce: fleet.claimOnce };
       await redis.connect().catch((error: Error) => {
         server.logger.warn(`fleet: cannot reach ${url} yet (${error.message}); channel accounts wait for it`);
       });
       await registry.join().catch(() => {});
+      await rpc.start();
       server.logger.info(`fleet: instance ${id} joined (leases of ${leaseMs} ms on ${url})`);
       resolveReady();
     },
     async stop() {
       if (!parts) return;
+      await parts.rpc.close();
       await parts.leases.close();
       await parts.registry.leave(id).catch(() => {});
       parts.redis.disconnect();

@@ -47,6 +47,7 @@ import {
 import { acquireStateLock, type StateLock } from "@gateway/state";
 import pino from "pino";
 import { attachFleet, type FleetMembership } from "./attach-fleet.js";
+import { attachFleetEvents } from "./attach-fleet-events.js";
 import { attachFleetIdempotency } from "./attach-fleet-idempotency.js";
 import { attachFleetPairing } from "./attach-fleet-pairing.js";
 import { attachRedisBridge } from "./attach-redis-bridge.js";
@@ -300,6 +301,7 @@ function compose(
     const url = current().redis?.url;
     if (!url) throw new Error("fleet.enabled needs redis.url: the instances of a fleet meet in Redis");
     fleet = attachFleet(server, url, fleetConfig, version);
+    attachFleetEvents(server, fleet);
     attachFleetIdempotency(server, fleet);
   }
   const membership = fleet;
