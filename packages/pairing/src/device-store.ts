@@ -282,36 +282,72 @@ export class DeviceStore {
     return found;
   }
 
-  /** Drop expired requests; returns them (device and node requests). */
+  /** The ids with a request expired at `time` (device or node). */
+  #expiredIds(time: number): Set<string> {
+    const ids = new Set<string>();
+    for (const [id, entry] of this.#records.entries()) {
+      if ((entry.pending?.expiresAtMs ?? Infinity) <= time || (entry.pendingNode?.expiresAtMs ?? Infinity) <= time)
+        ids.add(id);
+    }
+    return ids;
+  }
+
+  /** Remove what expired at `time` from one entry; `removed` is told what that was (only if it is stored). */
+  #dropExpired(
+    time: number,
+    removed: (found: { device?: PendingDeviceRequest; node?: PendingNodeRequest }) => void = () => {},
+  ): RecordChange<DeviceEntry> {
+    return (current) => {
+      if (!current) return unchanged;
+      const { pending, pendingNode, ...rest } = current;
+      const device = pending && pending.expiresAtMs <= time ? pending : undefined;
+      const node = pendingNode && pendingNode.expiresAtMs <= time ? pendingNode : undefined;
+      if (!device && !node) return unchanged;
+      removed({ ...(device ? { device } : {}), ...(node ? { node } : {}) });
+      return settled({
+        ...rest,
+        ...(pending && !device ? { pending } : {}),
+        ...(pendingNode && !node ? { pendingNode } : {}),
+      });
+    };
+  }
+
+  /** Drop expired requests at once (the storage follows in the background); returns them. */
   expire(): { devices: PendingDeviceRequest[]; nodes: PendingNodeRequest[] } {
     const time = this.#now();
-    const devices = this.#all("pending").filter((request) => request.expiresAtMs <= time);
-    const nodes = this.#all("pendingNode").filter((request) => request.expiresAtMs <= time);
-    const ids = new Set([...devices.map((request) => request.deviceId), ...nodes.map((request) => request.nodeId)]);
-    for (const id of ids) {
-      const entry = this.#records.get(id);
-      if (!entry) continue;
-      const { pending, pendingNode, ...rest } = entry;
-      const kept: DeviceEntry = {
-        ...rest,
-        ...(pending && pending.expiresAtMs > time ? { pending } : {}),
-        ...(pendingNode && pendingNode.expiresAtMs > time ? { pendingNode } : {}),
-      };
-      this.#hold(id, settled(kept));
-      void this.#change(id, (current) => {
-        if (!current) return unchanged;
-        const expiredHere = (current.pending?.expiresAtMs ?? Infinity) <= time;
-        const nodeExpiredHere = (current.pendingNode?.expiresAtMs ?? Infinity) <= time;
-        if (!expiredHere && !nodeExpiredHere) return unchanged;
-        const { pending: request, pendingNode: nodeRequest, ...others } = current;
-        return settled({
-          ...others,
-          ...(request && !expiredHere ? { pending: request } : {}),
-          ...(nodeRequest && !nodeExpiredHere ? { pendingNode: nodeRequest } : {}),
-        });
-      }).catch(() => undefined);
+    const expired = { devices: [] as PendingDeviceRequest[], nodes: [] as PendingNodeRequest[] };
+    for (const id of this.#expiredIds(time)) {
+      const drop = this.#dropExpired(time, (found) => {
+        if (found.device) expired.devices.push(found.device);
+        if (found.node) expired.nodes.push(found.node);
+      });
+      const kept = drop(this.#records.get(id));
+      if (kept !== unchanged) this.#hold(id, kept);
+      void this.#change(id, this.#dropExpired(time)).catch(() => undefined);
     }
-    return { devices, nodes };
+    return expired;
+  }
+
+  /**
+   * Remove expired requests from the storage; resolves with those this store removed — in a fleet, each expired
+   * request is reported by the one instance whose removal landed.
+   */
+  async sweep(): Promise<{ devices: PendingDeviceRequest[]; nodes: PendingNodeRequest[] }> {
+    const time = this.#now();
+    const expired = { devices: [] as PendingDeviceRequest[], nodes: [] as PendingNodeRequest[] };
+    for (const id of this.#expiredIds(time)) {
+      let found: { device?: PendingDeviceRequest; node?: PendingNodeRequest } = {};
+      const changed = await this.#change(
+        id,
+        this.#dropExpired(time, (removed) => {
+          found = removed;
+        }),
+      ).catch(() => false);
+      if (!changed) continue;
+      if (found.device) expired.devices.push(found.device);
+      if (found.node) expired.nodes.push(found.node);
+    }
+    return expired;
   }
 
   /** A paired device. */

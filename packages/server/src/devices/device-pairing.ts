@@ -131,7 +131,7 @@ export class DevicePairing {
     server.registerService({
       name: "device-pairing",
       start: () => {
-        timer = setInterval(() => this.sweep(), this.#options.sweepIntervalMs ?? 30_000);
+        timer = setInterval(() => void this.sweep(), this.#options.sweepIntervalMs ?? 30_000);
         timer.unref();
       },
       stop: async () => {
@@ -142,10 +142,10 @@ export class DevicePairing {
     });
   }
 
-  /** Drop expired requests and tell operators. */
-  sweep(): void {
+  /** Drop expired requests and tell operators (in a fleet, the instance whose removal landed tells them). */
+  async sweep(): Promise<void> {
+    const expired = await this.store.sweep();
     const ts = Date.now();
-    const expired = this.store.expire();
     for (const request of expired.devices)
       this.#server?.broadcast("device.pair.resolved", {
         requestId: request.requestId,
