@@ -15,6 +15,14 @@ else redis.call('HSET', KEYS[1], ARGV[1], revision .. '|' .. ARGV[4]) end
 redis.call('PUBLISH', ARGV[5], revision .. '|' .. ARGV[6])
 return revision`;
 
+// The first instance of a fleet brings its records (from its state file) along; once the fleet has had records, a
+// joining instance's own are never written over them (a device removed in the fleet must not come back).
+const SEED = `
+if redis.call('HEXISTS', KEYS[1], ':revision') == 1 then return -1 end
+local revision = redis.call('HINCRBY', KEYS[1], ':revision', 1)
+for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], revision .. '|' .. ARGV[i + 1]) end
+return (#ARGV) / 2`;
+
 /** The hash field that holds the revision counter (never a record id: ids do not start with ':'). */
 const REVISION_FIELD = ":revision";
 
@@ -123,6 +131,15 @@ export class SharedRecords<S extends TSchema> {
     const queued = this.#queue ?? [];
     this.#queue = undefined;
     for (const message of queued) this.#receive(message);
+  }
+
+  /**
+   * Bring `records` into a fleet that never had any (the first instance's state file); resolves with how many were
+   * written (0 when the fleet already had records: they stay as they are).
+   */
+  async seed(records: ReadonlyMap<string, Static<S>>): Promise<number> {
+    const fields = [...records].flatMap(([id, record]) => [id, JSON.stringify(record)]);
+    return Math.max(0, Number(await this.redis.eval(SEED, 1, this.#key, ...fields)));
   }
 
   /** Follow changes made by other instances. */

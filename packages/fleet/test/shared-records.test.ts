@@ -31,6 +31,13 @@ const available = () => checkAvailable(redisHandle !== undefined, "Redis (REDIS_
 
 const Counter = Type.Object({ count: Type.Number(), by: Type.Array(Type.String()) });
 
+/** A second command connection, as another instance has (closed after the test). */
+function connection(): Redis {
+  const other = redis.duplicate();
+  cleanups.push(() => other.disconnect());
+  return other;
+}
+
 function records(connection: Redis, self: string, keyPrefix = prefix, problems: string[] = []) {
   const shared = new SharedRecords(connection, {
     keyPrefix,
@@ -48,7 +55,7 @@ describe("SharedRecords", () => {
     if (!available()) return;
     const keyPrefix = `${prefix}${randomUUID().slice(0, 8)}:`;
     const a = records(redis, "a", keyPrefix);
-    const b = records(redis.duplicate(), "b", keyPrefix);
+    const b = records(connection(), "b", keyPrefix);
     await Promise.all([a.load(), b.load()]);
     const seen: Array<[string, string | undefined]> = [];
     b.watch((id, _record, note) => seen.push([id, note]));
@@ -69,6 +76,18 @@ describe("SharedRecords", () => {
     await a.update("y", () => undefined);
     await until(() => b.get("y") === undefined, { message: "b to follow a's deletion" });
     expect(b.staleness()).toBeUndefined();
+  });
+
+  it("the first instance carries its records over; once the fleet has records, a joining instance's stay out", async () => {
+    if (!available()) return;
+    const keyPrefix = `${prefix}${randomUUID().slice(0, 8)}:`;
+    const first = records(redis, "a", keyPrefix);
+    expect(await first.seed(new Map([["paired", { count: 1, by: ["file of a"] }]]))).toBe(1);
+    await first.load();
+    await first.update("paired", () => undefined); // removed in the fleet
+    const joining = records(connection(), "b", keyPrefix);
+    expect(await joining.seed(new Map([["paired", { count: 1, by: ["file of b"] }]]))).toBe(0);
+    expect([...(await joining.load()).keys()]).toEqual([]);
   });
 
   it("a record in Redis that is not what it should be is refused with a clear message and left as it is", async () => {

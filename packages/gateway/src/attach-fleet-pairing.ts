@@ -5,7 +5,7 @@ import type { FleetMembership } from "./attach-fleet.js";
 
 /** A pairing store that can keep its records in a shared storage. */
 interface ShareableStore {
-  share(storage: never): Promise<void>;
+  share(storage: never): Promise<{ imported: number }>;
 }
 
 /**
@@ -38,8 +38,10 @@ export function attachFleetPairing(
       });
       shared.push(records);
       try {
-        await store.share(records as never);
-        server.logger.info(`fleet: ${name} shared through Redis`);
+        const { imported } = await store.share(records as never);
+        server.logger.info(
+          `fleet: ${name} shared through Redis${imported > 0 ? ` (${imported} records carried over from this instance's state file)` : ""}`,
+        );
         return;
       } catch (error) {
         records.close();

@@ -235,10 +235,11 @@ export class DeviceStore {
   }
 
   /**
-   * Keep the records in `storage` from now on (a fleet's shared storage): its records replace the file's, and what
-   * other instances change there is followed. The file is left as it was.
+   * Keep the records in `storage` from now on (a fleet's shared storage): its records replace the file's (the first
+   * instance of a fleet carries its file's over), and what other instances change there is followed. The file is
+   * left as it was.
    */
-  share(storage: RecordStorage<DeviceEntry>): Promise<void> {
+  share(storage: RecordStorage<DeviceEntry>): Promise<{ imported: number }> {
     return this.#records.share(storage, (deviceId, before, after, note) => {
       const revoked = note?.startsWith("revoke:")
         ? [note.slice("revoke:".length)]

@@ -118,8 +118,8 @@ export class DmPairingStore {
     return this.#file.problem;
   }
 
-  /** Keep the records in `storage` from now on (a fleet's shared storage); the file is left as it was. */
-  share(storage: RecordStorage<DmPairingAccount>): Promise<void> {
+  /** Keep the records in `storage` from now on (a fleet's; the first instance carries its file's over). */
+  share(storage: RecordStorage<DmPairingAccount>): Promise<{ imported: number }> {
     return this.#records.share(storage);
   }
 

@@ -24,6 +24,8 @@ export interface RecordStorage<T> {
   load(): Promise<Map<string, T>>;
   /** Change one record; resolves with the record as stored and whether it changed. `note` rides along to watchers. */
   update(id: string, change: RecordChange<T>, note?: string): Promise<{ changed: boolean; record: T | undefined }>;
+  /** Bring these records in when the storage never had any (resolves with how many); a shared storage only. */
+  seed?(records: ReadonlyMap<string, T>): Promise<number>;
   /** Follow what other writers change (a shared storage; the file has no other writer). */
   watch?(listener: RecordListener<T>): void;
   /** Why the records held here may be out of date right now (a shared storage cut off from its peers), if so. */
@@ -143,8 +145,13 @@ export class RecordMirror<T> {
     return this.#awaiting ?? this.#storage.staleness?.();
   }
 
-  /** Keep the records in `storage` from now on: its records replace the file's, and other writers' changes are followed. */
-  async share(storage: RecordStorage<T>, onRemote?: RemoteChangeListener<T>): Promise<void> {
+  /**
+   * Keep the records in `storage` from now on: its records replace the file's (which it takes in when it never had
+   * any), and other writers' changes are followed.
+   */
+  async share(storage: RecordStorage<T>, onRemote?: RemoteChangeListener<T>): Promise<{ imported: number }> {
+    // The first instance of a fleet carries its records over, so turning fleet mode on loses no pairing.
+    const imported = (await storage.seed?.(this.#records)) ?? 0;
     const records = await storage.load();
     this.#storage = storage;
     this.#records = records;
@@ -155,5 +162,6 @@ export class RecordMirror<T> {
       this.hold(id, record);
       onRemote?.(id, before, record, note);
     });
+    return { imported };
   }
 }
