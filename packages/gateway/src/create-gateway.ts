@@ -47,6 +47,7 @@ import {
 import { acquireStateLock, type StateLock } from "@gateway/state";
 import pino from "pino";
 import { attachFleet, type FleetMembership } from "./attach-fleet.js";
+import { attachFleetConfig } from "./attach-fleet-config.js";
 import { attachFleetEvents } from "./attach-fleet-events.js";
 import { attachFleetIdempotency } from "./attach-fleet-idempotency.js";
 import { attachFleetPairing } from "./attach-fleet-pairing.js";
@@ -303,6 +304,7 @@ function compose(
     fleet = attachFleet(server, url, fleetConfig, version);
     attachFleetEvents(server, fleet);
     attachFleetIdempotency(server, fleet);
+    attachFleetConfig(server, fleet, manager);
   }
   const membership = fleet;
   server.registerMethod("fleet.status", () =>

@@ -39,7 +39,7 @@ describe("DM pairing across a fleet", () => {
     };
     const a = await fleetInstance("a", keyPrefix, {
       channels,
-      fleet: { enabled: true, instanceId: "a", keyPrefix, leaseMs: 2_000 },
+      fleet: { enabled: true, keyPrefix, leaseMs: 2_000 },
     });
     await until(async () => (await accountState(a)) === "connected", {
       timeoutMs: 15_000,
@@ -47,7 +47,7 @@ describe("DM pairing across a fleet", () => {
     });
     const b = await fleetInstance("b", keyPrefix, {
       channels,
-      fleet: { enabled: true, instanceId: "b", keyPrefix, leaseMs: 2_000 },
+      fleet: { enabled: true, keyPrefix, leaseMs: 2_000 },
     });
     await until(async () => (await accountState(b)) === "standby", { timeoutMs: 15_000, message: "b to stand by" });
 

@@ -27,18 +27,24 @@ export const redisAvailable = (): boolean =>
 /** A key prefix of its own for one fleet. */
 export const fleetPrefix = (): string => `${prefix}${randomUUID().slice(0, 8)}:`;
 
-/** An instance of the fleet under `keyPrefix`; resolves once its device store reads the fleet's. */
+/**
+ * An instance of the fleet under `keyPrefix`; resolves once its device store reads the fleet's. Every instance has
+ * the same config file (its id comes from GATEWAY_FLEET_INSTANCE_ID), as fleet-wide config edits need.
+ */
 export async function fleetInstance(
   id: string,
   keyPrefix: string,
   config: Record<string, unknown> = {},
 ): Promise<TestGateway> {
-  const gateway = await startGateway({
-    redis: { url: redisHandle!.url, keyPrefix: `${keyPrefix}bridge:` },
-    fleet: { enabled: true, instanceId: id, keyPrefix },
-    gateway: { pairing: { autoApproveLoopback: false } },
-    ...config,
-  });
+  const gateway = await startGateway(
+    {
+      redis: { url: redisHandle!.url, keyPrefix: `${keyPrefix}bridge:` },
+      fleet: { enabled: true, keyPrefix },
+      gateway: { pairing: { autoApproveLoopback: false } },
+      ...config,
+    },
+    { GATEWAY_FLEET_INSTANCE_ID: id },
+  );
   await until(() => gateway.gateway.devices.store.staleness() === undefined, {
     message: `instance ${id} to read the fleet's devices`,
   });
