@@ -14,7 +14,7 @@ import {
   startFakeTelegram,
 } from "@gateway/fakes";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { useRedis } from "@gateway/vitest-preset/redis";
+import { hasRedisServer, startRedisServer, useRedis } from "@gateway/vitest-preset/redis";
 import { checkAvailable, until } from "@gateway/vitest-preset/wait";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,11 +47,11 @@ afterAll(async () => {
   }
 });
 
-const telegramChannels = () => `{
+const telegramChannels = (token = botToken) => `{
   telegram: {
     apiRoot: "${fake.apiRoot}", pollTimeoutSeconds: 1, debounceMs: 0,
     dmPolicy: "open", allowFrom: ["*"],
-    accounts: { default: { botToken: "${botToken}" } },
+    accounts: { default: { botToken: "${token}" } },
   },
 }`;
 
@@ -59,13 +59,14 @@ const telegramChannels = () => `{
 async function instance(
   id: string,
   channels = telegramChannels(),
+  redisUrl = redisHandle!.url,
 ): Promise<{ id: string; stateDir: string; gateway: GatewayProcess }> {
   const stateDir = tempDir(`gateway-fleet-${id}-`);
   writeFileSync(
     join(stateDir, "gateway.json5"),
     `{
       gateway: { auth: { mode: "token", token: "${TOKEN}" } },
-      redis: { url: "${redisHandle!.url}", keyPrefix: "${prefix}bridge:" },
+      redis: { url: "${redisUrl}", keyPrefix: "${prefix}bridge:" },
       fleet: { enabled: true, instanceId: "${id}", leaseMs: ${LEASE_MS}, keyPrefix: "${prefix}" },
       channels: ${channels},
     }`,
@@ -142,6 +143,53 @@ describe("a fleet of two gateways on one Redis", () => {
     for (const text of ["first message", "while nobody owns it", "after the takeover", "to the third one"])
       expect(repliesTo(text), text).toHaveLength(1);
     onCleanup(() => c.gateway.stop());
+  }, 90_000);
+});
+
+describe("a fleet through a Redis restart", () => {
+  it("started at the same instant: one owner; Redis gone: the owner stops within its lease while clients are served; back: one owner, every message answered once", async (context) => {
+    if (!checkAvailable(hasRedisServer(), "redis-server (a Redis of the test's own, to restart it)"))
+      return context.skip();
+    if (!existsSync(main)) throw new Error("build the app first: npx turbo run build --filter=gateway");
+    const dir = tempDir("gateway-fleet-redis-");
+    let redis = await startRedisServer({ dir });
+    onCleanup(() => redis.stop()); // after the gateways (cleanups run in reverse)
+    const token = fake.addBot("gw_fleet_restart_bot");
+    const replies = (text: string) =>
+      fake.sent(token).filter((message) => String(message.text ?? "").includes(text)).length;
+    const say = (text: string) => fake.inject(token, { chat: { id: 7001, type: "private" }, from: grace, text });
+    const pair = await Promise.all(["r-a", "r-b"].map((id) => instance(id, telegramChannels(token), redis.url)));
+    const states = () => Promise.all(pair.map((side) => accountState(side.stateDir)));
+    await until(async () => (await states()).sort().join() === "connected,standby", {
+      timeoutMs: 15_000,
+      message: "exactly one of two instances started together to run the account",
+    });
+    await say("before the outage");
+    await until(() => replies("before the outage") === 1, { message: "the owner's reply" });
+
+    // Redis dies: nobody can know it is still the only owner, so the owner stops the account within its lease —
+    // and both instances keep answering their clients.
+    await redis.kill();
+    await until(async () => !(await states()).includes("connected"), {
+      timeoutMs: LEASE_MS * 3,
+      message: "the owner to stop the account once its lease may have passed",
+    });
+    for (const side of pair)
+      expect((await cli(side.stateDir, ["health", "--json"], { GATEWAY_TOKEN: TOKEN })).code).toBe(0);
+    await say("during the outage");
+
+    // Redis is back (its data kept): one instance takes the lease again and answers what waited, once.
+    redis = await startRedisServer({ port: redis.port, dir });
+    await until(async () => (await states()).sort().join() === "connected,standby", {
+      timeoutMs: 20_000,
+      message: "one owner again after Redis came back",
+    });
+    await until(() => replies("during the outage") === 1, { message: "what waited to be answered" });
+    await say("after the outage");
+    await until(() => replies("after the outage") === 1, { message: "the reply after the outage" });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (const text of ["before the outage", "during the outage", "after the outage"])
+      expect(replies(text), text).toBe(1);
   }, 90_000);
 });
 
