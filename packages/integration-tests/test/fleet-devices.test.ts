@@ -1,6 +1,8 @@
 // Two gateways on one Redis (fleet.enabled), each with its own state dir: a device asks on A and is approved on B,
 // then connects on B with its device token; a token revoked or rotated on one instance closes the device's
 // connections on the other within a second, and the old token is refused everywhere.
+
+import { rmSync } from "node:fs";
 import {
   createGatewayClient,
   createMemoryKeyStore,
@@ -8,8 +10,10 @@ import {
   GatewayClientError,
   loadDeviceIdentity,
 } from "@gateway/client";
-import { eventually, until } from "@gateway/vitest-preset/wait";
-import { afterEach, describe, expect, it } from "vitest";
+// @ts-expect-error -- a plain .mjs helper of the private vitest preset
+import { hasRedisServer, startRedisServer } from "@gateway/vitest-preset/redis";
+import { checkAvailable, eventually, until } from "@gateway/vitest-preset/wait";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { fleetInstance, fleetPrefix, redisAvailable } from "./fleet-harness.js";
 import { stopAll, TOKEN } from "./harness.js";
 
@@ -147,5 +151,49 @@ describe("devices across a fleet", () => {
       );
       expect(listA.pending).toEqual([]);
     });
+  });
+});
+
+describe("devices when an instance loses Redis", () => {
+  it("no device is let in while the store cannot follow the fleet; open connections stay; back with Redis", async (context) => {
+    if (!checkAvailable(hasRedisServer(), "redis-server (for an outage of its own)")) return context.skip();
+    const server = await startRedisServer();
+    let restarted: { stop(): Promise<void> } | undefined;
+    let killed = false;
+    onTestFinished(async () => {
+      await stopAll();
+      if (!killed) await server.kill();
+      await restarted?.stop();
+      rmSync(server.dir, { recursive: true, force: true });
+    });
+    const keyPrefix = fleetPrefix();
+    const a = await fleetInstance("a", keyPrefix, {
+      redis: { url: server.url, keyPrefix: `${keyPrefix}bridge:` },
+      gateway: { pairing: { autoApproveLoopback: true } },
+    });
+    const device = await loadDeviceIdentity(createMemoryKeyStore());
+    const open1 = open({ url: a.url, token: TOKEN, device, scopes: ["operator.read"] });
+    const hello = await open1.ready(); // paired silently over loopback
+    expect(hello.auth.deviceToken).toEqual(expect.any(String));
+
+    await server.kill();
+    killed = true;
+    await until(() => a.gateway.devices.store.staleness() !== undefined, { message: "a to notice" });
+    const refused = await refusal(
+      open({ url: a.url, deviceToken: hello.auth.deviceToken!, device, scopes: ["operator.read"] }),
+    );
+    expect(refused.code).toBe("UNAVAILABLE");
+    expect(refused.retryable).toBe(true);
+    expect(refused.message).toMatch(/devices cannot connect to this instance right now \(lost the fleet's Redis/);
+    // Without a device, and the connection already open: served.
+    await (await a.client()).request("health", {});
+    expect(open1.state).toBe("open");
+
+    restarted = await startRedisServer({ port: server.port, dir: server.dir });
+    await until(() => a.gateway.devices.store.staleness() === undefined, {
+      timeoutMs: 10_000,
+      message: "a to read the devices again",
+    });
+    await open({ url: a.url, deviceToken: hello.auth.deviceToken!, device, scopes: ["operator.read"] }).ready();
   });
 });
