@@ -189,9 +189,13 @@ export class SharedRecords<S extends TSchema> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
       const stored = await this.redis.hget(this.#key, id);
-      const current = stored === null ? undefined : this.#parse(id, stored).record;
+      const parsed = stored === null ? undefined : this.#parse(id, stored);
+      const current = parsed?.record;
       const next = change(current === undefined ? undefined : structuredClone(current));
-      if (typeof next === "symbol") return { changed: false, record: current };
+      if (typeof next === "symbol") {
+        if (parsed) this.#hold(id, parsed.record, parsed.revision);
+        return { changed: false, record: this.#records.get(id) };
+      }
       const json = next === undefined ? "" : JSON.stringify(next);
       const message = JSON.stringify({
         from: this.#options.self,
@@ -213,8 +217,10 @@ export class SharedRecords<S extends TSchema> {
         ),
       );
       if (revision > 0) {
+        // A newer change may have been received already (replies and messages come on different connections):
+        // what is held is the newest of the two.
         this.#hold(id, next, revision);
-        return { changed: true, record: next };
+        return { changed: true, record: this.#records.get(id) };
       }
     }
     throw new Error(
