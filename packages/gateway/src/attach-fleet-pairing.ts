@@ -45,6 +45,7 @@ export function attachFleetPairing(
         return;
       } catch (error) {
         records.close();
+        shared.splice(shared.indexOf(records), 1);
         if (attempt === 0)
           server.logger.warn(
             `fleet: cannot read the ${name} from Redis (${(error as Error).message}); retrying every second — until then this instance waits with them`,
