@@ -66,4 +66,36 @@ describe("config edits across a fleet", () => {
     expect(instances.map(fileOf)).toEqual(files);
     for (const instance of [a, b]) expect((await configOf(instance)).level).toBe("debug");
   });
+
+  it("an instance that cannot apply the edit at commit: the others are put back, every file as before", async (context) => {
+    if (!redisAvailable()) return context.skip();
+    const keyPrefix = fleetPrefix();
+    const a = await fleetInstance("a", keyPrefix);
+    const b = await fleetInstance("b", keyPrefix);
+    await until(
+      async () => {
+        const client = await a.client();
+        const status = await client.request("fleet.status", {});
+        client.close();
+        return status.members.length === 2;
+      },
+      { message: "the two instances to see each other" },
+    );
+    // b's logging owner refuses the new level when it is applied (after b agreed to the edit in the prepare).
+    b.gateway.config.subscribe("logging", () => {
+      throw new Error("this instance cannot log at that level");
+    });
+    const before = await configOf(a);
+    const files = [a, b].map(fileOf);
+    const operator = await a.client();
+    const failed = await operator
+      .request("config.patch", { raw: '{ logging: { level: "debug" } }', baseHash: before.hash })
+      .then(
+        () => undefined,
+        (error: Error) => error,
+      );
+    expect(failed?.message).toMatch(/could not be applied on every instance and was undone.*\bb: /);
+    expect([a, b].map(fileOf)).toEqual(files);
+    for (const instance of [a, b]) expect(await configOf(instance)).toEqual(before);
+  });
 });
