@@ -102,10 +102,13 @@ describe("a fleet of two gateways on one Redis", () => {
 
     const fleet = JSON.parse((await cli(b.stateDir, ["status", "--fleet", "--json"], { GATEWAY_TOKEN: TOKEN })).stdout);
     expect(fleet.self).toBe("b");
-    expect(fleet.members.map((member: { id: string; owns: string[] }) => [member.id, member.owns])).toEqual([
-      ["a", ["channel:telegram:default"]],
+    // a, started first, also runs the fleet's scheduler (the `cron` lease).
+    expect(fleet.members.map((member: { id: string; owns: string[] }) => [member.id, member.owns.sort()])).toEqual([
+      ["a", ["channel:telegram:default", "cron"]],
       ["b", []],
     ]);
+    const summary = await cli(a.stateDir, ["status"], { GATEWAY_TOKEN: TOKEN });
+    expect(summary.stdout).toMatch(/^fleet\s+instance a with b; runs (telegram:default, cron|cron, telegram:default)/m);
 
     await fake.inject(botToken, { chat: { id: 7001, type: "private" }, from: grace, text: "first message" });
     await until(() => repliesTo("first message").length === 1, { message: "the reply from a" });
@@ -130,6 +133,13 @@ describe("a fleet of two gateways on one Redis", () => {
     // A clean stop hands the account over at once: a new instance stands by, b stops, the new one runs it.
     const c = await instance("c");
     await until(async () => (await accountState(c.stateDir)) === "standby", { message: "c to stand by" });
+    // A send on the instance that stands by goes out through the one that runs the account.
+    const forwarded = await cli(c.stateDir, ["send", "--channel", "telegram", "--to", "7001", "sent from c"], {
+      GATEWAY_TOKEN: TOKEN,
+    });
+    expect(forwarded.stderr).toBe("");
+    expect(forwarded.code).toBe(0);
+    expect(repliesTo("sent from c")).toHaveLength(1);
     const stoppedAt = Date.now();
     await b.gateway.stop();
     await until(async () => (await accountState(c.stateDir)) === "connected", {
@@ -176,6 +186,11 @@ describe("a fleet through a Redis restart", () => {
     });
     for (const side of pair)
       expect((await cli(side.stateDir, ["health", "--json"], { GATEWAY_TOKEN: TOKEN })).code).toBe(0);
+    const refused = await cli(pair[0]!.stateDir, ["send", "--channel", "telegram", "--to", "7001", "no one runs it"], {
+      GATEWAY_TOKEN: TOKEN,
+    });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/telegram:default/);
     await say("during the outage");
 
     // Redis is back (its data kept): one instance takes the lease again and answers what waited, once.

@@ -12,6 +12,7 @@ export {
 } from "./fleet-rpc.js";
 export { Lease, type LeaseHolder, type LeaseOptions } from "./lease.js";
 export { type HeldLease, LeaseManager, type LeaseManagerOptions } from "./lease-manager.js";
+export { RedisCronStore, type RedisCronStoreOptions } from "./redis-cron-store.js";
 export {
   SharedRecordError,
   type SharedRecordListener,
