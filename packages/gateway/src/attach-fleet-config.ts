@@ -60,7 +60,14 @@ export function attachFleetConfig(server: GatewayServer, fleet: FleetMembership,
 
   manager.coordinateWrites(async (kind, raw, baseHash): Promise<ConfigWriteResult> => {
     const { rpc, registry, id: self } = await parts();
-    const others = (await registry.members()).map((member) => member.id).filter((member) => member !== self);
+    const members = await registry.members().catch((error: Error) => {
+      throw new ProtocolError(
+        "UNAVAILABLE",
+        `config edits in a fleet need its Redis, which does not answer (${error.message}); nothing changed`,
+        { retryable: true },
+      );
+    });
+    const others = members.map((member) => member.id).filter((member) => member !== self);
     const editId = randomUUID();
     const params = { id: editId, kind, raw, ...(baseHash !== undefined ? { baseHash } : {}) };
     const call = (target: string, method: string, body: unknown, result?: typeof Prepared) =>
