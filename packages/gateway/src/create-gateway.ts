@@ -47,9 +47,12 @@ import {
 import { acquireStateLock, type StateLock } from "@gateway/state";
 import pino from "pino";
 import { attachFleet, type FleetMembership } from "./attach-fleet.js";
+import { attachFleetConfig } from "./attach-fleet-config.js";
 import { attachFleetCron } from "./attach-fleet-cron.js";
 import { attachFleetDelivery } from "./attach-fleet-delivery.js";
 import { attachFleetEvents } from "./attach-fleet-events.js";
+import { attachFleetIdempotency } from "./attach-fleet-idempotency.js";
+import { attachFleetPairing } from "./attach-fleet-pairing.js";
 import { attachRedisBridge } from "./attach-redis-bridge.js";
 import { builtinChannels } from "./builtin-channels.js";
 import { attachCanvasHost } from "./canvas.js";
@@ -302,6 +305,8 @@ function compose(
     if (!url) throw new Error("fleet.enabled needs redis.url: the instances of a fleet meet in Redis");
     fleet = attachFleet(server, url, fleetConfig, version);
     attachFleetEvents(server, fleet);
+    attachFleetIdempotency(server, fleet);
+    attachFleetConfig(server, fleet, manager);
   }
   const membership = fleet;
   server.registerMethod("fleet.status", () =>
@@ -332,6 +337,7 @@ function compose(
       }, 250).unref();
     },
   });
+  if (fleet) attachFleetPairing(server, fleet, { devices: devices.store, dmPairing: channels.pairing });
   attachChannels(server, channels, {
     channels: () => current().channels,
     plugins: current().plugins ?? [],

@@ -16,6 +16,8 @@ export const ENVIRONMENT_OVERRIDES: ReadonlyArray<{ variable: string; path: read
   { variable: "GATEWAY_PASSWORD", path: ["gateway", "auth", "password"] },
   { variable: "GATEWAY_LOG_LEVEL", path: ["logging", "level"] },
   { variable: "GATEWAY_REDIS_URL", path: ["redis", "url"] },
+  // Each instance of a fleet its own id, with the same config file everywhere (fleet-wide config edits need that).
+  { variable: "GATEWAY_FLEET_INSTANCE_ID", path: ["fleet", "instanceId"] },
 ];
 
 /** An environment, as the app has it (`process.env`). */

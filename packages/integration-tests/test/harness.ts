@@ -20,15 +20,18 @@ export interface TestGateway {
   client(options?: { scopes?: string[] }): Promise<GatewayClient>;
 }
 
-/** Start a gateway with `config` laid over a token-auth config on port 0. */
-export async function startGateway(config: Record<string, unknown> = {}): Promise<TestGateway> {
+/** Start a gateway with `config` laid over a token-auth config on port 0 (`env`: its `GATEWAY_*` variables). */
+export async function startGateway(
+  config: Record<string, unknown> = {},
+  env: Record<string, string> = {},
+): Promise<TestGateway> {
   const stateDir = mkdtempSync(join(tmpdir(), "gateway-integration-"));
   const gatewayConfig = (config.gateway ?? {}) as Record<string, unknown>;
   writeFileSync(
     join(stateDir, "gateway.json5"),
     JSON.stringify({ ...config, gateway: { port: 0, auth: { mode: "token", token: TOKEN }, ...gatewayConfig } }),
   );
-  const gateway = createGateway({ stateDir, version: "0.0.0-test", logging: { stdout: false } });
+  const gateway = createGateway({ stateDir, env, version: "0.0.0-test", logging: { stdout: false } });
   running.push(async () => {
     await gateway.close();
     rmSync(stateDir, { recursive: true, force: true });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { hasScope, type OperatorScope } from "@gateway/protocol";
 import { JsonStateFile, type StateFileProblem } from "@gateway/state";
 import { type Static, type TSchema, type TString, Type } from "@sinclair/typebox";
+import { FileRecordStorage, type RecordChange, RecordMirror, type RecordStorage, unchanged } from "./record-storage.js";
 
 /** Pending device and node requests expire after this long. */
 export const DEVICE_PAIRING_TTL_MS = 5 * 60_000;
@@ -87,6 +88,14 @@ export const PendingNodeRequest = Type.Object({
 });
 export type PendingNodeRequest = Static<typeof PendingNodeRequest>;
 
+/** Everything kept about one device id: its pairing, and what it has pending (the unit of an atomic change). */
+export const DeviceEntry = Type.Object({
+  device: Type.Optional(PairedDeviceRecord),
+  pending: Type.Optional(PendingDeviceRequest),
+  pendingNode: Type.Optional(PendingNodeRequest),
+});
+export type DeviceEntry = Static<typeof DeviceEntry>;
+
 const DeviceFile = Type.Object({
   version: Type.Literal(1),
   devices: Type.Array(PairedDeviceRecord),
@@ -136,6 +145,48 @@ export interface DeviceStoreOptions {
   onProblem?: (problem: StateFileProblem) => void;
 }
 
+/** Told when another instance revoked a device's token of `role` (every role: undefined), so its connections close. */
+export type DeviceRevocationListener = (deviceId: string, role: string | undefined) => void;
+
+/** The note a revoking change carries to the other instances: `revoke:<role>`, or `revoke:*` for every role. */
+const revokeNote = (role: string | undefined): string => `revoke:${role ?? "*"}`;
+
+const deviceFileShape = {
+  toRecords(file: DeviceFile): Map<string, DeviceEntry> {
+    const entries = new Map<string, DeviceEntry>();
+    const entry = (id: string) => entries.get(id) ?? entries.set(id, {}).get(id)!;
+    for (const device of file.devices) entry(device.deviceId).device = device;
+    for (const request of file.pending) entry(request.deviceId).pending = request;
+    for (const request of file.pendingNodes) entry(request.nodeId).pendingNode = request;
+    return entries;
+  },
+  fromRecords(entries: ReadonlyMap<string, DeviceEntry>): DeviceFile {
+    const all = [...entries.values()];
+    return {
+      version: 1,
+      devices: all.flatMap((entry) => (entry.device ? [entry.device] : [])),
+      pending: all.flatMap((entry) => (entry.pending ? [entry.pending] : [])),
+      pendingNodes: all.flatMap((entry) => (entry.pendingNode ? [entry.pendingNode] : [])),
+    };
+  },
+};
+
+/**
+ * After missing changes (an outage), what to treat as revoked: every role when the device is gone, else each role
+ * whose token was replaced or removed meanwhile.
+ */
+function changedTokens(before: PairedDeviceRecord | undefined, after: PairedDeviceRecord | undefined): string[] {
+  if (!before) return [];
+  if (!after) return ["*"];
+  return Object.entries(before.tokens)
+    .filter(([role, token]) => after.tokens[role]?.hash !== token.hash)
+    .map(([role]) => role);
+}
+
+/** An entry with nothing in it is deleted. */
+const settled = (entry: DeviceEntry): DeviceEntry | undefined =>
+  entry.device || entry.pending || entry.pendingNode ? entry : undefined;
+
 const hashToken = (token: string): string => createHash("sha256").update(token, "utf8").digest("hex");
 
 function tokenMatches(presented: string, hash: string): boolean {
@@ -155,14 +206,16 @@ const defined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 
 /**
- * One store for devices and nodes, `<state>/devices/devices.json` (mode 0600, directory 0700): paired devices with
- * their approved roles and scopes, device tokens per role (sha256 hashes only), the approved command surface of nodes,
- * and pending requests (5 minutes). Decisions are made in memory; a change is resolved once it is on disk.
+ * One store for devices and nodes: paired devices with their approved roles and scopes, device tokens per role (sha256
+ * hashes only), the approved command surface of nodes, and pending requests (5 minutes). Kept in
+ * `<state>/devices/devices.json` (mode 0600, directory 0700), or — in a fleet — in a shared storage every instance
+ * reads (`share()`). Decisions are made on the records held in memory; a change is resolved once it is stored.
  */
 export class DeviceStore {
   readonly #file: JsonStateFile<typeof DeviceFile>;
   readonly #now: () => number;
-  #data: DeviceFile;
+  readonly #records: RecordMirror<DeviceEntry>;
+  readonly #revocationListeners: DeviceRevocationListener[] = [];
 
   constructor(stateDir: string, options: DeviceStoreOptions = {}) {
     const directory = join(stateDir, "devices");
@@ -174,44 +227,139 @@ export class DeviceStore {
       pretty: true,
       ...(options.onProblem ? { onProblem: options.onProblem } : {}),
     });
-    this.#data = this.#file.read();
+    this.#records = new RecordMirror(new FileRecordStorage(this.#file, deviceFileShape));
   }
 
   get path(): string {
     return this.#file.path;
   }
 
-  /** Read the file again (another process — the CLI on this machine — may have changed it). */
-  reload(): void {
-    this.#data = this.#file.read();
+  /**
+   * Keep the records in `storage` from now on (a fleet's shared storage): its records replace the file's (the first
+   * instance of a fleet carries its file's over), and what other instances change there is followed. The file is
+   * left as it was.
+   */
+  share(storage: RecordStorage<DeviceEntry>): Promise<{ imported: number }> {
+    return this.#records.share(storage, (deviceId, before, after, note) => {
+      const revoked = note?.startsWith("revoke:")
+        ? [note.slice("revoke:".length)]
+        : note === "resync"
+          ? changedTokens(before?.device, after?.device)
+          : [];
+      for (const role of revoked)
+        for (const listener of this.#revocationListeners) listener(deviceId, role === "*" ? undefined : role);
+    });
   }
 
-  async #save(): Promise<void> {
-    await this.#file.write(structuredClone(this.#data));
+  /** Vouch for no device until `share()` has read the shared records (`reason` says why meanwhile). */
+  awaitShare(reason: string): void {
+    this.#records.awaitShare(reason);
   }
 
-  /** Drop expired requests; returns them (device and node requests). */
+  /** Follow revocations made on other instances (a token revoked or rotated, a device removed). */
+  onRevoked(listener: DeviceRevocationListener): void {
+    this.#revocationListeners.push(listener);
+  }
+
+  /** Why the records may be out of date right now (a shared storage cut off from its peers), if so. */
+  staleness(): string | undefined {
+    return this.#records.staleness();
+  }
+
+  #hold(deviceId: string, entry: DeviceEntry | undefined): void {
+    this.#records.hold(deviceId, entry);
+  }
+
+  #change(deviceId: string, change: RecordChange<DeviceEntry>, note?: string): Promise<boolean> {
+    return this.#records.change(deviceId, change, note);
+  }
+
+  #all<K extends keyof DeviceEntry>(kind: K): Array<NonNullable<DeviceEntry[K]>> {
+    const found: Array<NonNullable<DeviceEntry[K]>> = [];
+    for (const [, entry] of this.#records.entries()) {
+      const value = entry[kind];
+      if (value) found.push(value as NonNullable<DeviceEntry[K]>);
+    }
+    return found;
+  }
+
+  /** The ids with a request expired at `time` (device or node). */
+  #expiredIds(time: number): Set<string> {
+    const ids = new Set<string>();
+    for (const [id, entry] of this.#records.entries()) {
+      if ((entry.pending?.expiresAtMs ?? Infinity) <= time || (entry.pendingNode?.expiresAtMs ?? Infinity) <= time)
+        ids.add(id);
+    }
+    return ids;
+  }
+
+  /** Remove what expired at `time` from one entry; `removed` is told what that was (only if it is stored). */
+  #dropExpired(
+    time: number,
+    removed: (found: { device?: PendingDeviceRequest; node?: PendingNodeRequest }) => void = () => {},
+  ): RecordChange<DeviceEntry> {
+    return (current) => {
+      if (!current) return unchanged;
+      const { pending, pendingNode, ...rest } = current;
+      const device = pending && pending.expiresAtMs <= time ? pending : undefined;
+      const node = pendingNode && pendingNode.expiresAtMs <= time ? pendingNode : undefined;
+      if (!device && !node) return unchanged;
+      removed({ ...(device ? { device } : {}), ...(node ? { node } : {}) });
+      return settled({
+        ...rest,
+        ...(pending && !device ? { pending } : {}),
+        ...(pendingNode && !node ? { pendingNode } : {}),
+      });
+    };
+  }
+
+  /** Drop expired requests at once (the storage follows in the background); returns them. */
   expire(): { devices: PendingDeviceRequest[]; nodes: PendingNodeRequest[] } {
     const time = this.#now();
-    const devices = this.#data.pending.filter((request) => request.expiresAtMs <= time);
-    const nodes = this.#data.pendingNodes.filter((request) => request.expiresAtMs <= time);
-    if (devices.length > 0 || nodes.length > 0) {
-      this.#data.pending = this.#data.pending.filter((request) => request.expiresAtMs > time);
-      this.#data.pendingNodes = this.#data.pendingNodes.filter((request) => request.expiresAtMs > time);
-      void this.#save().catch(() => undefined);
+    const expired = { devices: [] as PendingDeviceRequest[], nodes: [] as PendingNodeRequest[] };
+    for (const id of this.#expiredIds(time)) {
+      const drop = this.#dropExpired(time, (found) => {
+        if (found.device) expired.devices.push(found.device);
+        if (found.node) expired.nodes.push(found.node);
+      });
+      const kept = drop(this.#records.get(id));
+      if (kept !== unchanged) this.#hold(id, kept);
+      void this.#change(id, this.#dropExpired(time)).catch(() => undefined);
     }
-    return { devices, nodes };
+    return expired;
+  }
+
+  /**
+   * Remove expired requests from the storage; resolves with those this store removed — in a fleet, each expired
+   * request is reported by the one instance whose removal landed.
+   */
+  async sweep(): Promise<{ devices: PendingDeviceRequest[]; nodes: PendingNodeRequest[] }> {
+    const time = this.#now();
+    const expired = { devices: [] as PendingDeviceRequest[], nodes: [] as PendingNodeRequest[] };
+    for (const id of this.#expiredIds(time)) {
+      let found: { device?: PendingDeviceRequest; node?: PendingNodeRequest } = {};
+      const changed = await this.#change(
+        id,
+        this.#dropExpired(time, (removed) => {
+          found = removed;
+        }),
+      ).catch(() => false);
+      if (!changed) continue;
+      if (found.device) expired.devices.push(found.device);
+      if (found.node) expired.nodes.push(found.node);
+    }
+    return expired;
   }
 
   /** A paired device. */
   device(deviceId: string): PairedDeviceRecord | undefined {
-    return this.#data.devices.find((device) => device.deviceId === deviceId);
+    return this.#records.get(deviceId)?.device;
   }
 
-  /** Pending device requests and paired devices. */
+  /** Pending device requests (oldest first) and paired devices. */
   list(): { pending: PendingDeviceRequest[]; paired: PairedDeviceRecord[] } {
     this.expire();
-    return { pending: [...this.#data.pending], paired: [...this.#data.devices] };
+    return { pending: this.#all("pending").sort((a, b) => a.ts - b.ts), paired: this.#all("device") };
   }
 
   /**
@@ -220,70 +368,78 @@ export class DeviceStore {
    */
   async request(input: DeviceRequestInput): Promise<{ request: PendingDeviceRequest; created: boolean }> {
     this.expire();
-    const time = this.#now();
-    const existing = this.#data.pending.find((request) => request.deviceId === input.deviceId);
-    if (existing) {
-      const previous = { ...existing };
-      existing.scopes = union(existing.scopes, input.scopes);
-      existing.role = input.role;
-      existing.reason = input.reason;
-      existing.expiresAtMs = time + DEVICE_PAIRING_TTL_MS;
-      try {
-        await this.#save();
-      } catch (error) {
-        Object.assign(existing, previous);
-        throw error;
-      }
-      return { request: { ...existing }, created: false };
-    }
-    const request: PendingDeviceRequest = defined({
-      requestId: randomUUID(),
-      deviceId: input.deviceId,
-      publicKey: input.publicKey,
-      displayName: input.displayName,
-      platform: input.platform,
-      deviceFamily: input.deviceFamily,
-      clientId: input.clientId,
-      clientMode: input.clientMode,
-      role: input.role,
-      scopes: [...input.scopes],
-      remoteIp: input.remoteIp,
-      isRepair: this.device(input.deviceId) !== undefined,
-      reason: input.reason,
-      ts: time,
-      expiresAtMs: time + DEVICE_PAIRING_TTL_MS,
+    let result!: { request: PendingDeviceRequest; created: boolean };
+    await this.#change(input.deviceId, (current) => {
+      const time = this.#now();
+      const existing = current?.pending && current.pending.expiresAtMs > time ? current.pending : undefined;
+      const request: PendingDeviceRequest = existing
+        ? {
+            ...existing,
+            scopes: union(existing.scopes, input.scopes),
+            role: input.role,
+            reason: input.reason,
+            expiresAtMs: time + DEVICE_PAIRING_TTL_MS,
+          }
+        : defined({
+            requestId: randomUUID(),
+            deviceId: input.deviceId,
+            publicKey: input.publicKey,
+            displayName: input.displayName,
+            platform: input.platform,
+            deviceFamily: input.deviceFamily,
+            clientId: input.clientId,
+            clientMode: input.clientMode,
+            role: input.role,
+            scopes: [...input.scopes],
+            remoteIp: input.remoteIp,
+            isRepair: current?.device !== undefined,
+            reason: input.reason,
+            ts: time,
+            expiresAtMs: time + DEVICE_PAIRING_TTL_MS,
+          });
+      result = { request, created: !existing };
+      return { ...current, pending: request };
     });
-    this.#data.pending.push(request);
-    if (this.#data.pending.length > DEVICE_PAIRING_MAX_PENDING) this.#data.pending.shift();
-    try {
-      await this.#save();
-    } catch (error) {
-      this.#data.pending = this.#data.pending.filter((candidate) => candidate !== request);
-      throw error;
+    if (result.created) await this.#capPending();
+    return { request: { ...result.request }, created: result.created };
+  }
+
+  /** A flood of new keys cannot grow the store: past the cap, the oldest requests go. */
+  async #capPending(): Promise<void> {
+    const pending = this.#all("pending").sort((a, b) => a.ts - b.ts);
+    for (const oldest of pending.slice(0, Math.max(0, pending.length - DEVICE_PAIRING_MAX_PENDING))) {
+      await this.#change(oldest.deviceId, (current) => {
+        if (current?.pending?.requestId !== oldest.requestId) return unchanged;
+        const { pending: _dropped, ...rest } = current;
+        return settled(rest);
+      });
     }
-    return { request: { ...request }, created: true };
+  }
+
+  #deviceIdOf(requestId: string): string | undefined {
+    return this.#all("pending").find((request) => request.requestId === requestId)?.deviceId;
   }
 
   /** Approve a pending request: the device is paired with the role and scopes asked (added to what it had). */
   async approve(requestId: string): Promise<{ request: PendingDeviceRequest; device: PairedDeviceRecord } | undefined> {
     this.expire();
-    const index = this.#data.pending.findIndex((request) => request.requestId === requestId);
-    if (index < 0) return undefined;
-    const before = structuredClone(this.#data);
-    const [request] = this.#data.pending.splice(index, 1) as [PendingDeviceRequest];
-    const device = this.#pair(request);
-    try {
-      await this.#save();
-    } catch (error) {
-      this.#data = before;
-      throw error;
-    }
-    return { request, device: structuredClone(device) };
+    const deviceId = this.#deviceIdOf(requestId);
+    if (deviceId === undefined) return undefined;
+    let result: { request: PendingDeviceRequest; device: PairedDeviceRecord } | undefined;
+    await this.#change(deviceId, (current) => {
+      result = undefined;
+      const request = current?.pending;
+      if (!request || request.requestId !== requestId || request.expiresAtMs <= this.#now()) return unchanged;
+      const device = this.#pair(current.device, request);
+      result = { request, device };
+      const { pending: _approved, ...rest } = current;
+      return { ...rest, device };
+    });
+    return result && { request: result.request, device: structuredClone(result.device) };
   }
 
-  #pair(request: PendingDeviceRequest): PairedDeviceRecord {
-    const time = this.#now();
-    const existing = this.device(request.deviceId);
+  /** The device as paired after approving `request` (what it had, widened by what it asked). */
+  #pair(existing: PairedDeviceRecord | undefined, request: PendingDeviceRequest): PairedDeviceRecord {
     const metadata = defined({
       displayName: request.displayName,
       platform: request.platform,
@@ -292,105 +448,107 @@ export class DeviceStore {
       clientMode: request.clientMode,
     });
     if (existing) {
-      Object.assign(existing, metadata);
-      existing.publicKey = request.publicKey;
-      existing.roles = union(existing.roles, [request.role]);
-      existing.scopes = union(existing.scopes, request.scopes);
+      const tokens = { ...existing.tokens };
       // The operator approved what the device asked for: its token of that role carries it from now on.
-      const token = existing.tokens[request.role];
-      if (token && request.role === "operator") token.scopes = union(token.scopes, request.scopes);
-      return existing;
+      const token = tokens[request.role];
+      if (token && request.role === "operator")
+        tokens[request.role] = { ...token, scopes: union(token.scopes, request.scopes) };
+      return {
+        ...existing,
+        ...metadata,
+        publicKey: request.publicKey,
+        roles: union(existing.roles, [request.role]),
+        scopes: union(existing.scopes, request.scopes),
+        tokens,
+      };
     }
-    const device: PairedDeviceRecord = {
+    return {
       deviceId: request.deviceId,
       publicKey: request.publicKey,
       ...metadata,
       roles: [request.role],
       scopes: [...request.scopes],
       tokens: {},
-      pairedAtMs: time,
+      pairedAtMs: this.#now(),
     };
-    this.#data.devices.push(device);
-    return device;
   }
 
   /** Pair without asking (silent local approval): one write for the request and its approval. */
   async approveDirect(input: DeviceRequestInput): Promise<PairedDeviceRecord> {
-    const time = this.#now();
-    const before = structuredClone(this.#data);
-    this.#data.pending = this.#data.pending.filter((request) => request.deviceId !== input.deviceId);
-    const device = this.#pair({
-      ...input,
-      scopes: [...input.scopes],
-      requestId: "direct",
-      isRepair: false,
-      ts: time,
-      expiresAtMs: time,
+    let device!: PairedDeviceRecord;
+    await this.#change(input.deviceId, (current) => {
+      const time = this.#now();
+      device = this.#pair(current?.device, {
+        ...input,
+        scopes: [...input.scopes],
+        requestId: "direct",
+        isRepair: false,
+        ts: time,
+        expiresAtMs: time,
+      });
+      const { pending: _superseded, ...rest } = current ?? {};
+      return { ...rest, device };
     });
-    try {
-      await this.#save();
-    } catch (error) {
-      this.#data = before;
-      throw error;
-    }
     return structuredClone(device);
   }
 
   /** Reject a pending request. */
   async reject(requestId: string): Promise<PendingDeviceRequest | undefined> {
     this.expire();
-    const index = this.#data.pending.findIndex((request) => request.requestId === requestId);
-    if (index < 0) return undefined;
-    const [request] = this.#data.pending.splice(index, 1) as [PendingDeviceRequest];
-    try {
-      await this.#save();
-    } catch (error) {
-      this.#data.pending.splice(index, 0, request);
-      throw error;
-    }
-    return request;
+    const deviceId = this.#deviceIdOf(requestId);
+    if (deviceId === undefined) return undefined;
+    let rejected: PendingDeviceRequest | undefined;
+    await this.#change(deviceId, (current) => {
+      rejected = undefined;
+      if (current?.pending?.requestId !== requestId) return unchanged;
+      rejected = current.pending;
+      const { pending: _rejected, ...rest } = current;
+      return settled(rest);
+    });
+    return rejected;
   }
 
   /** Forget a device: its pairing, its tokens, its node approval and anything it has pending. */
   async remove(deviceId: string): Promise<boolean> {
-    const before = structuredClone(this.#data);
-    const count = this.#data.devices.length + this.#data.pending.length + this.#data.pendingNodes.length;
-    this.#data.devices = this.#data.devices.filter((device) => device.deviceId !== deviceId);
-    this.#data.pending = this.#data.pending.filter((request) => request.deviceId !== deviceId);
-    this.#data.pendingNodes = this.#data.pendingNodes.filter((request) => request.nodeId !== deviceId);
-    if (this.#data.devices.length + this.#data.pending.length + this.#data.pendingNodes.length === count) return false;
-    try {
-      await this.#save();
-    } catch (error) {
-      this.#data = before;
-      throw error;
-    }
-    return true;
+    return this.#change(deviceId, (current) => (current === undefined ? unchanged : undefined), revokeNote(undefined));
   }
 
   /**
    * Issue a new token for a paired device and role (the previous one of that role stops working). Its scopes are
    * the approved ones, narrowed to `scopes` when given; undefined when the device is not approved for the role or
-   * asks for scopes beyond the approval.
+   * asks for scopes beyond the approval. `rotate`: the other instances close the device's connections of that role.
    */
-  async issueToken(deviceId: string, role: string, scopes?: readonly string[]): Promise<IssuedDeviceToken | undefined> {
-    const device = this.device(deviceId);
-    if (!device?.roles.includes(role)) return undefined;
-    const approved = role === "operator" ? device.scopes : [];
-    if (scopes && !scopesCover(approved, scopes)) return undefined;
-    const granted = scopes ? [...scopes] : [...approved];
+  async issueToken(
+    deviceId: string,
+    role: string,
+    scopes?: readonly string[],
+    options: { rotate?: boolean } = {},
+  ): Promise<IssuedDeviceToken | undefined> {
+    if (!this.device(deviceId)?.roles.includes(role)) return undefined;
     const token = randomBytes(32).toString("base64url");
-    const issuedAtMs = this.#now();
-    const previous = device.tokens[role];
-    device.tokens[role] = { hash: hashToken(token), scopes: granted, issuedAtMs };
-    try {
-      await this.#save();
-    } catch (error) {
-      if (previous) device.tokens[role] = previous;
-      else delete device.tokens[role];
-      throw error;
-    }
-    return { token, role, scopes: granted, issuedAtMs };
+    let issued: IssuedDeviceToken | undefined;
+    await this.#change(
+      deviceId,
+      (current) => {
+        issued = undefined;
+        const device = current?.device;
+        if (!device?.roles.includes(role)) return unchanged;
+        const approved = role === "operator" ? device.scopes : [];
+        if (scopes && !scopesCover(approved, scopes)) return unchanged;
+        const granted = scopes ? [...scopes] : [...approved];
+        const issuedAtMs = this.#now();
+        issued = { token, role, scopes: granted, issuedAtMs };
+        return {
+          ...current,
+          device: {
+            ...device,
+            tokens: { ...device.tokens, [role]: { hash: hashToken(token), scopes: granted, issuedAtMs } },
+          },
+        };
+      },
+      options.rotate ? revokeNote(role) : undefined,
+    );
+    return issued;
   }
 
   /** The scopes a presented device token carries, or undefined when it is not this device's token for `role`. */
@@ -402,25 +560,26 @@ export class DeviceStore {
 
   /** Revoke a device's token for a role; whether there was one. */
   async revokeToken(deviceId: string, role: string): Promise<boolean> {
-    const device = this.device(deviceId);
-    const previous = device?.tokens[role];
-    if (!device || !previous) return false;
-    delete device.tokens[role];
-    try {
-      await this.#save();
-    } catch (error) {
-      device.tokens[role] = previous;
-      throw error;
-    }
-    return true;
+    if (!this.device(deviceId)?.tokens[role]) return false;
+    return this.#change(
+      deviceId,
+      (current) => {
+        const device = current?.device;
+        if (!device?.tokens[role]) return unchanged;
+        const { [role]: _revoked, ...tokens } = device.tokens;
+        return { ...current, device: { ...device, tokens } };
+      },
+      revokeNote(role),
+    );
   }
 
   /** Note that a device connected (kept in the background; losing it costs nothing). */
   touch(deviceId: string): void {
-    const device = this.device(deviceId);
-    if (!device) return;
-    device.lastSeenAtMs = this.#now();
-    void this.#save().catch(() => undefined);
+    if (!this.device(deviceId)) return;
+    const time = this.#now();
+    void this.#change(deviceId, (current) =>
+      current?.device ? { ...current, device: { ...current.device, lastSeenAtMs: time } } : unchanged,
+    ).catch(() => undefined);
   }
 
   // ---- nodes: the command surface a device declares as a node, approved by an operator
@@ -428,12 +587,12 @@ export class DeviceStore {
   /** Pending node requests. */
   pendingNodes(): PendingNodeRequest[] {
     this.expire();
-    return [...this.#data.pendingNodes];
+    return this.#all("pendingNode").sort((a, b) => a.ts - b.ts);
   }
 
   /** Devices whose node surface was approved. */
   pairedNodes(): Array<PairedDeviceRecord & { node: NodeApproval }> {
-    return this.#data.devices.filter((device): device is PairedDeviceRecord & { node: NodeApproval } =>
+    return this.#all("device").filter((device): device is PairedDeviceRecord & { node: NodeApproval } =>
       Boolean(device.node),
     );
   }
@@ -441,34 +600,38 @@ export class DeviceStore {
   /** Ask for approval of a node's declared surface (the pending one is replaced by what it declares now). */
   async requestNode(input: NodeRequestInput): Promise<{ request: PendingNodeRequest; created: boolean }> {
     this.expire();
-    const time = this.#now();
-    const existing = this.#data.pendingNodes.find((request) => request.nodeId === input.nodeId);
-    const same =
-      existing &&
-      existing.commands.join("\n") === input.commands.join("\n") &&
-      existing.caps.join("\n") === input.caps.join("\n");
-    const request: PendingNodeRequest = defined({
-      requestId: existing?.requestId ?? randomUUID(),
-      nodeId: input.nodeId,
-      displayName: input.displayName,
-      platform: input.platform,
-      version: input.version,
-      caps: [...input.caps],
-      commands: [...input.commands],
-      remoteIp: input.remoteIp,
-      ts: existing?.ts ?? time,
-      expiresAtMs: time + DEVICE_PAIRING_TTL_MS,
+    let result!: { request: PendingNodeRequest; created: boolean };
+    await this.#change(input.nodeId, (current) => {
+      const time = this.#now();
+      const existing = current?.pendingNode && current.pendingNode.expiresAtMs > time ? current.pendingNode : undefined;
+      const same =
+        existing !== undefined &&
+        existing.commands.join("\n") === input.commands.join("\n") &&
+        existing.caps.join("\n") === input.caps.join("\n");
+      const request: PendingNodeRequest = defined({
+        requestId: existing?.requestId ?? randomUUID(),
+        nodeId: input.nodeId,
+        displayName: input.displayName,
+        platform: input.platform,
+        version: input.version,
+        caps: [...input.caps],
+        commands: [...input.commands],
+        remoteIp: input.remoteIp,
+        ts: existing?.ts ?? time,
+        expiresAtMs: time + DEVICE_PAIRING_TTL_MS,
+      });
+      result = { request, created: !same };
+      return { ...current, pendingNode: request };
     });
-    const before = this.#data.pendingNodes;
-    this.#data.pendingNodes = [...before.filter((candidate) => candidate.nodeId !== input.nodeId), request];
-    if (this.#data.pendingNodes.length > DEVICE_PAIRING_MAX_PENDING) this.#data.pendingNodes.shift();
-    try {
-      await this.#save();
-    } catch (error) {
-      this.#data.pendingNodes = before;
-      throw error;
+    const pending = this.pendingNodes();
+    for (const oldest of pending.slice(0, Math.max(0, pending.length - DEVICE_PAIRING_MAX_PENDING))) {
+      await this.rejectNode(oldest.requestId);
     }
-    return { request: { ...request }, created: !same };
+    return { request: { ...result.request }, created: result.created };
+  }
+
+  #nodeIdOf(requestId: string): string | undefined {
+    return this.#all("pendingNode").find((request) => request.requestId === requestId)?.nodeId;
   }
 
   /** Approve a node request: its commands and caps become its approved surface. */
@@ -476,58 +639,55 @@ export class DeviceStore {
     requestId: string,
   ): Promise<{ request: PendingNodeRequest; device: PairedDeviceRecord & { node: NodeApproval } } | undefined> {
     this.expire();
-    const request = this.#data.pendingNodes.find((candidate) => candidate.requestId === requestId);
-    const device = request ? this.device(request.nodeId) : undefined;
-    if (!request || !device) return undefined;
-    const before = structuredClone(this.#data);
-    this.#data.pendingNodes = this.#data.pendingNodes.filter((candidate) => candidate !== request);
-    device.node = defined({
-      displayName: device.node?.displayName ?? request.displayName,
-      platform: request.platform,
-      version: request.version,
-      caps: [...request.caps],
-      commands: [...request.commands],
-      pairedAtMs: this.#now(),
+    const nodeId = this.#nodeIdOf(requestId);
+    if (nodeId === undefined) return undefined;
+    let result: { request: PendingNodeRequest; device: PairedDeviceRecord & { node: NodeApproval } } | undefined;
+    await this.#change(nodeId, (current) => {
+      result = undefined;
+      const request = current?.pendingNode;
+      const device = current?.device;
+      if (!request || request.requestId !== requestId || !device) return unchanged;
+      const node: NodeApproval = defined({
+        displayName: device.node?.displayName ?? request.displayName,
+        platform: request.platform,
+        version: request.version,
+        caps: [...request.caps],
+        commands: [...request.commands],
+        pairedAtMs: this.#now(),
+      });
+      result = { request, device: { ...device, node } };
+      const { pendingNode: _approved, ...rest } = current;
+      return { ...rest, device: result.device };
     });
-    try {
-      await this.#save();
-    } catch (error) {
-      this.#data = before;
-      throw error;
-    }
-    return { request, device: structuredClone(device) as PairedDeviceRecord & { node: NodeApproval } };
+    return result && { request: result.request, device: structuredClone(result.device) };
   }
 
   /** Reject a node request. */
   async rejectNode(requestId: string): Promise<PendingNodeRequest | undefined> {
-    const index = this.#data.pendingNodes.findIndex((candidate) => candidate.requestId === requestId);
-    if (index < 0) return undefined;
-    const [request] = this.#data.pendingNodes.splice(index, 1) as [PendingNodeRequest];
-    try {
-      await this.#save();
-    } catch (error) {
-      this.#data.pendingNodes.splice(index, 0, request);
-      throw error;
-    }
-    return request;
+    const nodeId = this.#nodeIdOf(requestId);
+    if (nodeId === undefined) return undefined;
+    let rejected: PendingNodeRequest | undefined;
+    await this.#change(nodeId, (current) => {
+      rejected = undefined;
+      if (current?.pendingNode?.requestId !== requestId) return unchanged;
+      rejected = current.pendingNode;
+      const { pendingNode: _rejected, ...rest } = current;
+      return settled(rest);
+    });
+    return rejected;
   }
 
   /** Rename a paired node; false when there is no such node. */
   async renameNode(nodeId: string, displayName: string): Promise<boolean> {
-    const node = this.device(nodeId)?.node;
-    if (!node) return false;
-    const previous = node.displayName;
-    node.displayName = displayName;
-    try {
-      await this.#save();
-    } catch (error) {
-      node.displayName = previous;
-      throw error;
-    }
-    return true;
+    if (!this.device(nodeId)?.node) return false;
+    return this.#change(nodeId, (current) => {
+      const device = current?.device;
+      if (!device?.node) return unchanged;
+      return { ...current, device: { ...device, node: { ...device.node, displayName } } };
+    });
   }
 
-  /** Resolves when every change is on disk. */
+  /** Resolves when every change to the file is on disk. */
   flush(): Promise<void> {
     return this.#file.flush();
   }

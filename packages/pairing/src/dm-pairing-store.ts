@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { JsonStateFile, type StateFileProblem } from "@gateway/state";
 import { type Static, Type } from "@sinclair/typebox";
+import { FileRecordStorage, RecordMirror, type RecordStorage, unchanged } from "./record-storage.js";
 
 /** Letters and digits a person cannot confuse: no 0/O, no 1/I. */
 export const PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -33,6 +34,35 @@ const DmPairingFile = Type.Object({
 });
 type DmPairingFile = Static<typeof DmPairingFile>;
 
+/** What one channel account has: the codes pending for it and the senders approved by pairing (one atomic unit). */
+export const DmPairingAccount = Type.Object({
+  pending: Type.Array(DmPairingRequest),
+  approved: Type.Array(Type.String()),
+});
+export type DmPairingAccount = Static<typeof DmPairingAccount>;
+
+const accountKey = (channel: string, accountId: string): string => `${channel}:${accountId}`;
+
+const dmPairingFileShape = {
+  toRecords(file: DmPairingFile): Map<string, DmPairingAccount> {
+    const accounts = new Map<string, DmPairingAccount>();
+    const account = (key: string) => accounts.get(key) ?? accounts.set(key, { pending: [], approved: [] }).get(key)!;
+    for (const request of file.pending) account(accountKey(request.channel, request.accountId)).pending.push(request);
+    for (const [key, senders] of Object.entries(file.approved)) account(key).approved = [...senders];
+    return accounts;
+  },
+  fromRecords(accounts: ReadonlyMap<string, DmPairingAccount>): DmPairingFile {
+    const all = [...accounts.entries()];
+    return {
+      version: 1,
+      pending: all.flatMap(([, account]) => account.pending),
+      approved: Object.fromEntries(
+        all.filter(([, account]) => account.approved.length > 0).map(([key, account]) => [key, account.approved]),
+      ),
+    };
+  },
+};
+
 /** What a message from an unknown sender gets. */
 export type DmPairingOutcome =
   | { kind: "created"; request: DmPairingRequest }
@@ -50,15 +80,17 @@ export interface DmPairingStoreOptions {
 }
 
 /**
- * DM pairing codes and the senders they approved, in `<state>/credentials/dm-pairing.json` (mode 0600). A code is 8
- * characters without ambiguous ones, lives one hour, and an account has at most 3 pending. Decisions are made in
- * memory; every change is written in the background, one write at a time (a stranger's message never waits for a
- * disk sync on the event loop), and a change that must be durable before it is acted on is awaited by the caller.
+ * DM pairing codes and the senders they approved, in `<state>/credentials/dm-pairing.json` (mode 0600), or — in a
+ * fleet — in a shared storage every instance reads (`share()`), so a code issued by the instance that runs an account
+ * can be approved on any, and the approval holds wherever the account runs next. A code is 8 characters without
+ * ambiguous ones, lives one hour, and an account has at most 3 pending. Decisions are made on the records held in
+ * memory (a stranger's message never waits for a disk sync or Redis to be judged); a change that must be durable
+ * before it is acted on (a new code, an approval) resolves once it is stored.
  */
 export class DmPairingStore {
   readonly #file: JsonStateFile<typeof DmPairingFile>;
   readonly #now: () => number;
-  #data: DmPairingFile;
+  readonly #records: RecordMirror<DmPairingAccount>;
 
   constructor(stateDir: string, options: DmPairingStoreOptions = {}) {
     const directory = join(stateDir, "credentials");
@@ -74,7 +106,7 @@ export class DmPairingStore {
       pretty: true,
       ...(options.onProblem ? { onProblem: options.onProblem } : {}),
     });
-    this.#data = this.#file.read();
+    this.#records = new RecordMirror(new FileRecordStorage(this.#file, dmPairingFileShape));
   }
 
   get path(): string {
@@ -86,19 +118,32 @@ export class DmPairingStore {
     return this.#file.problem;
   }
 
-  #save(): Promise<void> {
-    return this.#file.write(structuredClone(this.#data));
+  /** Keep the records in `storage` from now on (a fleet's; the first instance carries its file's over). */
+  share(storage: RecordStorage<DmPairingAccount>): Promise<{ imported: number }> {
+    return this.#records.share(storage);
   }
 
-  #prune(): boolean {
-    const before = this.#data.pending.length;
-    const time = this.#now();
-    this.#data.pending = this.#data.pending.filter((request) => request.expiresAt > time);
-    return this.#data.pending.length !== before;
+  /** Decide on nothing until `share()` has read the shared records (a fleet, at start). */
+  awaitShare(reason: string): void {
+    this.#records.awaitShare(reason);
+  }
+
+  /** Resolves once senders can be judged (at once with the file; in a fleet, once the shared records are read). */
+  ready(): Promise<void> {
+    return this.#records.ready();
+  }
+
+  /** Why the records may be out of date right now (a shared storage cut off from its peers), if so. */
+  staleness(): string | undefined {
+    return this.#records.staleness();
+  }
+
+  #live(request: DmPairingRequest, time = this.#now()): boolean {
+    return request.expiresAt > time;
   }
 
   /**
-   * A code for an unknown sender: a new one (resolved once it is on disk, so a code is never sent that a restart
+   * A code for an unknown sender: a new one (resolved once it is stored, so a code is never sent that a restart
    * would forget), the one still pending, or none when the account has 3 pending.
    */
   async request(
@@ -107,94 +152,108 @@ export class DmPairingStore {
     sender: { id: string; name?: string },
     peer: string,
   ): Promise<DmPairingOutcome> {
-    const pruned = this.#prune();
-    const time = this.#now();
-    const existing = this.#data.pending.find(
-      (request) => request.channel === channel && request.accountId === accountId && request.senderId === sender.id,
+    const key = accountKey(channel, accountId);
+    const held = this.#records
+      .get(key)
+      ?.pending.find((request) => request.senderId === sender.id && this.#live(request));
+    if (held) {
+      const lastSeenAt = this.#now();
+      // Only a timestamp: its loss costs nothing, and the message does not wait for it.
+      void this.#records
+        .change(key, (current) => {
+          const pending = current?.pending.find((request) => request.code === held.code);
+          if (!current || !pending) return unchanged;
+          return {
+            ...current,
+            pending: current.pending.map((request) => (request === pending ? { ...request, lastSeenAt } : request)),
+          };
+        })
+        .catch(() => undefined);
+      return { kind: "pending", request: { ...held, lastSeenAt } };
+    }
+    const taken = new Set(
+      [...this.#records.entries()].flatMap(([, account]) => account.pending.map((request) => request.code)),
     );
-    if (existing) {
-      existing.lastSeenAt = time;
-      void this.#save().catch(() => undefined); // only a timestamp: its loss costs nothing
-      return { kind: "pending", request: existing };
-    }
-    const pendingHere = this.#data.pending.filter(
-      (request) => request.channel === channel && request.accountId === accountId,
-    );
-    if (pendingHere.length >= PAIRING_PENDING_PER_ACCOUNT) {
-      if (pruned) void this.#save().catch(() => undefined);
-      return { kind: "limited" };
-    }
-    const taken = new Set(this.#data.pending.map((request) => request.code));
-    let code = newPairingCode();
-    while (taken.has(code)) code = newPairingCode();
-    const request: DmPairingRequest = {
-      code,
-      channel,
-      accountId,
-      senderId: sender.id,
-      senderName: sender.name || sender.id,
-      peer,
-      createdAt: time,
-      lastSeenAt: time,
-      expiresAt: time + PAIRING_TTL_MS,
-    };
-    this.#data.pending.push(request);
-    try {
-      await this.#save();
-    } catch (error) {
-      this.#data.pending = this.#data.pending.filter((candidate) => candidate !== request);
-      throw error;
-    }
-    return { kind: "created", request };
+    let outcome!: DmPairingOutcome;
+    await this.#records.change(key, (current) => {
+      const time = this.#now();
+      const pending = (current?.pending ?? []).filter((request) => this.#live(request, time));
+      const existing = pending.find((request) => request.senderId === sender.id);
+      if (existing) {
+        outcome = { kind: "pending", request: existing };
+        return unchanged;
+      }
+      if (pending.length >= PAIRING_PENDING_PER_ACCOUNT) {
+        outcome = { kind: "limited" };
+        return unchanged;
+      }
+      let code = newPairingCode();
+      while (taken.has(code)) code = newPairingCode();
+      const request: DmPairingRequest = {
+        code,
+        channel,
+        accountId,
+        senderId: sender.id,
+        senderName: sender.name || sender.id,
+        peer,
+        createdAt: time,
+        lastSeenAt: time,
+        expiresAt: time + PAIRING_TTL_MS,
+      };
+      outcome = { kind: "created", request };
+      return { approved: current?.approved ?? [], pending: [...pending, request] };
+    });
+    return outcome;
   }
 
   /** Pending requests (unexpired), optionally of one channel/account. */
   list(filter: { channel?: string; accountId?: string } = {}): DmPairingRequest[] {
-    if (this.#prune()) void this.#save().catch(() => undefined);
-    return this.#data.pending.filter(
-      (request) =>
-        (!filter.channel || request.channel === filter.channel) &&
-        (!filter.accountId || request.accountId === filter.accountId),
-    );
+    const time = this.#now();
+    return [...this.#records.entries()]
+      .flatMap(([, account]) => account.pending)
+      .filter(
+        (request) =>
+          this.#live(request, time) &&
+          (!filter.channel || request.channel === filter.channel) &&
+          (!filter.accountId || request.accountId === filter.accountId),
+      );
   }
 
   /**
-   * Approve by code (any case, spaces ignored): the sender is allowed from now on, resolved once that is on disk.
+   * Approve by code (any case, spaces ignored): the sender is allowed from now on, resolved once that is stored.
    * Undefined: no such pending code.
    */
   async approve(channel: string, code: string, accountId?: string): Promise<DmPairingRequest | undefined> {
-    this.#prune();
     const wanted = code.replace(/\s+/g, "").toUpperCase();
-    const index = this.#data.pending.findIndex(
-      (request) =>
-        request.channel === channel && request.code === wanted && (!accountId || request.accountId === accountId),
+    const found = this.list({ channel, ...(accountId ? { accountId } : {}) }).find(
+      (request) => request.code === wanted,
     );
-    if (index < 0) return undefined;
-    const [request] = this.#data.pending.splice(index, 1) as [DmPairingRequest];
-    const key = `${request.channel}:${request.accountId}`;
-    const before = this.#data.approved[key];
-    this.#data.approved[key] = [...new Set([...(before ?? []), request.senderId])];
-    try {
-      await this.#save();
-    } catch (error) {
-      this.#data.pending.splice(index, 0, request);
-      if (before) this.#data.approved[key] = before;
-      else delete this.#data.approved[key];
-      throw error;
-    }
-    return request;
+    if (!found) return undefined;
+    let approved: DmPairingRequest | undefined;
+    await this.#records.change(accountKey(found.channel, found.accountId), (current) => {
+      approved = undefined;
+      const time = this.#now();
+      const request = current?.pending.find((candidate) => candidate.code === wanted && this.#live(candidate, time));
+      if (!current || !request) return unchanged;
+      approved = request;
+      return {
+        pending: current.pending.filter((candidate) => candidate !== request && this.#live(candidate, time)),
+        approved: [...new Set([...current.approved, request.senderId])],
+      };
+    });
+    return approved;
   }
 
   isApproved(channel: string, accountId: string, senderId: string): boolean {
-    return this.#data.approved[`${channel}:${accountId}`]?.includes(senderId) ?? false;
+    return this.#records.get(accountKey(channel, accountId))?.approved.includes(senderId) ?? false;
   }
 
   /** Senders approved by pairing for an account. */
   approved(channel: string, accountId: string): string[] {
-    return [...(this.#data.approved[`${channel}:${accountId}`] ?? [])];
+    return [...(this.#records.get(accountKey(channel, accountId))?.approved ?? [])];
   }
 
-  /** Resolves when every change is on disk (shutdown). */
+  /** Resolves when every change to the file is on disk (shutdown). */
   flush(): Promise<void> {
     return this.#file.flush();
   }

@@ -28,7 +28,9 @@ export {
 export {
   DEVICE_PAIRING_MAX_PENDING,
   DEVICE_PAIRING_TTL_MS,
+  DeviceEntry,
   type DeviceRequestInput,
+  type DeviceRevocationListener,
   DeviceStore,
   type DeviceStoreOptions,
   type IssuedDeviceToken,
@@ -41,6 +43,7 @@ export {
   scopesCover,
 } from "./device-store.js";
 export {
+  DmPairingAccount,
   type DmPairingOutcome,
   DmPairingRequest,
   DmPairingStore,
@@ -51,3 +54,13 @@ export {
   PAIRING_PENDING_PER_ACCOUNT,
   PAIRING_TTL_MS,
 } from "./dm-pairing-store.js";
+export {
+  FileRecordStorage,
+  type FileRecordsShape,
+  type RecordChange,
+  type RecordListener,
+  RecordMirror,
+  type RecordStorage,
+  type RemoteChangeListener,
+  unchanged,
+} from "./record-storage.js";

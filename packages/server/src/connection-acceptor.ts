@@ -180,6 +180,8 @@ export class ConnectionAcceptor {
           }),
         );
       }
+      // A stage that cannot decide now (a shared store out of reach) says so in words meant for the client.
+      if (ProtocolError.isInstance(error)) return refuse(error);
       this.context.logger.error({ err: error, connId: connection.id }, "connect pipeline failed");
       return refuse(
         new ProtocolError(ErrorCodes.UNAVAILABLE, "The gateway could not complete the handshake; see its log."),

@@ -15,6 +15,7 @@ import type { Logger } from "pino";
 import type { BroadcastObserver, BroadcastOptions } from "./broadcaster.js";
 import type { HealthContributor } from "./health.js";
 import { createHttpApp, type HttpRoute, registerGatewayHttp } from "./http-app.js";
+import type { SharedIdempotency } from "./idempotency.js";
 import type { CoreMethodOptions, CustomMethodOptions, MethodHandler } from "./method-registry.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { type GatewayServerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
@@ -87,6 +88,8 @@ export interface GatewayServer {
   readonly presence: SharedPresence;
   /** Add an HTTP endpoint; before `listen()` (routes are fixed once the listener is up). */
   registerHttpRoute(route: HttpRoute): void;
+  /** Keep idempotency keys in a fleet's shared store, so a key sent to several instances runs once. */
+  shareIdempotency(shared: SharedIdempotency): void;
   /** Add a long-lived service; started after listen (in order), stopped on close (in reverse). */
   registerService(service: GatewayService): void;
   /** Add a section to the health snapshot. */

@@ -24,7 +24,9 @@ export { loadPluginModules } from "./channels/load-plugins.js";
 export { ChannelPluginRegistry, type LazyChannelPlugin, type PluginFailure } from "./channels/plugin-registry.js";
 export { attachConfig, serverOptionsFromConfig } from "./config/attach-config.js";
 export {
+  type CheckedConfigEdit,
   type ConfigApplier,
+  type ConfigEditKind,
   ConfigManager,
   type ConfigManagerOptions,
   changedPaths,
@@ -45,6 +47,7 @@ export {
   loadConfigText,
   starterConfig,
 } from "./config/load-config.js";
+export { PreparedConfigEdits } from "./config/prepared-edits.js";
 export { isSecretKey, redactSecrets } from "./config/redact.js";
 export {
   composeConfigSchema,
@@ -81,7 +84,7 @@ export {
   type SystemEvent,
 } from "./gateway-server.js";
 export type { HealthContributor } from "./health.js";
-export { IdempotencyCache } from "./idempotency.js";
+export { IdempotencyCache, type Outcome, type SharedClaim, type SharedIdempotency } from "./idempotency.js";
 export { createLogger, type LoggerOptions, type OwnedLogger, REDACTED_PATHS } from "./logger.js";
 export type { CoreMethodOptions, CustomMethodOptions, MethodContext, MethodHandler } from "./method-registry.js";
 export type { AgentRunSample, GatewayMetrics, GatewayMetricsSink } from "./metrics.js";

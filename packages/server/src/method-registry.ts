@@ -177,13 +177,20 @@ export class MethodRegistry {
       if (registration.inFlightResult && this.idempotency.isInFlight(method, key)) {
         return succeed(registration.inFlightResult(params as never));
       }
-      const replay = this.idempotency.has(method, key);
+      const inFlight = registration.inFlightResult;
       return this.idempotency
-        .run(method, key, async () => this.#execute(registration, params, context, shutdownSignal))
+        .run(
+          method,
+          key,
+          async () => this.#execute(registration, params, context, shutdownSignal),
+          inFlight && (() => inFlight(params as never)),
+        )
         .then(
-          (first) =>
+          ({ result, replay }) =>
             succeed(
-              replay && registration.replayResult ? registration.replayResult(params as never, first as never) : first,
+              replay && registration.replayResult
+                ? registration.replayResult(params as never, result as never)
+                : result,
             ),
           fail,
         );

@@ -252,6 +252,7 @@ export function createServerCore(
         throw new Error(`registerHttpRoute(${route.url}) after listen(): register routes before`);
       routes.push(route);
     },
+    shareIdempotency: (shared) => idempotency.share(shared),
     registerService(service) {
       services.push(service);
       if (lifecycle.ready && !lifecycle.closing) {

@@ -71,15 +71,16 @@ export class InboundPipeline {
       this.#admit(runtime, message);
       return;
     }
-    // Fleet mode: a message another instance already took in (before this one took the account over) is dropped.
-    firstSeen(dedupeKey).then(
-      (first) => {
+    // Fleet mode: a message another instance already took in (before this one took the account over) is dropped;
+    // senders are judged once the fleet's DM pairing records are read.
+    Promise.all([firstSeen(dedupeKey), pairing.ready()]).then(
+      ([first]) => {
         if (first) this.#admit(runtime, message);
         else logger.debug(`${key}: message ${message.messageId} was taken in by another instance`);
       },
       (error: Error) => {
         logger.warn({ err: error }, `${key}: fleet dedupe unavailable; taking message ${message.messageId} in`);
-        this.#admit(runtime, message);
+        void pairing.ready().then(() => this.#admit(runtime, message));
       },
     );
   }

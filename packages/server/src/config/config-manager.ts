@@ -39,6 +39,20 @@ export type ReloadMode = "off" | "restart" | "hot" | "hybrid";
 /** A subsystem applying the new values of the config paths it owns. Throwing rolls the whole change back. */
 export type ConfigApplier = (next: Record<string, unknown>, previous: Record<string, unknown>) => void | Promise<void>;
 
+/** The API's kinds of config edit: `set`/`apply` replace the file, `patch` merges into it. */
+export type ConfigEditKind = "set" | "patch" | "apply";
+
+/** An edit checked against the file as it was, not written yet. */
+export interface CheckedConfigEdit {
+  readonly kind: ConfigEditKind;
+  /** The file before the edit (null: there was none). */
+  readonly currentText: string | null;
+  readonly nextText: string;
+  readonly next: LoadedConfig;
+  /** The hash the file will have. */
+  readonly hash: string;
+}
+
 /** Options of a ConfigManager. */
 export interface ConfigManagerOptions extends LoadConfigOptions {
   logger: Logger;
@@ -103,6 +117,9 @@ export class ConfigManager {
   #debounce: NodeJS.Timeout | undefined;
   readonly #writes: number[] = [];
   #closed = false;
+  #coordinator:
+    | ((kind: ConfigEditKind, raw: string, baseHash: string | undefined) => Promise<ConfigWriteResult>)
+    | undefined;
 
   private constructor(
     private options: ConfigManagerOptions,
@@ -201,72 +218,102 @@ export class ConfigManager {
    * `config.set` / `config.apply` (replace the file) and `config.patch` (JSON5 merge patch). Needs the current
    * `baseHash` once a file exists; refuses invalid content with every problem and leaves the file untouched.
    * `apply` also performs a restart for restart-only changes; `set`/`patch` do so when the reload mode allows.
+   * In a fleet the edit goes through the coordinator (applied on every instance or refused on all).
    */
-  write(kind: "set" | "patch" | "apply", raw: string, baseHash: string | undefined): Promise<ConfigWriteResult> {
-    return this.#serialized(async () => {
-      this.#checkRate();
-      const currentText = this.#readFile();
-      const currentHash = currentText === null ? null : hashConfigText(currentText);
-      if (currentHash !== null && baseHash !== currentHash) {
+  write(kind: ConfigEditKind, raw: string, baseHash: string | undefined): Promise<ConfigWriteResult> {
+    if (this.#coordinator) return this.#coordinator(kind, raw, baseHash);
+    return this.writeHere(kind, raw, baseHash);
+  }
+
+  /** Apply an edit to this instance's file only (what `write` does without a coordinator). */
+  writeHere(kind: ConfigEditKind, raw: string, baseHash: string | undefined): Promise<ConfigWriteResult> {
+    return this.exclusive(async () => this.commit(await this.check(kind, raw, baseHash)));
+  }
+
+  /** Route API edits through `coordinator` (a fleet's prepare/commit across its instances). */
+  coordinateWrites(
+    coordinator: (kind: ConfigEditKind, raw: string, baseHash: string | undefined) => Promise<ConfigWriteResult>,
+  ): void {
+    this.#coordinator = coordinator;
+  }
+
+  /** Run `task` while no other edit or reload runs (edits and reloads go one at a time). */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.#serialized(task);
+  }
+
+  /** Check an edit against the file as it is now, writing nothing: what `commit` would write, and its hash. */
+  async check(kind: ConfigEditKind, raw: string, baseHash: string | undefined): Promise<CheckedConfigEdit> {
+    this.#checkRate();
+    const currentText = this.#readFile();
+    const currentHash = currentText === null ? null : hashConfigText(currentText);
+    if (currentHash !== null && baseHash !== currentHash) {
+      throw new ProtocolError(
+        "INVALID_REQUEST",
+        baseHash === undefined
+          ? "baseHash is required once a config file exists: read it with config.get and pass its hash"
+          : "the config changed since you read it: reload it with config.get and apply your edit again",
+        { details: { hash: currentHash } },
+      );
+    }
+    let nextText = raw;
+    if (kind === "patch") {
+      let patch: unknown;
+      try {
+        patch = JSON5.parse(raw);
+      } catch (error) {
+        throw new ProtocolError("INVALID_REQUEST", `the patch is not valid JSON5: ${(error as Error).message}`);
+      }
+      try {
+        // Edits in place: the file keeps its comments, layout and key order.
+        nextText = patchJson5(currentText ?? "", patch);
+      } catch (error) {
+        if (!(error instanceof Json5EditError)) throw error;
         throw new ProtocolError(
           "INVALID_REQUEST",
-          baseHash === undefined
-            ? "baseHash is required once a config file exists: read it with config.get and pass its hash"
-            : "the config changed since you read it: reload it with config.get and apply your edit again",
-          { details: { hash: currentHash } },
+          `${error.message} (the config file is not valid JSON5 now; fix it or use config.set)`,
         );
       }
-      let nextText = raw;
-      if (kind === "patch") {
-        let patch: unknown;
-        try {
-          patch = JSON5.parse(raw);
-        } catch (error) {
-          throw new ProtocolError("INVALID_REQUEST", `the patch is not valid JSON5: ${(error as Error).message}`);
-        }
-        try {
-          // Edits in place: the file keeps its comments, layout and key order.
-          nextText = patchJson5(currentText ?? "", patch);
-        } catch (error) {
-          if (!(error instanceof Json5EditError)) throw error;
-          throw new ProtocolError(
-            "INVALID_REQUEST",
-            `${error.message} (the config file is not valid JSON5 now; fix it or use config.set)`,
-          );
-        }
+    }
+    let next: LoadedConfig;
+    try {
+      next = loadConfigText(this.options, nextText);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        throw new ProtocolError("INVALID_REQUEST", `the new config is invalid (${error.issues.length} problems)`, {
+          details: { issues: error.issues },
+        });
       }
-      let next: LoadedConfig;
-      try {
-        next = loadConfigText(this.options, nextText);
-      } catch (error) {
-        if (error instanceof ConfigError) {
-          throw new ProtocolError("INVALID_REQUEST", `the new config is invalid (${error.issues.length} problems)`, {
-            details: { issues: error.issues },
-          });
-        }
-        throw error;
-      }
-      // One backup of the file as it was before this edit, with the same (secret-holding) mode.
-      if (currentText !== null) await writeFileAtomic(`${this.options.path}.bak`, currentText, { mode: 0o600 });
-      await writeFileAtomic(this.options.path, nextText, currentText === null ? { mode: 0o600 } : {});
-      this.#writes.push(Date.now());
-      let change: ConfigChangedEvent;
-      try {
-        change = await this.#applyChange(next, "api", kind === "apply");
-      } catch (error) {
-        // The running config was rolled back; put the file back too, so the watcher does not retry the edit.
-        if (currentText === null) await rm(this.options.path, { force: true });
-        else await writeFileAtomic(this.options.path, currentText);
-        throw error;
-      }
-      return {
-        ok: true as const,
-        path: this.options.path,
-        hash: next.hash!,
-        changedPaths: change.changedPaths,
-        restartRequired: change.restartRequired.length > 0,
-      };
-    });
+      throw error;
+    }
+    return { kind, currentText, nextText, next, hash: next.hash! };
+  }
+
+  /** Write and apply a checked edit (call within `exclusive`); refused when the file changed since the check. */
+  async commit(edit: CheckedConfigEdit): Promise<ConfigWriteResult> {
+    const { currentText, nextText, next, kind } = edit;
+    if (this.#readFile() !== currentText)
+      throw new ProtocolError("INVALID_REQUEST", "the config file changed meanwhile: read it again and retry");
+    // One backup of the file as it was before this edit, with the same (secret-holding) mode.
+    if (currentText !== null) await writeFileAtomic(`${this.options.path}.bak`, currentText, { mode: 0o600 });
+    await writeFileAtomic(this.options.path, nextText, currentText === null ? { mode: 0o600 } : {});
+    this.#writes.push(Date.now());
+    let change: ConfigChangedEvent;
+    try {
+      change = await this.#applyChange(next, "api", kind === "apply");
+    } catch (error) {
+      // The running config was rolled back; put the file back too, so the watcher does not retry the edit.
+      if (currentText === null) await rm(this.options.path, { force: true });
+      else await writeFileAtomic(this.options.path, currentText);
+      throw error;
+    }
+    return {
+      ok: true as const,
+      path: this.options.path,
+      hash: next.hash!,
+      changedPaths: change.changedPaths,
+      restartRequired: change.restartRequired.length > 0,
+    };
   }
 
   /** Start watching the config file and its includes (unless the reload mode is `off`). */

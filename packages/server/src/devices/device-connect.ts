@@ -3,8 +3,9 @@
 // authenticates the device it was issued to. After it: a device seen for the first time, or asking for more than it
 // was approved for, needs approval; a paired one gets at most what was approved, and a fresh device token.
 import { type DeviceStore, type PairingReason, scopesCover, verifyDeviceProof } from "@gateway/pairing";
-import { ConnectErrorDetailCodes, type ConnectParams } from "@gateway/protocol";
+import { ConnectErrorDetailCodes, type ConnectParams, ErrorCodes } from "@gateway/protocol";
 import { type ConnectContext, ConnectRefusal, type ConnectStage } from "../connect-pipeline.js";
+import { ProtocolError } from "../errors.js";
 import { isAllowedOrigin, isLoopback } from "../front-door.js";
 
 /** What the device stages need from the device service. */
@@ -53,6 +54,16 @@ export function verifyDevice(host: DeviceConnectHost): ConnectStage {
         );
       }
       return;
+    }
+    // A store cut off from the fleet may hold a token revoked elsewhere: no device is let in on it meanwhile.
+    const stale = host.store.staleness();
+    if (stale) {
+      host.log("device connect refused: the device store may be out of date", { reason: stale });
+      throw new ProtocolError(
+        ErrorCodes.UNAVAILABLE,
+        `devices cannot connect to this instance right now (${stale}); retry shortly or connect to another instance`,
+        { retryable: true, retryAfterMs: 1_000 },
+      );
     }
     const result = verifyDeviceProof(device, {
       clientId: params.client.id,

@@ -54,7 +54,7 @@ export function registerDeviceMethods(server: GatewayServer, devices: DevicePair
         `a device token never widens the approval: ${deviceId} is approved for ${device.scopes.join(", ") || "no scopes"}`,
       );
     }
-    const issued = await store.issueToken(deviceId, role, scopes);
+    const issued = await store.issueToken(deviceId, role, scopes, { rotate: true });
     if (!issued) throw noDevice(deviceId);
     devices.disconnectDevice(deviceId, role, "device token rotated: reconnect with the new token");
     return {

@@ -122,11 +122,16 @@ export class DevicePairing {
     server.onDisconnect((connection) => {
       this.nodes.disconnected(connection.id);
     });
+    // In a fleet: a token revoked or rotated (a device removed) on another instance closes its connections here too.
+    this.store.onRevoked((deviceId, role) => {
+      const closed = this.disconnectDevice(deviceId, role, "device token revoked or rotated on another instance");
+      if (closed > 0) server.logger.info({ deviceId, role, closed }, "device connections closed (revoked elsewhere)");
+    });
     let timer: NodeJS.Timeout | undefined;
     server.registerService({
       name: "device-pairing",
       start: () => {
-        timer = setInterval(() => this.sweep(), this.#options.sweepIntervalMs ?? 30_000);
+        timer = setInterval(() => void this.sweep(), this.#options.sweepIntervalMs ?? 30_000);
         timer.unref();
       },
       stop: async () => {
@@ -137,10 +142,10 @@ export class DevicePairing {
     });
   }
 
-  /** Drop expired requests and tell operators. */
-  sweep(): void {
+  /** Drop expired requests and tell operators (in a fleet, the instance whose removal landed tells them). */
+  async sweep(): Promise<void> {
+    const expired = await this.store.sweep();
     const ts = Date.now();
-    const expired = this.store.expire();
     for (const request of expired.devices)
       this.#server?.broadcast("device.pair.resolved", {
         requestId: request.requestId,
