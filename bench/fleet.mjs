@@ -317,8 +317,84 @@ async function inboundRows(context) {
   }
 }
 
+/**
+ * Channel failover: three instances share a Telegram account under the default lease (8 s); the owner is killed -9
+ * while a message arrives every 250 ms. The figure is the time from the kill to the reply to the first message sent
+ * after it; every message must be answered exactly once.
+ */
+async function failoverRows(context) {
+  const { startFakeTelegram } = await import("../tooling/fakes/src/fake-telegram.ts");
+  const fake = await startFakeTelegram();
+  const botToken = fake.addBot("bench_failover_bot");
+  const channels = {
+    telegram: {
+      botToken,
+      apiRoot: fake.apiRoot,
+      pollTimeoutSeconds: 1,
+      dmPolicy: "open",
+      allowFrom: ["*"],
+      debounceMs: 0,
+    },
+  };
+  const leaseMs = 8_000;
+  const fleet = await context.startFleet(["a", "b", "c"], { channels, leaseMs });
+  const answered = (text) => fake.sent(botToken).filter((message) => String(message.text).endsWith(text)).length;
+  const texts = [];
+  let next = 0;
+  // Each message from a chat of its own: a chat's replies are paced to one a second, and the figure is the failover.
+  const say = async () => {
+    const index = next++;
+    const text = `failover message ${index}`;
+    texts.push(text);
+    const user = { id: 30_000 + index, is_bot: false, first_name: "Bench" };
+    await fake.inject(botToken, { chat: { id: user.id, type: "private" }, from: user, text });
+    return text;
+  };
+  try {
+    await fake.until(() => fake.calls.some((call) => call.method === "getUpdates" && call.params.timeout > 0), 15_000);
+    const trials = context.quick ? 1 : 2; // three instances: the owner can be killed twice
+    const failovers = [];
+    for (let trial = 0; trial < trials; trial++) {
+      const first = await say();
+      await fake.until(() => answered(first) > 0, 15_000);
+      const owner = (await fleet.redis.get(`${fleet.prefix}lease:channel:telegram:default`))?.split("|")[0];
+      const victim = fleet.instances.find((instance) => instance.id === owner);
+      if (!victim) throw new Error(`no instance holds the account's lease (holder: ${owner})`);
+      victim.child.kill("SIGKILL");
+      const killedAt = performance.now();
+      const probe = await say();
+      const ticker = setInterval(() => void say(), 250);
+      try {
+        await fake.until(() => answered(probe) > 0, leaseMs * 3);
+      } finally {
+        clearInterval(ticker);
+      }
+      failovers.push(performance.now() - killedAt);
+      fleet.instances.splice(fleet.instances.indexOf(victim), 1);
+    }
+    const last = await say();
+    await fake.until(() => answered(last) > 0, 15_000);
+    await sleep(1_000);
+    const lost = texts.filter((text) => answered(text) === 0).length;
+    const duplicated = texts.filter((text) => answered(text) > 1).length;
+    const worst = Math.max(...failovers);
+    return [
+      [
+        `fleet: channel failover after kill -9 of the owner (Telegram, lease ${leaseMs / 1000} s, ${trials} kill(s), ${texts.length} messages)`,
+        "≤ 10 s, 0 lost, 0 duplicated",
+        `${failovers.map((value) => `${(value / 1000).toFixed(1)} s`).join(", ")}; ${lost} lost, ${duplicated} duplicated`,
+        "",
+        context.verdict(worst <= 10_000 && lost === 0 && duplicated === 0),
+      ],
+    ];
+  } finally {
+    await fleet.stop();
+    await fake.close();
+  }
+}
+
 /** The rows of the fleet section, in order. Each gets the context and returns rows; add yours here. */
-export const FLEET_MEASURES = [transportRows, turnRows, inboundRows];
+export const FLEET_MEASURES = [transportRows, turnRows, inboundRows, failoverRows];
 
 /**
  * Measure the fleet section. `helpers`: `Client` (the bench's protocol client), `spawnChild`, `stop`, `verdict`,
@@ -340,7 +416,7 @@ export async function measureFleet(helpers) {
       return ((after.calls - before.calls) * 1000) / duration;
     },
     /** Gateways of `ids` (the built app, echo agent) in a fleet on this Redis, or one without (`fleet: false`). */
-    async startFleet(ids, { fleet = true, channels } = {}) {
+    async startFleet(ids, { fleet = true, channels, leaseMs } = {}) {
       const instances = [];
       const dirs = [];
       const stopAll = async () => {
@@ -356,7 +432,10 @@ export async function measureFleet(helpers) {
             gateway: { auth: { mode: "token", token: TOKEN } },
             logging: { level: "warn" },
             ...(fleet
-              ? { redis: { url: server.url }, fleet: { enabled: true, instanceId: id, keyPrefix: prefix } }
+              ? {
+                  redis: { url: server.url },
+                  fleet: { enabled: true, instanceId: id, keyPrefix: prefix, ...(leaseMs ? { leaseMs } : {}) },
+                }
               : {}),
             ...(channels ? { channels } : {}),
           }),
@@ -372,13 +451,15 @@ export async function measureFleet(helpers) {
           });
         instances.push({ id, ...started });
       }
-      return { instances, redis: fleet ? redis : undefined, stop: stopAll };
+      return { instances, redis: fleet ? redis : undefined, prefix, stop: stopAll };
     },
   };
   const rows = [];
   const loadBefore = loadavg()[0];
   try {
-    for (const measure of FLEET_MEASURES) {
+    // `--only=fleet:failover` (a measure's name without "Rows") runs one row.
+    const only = /[=,]fleet:(\w+)/.exec(process.argv.find((arg) => arg.startsWith("--only=")) ?? "")?.[1];
+    for (const measure of FLEET_MEASURES.filter((entry) => !only || entry.name === `${only}Rows`)) {
       helpers.progress(`fleet: ${measure.name.replace(/Rows$/, "")}`);
       try {
         rows.push(...(await measure(context)));

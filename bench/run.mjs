@@ -47,7 +47,7 @@ function spawnChild(args, readyPattern, nodeFlags = []) {
 
 function stop(child) {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once("exit", resolve);
     child.kill("SIGTERM");
     setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
@@ -575,8 +575,16 @@ async function measureInbound() {
 progress("building is done by `pnpm bench`; measuring start-up (5 runs each)");
 // `--only=presence,channels` measures just those sections (names: startup, server, presence, bridge, inbound, channels,
 // fleet, control-ui, first-start); the default is all of them. first-start clones and installs afresh (about a minute): skipped by --quick.
+// `--only=fleet:failover` runs one row of the fleet section.
 const onlyArg = process.argv.find((arg) => arg.startsWith("--only="));
-const only = onlyArg ? new Set(onlyArg.slice("--only=".length).split(",")) : undefined;
+const only = onlyArg
+  ? new Set(
+      onlyArg
+        .slice("--only=".length)
+        .split(",")
+        .map((name) => name.replace(/:.*/, "")),
+    )
+  : undefined;
 const wanted = (name) => (only ? only.has(name) : name !== "first-start" || !quick);
 const verdict = (ok) => (ok ? "PASS" : "MISS");
 const rows = [];
