@@ -10,3 +10,4 @@ export {
 } from "./fleet-rpc.js";
 export { Lease, type LeaseHolder, type LeaseOptions } from "./lease.js";
 export { type HeldLease, LeaseManager, type LeaseManagerOptions } from "./lease-manager.js";
+export { RedisSessionStore, type RedisSessionStoreOptions, StaleSessionWriteError } from "./redis-session-store.js";
