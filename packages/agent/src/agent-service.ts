@@ -301,12 +301,16 @@ export class AgentService {
   ): Promise<RunRecord & { status: "started" | "queued" }> {
     const { origin } = options;
     const placement = this.options.placement;
-    if (placement) {
+    // The owner may move on between the claim and the forward (idle, or it died): claim again then.
+    for (let attempt = 0; placement; attempt++) {
       const place = await placement.claim(sessionKey);
-      if (!place.here) {
-        if (options.forwarded)
-          throw new GatewayError(SESSION_MOVED, `session ${sessionKey} runs on instance ${place.owner} now`);
-        return this.#forward(placement, place.owner, sessionKey, message, options);
+      if (place.here) break;
+      if (options.forwarded)
+        throw new GatewayError(SESSION_MOVED, `session ${sessionKey} runs on instance ${place.owner} now`);
+      try {
+        return await this.#forward(placement, place.owner, sessionKey, message, options);
+      } catch (error) {
+        if (attempt >= 2 || (error as GatewayError).code !== SESSION_MOVED) throw error;
       }
     }
     const now = Date.now();

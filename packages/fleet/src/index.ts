@@ -10,4 +10,9 @@ export {
 } from "./fleet-rpc.js";
 export { Lease, type LeaseHolder, type LeaseOptions } from "./lease.js";
 export { type HeldLease, LeaseManager, type LeaseManagerOptions } from "./lease-manager.js";
+export {
+  LeasedSessionPlacement,
+  type LeasedSessionPlacementOptions,
+  type LocalSessions,
+} from "./leased-session-placement.js";
 export { RedisSessionStore, type RedisSessionStoreOptions, StaleSessionWriteError } from "./redis-session-store.js";

@@ -47,6 +47,7 @@ import {
 import { acquireStateLock, type StateLock } from "@gateway/state";
 import pino from "pino";
 import { attachFleet, type FleetMembership } from "./attach-fleet.js";
+import { attachFleetSessions } from "./attach-fleet-sessions.js";
 import { attachRedisBridge } from "./attach-redis-bridge.js";
 import { builtinChannels } from "./builtin-channels.js";
 import { attachCanvasHost } from "./canvas.js";
@@ -229,6 +230,17 @@ function compose(
     ...(config.session?.maxMessageBytes ? { maxMessageBytes: config.session.maxMessageBytes } : {}),
     ...(config.session?.maxTranscriptBytes ? { maxTranscriptBytes: config.session.maxTranscriptBytes } : {}),
   });
+  // ---- the fleet (fleet.enabled, on the Redis of redis.url): each channel account and each session's turns run on one instance at a time
+  const fleetConfig = current().fleet;
+  let fleet: FleetMembership | undefined;
+  if (fleetConfig?.enabled) {
+    const url = current().redis?.url;
+    if (!url) throw new Error("fleet.enabled needs redis.url: the instances of a fleet meet in Redis");
+    fleet = attachFleet(server, url, fleetConfig, version);
+  }
+  const fleetSessions =
+    fleet &&
+    attachFleetSessions(server, fleet, { agentId: "main", runTimeoutMs: () => selected.runTimeoutMs ?? 600_000 });
   const sessionEvents = new SessionEvents(server);
   const agent = new AgentService(
     {
@@ -263,8 +275,10 @@ function compose(
         const contextWindow = contextWindowOf(current().models, target);
         return { provider: target.provider, model: target.model, ...(contextWindow ? { contextWindow } : {}) };
       },
+      ...fleetSessions?.options,
     },
   );
+  fleetSessions?.attach(agent);
   agent.register();
   // A new model or backend applies to the next run; running ones finish on the old. A config that cannot work is
   // refused (rolled back) with the reason.
@@ -291,14 +305,6 @@ function compose(
     stop: () => agent.dispose(),
   });
 
-  // ---- the fleet (fleet.enabled, on the Redis of redis.url): each channel account runs on one instance at a time
-  const fleetConfig = current().fleet;
-  let fleet: FleetMembership | undefined;
-  if (fleetConfig?.enabled) {
-    const url = current().redis?.url;
-    if (!url) throw new Error("fleet.enabled needs redis.url: the instances of a fleet meet in Redis");
-    fleet = attachFleet(server, url, fleetConfig, version);
-  }
   const membership = fleet;
   server.registerMethod("fleet.status", () =>
     membership ? membership.status() : { enabled: false, self: hostname(), leaseMs: 0, members: [] },

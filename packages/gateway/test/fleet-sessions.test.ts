@@ -1,0 +1,195 @@
+// Two gateways on one Redis (fleet.enabled), each with its own state dir, clients on real WebSockets: every instance
+// reads the same sessions; a session's turns run on the instance holding its lease and a chat.send or chat.abort on
+// the other is forwarded to it with the same ack; clients on both racing on one session leave a whole, ordered
+// transcript.
+
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createGatewayClient, type GatewayClient } from "@gateway/client";
+import { type FakeOpenAI, startFakeOpenAI } from "@gateway/fakes";
+import { type ChatHistoryResult, chatMessageText } from "@gateway/protocol";
+// @ts-expect-error -- a plain .mjs helper of the private vitest preset
+import { useRedis } from "@gateway/vitest-preset/redis";
+import { checkAvailable, until } from "@gateway/vitest-preset/wait";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createGateway, type Gateway } from "../src/index.js";
+
+const TOKEN = "fleet-sessions-test-token-0123456789";
+const prefix = `gateway-test-fleet-sessions-${randomUUID().slice(0, 8)}:`;
+let redisHandle: { url: string; stop(): Promise<void> } | undefined;
+let fake: FakeOpenAI;
+const cleanups: Array<() => unknown> = [];
+beforeAll(async () => {
+  redisHandle = await useRedis();
+  fake = await startFakeOpenAI();
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+afterAll(async () => {
+  await fake?.close();
+  if (redisHandle) {
+    const redis = new Redis(redisHandle.url);
+    for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
+    redis.disconnect();
+    await redisHandle.stop();
+  }
+});
+const available = () => checkAvailable(redisHandle !== undefined, "Redis (REDIS_URL, 127.0.0.1:6379 or redis-server)");
+
+/** One instance of a fleet (under `keyPrefix`) and a connected client; `model`: the fake OpenAI, else echo. */
+async function instance(
+  id: string,
+  keyPrefix: string,
+  model = false,
+): Promise<{ gateway: Gateway; client: GatewayClient }> {
+  const stateDir = mkdtempSync(join(tmpdir(), `gateway-fleet-sessions-${id}-`));
+  writeFileSync(
+    join(stateDir, "gateway.json5"),
+    JSON.stringify({
+      gateway: { port: 0, auth: { token: TOKEN } },
+      redis: { url: redisHandle!.url, keyPrefix: `${keyPrefix}bridge:` },
+      fleet: { enabled: true, instanceId: id, leaseMs: 2_000, keyPrefix },
+      ...(model
+        ? {
+            models: { providers: { fake: { baseUrl: fake.baseUrl, models: [{ id: "fake-model" }] } } },
+            agents: { defaults: { model: "fake/fake-model", backend: "openai" } },
+          }
+        : {}),
+    }),
+  );
+  const gateway = createGateway({ stateDir, version: "1.0.0", logging: { stdout: false } });
+  const address = await gateway.listen();
+  const client = createGatewayClient({ url: address.url, token: TOKEN, reconnect: false });
+  cleanups.push(
+    () => rmSync(stateDir, { recursive: true, force: true }),
+    () => gateway.close(),
+    () => client.close(),
+  );
+  await client.ready();
+  return { gateway, client };
+}
+
+const finals = (client: GatewayClient) => {
+  const ended = new Map<string, { state: string; text?: string }>();
+  client.on("chat", (payload) => {
+    const event = payload as { runId: string; state: string; message?: { content: Array<{ text?: string }> } };
+    if (event.state !== "delta") ended.set(event.runId, { state: event.state, text: event.message?.content[0]?.text });
+  });
+  return ended;
+};
+/** Each message as `role: text`; the echo agent's answers without the notice that opens them (their last line). */
+const texts = (history: ChatHistoryResult) =>
+  history.messages.map((message) => `${message.role}: ${chatMessageText(message).split("\n").at(-1)}`);
+
+describe("sessions across a fleet", () => {
+  it("what one instance writes the other lists and reads; patch, reset and delete work from either", async () => {
+    if (!available()) return;
+    const keyPrefix = `${prefix}${randomUUID().slice(0, 8)}:`;
+    const a = await instance("a", keyPrefix);
+    const b = await instance("b", keyPrefix);
+    const ended = finals(a.client);
+    const sessionKey = "agent:main:shared";
+    const ack = await a.client.request("chat.send", { sessionKey, message: "hello fleet", idempotencyKey: "k1" });
+    expect(ack).toEqual({ runId: expect.any(String), status: "started" });
+    await until(() => ended.get(ack.runId)?.state === "final", { message: "the run to end on a" });
+    await until(async () => (await b.client.request("chat.history", { sessionKey })).messages.length === 2, {
+      message: "b to read the transcript",
+    });
+    expect(texts(await b.client.request("chat.history", { sessionKey }))).toEqual([
+      "user: hello fleet",
+      "assistant: hello fleet",
+    ]);
+    const listed = await b.client.request("sessions.list", {});
+    expect(listed.sessions.map((session) => session.key)).toContain(sessionKey);
+    await b.client.request("sessions.patch", { key: sessionKey, label: "From B" });
+    await until(async () => (await a.client.request("sessions.list", {})).sessions.some((s) => s.label === "From B"), {
+      message: "a to list b's label",
+    });
+    const before = (await a.client.request("chat.history", { sessionKey })).sessionId;
+    const reset = await b.client.request("sessions.reset", { key: sessionKey });
+    expect(reset.sessionId).not.toBe(before);
+    await until(async () => (await a.client.request("chat.history", { sessionKey })).messages.length === 0, {
+      message: "a to see the reset",
+    });
+    await a.client.request("sessions.delete", { key: sessionKey });
+    await until(async () => !(await b.client.request("sessions.list", {})).sessions.some((s) => s.key === sessionKey), {
+      message: "b to see the delete",
+    });
+  }, 30_000);
+
+  it("a chat.send and chat.abort on the other instance go to the session's owner; its ack is the local one", async () => {
+    if (!available()) return;
+    const keyPrefix = `${prefix}${randomUUID().slice(0, 8)}:`;
+    const a = await instance("a", keyPrefix, true);
+    const b = await instance("b", keyPrefix, true);
+    const endedOnA = finals(a.client);
+    const sessionKey = "agent:main:forwarded";
+    fake.script(
+      { kind: "text", chunks: ["slow ", "first ", "answer"], chunkDelayMs: 300 },
+      { kind: "text", chunks: ["second answer"] },
+      { kind: "text", chunks: Array.from({ length: 40 }, () => "la "), chunkDelayMs: 200 },
+    );
+    const first = await a.client.request("chat.send", { sessionKey, message: "one", idempotencyKey: "f1" });
+    expect(first.status).toBe("started");
+    // A runs the session now: B forwards, and the message waits behind A's run as it would on A.
+    const second = await b.client.request("chat.send", { sessionKey, message: "two", idempotencyKey: "f2" });
+    expect(second).toEqual({ runId: expect.any(String), status: "queued" });
+    await until(() => endedOnA.get(second.runId)?.state === "final", {
+      timeoutMs: 10_000,
+      message: "a to run b's message",
+    });
+    expect(endedOnA.get(first.runId)).toEqual({ state: "final", text: "slow first answer" });
+    expect(texts(await b.client.request("chat.history", { sessionKey }))).toEqual([
+      "user: one",
+      "user: two",
+      "assistant: slow first answer",
+      "assistant: second answer",
+    ]);
+    // Still a's (it keeps a session a while after its last run): b's abort reaches the run there.
+    const third = await b.client.request("chat.send", { sessionKey, message: "three", idempotencyKey: "f3" });
+    expect(third.status).toBe("started");
+    await until(() => fake.requests.length === 3, { message: "the third run to reach the model" });
+    const aborted = await b.client.request("chat.abort", { sessionKey });
+    expect(aborted).toEqual({ ok: true, aborted: true, runIds: [third.runId] });
+    await until(() => endedOnA.get(third.runId)?.state === "aborted", { message: "the run to end aborted on a" });
+  }, 30_000);
+
+  it("clients on both instances racing on one session: every message once, each answer after its message, in order", async () => {
+    if (!available()) return;
+    const keyPrefix = `${prefix}${randomUUID().slice(0, 8)}:`;
+    const a = await instance("a", keyPrefix);
+    const b = await instance("b", keyPrefix);
+    const sessionKey = "agent:main:raced";
+    const messages = Array.from({ length: 10 }, (_, index) => `${index % 2 === 0 ? "a" : "b"}-${index}`);
+    const acks = await Promise.all(
+      messages.map((message, index) =>
+        (index % 2 === 0 ? a : b).client.request("chat.send", {
+          sessionKey,
+          message,
+          idempotencyKey: message,
+          queueMode: "followup",
+        }),
+      ),
+    );
+    expect(new Set(acks.map((ack) => ack.runId)).size).toBe(messages.length);
+    await until(
+      async () =>
+        (await a.client.request("chat.history", { sessionKey })).messages.filter((m) => m.role === "assistant")
+          .length === messages.length,
+      { timeoutMs: 15_000, message: "every message to be answered" },
+    );
+    const lines = texts(await b.client.request("chat.history", { sessionKey }));
+    expect(lines).toHaveLength(2 * messages.length);
+    const users = lines.filter((line) => line.startsWith("user: ")).map((line) => line.slice(6));
+    const answers = lines.filter((line) => line.startsWith("assistant: ")).map((line) => line.slice(11));
+    expect([...users].sort()).toEqual([...messages].sort());
+    // One lane ran them all, in the order they were taken in: the answers follow the messages' order.
+    expect(answers).toEqual(users);
+    for (const answer of answers)
+      expect(lines.indexOf(`assistant: ${answer}`)).toBeGreaterThan(lines.indexOf(`user: ${answer}`));
+  }, 30_000);
+});
