@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { qrLoginPluginPath } from "@gateway/fakes";
 import { createGateway } from "@gateway/gateway";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { runProcess } from "@gateway/vitest-preset/run-process";
@@ -24,7 +25,7 @@ it("channels login renders the QR, waits for the scan, and reports the account l
     join(stateDir, "gateway.json5"),
     JSON.stringify({
       gateway: { port: 0, auth: { mode: "token", token } },
-      plugins: [join(here, "fixtures", "qr-login-plugin.ts")],
+      plugins: [qrLoginPluginPath],
       channels: { qrchat: { dir: linkDir } },
     }),
   );

@@ -1,25 +1,20 @@
-// Discord end to end: the built gateway runs the real discord.js against the fake Discord (REST and gateway); the user
-// drives it with the CLI. Pairing in a DM, guild channels, threads and forum posts with mention gating, a long reply in
-// chunks, a dropped connection (RESUME), a server restart (IDENTIFY), fatal close codes, and a 429 storm.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { type FakeDiscord, type FakeDiscordBot, type FakeDiscordGuild, startFakeDiscord } from "@gateway/fakes";
-// @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { freePort } from "@gateway/vitest-preset/redis";
-// @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { runProcess } from "@gateway/vitest-preset/run-process";
 import { eventually, settle } from "@gateway/vitest-preset/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ensureBuilt,
+  freePort,
+  type GatewayProcess,
+  cli as gatewayCli,
+  startGateway,
+} from "./support/gateway-process.js";
 
-const appDir = join(dirname(fileURLToPath(import.meta.url)), "..");
-const main = join(appDir, "dist", "main.js");
 let fake: FakeDiscord;
-let gateway: ChildProcess;
+let gateway: GatewayProcess;
 let stateDir = "";
-let logs = "";
 let bot: FakeDiscordBot;
 let revoked: FakeDiscordBot;
 let noIntent: FakeDiscordBot;
@@ -28,11 +23,7 @@ let thread = "";
 let dm = "";
 const grace = { id: "501", username: "grace", global_name: "Grace Hopper" };
 
-function cli(args: string[]) {
-  return runProcess(process.execPath, [main, ...args, "--state-dir", stateDir], {
-    env: { GATEWAY_TOKEN: "", GATEWAY_URL: "" },
-  }) as Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
+const cli = (args: string[]) => gatewayCli(stateDir, args);
 
 /** Messages the bot posted in a channel. */
 const sentTo = (channelId: string) => fake.sent(bot.token).filter((message) => message.channel_id === channelId);
@@ -58,8 +49,7 @@ const connected = async () => {
 };
 
 beforeAll(async () => {
-  if (!existsSync(join(appDir, "dist", "channel-discord.js")))
-    spawnSync(process.execPath, [join(appDir, "node_modules", "tsup", "dist", "cli-default.js")], { cwd: appDir });
+  ensureBuilt("channel-discord.js");
   fake = await startFakeDiscord({ heartbeatIntervalMs: 1_000 });
   bot = fake.addBot("gw_e2e");
   revoked = fake.addBot("gw_revoked");
@@ -90,30 +80,16 @@ beforeAll(async () => {
       },
     }`,
   );
-  gateway = spawn(process.execPath, [main, "run", "--port", String(port), "--state-dir", stateDir, "--json-logs"], {
-    env: { ...process.env, GATEWAY_TOKEN: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  gateway.stderr!.on("data", (chunk) => {
-    logs += chunk;
-  });
-  await new Promise<void>((resolve, reject) => {
-    gateway.stdout!.on("data", (chunk) => {
-      logs += chunk;
-      if (logs.includes("listening on")) resolve();
-    });
-    gateway.once("exit", (code) => reject(new Error(`gateway exited ${code}: ${logs}`)));
-  });
+  gateway = await startGateway(stateDir, {}, [], port);
   await fake
     .until(() => fake.gatewayLog.some((entry) => entry.kind === "ready" && entry.token === bot.token), 15_000)
     .catch((error: Error) => {
-      throw new Error(`${error.message}; the gateway logged:\n${logs}`);
+      throw new Error(`${error.message}; the gateway logged:\n${gateway?.output()}`);
     });
 }, 60_000);
 
 afterAll(async () => {
-  gateway?.kill("SIGTERM");
-  if (gateway) await new Promise((resolve) => gateway.once("exit", resolve));
+  await gateway?.stop();
   await fake?.close();
   rmSync(stateDir, { recursive: true, force: true });
 });

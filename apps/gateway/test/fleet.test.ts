@@ -1,10 +1,18 @@
 // Two gateway processes on one Redis with the same Telegram bot (the fake Bot API, the real grammY): the account runs
 // on exactly one of them; kill -9 the owner while messages arrive and the other takes over within the lease, every
-// message answered exactly once; a clean stop hands the account over at once.
+// message answered exactly once; a clean stop hands the account over at once. The same Slack app (the fake Slack, the
+// real Bolt) runs active–active: a socket on each instance, every event answered once, a killed instance's share
+// answered by the other.
 import { randomUUID } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type FakeTelegram, startFakeTelegram } from "@gateway/fakes";
+import {
+  type FakeSlack,
+  type FakeSlackApp,
+  type FakeTelegram,
+  startFakeSlack,
+  startFakeTelegram,
+} from "@gateway/fakes";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { useRedis } from "@gateway/vitest-preset/redis";
 import { checkAvailable, until } from "@gateway/vitest-preset/wait";
@@ -18,14 +26,19 @@ const prefix = `gateway-test-fleet-e2e-${randomUUID().slice(0, 8)}:`;
 let redisHandle: { url: string; stop(): Promise<void> } | undefined;
 let fake: FakeTelegram;
 let botToken: string;
+let slack: FakeSlack;
+let slackApp: FakeSlackApp;
 
 beforeAll(async () => {
   redisHandle = await useRedis();
   fake = await startFakeTelegram();
   botToken = fake.addBot("gw_fleet_bot");
+  slack = await startFakeSlack({ pingIntervalMs: 300, ackTimeoutMs: 800 });
+  slackApp = slack.addApp({ botName: "gw_fleet_slack", teamName: "Acme" });
 });
 afterAll(async () => {
   await fake?.close();
+  await slack?.close();
   if (redisHandle) {
     const redis = new Redis(redisHandle.url);
     for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
@@ -34,8 +47,19 @@ afterAll(async () => {
   }
 });
 
+const telegramChannels = () => `{
+  telegram: {
+    apiRoot: "${fake.apiRoot}", pollTimeoutSeconds: 1, debounceMs: 0,
+    dmPolicy: "open", allowFrom: ["*"],
+    accounts: { default: { botToken: "${botToken}" } },
+  },
+}`;
+
 /** An instance of the fleet in its own state dir, with the same channel config as the others. */
-async function instance(id: string): Promise<{ id: string; stateDir: string; gateway: GatewayProcess }> {
+async function instance(
+  id: string,
+  channels = telegramChannels(),
+): Promise<{ id: string; stateDir: string; gateway: GatewayProcess }> {
   const stateDir = tempDir(`gateway-fleet-${id}-`);
   writeFileSync(
     join(stateDir, "gateway.json5"),
@@ -43,23 +67,17 @@ async function instance(id: string): Promise<{ id: string; stateDir: string; gat
       gateway: { auth: { mode: "token", token: "${TOKEN}" } },
       redis: { url: "${redisHandle!.url}", keyPrefix: "${prefix}bridge:" },
       fleet: { enabled: true, instanceId: "${id}", leaseMs: ${LEASE_MS}, keyPrefix: "${prefix}" },
-      channels: {
-        telegram: {
-          apiRoot: "${fake.apiRoot}", pollTimeoutSeconds: 1, debounceMs: 0,
-          dmPolicy: "open", allowFrom: ["*"],
-          accounts: { default: { botToken: "${botToken}" } },
-        },
-      },
+      channels: ${channels},
     }`,
   );
   const gateway = await startGateway(stateDir, { GATEWAY_TOKEN: TOKEN });
   return { id, stateDir, gateway };
 }
 
-async function accountState(stateDir: string): Promise<string | undefined> {
+async function accountState(stateDir: string, channel = "telegram"): Promise<string | undefined> {
   const result = await cli(stateDir, ["channels", "status", "--json"], { GATEWAY_TOKEN: TOKEN });
   if (result.code !== 0 && !result.stdout.startsWith("{")) return undefined;
-  return JSON.parse(result.stdout).channelAccounts.telegram[0].healthState;
+  return JSON.parse(result.stdout).channelAccounts[channel][0].healthState;
 }
 
 const grace = { id: 7001, is_bot: false, first_name: "Grace" };
@@ -124,5 +142,65 @@ describe("a fleet of two gateways on one Redis", () => {
     for (const text of ["first message", "while nobody owns it", "after the takeover", "to the third one"])
       expect(repliesTo(text), text).toHaveLength(1);
     onCleanup(() => c.gateway.stop());
+  }, 90_000);
+});
+
+describe("Slack active–active in a fleet", () => {
+  const DM = "D0FLEET";
+  const ROOM = "C0FLEET";
+  const slackChannels = () => `{
+    slack: {
+      apiUrl: "${slack.apiUrl}", debounceMs: 0, dmPolicy: "open", allowFrom: ["*"], groups: { "${ROOM}": {} },
+      socket: { clientPingTimeoutMs: 300, serverPingTimeoutMs: 5000, silenceMs: 1500, helloTimeoutMs: 3000 },
+      accounts: { default: { botToken: "${slackApp.botToken}", appToken: "${slackApp.appToken}" } },
+    },
+  }`;
+  const answers = (text: string) =>
+    slack.sentTo(DM).filter((message) => String(message.text ?? "").includes(text)).length;
+
+  it("a socket on each instance; every event answered once; a killed instance's share is answered by the other", async (context) => {
+    if (!checkAvailable(redisHandle !== undefined, "Redis (REDIS_URL, 127.0.0.1:6379 or redis-server)"))
+      return context.skip();
+    if (!existsSync(main)) throw new Error("build the app first: npx turbo run build --filter=gateway");
+    const grace = slack.addUser({ name: "grace", real_name: "Grace Hopper" });
+    slack.addChannel({ id: DM, type: "im" });
+    slack.addChannel({ id: ROOM, name: "fleet", type: "channel" });
+    const [a, b] = await Promise.all([instance("slack-a", slackChannels()), instance("slack-b", slackChannels())]);
+    onCleanup(() => b.gateway.stop());
+    await slack.until(() => slack.openSockets(slackApp) === 2, 15_000);
+    for (const side of [a, b])
+      await until(async () => (await accountState(side.stateDir, "slack")) === "connected", {
+        message: `${side.id} to run the Slack account too`,
+      });
+
+    // Slack spreads the events over both sockets: each is answered by exactly one instance.
+    const before = Array.from({ length: 8 }, (_, index) => `spread message ${index}`);
+    for (const text of before) await slack.inject(slackApp, { channel: DM, user: grace.id, text });
+    await until(() => before.every((text) => answers(text) >= 1), { message: "every message answered" });
+    const perSocket = slack.deliveries
+      .filter((delivery) => delivery.appId === slackApp.appId && delivery.ackedBy !== undefined)
+      .map((delivery) => delivery.ackedBy);
+    expect(new Set(perSocket).size).toBe(2);
+    // A mention is two events (message and app_mention), often on different instances: one answer between them.
+    for (let index = 0; index < 4; index++)
+      await slack.inject(
+        slackApp,
+        { channel: ROOM, user: grace.id, text: `<@${slackApp.botUserId}> mention ${index}` },
+        { mention: true },
+      );
+    await until(() => slack.sentTo(ROOM).length >= 4, { message: "every mention answered" });
+
+    // One instance dies: what Slack sends to its dead socket is retried on the other, and answered once.
+    a.gateway.child.kill("SIGKILL");
+    await a.gateway.exited;
+    const after = Array.from({ length: 4 }, (_, index) => `after the kill ${index}`);
+    for (const text of after) await slack.inject(slackApp, { channel: DM, user: grace.id, text });
+    await until(() => after.every((text) => answers(text) >= 1), {
+      timeoutMs: 20_000,
+      message: "the survivor answers everything",
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (const text of [...before, ...after]) expect(answers(text), text).toBe(1);
+    expect(slack.sentTo(ROOM)).toHaveLength(4);
   }, 90_000);
 });

@@ -1,25 +1,20 @@
-// Slack end to end: the built gateway runs the real Bolt against the fake Slack, one account in Socket Mode and one on
-// the HTTP Events API (mounted on the gateway's port); the user drives it with the CLI. Pairing, a mention answered in
-// its thread, a long reply in chunks, sockets replaced without losing events, retries processed once, signatures.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { type FakeSlack, type FakeSlackApp, type FakeSlackUser, startFakeSlack } from "@gateway/fakes";
-// @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { freePort } from "@gateway/vitest-preset/redis";
-// @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { runProcess } from "@gateway/vitest-preset/run-process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ensureBuilt,
+  freePort,
+  type GatewayProcess,
+  cli as gatewayCli,
+  startGateway,
+} from "./support/gateway-process.js";
 
-const appDir = join(dirname(fileURLToPath(import.meta.url)), "..");
-const main = join(appDir, "dist", "main.js");
 const BAD_TOKEN = "xoxb-this-token-was-revoked";
 let fake: FakeSlack;
-let gateway: ChildProcess;
+let gateway: GatewayProcess;
 let stateDir = "";
-let logs = "";
 let origin = "";
 let socketApp: FakeSlackApp;
 let httpApp: FakeSlackApp;
@@ -29,11 +24,7 @@ const DM = "D0GRACE";
 const HTTP_DM = "D0LINUS";
 const GENERAL = "C0GENERAL";
 
-function cli(args: string[]) {
-  return runProcess(process.execPath, [main, ...args, "--state-dir", stateDir], {
-    env: { GATEWAY_TOKEN: "", GATEWAY_URL: "" },
-  }) as Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
+const cli = (args: string[]) => gatewayCli(stateDir, args);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (app: FakeSlackApp, channel: string, user: FakeSlackUser, text: string, extra = {}) =>
@@ -51,8 +42,7 @@ async function pair(app: FakeSlackApp, channel: string, user: FakeSlackUser) {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(appDir, "dist", "channel-slack.js")))
-    spawnSync(process.execPath, [join(appDir, "node_modules", "tsup", "dist", "cli-default.js")], { cwd: appDir });
+  ensureBuilt("channel-slack.js");
   fake = await startFakeSlack({ pingIntervalMs: 300, ackTimeoutMs: 800 });
   socketApp = fake.addApp({ botName: "gw_slack_bot", teamName: "Acme" });
   httpApp = fake.addApp({ botName: "gw_http_bot", teamName: "Acme" });
@@ -85,32 +75,16 @@ beforeAll(async () => {
       },
     }`,
   );
-  gateway = spawn(process.execPath, [main, "run", "--port", String(port), "--state-dir", stateDir, "--json-logs"], {
-    env: { ...process.env, GATEWAY_TOKEN: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  gateway.stderr!.on("data", (chunk) => {
-    logs += chunk;
-  });
-  await new Promise<void>((resolve, reject) => {
-    gateway.stdout!.on("data", (chunk) => {
-      logs += chunk;
-      if (logs.includes("listening on")) resolve();
-    });
-    gateway.once("exit", (code) => reject(new Error(`gateway exited ${code}: ${logs}`)));
-  });
+  gateway = await startGateway(stateDir, {}, [], port);
   await fake
     .until(() => fake.openSockets(socketApp) === 1, 15_000)
     .catch((error: Error) => {
-      throw new Error(`${error.message}; the gateway logged:\n${logs}`);
+      throw new Error(`${error.message}; the gateway logged:\n${gateway?.output()}`);
     });
 }, 60_000);
 
 afterAll(async () => {
-  if (gateway && gateway.exitCode === null && gateway.signalCode === null) {
-    gateway.kill("SIGTERM");
-    await new Promise((resolve) => gateway.once("exit", resolve));
-  }
+  await gateway?.stop();
   await fake?.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
@@ -279,9 +253,7 @@ describe("Slack through a running gateway", () => {
         join(dir, "gateway.json5"),
         "{ channels: { slack: { accounts: { work: { botTokn: 'x', mode: 'webhook', botToken: 'xapp-swapped' } } } } }",
       );
-      const validate = await runProcess(process.execPath, [main, "config", "validate", "--state-dir", dir], {
-        env: { GATEWAY_TOKEN: "", GATEWAY_URL: "" },
-      });
+      const validate = await gatewayCli(dir, ["config", "validate"]);
       expect(validate.code).toBe(2);
       expect(validate.stderr).toMatch(/channels\.slack\.accounts\.work\.botTokn: unknown setting for Slack/);
       expect(validate.stderr).toMatch(/channels\.slack\.accounts\.work\.mode: /);
@@ -292,8 +264,7 @@ describe("Slack through a running gateway", () => {
   });
 
   it("stopping the gateway closes every socket", async () => {
-    gateway.kill("SIGTERM");
-    await new Promise((resolve) => gateway.once("exit", resolve));
+    await gateway.stop();
     await fake.until(() => fake.openSockets(socketApp) === 0, 5_000);
   });
 });

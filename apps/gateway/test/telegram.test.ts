@@ -1,36 +1,27 @@
-// Telegram end to end: the built gateway runs the real grammY against the fake Bot API; the user drives it with the
-// CLI. Pairing, groups and mentions, a long reply in chunks, an outage, a bad token, and webhook mode on the
-// gateway's own port.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { type FakeTelegram, startFakeTelegram } from "@gateway/fakes";
-// @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { freePort } from "@gateway/vitest-preset/redis";
-// @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { runProcess } from "@gateway/vitest-preset/run-process";
 import { eventually, settle } from "@gateway/vitest-preset/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ensureBuilt,
+  freePort,
+  type GatewayProcess,
+  cli as gatewayCli,
+  startGateway,
+} from "./support/gateway-process.js";
 
-const appDir = join(dirname(fileURLToPath(import.meta.url)), "..");
-const main = join(appDir, "dist", "main.js");
 let fake: FakeTelegram;
-let gateway: ChildProcess;
+let gateway: GatewayProcess;
 let stateDir = "";
-let logs = "";
 let botToken = "";
 let hookToken = "";
 const BAD_TOKEN = "999:this-token-was-revoked";
 const grace = { id: 501, is_bot: false, first_name: "Grace", last_name: "Hopper", username: "grace" };
 const group = { id: -100555, type: "supergroup" as const, title: "Team" };
 
-function cli(args: string[]) {
-  return runProcess(process.execPath, [main, ...args, "--state-dir", stateDir], {
-    env: { GATEWAY_TOKEN: "", GATEWAY_URL: "" },
-  }) as Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
+const cli = (args: string[]) => gatewayCli(stateDir, args);
 
 /** Messages the bot sent to a chat. */
 const sentTo = (chatId: number, token = botToken) =>
@@ -43,8 +34,7 @@ async function accountStatus(accountId = "default") {
 }
 
 beforeAll(async () => {
-  if (!existsSync(main))
-    spawnSync(process.execPath, [join(appDir, "node_modules", "tsup", "dist", "cli-default.js")], { cwd: appDir });
+  ensureBuilt();
   fake = await startFakeTelegram();
   botToken = fake.addBot("gw_e2e_bot");
   hookToken = fake.addBot("gw_hook_bot");
@@ -73,30 +63,16 @@ beforeAll(async () => {
       },
     }`,
   );
-  gateway = spawn(process.execPath, [main, "run", "--port", String(port), "--state-dir", stateDir, "--json-logs"], {
-    env: { ...process.env, GATEWAY_TOKEN: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  gateway.stderr!.on("data", (chunk) => {
-    logs += chunk;
-  });
-  await new Promise<void>((resolve, reject) => {
-    gateway.stdout!.on("data", (chunk) => {
-      logs += chunk;
-      if (logs.includes("listening on")) resolve();
-    });
-    gateway.once("exit", (code) => reject(new Error(`gateway exited ${code}: ${logs}`)));
-  });
+  gateway = await startGateway(stateDir, {}, [], port);
   await fake
     .until(() => fake.calls.some((call) => call.token === botToken && call.method === "getUpdates"), 10_000)
     .catch((error: Error) => {
-      throw new Error(`${error.message}; the gateway logged:\n${logs}`);
+      throw new Error(`${error.message}; the gateway logged:\n${gateway?.output()}`);
     });
 }, 60_000);
 
 afterAll(async () => {
-  gateway?.kill("SIGTERM");
-  if (gateway) await new Promise((resolve) => gateway.once("exit", resolve));
+  await gateway?.stop();
   await fake?.close();
   rmSync(stateDir, { recursive: true, force: true });
 });
@@ -232,11 +208,14 @@ describe("Telegram through a running gateway", () => {
   }, 40_000);
 
   it("webhook mode: updates posted to the gateway's port with the secret are handled; a forged one is refused", async () => {
-    const forged = await fetch(`${logs.match(/http:\/\/127\.0\.0\.1:\d+/)![0]}/channels/telegram/hooked/webhook`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": "guess" },
-      body: JSON.stringify({ update_id: 1 }),
-    });
+    const forged = await fetch(
+      `${gateway.output().match(/http:\/\/127\.0\.0\.1:\d+/)![0]}/channels/telegram/hooked/webhook`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": "guess" },
+        body: JSON.stringify({ update_id: 1 }),
+      },
+    );
     expect(forged.status).toBe(401);
     await fake.inject(hookToken, {
       chat: { id: 777, type: "private" },

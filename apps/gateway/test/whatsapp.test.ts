@@ -1,45 +1,36 @@
-// WhatsApp end to end: the built gateway runs the real Baileys against crabline's local WhatsApp server, with the
-// credentials pre-linked in the gateway's state dir the way the plugin stores them. An unknown sender gets a pairing
-// code, the CLI approves it, and the next message is answered by the agent as an accepted encrypted send.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { acceptedSends, injectMessage, seedLinkedCredentials } from "@gateway/channel-whatsapp/testing";
-// @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { freePort } from "@gateway/vitest-preset/redis";
-// @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { runProcess } from "@gateway/vitest-preset/run-process";
 import { type StartedWhatsAppServer, startWhatsAppServer } from "@openclaw/crabline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ensureBuilt,
+  freePort,
+  type GatewayProcess,
+  cli as gatewayCli,
+  startGateway,
+} from "./support/gateway-process.js";
 
-const appDir = join(dirname(fileURLToPath(import.meta.url)), "..");
-const main = join(appDir, "dist", "main.js");
 let server: StartedWhatsAppServer;
-let gateway: ChildProcess;
+let gateway: GatewayProcess;
 let stateDir = "";
-let logs = "";
 const ADA = "15551234567@s.whatsapp.net";
 
-function cli(args: string[]) {
-  return runProcess(process.execPath, [main, ...args, "--state-dir", stateDir], {
-    env: { GATEWAY_TOKEN: "", GATEWAY_URL: "" },
-  }) as Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
+const cli = (args: string[]) => gatewayCli(stateDir, args);
 
 const accepted = () => acceptedSends(readFileSync(join(stateDir, "crabline.jsonl"), "utf8"));
 async function until(check: () => boolean, ms: number, what: string) {
   const deadline = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the gateway logged:\n${logs}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; the gateway logged:\n${gateway?.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
 beforeAll(async () => {
-  if (!existsSync(main))
-    spawnSync(process.execPath, [join(appDir, "node_modules", "tsup", "dist", "cli-default.js")], { cwd: appDir });
+  ensureBuilt();
   stateDir = mkdtempSync(join(tmpdir(), "gateway-whatsapp-"));
   server = await startWhatsAppServer({ recorderPath: join(stateDir, "crabline.jsonl") });
   // Linked credentials where the plugin keeps them: <state>/channels/whatsapp/<account>/credentials.
@@ -55,25 +46,11 @@ beforeAll(async () => {
       channels: { whatsapp: { waWebSocketUrl: "${server.manifest.endpoints.baileysWebSocketUrl}", debounceMs: 0 } },
     }`,
   );
-  gateway = spawn(process.execPath, [main, "run", "--port", String(port), "--state-dir", stateDir, "--json-logs"], {
-    env: { ...process.env, GATEWAY_TOKEN: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  gateway.stderr!.on("data", (chunk) => {
-    logs += chunk;
-  });
-  await new Promise<void>((resolve, reject) => {
-    gateway.stdout!.on("data", (chunk) => {
-      logs += chunk;
-      if (logs.includes("listening on")) resolve();
-    });
-    gateway.once("exit", (code) => reject(new Error(`gateway exited ${code}: ${logs}`)));
-  });
+  gateway = await startGateway(stateDir, {}, [], port);
 }, 60_000);
 
 afterAll(async () => {
-  gateway?.kill("SIGTERM");
-  if (gateway) await new Promise((resolve) => gateway.once("exit", resolve));
+  await gateway?.stop();
   await server?.close();
   rmSync(stateDir, { recursive: true, force: true });
 });

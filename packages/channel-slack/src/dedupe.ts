@@ -46,3 +46,24 @@ export class MemoryEventDedupe implements SlackEventDedupe {
     return true;
   }
 }
+
+/**
+ * A dedupe across the instances of a fleet (`ChannelContext.claimOnce`): a repeat this instance saw is dropped without
+ * asking the fleet; otherwise the first instance to claim the key processes the event. When the fleet store cannot
+ * answer, the event is processed (a rare duplicate answer beats a lost message).
+ */
+export class FleetEventDedupe implements SlackEventDedupe {
+  readonly #local: MemoryEventDedupe;
+
+  constructor(
+    private readonly claimOnce: (key: string) => Promise<boolean>,
+    options: MemoryEventDedupeOptions = {},
+  ) {
+    this.#local = new MemoryEventDedupe(options);
+  }
+
+  async claim(key: string): Promise<boolean> {
+    if (!this.#local.claim(key)) return false;
+    return this.claimOnce(key).catch(() => true);
+  }
+}

@@ -6,7 +6,12 @@ import { SLACK_TEXT_LIMIT } from "./format.js";
 import { SlackAccount } from "./slack-account.js";
 
 export { SlackAccountConfig, SlackSocketConfig, slackConfigPlugin } from "./config.js";
-export { MemoryEventDedupe, type MemoryEventDedupeOptions, type SlackEventDedupe } from "./dedupe.js";
+export {
+  FleetEventDedupe,
+  MemoryEventDedupe,
+  type MemoryEventDedupeOptions,
+  type SlackEventDedupe,
+} from "./dedupe.js";
 export { classifySlackError } from "./errors.js";
 export { markdownToMrkdwn, SLACK_TEXT_LIMIT, slackTextToPlain, toSlackMessages } from "./format.js";
 export { type NormalizedMessage, normalizeMessage, type SlackMessageEvent } from "./normalize.js";
@@ -28,6 +33,8 @@ export function createSlackChannel(options: SlackChannelOptions = {}): ChannelPl
   return defineChannelPlugin<SlackAccountConfig>({
     specificationVersion: CHANNEL_SPECIFICATION_VERSION,
     ...slackConfigPlugin,
+    // Socket Mode allows 10 sockets per app and delivers each event on one of them: every instance keeps one open.
+    instances: "many",
     capabilities: {
       chatTypes: ["direct", "group", "channel", "thread"],
       media: true,

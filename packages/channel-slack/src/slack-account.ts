@@ -13,7 +13,7 @@ import {
 } from "@gateway/plugin-sdk";
 import { App, type Logger, webApi } from "@slack/bolt";
 import type { SlackAccountConfig } from "./config.js";
-import { MemoryEventDedupe, type SlackEventDedupe } from "./dedupe.js";
+import { FleetEventDedupe, MemoryEventDedupe, type SlackEventDedupe } from "./dedupe.js";
 import { classifySlackError } from "./errors.js";
 import { downloadFiles, isSlackFileHost } from "./files.js";
 import { markdownToMrkdwn, toSlackMessages } from "./format.js";
@@ -59,7 +59,8 @@ export interface SlackAccountOptions {
  */
 export class SlackAccount extends ChannelAccountBase<SlackAccountConfig> {
   readonly #apiUrl: string;
-  readonly #dedupe: SlackEventDedupe;
+  readonly #givenDedupe: SlackEventDedupe | undefined;
+  #dedupe: SlackEventDedupe;
   readonly #botThreads = new Map<string, number>();
   readonly #pacer = new Pacer({ globalPerSecond: 20, perChatIntervalMs: 1_000 });
   #client: webApi.WebClient | undefined;
@@ -74,6 +75,7 @@ export class SlackAccount extends ChannelAccountBase<SlackAccountConfig> {
   constructor(accountId: string, config: SlackAccountConfig, options: SlackAccountOptions = {}) {
     super(accountId, config);
     this.#apiUrl = config.apiUrl ?? DEFAULT_API_URL;
+    this.#givenDedupe = options.dedupe;
     this.#dedupe = options.dedupe ?? new MemoryEventDedupe();
   }
 
@@ -139,6 +141,9 @@ export class SlackAccount extends ChannelAccountBase<SlackAccountConfig> {
       context.logger.warn(
         `slack: the app lacks ${missing.map(([scope, what]) => `${scope} (${what})`).join(", ")}: add them under OAuth & Permissions → Bot Token Scopes and reinstall the app`,
       );
+    // In a fleet every instance keeps a socket open (Slack spreads events over them): each event is claimed fleet-wide.
+    if (!this.#givenDedupe && context.claimOnce && !(this.#dedupe instanceof FleetEventDedupe))
+      this.#dedupe = new FleetEventDedupe(context.claimOnce);
     const receiver = new GatewayReceiver(this.#dedupe, context.logger);
     this.#app = this.#createApp(botToken, identity, receiver, logger, clientOptions);
     if (mode === "http") this.#receiveHttp(context, receiver, signingSecret!, identity);

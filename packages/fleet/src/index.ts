@@ -1,4 +1,5 @@
 export { FleetConfigSection } from "./config.js";
+export { FleetEvent, FleetEventBus, type FleetEventBusCounts, type FleetEventBusOptions } from "./event-bus.js";
 export { claimOnce, type FleetMember, FleetRegistry, type FleetRegistryOptions } from "./fleet-registry.js";
 export {
   type FleetCallOptions,

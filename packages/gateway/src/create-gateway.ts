@@ -47,6 +47,7 @@ import {
 import { acquireStateLock, type StateLock } from "@gateway/state";
 import pino from "pino";
 import { attachFleet, type FleetMembership } from "./attach-fleet.js";
+import { attachFleetEvents } from "./attach-fleet-events.js";
 import { attachFleetSessions } from "./attach-fleet-sessions.js";
 import { attachRedisBridge } from "./attach-redis-bridge.js";
 import { builtinChannels } from "./builtin-channels.js";
@@ -237,6 +238,7 @@ function compose(
     const url = current().redis?.url;
     if (!url) throw new Error("fleet.enabled needs redis.url: the instances of a fleet meet in Redis");
     fleet = attachFleet(server, url, fleetConfig, version);
+    attachFleetEvents(server, fleet);
   }
   const fleetSessions =
     fleet &&

@@ -2,16 +2,17 @@
 // has scanned, then the account restarts on its login and status shows it linked; channels.logout clears it.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { qrLoginPluginPath } from "@gateway/fakes";
+import { starts } from "@gateway/fakes/qr-login-plugin";
 import { eventually } from "@gateway/vitest-preset/wait";
 import { afterEach, describe, expect, it } from "vitest";
-import { starts } from "./fixtures/qr-login-plugin.js";
 import { startGateway, stopAll } from "./harness.js";
 
 afterEach(stopAll);
 
 describe("channel logins", () => {
   it("a QR login: a fresh QR while waiting, the account restarts once linked, status shows it; logout clears it", async () => {
-    const plugin = join(import.meta.dirname, "fixtures", "qr-login-plugin.ts");
+    const plugin = qrLoginPluginPath;
     const { client } = await startGateway({
       plugins: [plugin],
       channels: { qrchat: { dir: join(process.env.TMPDIR ?? "/tmp", `qrchat-${process.pid}-${Date.now()}`) } },

@@ -18,6 +18,7 @@ import {
   loadDeviceIdentity,
   type WebSocketConstructor,
 } from "@gateway/client";
+import { qrLoginPluginPath } from "@gateway/fakes";
 import { createGateway, type Gateway } from "@gateway/gateway";
 import { chatMessageText } from "@gateway/protocol";
 import { checkAvailable, eventually } from "@gateway/vitest-preset/wait";
@@ -154,7 +155,7 @@ describe.skipIf(!haveChromium)("the Control UI in chromium", { timeout: 30_000 }
         },
         agents: { defaults: { backend: "echo" } },
         // A channel that logs in with a QR, and one where a stranger asks for a pairing code.
-        plugins: [join(here, "fixtures", "qr-login-plugin.ts"), join(here, "fixtures", "dm-stranger-plugin.ts")],
+        plugins: [qrLoginPluginPath, join(here, "fixtures", "dm-stranger-plugin.ts")],
         channels: { qrchat: { dir: join(stateDir, "qrchat") }, dmchat: { sender: "stranger-1" } },
       }),
     );

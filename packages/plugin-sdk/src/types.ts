@@ -126,6 +126,12 @@ export interface ChannelContext<Config = Record<string, unknown>> {
    * local path. The route is removed when the account stops.
    */
   registerHttpRoute(route: ChannelHttpRoute): string;
+  /**
+   * Fleet mode only: true exactly once across every instance of the fleet for `key` (remembered 24 h), for a
+   * platform that delivers one event to whichever of several connections it picks (see `ChannelPlugin.instances`).
+   * Absent on a single gateway: deduplicate in memory there.
+   */
+  claimOnce?(key: string): Promise<boolean>;
 }
 
 /** One account of a channel. `start` and `stop` are idempotent (`ChannelAccountBase` does the bookkeeping). */
@@ -170,6 +176,13 @@ export interface ChannelPlugin<Config = Record<string, unknown>> {
   /** `setup`: one line a user reads when nothing is configured yet ("set channels.x.token (from …)"). */
   readonly meta: { label: string; docs?: string; setup?: string };
   readonly capabilities: ChannelCapabilities;
+  /**
+   * How many instances of a fleet may run one account at once. `one` (a socket the platform allows once, a polling
+   * offset): the account runs under a lease on one instance. `many`: the platform spreads events over several
+   * connections (Slack Socket Mode, an HTTP webhook behind a load balancer) and the plugin claims each event through
+   * `ChannelContext.claimOnce`. @default "one"
+   */
+  readonly instances?: "one" | "many";
   /** The schema of one account's config (`channels.<id>` for the default account, `channels.<id>.accounts.<name>`). */
   readonly configSchema: TObject;
   createAccount(accountId: string, config: Config): ChannelAccount;

@@ -18,6 +18,12 @@ export interface BroadcastOptions {
   payloadJson?: string;
 }
 
+/**
+ * Sees each event `GatewayServer.broadcast()` sent to local clients, with its payload serialised once (undefined for
+ * an event without payload) and the options it was sent with.
+ */
+export type BroadcastObserver = (event: string, payloadJson: string | undefined, options: BroadcastOptions) => void;
+
 function canReceive(connection: GatewayConnection, audience: Audience): boolean {
   const identity = connection.identity;
   if (!identity) return false;

@@ -12,13 +12,14 @@ import type {
 import type { Static, TSchema } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import type { BroadcastOptions } from "./broadcaster.js";
+import type { BroadcastObserver, BroadcastOptions } from "./broadcaster.js";
 import type { HealthContributor } from "./health.js";
 import { createHttpApp, type HttpRoute, registerGatewayHttp } from "./http-app.js";
 import type { CoreMethodOptions, CustomMethodOptions, MethodHandler } from "./method-registry.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { type GatewayServerOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import type { PluginSurfaceUrl } from "./plugin-surfaces.js";
+import type { SharedPresence } from "./presence.js";
 import type { ConnectionInfo, SystemEvent } from "./server-context.js";
 import { createServerCore } from "./server-core.js";
 import { certificateFingerprint } from "./tls/generated-certificate.js";
@@ -72,6 +73,18 @@ export interface GatewayServer {
   /** Send an event to every connection in its audience (typed for the protocol's events). */
   broadcast<E extends EventName>(event: E, payload: EventPayload<E>, options?: BroadcastOptions): number;
   broadcast(event: string, payload: unknown, options?: BroadcastOptions): number;
+  /**
+   * Watch what `broadcast()` sends, after the local clients got it (the fleet fans shared events out to the other
+   * instances). What the server sends on its own (tick, health, shutdown, presence) and `deliver()` are not seen.
+   */
+  onBroadcast(observer: BroadcastObserver): () => void;
+  /**
+   * Send an event produced elsewhere (another instance) to this server's clients exactly as `broadcast()` would —
+   * audience, scopes, per-connection `seq` — without telling `onBroadcast` observers, so it never goes round again.
+   */
+  deliver(event: string, payload: unknown, options?: BroadcastOptions): number;
+  /** The presence list as other instances share it: this instance's changes out, their entries in. */
+  readonly presence: SharedPresence;
   /** Add an HTTP endpoint; before `listen()` (routes are fixed once the listener is up). */
   registerHttpRoute(route: HttpRoute): void;
   /** Add a long-lived service; started after listen (in order), stopped on close (in reverse). */

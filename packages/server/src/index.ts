@@ -1,6 +1,6 @@
 // @gateway/server — the public surface.
 export { AuthRateLimiter, secretsEqual } from "./auth.js";
-export type { Audience, BroadcastOptions } from "./broadcaster.js";
+export type { Audience, BroadcastObserver, BroadcastOptions } from "./broadcaster.js";
 export {
   type AccountLease,
   type AccountOwnership,
@@ -86,6 +86,7 @@ export { createLogger, type LoggerOptions, type OwnedLogger, REDACTED_PATHS } fr
 export type { CoreMethodOptions, CustomMethodOptions, MethodContext, MethodHandler } from "./method-registry.js";
 export type { AgentRunSample, GatewayMetrics, GatewayMetricsSink } from "./metrics.js";
 export { type AuthOptions, type GatewayServerOptions, isLoopback, type ResolvedOptions } from "./options.js";
+export type { SharedPresence } from "./presence.js";
 export {
   certificateFingerprint,
   ensureGeneratedCertificate,

@@ -10,7 +10,7 @@ import type {
   SystemEventParams,
 } from "@gateway/protocol";
 import { AuthRateLimiter } from "./auth.js";
-import { Broadcaster, type BroadcastOptions } from "./broadcaster.js";
+import { Broadcaster, type BroadcastObserver, type BroadcastOptions } from "./broadcaster.js";
 import { ConnectionAcceptor } from "./connection-acceptor.js";
 import { registerCoreMethods } from "./core-methods.js";
 import type { CloseOptions, GatewayServer, GatewayService, ListenAddress } from "./gateway-server.js";
@@ -131,6 +131,21 @@ export function createServerCore(
     bytesPerSecond: () => options.presenceBytesPerSecond,
   });
   const statusContributors = new Set<() => Partial<StatusResult>>();
+  const broadcastObservers = new Set<BroadcastObserver>();
+  const broadcast = (event: string, payload: unknown, broadcastOptions: BroadcastOptions = {}): number => {
+    if (broadcastObservers.size === 0) return broadcaster.broadcast(event, payload, broadcastOptions);
+    // Serialised once, for the local clients and for the observers.
+    const payloadJson = broadcastOptions.payloadJson ?? (payload === undefined ? undefined : JSON.stringify(payload));
+    const sent = broadcaster.broadcast(event, payload, { ...broadcastOptions, payloadJson });
+    for (const observer of broadcastObservers) {
+      try {
+        observer(event, payloadJson, broadcastOptions);
+      } catch (error) {
+        logger.error({ err: error, event }, "a broadcast observer failed");
+      }
+    }
+    return sent;
+  };
   const context: ServerContext = {
     options: () => options,
     logger,
@@ -215,8 +230,23 @@ export function createServerCore(
         handler as never,
         methodOptions,
       )) as unknown as GatewayServer["registerMethod"],
-    broadcast: ((event: string, payload: unknown, broadcastOptions?: BroadcastOptions) =>
-      broadcaster.broadcast(event, payload, broadcastOptions)) as GatewayServer["broadcast"],
+    broadcast: broadcast as GatewayServer["broadcast"],
+    onBroadcast: (observer) => subscribe(broadcastObservers, observer),
+    deliver: (event, payload, deliverOptions) => broadcaster.broadcast(event, payload, deliverOptions),
+    presence: {
+      onChange: (listener) => presence.onChange(listener),
+      ownEntries: () => presence.ownEntries(),
+      tagOwn: (tag) => presence.tagOwn(tag),
+      // Entries from elsewhere go out to this instance's readers like its own changes (coalesced).
+      setRemote(origin, key, entry) {
+        presence.setRemote(origin, key, entry);
+        context.presenceChanged();
+      },
+      dropRemote(origin) {
+        presence.dropRemote(origin);
+        context.presenceChanged();
+      },
+    },
     registerHttpRoute(route) {
       if (lifecycle.ready || address)
         throw new Error(`registerHttpRoute(${route.url}) after listen(): register routes before`);

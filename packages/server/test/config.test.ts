@@ -294,7 +294,8 @@ describe("hot reload from the file", () => {
     const temp = `${gateway.path}.swp`;
     writeFileSync(temp, configText(gateway.port).replace('"info"', '"error"'));
     renameSync(temp, gateway.path);
-    await client.waitForEvent("config.changed");
+    // Generous waits: on a loaded machine the watcher's events come late, never not at all.
+    await client.waitFor((frame) => frame.event === "config.changed", 15_000);
     expect(gateway.server.logger.level).toBe("error");
     // and again: the watcher survived the rename
     writeFileSync(temp, configText(gateway.port).replace('"info"', '"warn"'));
@@ -304,6 +305,7 @@ describe("hot reload from the file", () => {
         frame.event === "config.changed" &&
         frame.payload.changedPaths.includes("logging.level") &&
         gateway.server.logger.level === "warn",
+      15_000,
     );
     client.close();
   });

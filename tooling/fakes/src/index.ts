@@ -40,3 +40,5 @@ export {
   type FakeTelegramUser,
   startFakeTelegram,
 } from "./fake-telegram.js";
+/** Where the QR-login channel plugin is, for a gateway config's `plugins` (its `starts` export counts account starts). */
+export const qrLoginPluginPath: string = new URL("./plugins/qr-login-plugin.ts", import.meta.url).pathname;

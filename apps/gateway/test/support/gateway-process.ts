@@ -1,7 +1,7 @@
 // The built gateway as a user runs it: a real process on a free port in its own state dir, and the CLI against it.
 // Everything started here is stopped (and every temp dir removed) after the test file.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -56,13 +56,15 @@ export interface GatewayProcess {
   output(): string;
 }
 
-/** A gateway process on a free port in its own state dir, with JSON logs; resolves once it listens. */
+/** A gateway process in its own state dir, with JSON logs; resolves once it listens. */
 export async function startGateway(
   stateDir: string,
   env: Record<string, string> = {},
   extraArgs: string[] = [],
+  /** The port (when the config must name it, e.g. a webhook URL). @default a free one */
+  port?: number,
 ): Promise<GatewayProcess> {
-  const port = await freePort();
+  port ??= await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
     [main, "run", "--port", String(port), "--state-dir", stateDir, "--json-logs", ...extraArgs],
@@ -89,6 +91,13 @@ export async function startGateway(
   return { port, child, stop, exited, output: () => output };
 }
 
+/** Build the app when `file` (in its dist) is missing: a test run without `turbo build` first still works. */
+export function ensureBuilt(file = "main.js"): void {
+  const appDir = join(dirname(main), "..");
+  if (!existsSync(join(appDir, "dist", file)))
+    spawnSync(process.execPath, [join(appDir, "node_modules", "tsup", "dist", "cli-default.js")], { cwd: appDir });
+}
+
 /** The CLI of the built binary against the gateway of `stateDir`. */
 export function cli(
   stateDir: string,
@@ -108,10 +117,15 @@ export function shell(command: string, env: Record<string, string> = {}): Promis
 }
 
 /**
- * A bare WebSocket that has completed `connect` (as the CLI, with `token`): for tests that must send what no client
+ * A bare WebSocket that has completed `connect` (as the CLI unless `client` says otherwise, with `token`): for tests that must send what no client
  * library would (raw frames, floods). Rejects when the gateway refuses the handshake.
  */
-export function rawConnect(port: number, token: string, scopes: string[] = ["operator.read"]): Promise<WebSocket> {
+export function rawConnect(
+  port: number,
+  token: string,
+  scopes: string[] = ["operator.read"],
+  client: Record<string, string> = { id: "cli", version: "1", platform: "linux", mode: "cli" },
+): Promise<WebSocket> {
   const socket = new WebSocket(`ws://127.0.0.1:${port}`);
   return new Promise((resolve, reject) => {
     socket.on("error", reject);
@@ -126,7 +140,7 @@ export function rawConnect(port: number, token: string, scopes: string[] = ["ope
             params: {
               minProtocol: 4,
               maxProtocol: 4,
-              client: { id: "cli", version: "1", platform: "linux", mode: "cli" },
+              client,
               auth: { token },
               scopes,
             },

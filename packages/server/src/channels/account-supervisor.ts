@@ -182,7 +182,8 @@ export class AccountSupervisor {
     const generation = ++runtime.generation;
     clearTimeout(runtime.restartTimer);
     runtime.controller = new AbortController();
-    if (this.#options.ownership && !runtime.lease) {
+    // A plugin whose platform spreads events over several connections runs on every instance (it claims each event).
+    if (this.#options.ownership && !runtime.lease && runtime.plugin.instances !== "many") {
       if (!(await this.#acquire(runtime, generation, this.#options.ownership))) return;
     }
     runtime.state = "starting";
@@ -303,6 +304,7 @@ export class AccountSupervisor {
     const stateDir = join(this.#options.stateDir, "channels", runtime.channel, runtime.accountId);
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const logger = this.#options.logger.child({ channel: runtime.channel, account: runtime.accountId });
+    const firstSeen = this.#options.ownership?.firstSeen?.bind(this.#options.ownership);
     return {
       channel: runtime.channel,
       accountId: runtime.accountId,
@@ -336,6 +338,7 @@ export class AccountSupervisor {
         this.#routes.set(`${route.method} ${path}`, { route, runtime, generation });
         return path;
       },
+      ...(firstSeen ? { claimOnce: (key: string) => firstSeen(`${runtime.key}:claim:${key}`) } : {}),
     };
   }
 
