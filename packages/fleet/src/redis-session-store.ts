@@ -11,7 +11,7 @@ import {
   type SessionStorage,
   type TranscriptMessage,
 } from "@gateway/agent";
-import { toChatMessage } from "@gateway/protocol";
+import { GatewayError, toChatMessage } from "@gateway/protocol";
 import { Type } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { Redis } from "ioredis";
@@ -158,8 +158,30 @@ export class RedisSessionStore implements SessionStorage {
     subscriber.on("message", (_channel: string, text: string) => this.#apply(text));
     // After a reconnect changes may have been missed: read the whole index again.
     subscriber.on("ready", () => void this.#load().catch(() => {}));
-    await subscriber.subscribe(this.#key("changed"));
-    await this.#load();
+    // Redis away at start: the store is ready once it answers (everything waits for it meanwhile).
+    for (;;) {
+      try {
+        await subscriber.subscribe(this.#key("changed"));
+        await this.#load();
+        return;
+      } catch (error) {
+        this.options.onProblem?.(`cannot load the sessions from Redis yet (${(error as Error).message}); retrying`);
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  }
+
+  /** A Redis call, failing as the user should hear it: the sessions are unreachable, try again later. */
+  async #call<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (error) {
+      throw new GatewayError(
+        "SESSIONS_UNAVAILABLE",
+        `the sessions are kept in Redis, which does not answer (${(error as Error).message}); try again when it is back`,
+        { cause: error },
+      );
+    }
   }
 
   async #load(): Promise<void> {
@@ -217,17 +239,19 @@ export class RedisSessionStore implements SessionStorage {
     edit: { create?: SessionEntry; set?: object; clear?: string[]; add?: Record<string, number> },
   ): Promise<SessionEntry | undefined> {
     await this.ready;
-    const text = (await this.redis.eval(
-      EDIT,
-      2,
-      this.#key("index"),
-      this.#key("changed"),
-      key,
-      edit.create ? JSON.stringify(edit.create) : "",
-      JSON.stringify(edit.set ?? {}),
-      // cjson reads [] as an empty object, which ipairs walks as well.
-      JSON.stringify(edit.clear ?? []),
-      JSON.stringify(edit.add ?? {}),
+    const text = (await this.#call(
+      this.redis.eval(
+        EDIT,
+        2,
+        this.#key("index"),
+        this.#key("changed"),
+        key,
+        edit.create ? JSON.stringify(edit.create) : "",
+        JSON.stringify(edit.set ?? {}),
+        // cjson reads [] as an empty object, which ipairs walks as well.
+        JSON.stringify(edit.clear ?? []),
+        JSON.stringify(edit.add ?? {}),
+      ),
     )) as string | null;
     return this.#keep(text);
   }
@@ -254,19 +278,21 @@ export class RedisSessionStore implements SessionStorage {
     // A session created, reset or deleted by another instance meanwhile: look again (twice at most).
     for (let attempt = 0; attempt < 3; attempt++) {
       const entry = await this.ensure(key);
-      const [count, encoded] = (await this.redis.eval(
-        APPEND,
-        4,
-        this.#key("index"),
-        this.#key("fence"),
-        this.#key("bytes"),
-        this.#transcript(entry.sessionId),
-        key,
-        text,
-        fence === undefined ? "" : String(fence),
-        line.timestamp,
-        this.#key("changed"),
-        entry.sessionId,
+      const [count, encoded] = (await this.#call(
+        this.redis.eval(
+          APPEND,
+          4,
+          this.#key("index"),
+          this.#key("fence"),
+          this.#key("bytes"),
+          this.#transcript(entry.sessionId),
+          key,
+          text,
+          fence === undefined ? "" : String(fence),
+          line.timestamp,
+          this.#key("changed"),
+          entry.sessionId,
+        ),
       )) as [number, string | number | undefined];
       if (count === -1)
         throw new StaleSessionWriteError(
@@ -285,7 +311,7 @@ export class RedisSessionStore implements SessionStorage {
   }
 
   async #refresh(key: string): Promise<void> {
-    const text = await this.redis.hget(this.#key("index"), key);
+    const text = await this.#call(this.redis.hget(this.#key("index"), key));
     if (text === null) this.#index.delete(key);
     else this.#keep(text);
   }
@@ -294,7 +320,7 @@ export class RedisSessionStore implements SessionStorage {
     await this.ready;
     const entry = this.#index.get(key);
     if (!entry) return 0;
-    return Number((await this.redis.hget(this.#key("bytes"), entry.sessionId)) ?? 0);
+    return Number((await this.#call(this.redis.hget(this.#key("bytes"), entry.sessionId))) ?? 0);
   }
 
   async addUsage(key: string, inputTokens: number, outputTokens: number): Promise<void> {
@@ -306,7 +332,7 @@ export class RedisSessionStore implements SessionStorage {
     const entry = this.#index.get(key);
     if (!entry) return [];
     const transcript = this.#transcript(entry.sessionId);
-    const replies = await this.redis.multi().llen(transcript).lrange(transcript, -limit, -1).exec();
+    const replies = await this.#call(this.redis.multi().llen(transcript).lrange(transcript, -limit, -1).exec());
     const count = Number(replies?.[0]?.[1] ?? 0);
     const lines = (replies?.[1]?.[1] ?? []) as string[];
     const first = count - lines.length;
@@ -325,7 +351,7 @@ export class RedisSessionStore implements SessionStorage {
   async messageCount(key: string): Promise<number> {
     await this.ready;
     const entry = this.#index.get(key);
-    return entry ? this.redis.llen(this.#transcript(entry.sessionId)) : 0;
+    return entry ? this.#call(this.redis.llen(this.#transcript(entry.sessionId))) : 0;
   }
 
   async compact(key: string, maxLines: number): Promise<{ kept: number; removed: number; archived?: string }> {
@@ -333,15 +359,17 @@ export class RedisSessionStore implements SessionStorage {
     const entry = this.#index.get(key);
     if (!entry) return { kept: 0, removed: 0 };
     const archived = `${this.#transcript(entry.sessionId)}:compacted-${Date.now()}`;
-    const [kept, removed] = (await this.redis.eval(
-      COMPACT,
-      3,
-      this.#transcript(entry.sessionId),
-      archived,
-      this.#key("bytes"),
-      maxLines,
-      ARCHIVE_TTL_SECONDS,
-      entry.sessionId,
+    const [kept, removed] = (await this.#call(
+      this.redis.eval(
+        COMPACT,
+        3,
+        this.#transcript(entry.sessionId),
+        archived,
+        this.#key("bytes"),
+        maxLines,
+        ARCHIVE_TTL_SECONDS,
+        entry.sessionId,
+      ),
     )) as [number, number];
     return { kept, removed, ...(removed > 0 ? { archived } : {}) };
   }
@@ -359,16 +387,8 @@ export class RedisSessionStore implements SessionStorage {
   async reset(key: string): Promise<SessionEntry> {
     await this.ready;
     const entry = newSessionEntry(key, carriedOver(this.#index.get(key)));
-    const text = (await this.redis.eval(
-      REPLACE,
-      2,
-      this.#key("index"),
-      this.#key("changed"),
-      key,
-      JSON.stringify(entry),
-      "",
-      0,
-      "",
+    const text = (await this.#call(
+      this.redis.eval(REPLACE, 2, this.#key("index"), this.#key("changed"), key, JSON.stringify(entry), "", 0, ""),
     )) as string;
     return this.#keep(text)!;
   }
@@ -381,16 +401,18 @@ export class RedisSessionStore implements SessionStorage {
     const entry = this.#index.get(key);
     const archive =
       options.keepTranscript === false || !entry ? "" : `${this.#transcript(entry.sessionId)}:deleted-${Date.now()}`;
-    const result = (await this.redis.eval(
-      REPLACE,
-      2,
-      this.#key("index"),
-      this.#key("changed"),
-      key,
-      "",
-      archive,
-      ARCHIVE_TTL_SECONDS,
-      this.#transcript(""),
+    const result = (await this.#call(
+      this.redis.eval(
+        REPLACE,
+        2,
+        this.#key("index"),
+        this.#key("changed"),
+        key,
+        "",
+        archive,
+        ARCHIVE_TTL_SECONDS,
+        this.#transcript(""),
+      ),
     )) as string | null;
     this.#index.delete(key);
     if (result === null) return { deleted: false, archived: [] };
