@@ -11,7 +11,7 @@ import { createGatewayClient, type GatewayClient } from "@gateway/client";
 import { type FakeOpenAI, startFakeOpenAI } from "@gateway/fakes";
 import { type ChatHistoryResult, chatMessageText } from "@gateway/protocol";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { useRedis } from "@gateway/vitest-preset/redis";
+import { hasRedisServer, startRedisServer, useRedis } from "@gateway/vitest-preset/redis";
 import { checkAvailable, until } from "@gateway/vitest-preset/wait";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -45,13 +45,14 @@ async function instance(
   id: string,
   keyPrefix: string,
   model = false,
+  redisUrl = redisHandle!.url,
 ): Promise<{ gateway: Gateway; client: GatewayClient }> {
   const stateDir = mkdtempSync(join(tmpdir(), `gateway-fleet-sessions-${id}-`));
   writeFileSync(
     join(stateDir, "gateway.json5"),
     JSON.stringify({
       gateway: { port: 0, auth: { token: TOKEN } },
-      redis: { url: redisHandle!.url, keyPrefix: `${keyPrefix}bridge:` },
+      redis: { url: redisUrl, keyPrefix: `${keyPrefix}bridge:` },
       fleet: { enabled: true, instanceId: id, leaseMs: 2_000, keyPrefix },
       ...(model
         ? {
@@ -192,4 +193,93 @@ describe("sessions across a fleet", () => {
     for (const answer of answers)
       expect(lines.indexOf(`assistant: ${answer}`)).toBeGreaterThan(lines.indexOf(`user: ${answer}`));
   }, 30_000);
+
+  it("Redis round trips of one chat turn, on the session's owner and forwarded from another instance", async (context) => {
+    if (!checkAvailable(hasRedisServer(), "redis-server (a Redis of the test's own, to watch every command)"))
+      return context.skip();
+    const server = await startRedisServer({ fsync: "everysec" });
+    cleanups.push(() => server.stop());
+    const keyPrefix = `${prefix}${randomUUID().slice(0, 8)}:`;
+    const a = await instance("a", keyPrefix, true, server.url);
+    const b = await instance("b", keyPrefix, true, server.url);
+    const endedOnA = finals(a.client);
+    const endedOnB = finals(b.client);
+    const sessionKey = "agent:main:counted";
+    const first = await a.client.request("chat.send", { sessionKey, message: "warm up", idempotencyKey: "w" });
+    await until(() => endedOnA.get(first.runId)?.state === "final", { message: "the first turn" });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Every command Redis executes, as MONITOR shows them; what runs on a timer (liveness beats, lease renewals,
+    // the blocking reads) is not the turn's.
+    const monitor = await new Redis(server.url).monitor();
+    cleanups.push(() => monitor.disconnect());
+    let commands: string[] = [];
+    // A script's own calls and a transaction's queued commands travel with it: one round trip each.
+    let inTransaction: string[] | undefined;
+    monitor.on("monitor", (_time: string, args: string[], source: string) => {
+      if (source === "lua") return;
+      const [name = "", ...rest] = args.map(String);
+      const command = name.toUpperCase();
+      const text = rest.join(" ");
+      if (command === "MULTI") {
+        inTransaction = [];
+        return;
+      }
+      if (inTransaction && command !== "EXEC") {
+        inTransaction.push(command);
+        return;
+      }
+      if (command === "EXEC") {
+        commands.push(`MULTI ${inTransaction?.join("+")}`);
+        inTransaction = undefined;
+        return;
+      }
+      if (["BLPOP", "XREAD", "PING", "ZRANGEBYSCORE", "HMGET"].includes(command)) return;
+      if (command === "SET" && text.includes(":alive")) return;
+      if (text.includes("presence")) return; // the presence list's refresh
+      if ((command === "HSET" || command === "ZADD") && text.includes("instances")) return;
+      if (command === "EVAL" && text.includes("PEXPIRE', KEYS[1], ARGV[2]) end")) return; // a lease renewal
+      commands.push(command === "EVAL" ? `EVAL ${scriptName(text)}` : command);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const count = async (on: { client: GatewayClient }, ended: Map<string, unknown>, message: string) => {
+      commands = [];
+      const ack = await on.client.request("chat.send", { sessionKey, message, idempotencyKey: message });
+      await until(() => ended.has(ack.runId), { message: `the turn "${message}"` });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const turn = commands.filter((command) => command !== "XADD");
+      return { turn, events: commands.length - turn.length };
+    };
+    const local = await count(a, endedOnA, "counted on the owner");
+    const forwarded = await count(b, endedOnB, "counted from the other instance");
+    console.log(
+      `one chat turn on the session's owner: ${local.turn.length} round trips (${local.turn.join(", ")}) + ${local.events} XADD (event fan-out)\n` +
+        `forwarded from another instance: ${forwarded.turn.length} round trips (${forwarded.turn.join(", ")}) + ${forwarded.events} XADD`,
+    );
+    // The owner: the transcript's size (the room check), the user message, the reply, the token counts.
+    expect(local.turn).toEqual(["HGET", "EVAL append", "EVAL append", "EVAL edit"]);
+    // Forwarded: the other instance tries the lease and reads its holder, then the request and the wait are a push
+    // and a reply each (besides each receiver's BLPOP, issued again after every message it gets).
+    expect(forwarded.turn).toEqual([
+      "EVAL lease acquire",
+      "GET",
+      "PTTL",
+      "EVAL rpc push",
+      "HGET",
+      "EVAL append",
+      "MULTI RPUSH+PEXPIRE",
+      "EVAL rpc push",
+      "EVAL append",
+      "EVAL edit",
+      "MULTI RPUSH+PEXPIRE",
+    ]);
+  }, 60_000);
 });
+
+/** Which of the store's scripts an EVAL runs. */
+function scriptName(text: string): string {
+  if (text.includes("RPUSH', KEYS[4]")) return "append";
+  if (text.includes("for field, value in pairs")) return "edit";
+  if (text.includes("redis.call('RPUSH', KEYS[2], ARGV[1])")) return "rpc push";
+  if (text.includes("INCR")) return "lease acquire";
+  return "other";
+}
