@@ -157,6 +157,23 @@ describe("sessions across a fleet", () => {
     const aborted = await b.client.request("chat.abort", { sessionKey });
     expect(aborted).toEqual({ ok: true, aborted: true, runIds: [third.runId] });
     await until(() => endedOnA.get(third.runId)?.state === "aborted", { message: "the run to end aborted on a" });
+    // A channel's message that lands on b for a session a runs: a runs it, b gets the reply to send back.
+    const main = await a.client.request("chat.send", {
+      sessionKey: "agent:main:main",
+      message: "x",
+      idempotencyKey: "m",
+    });
+    await until(() => endedOnA.get(main.runId)?.state === "final", { message: "a to run the main session" });
+    fake.script({ kind: "text", chunks: ["answered ", "on a"] });
+    const reply = await b.gateway.agent.answer(
+      { channel: "telegram", accountId: "default", chatType: "direct", peer: "42" },
+      "from a chat",
+    );
+    expect(reply).toBe("answered on a");
+    expect(texts(await b.client.request("chat.history", { sessionKey: "agent:main:main" })).slice(-2)).toEqual([
+      "user: from a chat",
+      "assistant: answered on a",
+    ]);
   }, 30_000);
 
   it("clients on both instances racing on one session: every message once, each answer after its message, in order", async () => {
