@@ -123,4 +123,46 @@ describe("sessions across two gateway processes", () => {
     ]);
     console.log(`run end seen ${Math.round(endedAfterMs)} ms after kill -9 (lease ${LEASE_MS} ms)`);
   }, 60_000);
+
+  it("an owner paused (SIGSTOP) past its lease mid-turn: the other instance takes the session; woken, the old owner's late reply is refused", async (context) => {
+    if (!checkAvailable(redisHandle !== undefined, "Redis (REDIS_URL, 127.0.0.1:6379 or redis-server)"))
+      return context.skip();
+    if (!existsSync(main)) throw new Error("build the app first: npx turbo run build --filter=gateway");
+    const [a, b] = await Promise.all([instance("pa"), instance("pb")]);
+    const onA = await client(a.port);
+    const onB = await client(b.port);
+    const sessionKey = "agent:main:paused";
+    const send = (on: typeof onA, message: string) =>
+      on.request("chat.send", { sessionKey, message, idempotencyKey: randomUUID() }, 15_000);
+    const first = await send(onA, "one");
+    await until(() => onA.chat(first.runId).some((frame) => frame.payload.state === "final"), {
+      message: "the first turn to end on a",
+    });
+    fake.script({ kind: "text", chunks: Array.from({ length: 30 }, () => "stale "), chunkDelayMs: 100 });
+    const second = await send(onA, "two");
+    await until(() => onA.chat(second.runId).some((frame) => frame.payload.state === "delta"), {
+      message: "a's run to stream",
+    });
+    a.child.kill("SIGSTOP");
+    onCleanup(() => a.child.kill("SIGCONT"));
+    // b cannot reach a: once a's lease has run out, b takes the session and runs the turn.
+    const third = await send(onB, "three");
+    await until(() => onB.chat(third.runId).some((frame) => frame.payload.state === "final"), {
+      timeoutMs: 10_000,
+      message: "the turn to run on b",
+    });
+    a.child.kill("SIGCONT");
+    await until(() => /could not be saved to the transcript.*fencing token/.test(a.output()), {
+      timeoutMs: 10_000,
+      message: "the woken owner's late reply to be refused",
+    });
+    const history = await onB.request("chat.history", { sessionKey });
+    expect(history.messages.map((message: any) => `${message.role}: ${message.content[0].text}`)).toEqual([
+      "user: one",
+      "assistant: one",
+      "user: two",
+      "user: three",
+      "assistant: three",
+    ]);
+  }, 60_000);
 });
