@@ -91,13 +91,15 @@ class Client {
       this.socket.send(JSON.stringify({ type: "req", id, method, params }));
     });
   }
-  async connect() {
+  /** `scopes`: what to ask for (the built app grants none unasked; the bench's own server grants all). */
+  async connect(scopes) {
     await this.opened();
     const hello = await this.request("connect", {
       minProtocol: 4,
       maxProtocol: 4,
       client: { id: "test", version: "1", platform: "linux", mode: "test" },
       auth: { token: TOKEN },
+      ...(scopes ? { scopes } : {}),
     });
     if (!hello.ok) throw new Error(`connect refused: ${JSON.stringify(hello.error)}`);
     return this;
@@ -572,7 +574,7 @@ async function measureInbound() {
 
 progress("building is done by `pnpm bench`; measuring start-up (5 runs each)");
 // `--only=presence,channels` measures just those sections (names: startup, server, presence, bridge, inbound, channels,
-// control-ui, first-start); the default is all of them. first-start clones and installs afresh (about a minute): skipped by --quick.
+// fleet, control-ui, first-start); the default is all of them. first-start clones and installs afresh (about a minute): skipped by --quick.
 const onlyArg = process.argv.find((arg) => arg.startsWith("--only="));
 const only = onlyArg ? new Set(onlyArg.slice("--only=".length).split(",")) : undefined;
 const wanted = (name) => (only ? only.has(name) : name !== "first-start" || !quick);
@@ -813,6 +815,12 @@ await section("channels", async () => {
     ],
   );
   return out;
+});
+
+await section("fleet", async () => {
+  progress("fleet: one instance and three on a redis-server of the bench's own");
+  const { measureFleet } = await import("./fleet.mjs");
+  return measureFleet({ Client, spawnChild, stop, verdict, quick, root, progress });
 });
 
 await section("control-ui", async () => {

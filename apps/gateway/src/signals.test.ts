@@ -23,16 +23,23 @@ function fakeGateway(overrides: Partial<Closable> = {}) {
   return { gateway, reasons, reloads: () => reloads, finishClose: () => finishClose() };
 }
 
+/** Signals installed on a fake gateway (SIGUSR2 stops, SIGWINCH reloads), with the exit codes they asked for. */
+function installed(options: { forceExitAfterMs?: number } = {}) {
+  const exits: number[] = [];
+  const fake = fakeGateway();
+  const uninstall = installShutdownSignals(fake.gateway, {
+    exit: (code) => exits.push(code),
+    shutdownSignals: ["SIGUSR2"],
+    reloadSignal: "SIGWINCH",
+    errorHandlers: false,
+    ...options,
+  });
+  return { exits, fake, uninstall };
+}
+
 describe("signals", () => {
   it("the first signal closes the gateway and exits 0 once closed; a second one exits 130 at once", async () => {
-    const exits: number[] = [];
-    const fake = fakeGateway();
-    const uninstall = installShutdownSignals(fake.gateway, {
-      exit: (code) => exits.push(code),
-      shutdownSignals: ["SIGUSR2"],
-      reloadSignal: "SIGWINCH",
-      errorHandlers: false,
-    });
+    const { exits, fake, uninstall } = installed();
     try {
       process.emit("SIGUSR2", "SIGUSR2");
       expect(fake.reasons).toEqual(["received SIGUSR2"]);
@@ -47,15 +54,7 @@ describe("signals", () => {
   });
 
   it("a shutdown that never finishes exits 1 at its deadline", async () => {
-    const exits: number[] = [];
-    const fake = fakeGateway();
-    const uninstall = installShutdownSignals(fake.gateway, {
-      exit: (code) => exits.push(code),
-      shutdownSignals: ["SIGUSR2"],
-      reloadSignal: "SIGWINCH",
-      forceExitAfterMs: 20,
-      errorHandlers: false,
-    });
+    const { exits, uninstall } = installed({ forceExitAfterMs: 20 });
     try {
       process.emit("SIGUSR2", "SIGUSR2");
       await new Promise((resolve) => setTimeout(resolve, 60));
@@ -66,14 +65,7 @@ describe("signals", () => {
   });
 
   it("the reload signal re-reads the config and does not stop anything", async () => {
-    const exits: number[] = [];
-    const fake = fakeGateway();
-    const uninstall = installShutdownSignals(fake.gateway, {
-      exit: (code) => exits.push(code),
-      shutdownSignals: ["SIGUSR2"],
-      reloadSignal: "SIGWINCH",
-      errorHandlers: false,
-    });
+    const { exits, fake, uninstall } = installed();
     try {
       process.emit("SIGWINCH", "SIGWINCH");
       expect(fake.reloads()).toBe(1);

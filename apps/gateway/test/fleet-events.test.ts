@@ -9,6 +9,7 @@ import { type FakeOpenAI, startFakeOpenAI } from "@gateway/fakes";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { hasRedisServer, startRedisServer } from "@gateway/vitest-preset/redis";
 import { checkAvailable, until } from "@gateway/vitest-preset/wait";
+import { Redis } from "ioredis";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { WebSocket } from "ws";
 import { type GatewayProcess, main, onCleanup, rawConnect, startGateway, tempDir } from "./support/gateway-process.js";
@@ -114,6 +115,33 @@ describe("events across a fleet of three gateways", () => {
     expect(pairingOnly.events("agent")).toEqual([]);
     // Each event reached a once (never echoed back round the fleet).
     expect(reader.events("chat").filter((event) => event.runId === runId && event.state === "final")).toHaveLength(1);
+
+    // What comes from Redis is checked: a payload that is not a chat event is logged and skipped, the next delivered.
+    const redis = new Redis(redisServer!.url);
+    onCleanup(() => redis.disconnect());
+    const forged = { runId: "forged", sessionKey: "main", seq: 0, state: "final" };
+    const add = (payload: unknown) =>
+      redis.xadd(
+        `${prefix}events`,
+        "*",
+        "origin",
+        "z",
+        "publishedAt",
+        String(Date.now()),
+        "event",
+        "chat",
+        "payloadJson",
+        JSON.stringify(payload),
+      );
+    await add({ ...forged, state: "exploded" });
+    await add("not even an object");
+    await add(forged);
+    await until(() => reader.events("chat").some((event) => event.runId === "forged"), { message: "the valid entry" });
+    expect(reader.events("chat").filter((event) => event.runId === "forged")).toEqual([forged]);
+    await until(() => /fleet events: skipped chat from z: payload/.test(a.output()), {
+      message: "the skip in a's log",
+    });
+    expect(a.child.exitCode).toBeNull();
 
     // Redis restarts mid-stream: every instance keeps serving its clients; a run going on ends; fan-out resumes when
     // it is back. (A new turn waits for Redis, where the sessions are.)

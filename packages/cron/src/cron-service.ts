@@ -12,7 +12,8 @@ import type {
   CronStatusResult,
 } from "@gateway/protocol";
 import { invalidRequest } from "@gateway/protocol";
-import { type Job, JobStore } from "./job-store.js";
+import type { CronStore, JobChange } from "./cron-store.js";
+import { type Job, JobStore, type StartedRecord, type UnfinishedRun, unfinishedRuns } from "./job-store.js";
 import { nextRunAt, validateSchedule } from "./schedule.js";
 
 /** Where an announced result goes. */
@@ -43,6 +44,10 @@ export interface CronHost {
 export interface CronServiceOptions {
   stateDir: string;
   host: CronHost;
+  /** Where jobs and run logs live. @default the file store in `<stateDir>/cron` */
+  store?: CronStore;
+  /** This instance's name in a fleet, written into each run's start (an interrupted run says where it ran). */
+  instanceId?: string;
   /** The clock (tests pass their own). @default Date.now */
   now?: () => number;
   /** @default 1 */
@@ -76,36 +81,55 @@ export const jobIdOf = (params: { id?: string; jobId?: string }) => (params.id ?
  * the protocol exposes. One timer, armed for the next due job.
  */
 export class CronService {
-  readonly store: JobStore;
+  readonly store: CronStore;
   #jobs: Job[] = [];
   #timer: NodeJS.Timeout | undefined;
   readonly #running = new Set<string>();
-  readonly #waiting: Array<{ id: string; runId: string }> = [];
-  #started = false;
+  /** The run ids going on in this process (not interrupted, whatever the run log says). */
+  readonly #runningRuns = new Set<string>();
+  readonly #waiting: Queued[] = [];
+  /** `scheduling`: runs jobs when due; `following`: serves the jobs of a shared store another instance schedules. */
+  #mode: "stopped" | "following" | "scheduling" = "stopped";
+  #syncing: Promise<void> = Promise.resolve();
   readonly #now: () => number;
   readonly #idle = new Set<() => void>();
   /** Due times skipped since start (missed while the gateway was down and not caught up). */
   #missedRuns = 0;
 
   constructor(readonly options: CronServiceOptions) {
-    this.store = new JobStore(options.stateDir, options.maxLogBytes, {
-      onProblem: (problem) =>
-        options.host.log?.warn(
-          `${problem.path} could not be used (${problem.reason}); moved to ${problem.movedTo}. No jobs were loaded from it: add them again or repair the file and move it back.`,
-        ),
-    });
+    this.store =
+      options.store ??
+      new JobStore(options.stateDir, options.maxLogBytes, {
+        onProblem: (problem) =>
+          options.host.log?.warn(
+            `${problem.path} could not be used (${problem.reason}); moved to ${problem.movedTo}. No jobs were loaded from it: add them again or repair the file and move it back.`,
+          ),
+      });
     this.#now = options.now ?? Date.now;
   }
 
-  /** Load jobs, report interrupted runs, catch up on missed ones, and arm the timer. */
+  /**
+   * Load jobs, report interrupted runs, catch up on missed ones (an interrupted scheduled run counts as missed: the
+   * catch-up policy decides whether it runs again), and arm the timer.
+   */
   async start(): Promise<void> {
-    this.#jobs = this.store.load();
+    this.#merge(await this.store.load());
     const now = this.#now();
+    /** Per job, the interrupted scheduled run whose due time is caught up (its re-run names it). */
+    const interrupted = new Map<string, UnfinishedRun>();
     for (const job of this.#jobs) {
-      for (const run of await this.store.unfinished(job.id)) await this.#reportInterrupted(job, run);
+      for (const run of await this.#unfinished(job.id)) {
+        await this.#reportInterrupted(job, run);
+        if (run.dueAtMs === undefined || job.schedule.kind === "at" || !job.enabled) continue;
+        const earliest = interrupted.get(job.id);
+        if (earliest === undefined || run.dueAtMs < earliest.dueAtMs!) interrupted.set(job.id, run);
+      }
       if (job.state.runningAtMs !== undefined) delete job.state.runningAtMs;
+      const retry = interrupted.get(job.id);
+      if (retry && (job.state.nextRunAtMs === undefined || retry.dueAtMs! < job.state.nextRunAtMs))
+        job.state.nextRunAtMs = retry.dueAtMs!;
     }
-    this.#started = true;
+    this.#mode = "scheduling";
     const policy = this.options.catchUp ?? "once";
     for (const job of this.#jobs) {
       const due = job.state.nextRunAtMs;
@@ -120,10 +144,77 @@ export class CronService {
         policy === "skip" ? 0 : policy === "all" ? Math.min(dueTimes.length, this.options.catchUpMax ?? 10) : 1;
       await this.#reportMissed(job, dueTimes, runs, policy);
       if (runs === 0) this.#schedule(job, now);
-      for (let index = 0; index < runs; index++) this.#enqueue(job.id);
+      const retry = interrupted.get(job.id)?.dueAtMs === dueTimes[0] ? interrupted.get(job.id) : undefined;
+      // `once` stands for every missed due time: it re-runs the interrupted one, else it is the latest.
+      const dueOf = (index: number) =>
+        policy === "once" && !retry ? dueTimes[dueTimes.length - 1]! : dueTimes[index]!;
+      for (let index = 0; index < runs; index++)
+        this.#enqueue(job.id, randomUUID(), {
+          dueAtMs: dueOf(index),
+          ...(index === 0 && retry ? { retryOf: retry.runId } : {}),
+        });
     }
-    await this.#persist("save the jobs", this.store.save(this.#jobs));
+    await this.#persist("save the jobs", this.store.save(this.#jobs, { state: this.#jobs }));
     this.#arm();
+  }
+
+  /**
+   * Serve the jobs of a shared store without running them (another instance of the fleet runs the scheduler):
+   * `cron.*` reads and edits them, `cron.run` hands the run to the scheduler.
+   */
+  async follow(): Promise<void> {
+    // Following before the load: when it fails (the store unreachable), the next sync() loads.
+    this.#mode = "following";
+    this.#merge(await this.store.load());
+  }
+
+  /** Whether this instance runs the jobs when they are due. */
+  get scheduling(): boolean {
+    return this.#mode === "scheduling";
+  }
+
+  /**
+   * With a shared store: take in what other instances changed (jobs added, edited, removed; runs asked for). Calls
+   * queue up, so whatever changed before a call is seen when it resolves. A no-op with the file store.
+   */
+  sync(): Promise<void> {
+    if (!this.store.changed || this.#mode === "stopped") return Promise.resolve();
+    const next = this.#syncing.then(() => this.#syncNow());
+    this.#syncing = next.catch(() => {});
+    return next;
+  }
+
+  async #syncNow(): Promise<void> {
+    if (await this.store.changed!()) {
+      this.#merge(await this.store.load());
+      this.#arm();
+    }
+    if (this.#mode === "scheduling" && this.store.takeRunRequests)
+      for (const request of await this.store.takeRunRequests())
+        if (this.get(request.jobId)) this.#enqueue(request.jobId, request.runId);
+  }
+
+  /**
+   * Take in the jobs as the store has them, keeping the objects of jobs already known (runs in progress hold them).
+   * The scheduler keeps its own state of a job whose definition did not change: it is the only one that writes it.
+   */
+  #merge(fresh: Job[]): void {
+    const known = new Map(this.#jobs.map((job) => [job.id, job]));
+    this.#jobs = fresh.map((next) => {
+      const current = known.get(next.id);
+      if (!current) return next;
+      const runningAtMs = this.#running.has(next.id) ? current.state.runningAtMs : undefined;
+      const state =
+        this.#mode === "scheduling" && current.updatedAtMs === next.updatedAtMs ? current.state : next.state;
+      for (const key of Object.keys(current)) delete (current as Record<string, unknown>)[key];
+      Object.assign(current, next, { state: runningAtMs === undefined ? state : { ...state, runningAtMs } });
+      return current;
+    });
+  }
+
+  async #unfinished(jobId: string): Promise<UnfinishedRun[]> {
+    const records = await this.store.records(jobId);
+    return unfinishedRuns(records).filter((run) => !this.#runningRuns.has(run.runId));
   }
 
   /**
@@ -178,7 +269,7 @@ export class CronService {
 
   /** Stop the timer; running jobs finish on their own. */
   stop(): void {
-    this.#started = false;
+    this.#mode = "stopped";
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
@@ -199,8 +290,9 @@ export class CronService {
         job.state.nextRunAtMs <= now &&
         !this.#isQueued(job.id)
       ) {
+        const dueAtMs = job.state.nextRunAtMs;
         delete job.state.nextRunAtMs; // taken: the next one is computed when this run ends
-        this.#enqueue(job.id);
+        this.#enqueue(job.id, randomUUID(), { dueAtMs });
       }
     this.#arm();
   }
@@ -234,8 +326,8 @@ export class CronService {
         null,
       );
     return {
-      enabled: this.#started,
-      storePath: this.store.jobsPath,
+      enabled: this.#mode !== "stopped",
+      storePath: this.store.location,
       jobs: this.#jobs.length,
       running: this.#running.size,
       nextWakeAtMs: next,
@@ -269,7 +361,7 @@ export class CronService {
     this.#schedule(job, now);
     this.#jobs.push(job);
     try {
-      await this.store.save(this.#jobs);
+      await this.store.save(this.#jobs, { put: [job] });
     } catch (error) {
       // Not on disk, so not scheduled: a job the next start would not know must not run now either.
       this.#jobs.splice(this.#jobs.indexOf(job), 1);
@@ -310,7 +402,7 @@ export class CronService {
     Object.assign(job, next);
     if (!job.enabled) delete job.state.nextRunAtMs;
     try {
-      await this.store.save(this.#jobs);
+      await this.store.save(this.#jobs, { put: [job] });
     } catch (error) {
       for (const key of Object.keys(job)) if (!(key in previous)) delete (job as Record<string, unknown>)[key];
       Object.assign(job, previous);
@@ -330,7 +422,7 @@ export class CronService {
     if (index < 0) return false;
     const [job] = this.#jobs.splice(index, 1);
     try {
-      await this.store.save(this.#jobs);
+      await this.store.save(this.#jobs, { removed: [id] });
     } catch (error) {
       this.#jobs.splice(index, 0, job!);
       throw error;
@@ -352,7 +444,9 @@ export class CronService {
     if (mode === "due" && !(job.state.nextRunAtMs !== undefined && job.state.nextRunAtMs <= this.#now()))
       return { ran: false, reason: "not-due" };
     const runId = randomUUID();
-    this.#enqueue(id, runId);
+    // In a fleet, runs happen where the scheduler runs (so a run in progress is never taken for an interrupted one).
+    if (this.#mode === "following" && this.store.requestRun) await this.store.requestRun({ jobId: id, runId });
+    else this.#enqueue(id, runId);
     return { ran: true, runId };
   }
 
@@ -379,8 +473,8 @@ export class CronService {
     return this.#running.has(id) || this.#waiting.some((entry) => entry.id === id);
   }
 
-  #enqueue(id: string, runId: string = randomUUID()): void {
-    this.#waiting.push({ id, runId });
+  #enqueue(id: string, runId: string = randomUUID(), due?: Due): void {
+    this.#waiting.push({ id, runId, ...(due ? { due } : {}) });
     this.#pump();
   }
 
@@ -390,16 +484,18 @@ export class CronService {
       // The first waiting run whose job is not already running (a job never runs twice at once).
       const index = this.#waiting.findIndex((entry) => !this.#running.has(entry.id));
       if (index < 0) break;
-      const [{ id, runId }] = this.#waiting.splice(index, 1) as [{ id: string; runId: string }];
+      const [{ id, runId, due }] = this.#waiting.splice(index, 1) as [Queued];
       const job = this.get(id);
       if (!job) continue;
       this.#running.add(job.id);
-      void this.#execute(job, runId)
+      this.#runningRuns.add(runId);
+      void this.#execute(job, runId, due)
         .catch((error: unknown) =>
           this.options.host.log?.warn(`cron: ${job.name}: the run failed: ${(error as Error).message}`),
         )
         .finally(() => {
           this.#running.delete(job.id);
+          this.#runningRuns.delete(runId);
           this.#pump();
           this.#arm();
           if (this.#running.size === 0 && this.#waiting.length === 0) {
@@ -410,15 +506,21 @@ export class CronService {
     }
   }
 
-  async #execute(job: Job, runId: string): Promise<void> {
+  async #execute(job: Job, runId: string, due: Due | undefined): Promise<void> {
     const host = this.options.host;
     const startedAt = this.#now();
+    const start: StartedRecord = {
+      action: "started",
+      ts: startedAt,
+      jobId: job.id,
+      runId,
+      ...(due?.dueAtMs !== undefined ? { dueAtMs: due.dueAtMs } : {}),
+      ...(due?.retryOf ? { retryOf: due.retryOf } : {}),
+      ...(this.options.instanceId ? { by: this.options.instanceId } : {}),
+    };
+    if (!(await this.#claim(job, start))) return;
     job.state.runningAtMs = startedAt;
-    await this.#persist(
-      "record the run's start",
-      this.store.append({ action: "started", ts: startedAt, jobId: job.id, runId }),
-    );
-    await this.#persist("save the jobs", this.store.save(this.#jobs));
+    await this.#persist("save the jobs", this.store.save(this.#jobs, { state: [job] }));
     this.#event({ jobId: job.id, action: "started", runId, runAtMs: startedAt });
     let status: CronRunStatus = "ok";
     let error: string | undefined;
@@ -451,7 +553,9 @@ export class CronService {
     const delivery =
       status === "ok" ? await this.#deliver(job, { runId, summary, status, startedAt, finishedAt }) : undefined;
     const stillThere = this.get(job.id) === job;
+    let change: JobChange = {};
     if (stillThere) {
+      change = { state: [job] };
       const state = job.state;
       delete state.runningAtMs;
       state.lastRunAtMs = startedAt;
@@ -464,7 +568,11 @@ export class CronService {
       if (job.schedule.kind === "at") {
         if (status === "ok" && job.deleteAfterRun !== false) {
           this.#jobs.splice(this.#jobs.indexOf(job), 1);
-        } else job.enabled = false;
+          change = { removed: [job.id] };
+        } else {
+          job.enabled = false;
+          change = { put: [job] };
+        }
         delete state.nextRunAtMs;
       } else if (state.nextRunAtMs === undefined || state.nextRunAtMs <= finishedAt) this.#schedule(job, finishedAt);
     }
@@ -485,7 +593,7 @@ export class CronService {
       ...(job.state.nextRunAtMs ? { nextRunAtMs: job.state.nextRunAtMs } : {}),
     };
     await this.#persist("record the run", this.store.append(entry));
-    await this.#persist("save the jobs", this.store.save(this.#jobs));
+    await this.#persist("save the jobs", this.store.save(this.#jobs, change));
     this.options.onRunFinished?.(status);
     this.#event({
       jobId: job.id,
@@ -572,9 +680,34 @@ export class CronService {
     throw new Error(`webhook failed after retries: ${lastError}`);
   }
 
-  async #reportInterrupted(job: Job, run: { runId: string; ts: number }): Promise<void> {
+  /**
+   * Record the start of a run. A scheduled run of a shared store first claims its due time fleet-wide: when the
+   * claim fails (another instance ran it, or the store cannot say), the run does not happen and the job moves on.
+   */
+  async #claim(job: Job, start: StartedRecord): Promise<boolean> {
+    const { dueAtMs } = start;
+    if (dueAtMs === undefined || !this.store.claimStart) {
+      await this.#persist("record the run's start", this.store.append(start));
+      return true;
+    }
+    const claimed = await this.store.claimStart({ ...start, dueAtMs }).catch((error: Error) => {
+      this.options.host.log?.warn(
+        `cron: ${job.name}: not run at ${new Date(dueAtMs).toISOString()}: cannot claim the run in the shared store (${error.message}); the next due time is tried as usual`,
+      );
+      return false;
+    });
+    if (claimed) return true;
+    if (this.get(job.id) === job) {
+      this.#schedule(job, Math.max(dueAtMs, this.#now()));
+      await this.#persist("save the jobs", this.store.save(this.#jobs, { state: [job] }));
+    }
+    return false;
+  }
+
+  async #reportInterrupted(job: Job, run: UnfinishedRun): Promise<void> {
     const now = this.#now();
-    const error = `interrupted: the gateway stopped during this run (started ${new Date(run.ts).toISOString()})`;
+    const where = run.by ? ` on instance ${run.by}` : "";
+    const error = `interrupted: the gateway stopped during this run (started ${new Date(run.ts).toISOString()}${where})`;
     await this.#persist(
       "record the interrupted run",
       this.store.append({
@@ -615,7 +748,7 @@ export class CronService {
   #arm(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (!this.#started) return;
+    if (this.#mode !== "scheduling") return;
     const next = this.status().nextWakeAtMs;
     if (next === null) return;
     const recheckMs = this.options.recheckMs ?? 60_000;
@@ -644,6 +777,19 @@ export class CronService {
   #event(payload: CronEvent): void {
     this.options.host.broadcast("cron", payload);
   }
+}
+
+/** The due time a scheduled run stands for, and the interrupted run it re-runs. */
+interface Due {
+  dueAtMs?: number;
+  retryOf?: string;
+}
+
+/** A run waiting for its turn. */
+interface Queued {
+  id: string;
+  runId: string;
+  due?: Due;
 }
 
 /** One page of a list, as the protocol's list results describe it. */

@@ -93,6 +93,8 @@ export class HeartbeatService {
   #timer: NodeJS.Timeout | undefined;
   #watchdogTimer: NodeJS.Timeout | undefined;
   #running: Promise<HeartbeatEvent> | undefined;
+  /** start() was called and stop() not since (with `everyMs` 0 no timer runs, yet a config edit may start one). */
+  #started = false;
   readonly #now: () => number;
 
   constructor(
@@ -123,7 +125,8 @@ export class HeartbeatService {
   }
 
   start(): void {
-    this.stop();
+    this.#clear();
+    this.#started = true;
     if (this.#options.everyMs <= 0) return;
     this.#lastAliveAt = this.#now();
     this.#scheduleNext(this.#options.everyMs);
@@ -137,6 +140,11 @@ export class HeartbeatService {
   }
 
   stop(): void {
+    this.#started = false;
+    this.#clear();
+  }
+
+  #clear(): void {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#watchdogTimer) clearInterval(this.#watchdogTimer);
     this.#timer = undefined;
@@ -145,9 +153,9 @@ export class HeartbeatService {
 
   /** New settings (a config edit): the next heartbeat follows them. */
   configure(options: HeartbeatOptions): void {
-    const running = this.#timer !== undefined;
     this.#options = { ...options, ...(this.#options.now ? { now: this.#options.now } : {}) };
-    if (running || options.everyMs > 0) this.start();
+    // Only where it was started: in a fleet, the instance not running the heartbeat keeps it off.
+    if (this.#started) this.start();
   }
 
   /** `set-heartbeats`. */

@@ -7,6 +7,7 @@ export {
   type DeliveryTarget,
   jobIdOf,
 } from "./cron-service.js";
+export type { CronStore, JobChange, RunRequest } from "./cron-store.js";
 export {
   agentTurnRunner,
   type CronAgent,
@@ -24,6 +25,13 @@ export {
   isEffectivelyEmpty,
   stripHeartbeatToken,
 } from "./heartbeat.js";
-export { type Job, JobStore, type RunRecord } from "./job-store.js";
+export {
+  type Job,
+  JobStore,
+  type RunRecord,
+  type StartedRecord,
+  type UnfinishedRun,
+  unfinishedRuns,
+} from "./job-store.js";
 export { registerCronMethods } from "./methods.js";
 export { DEFAULT_STAGGER_MS, isTopOfHour, nextRunAt, parseDuration, staggerFor, validateSchedule } from "./schedule.js";

@@ -10,6 +10,7 @@ import {
   writeFileAtomic,
 } from "@gateway/state";
 import { Type } from "@sinclair/typebox";
+import type { CronStore, JobChange } from "./cron-store.js";
 
 /** A job as stored (the protocol's CronJob, with its schedule and payload typed per kind). */
 export type Job = Omit<CronJob, "schedule" | "payload"> & { schedule: CronSchedule; payload: CronPayload };
@@ -34,14 +35,43 @@ const JobsFileSchema = Type.Object({
   ),
 });
 
+/**
+ * The record written before a run starts. A scheduled run names its due time (so a run cut short is caught up) and,
+ * when it re-runs an interrupted one, that run's id; `by` is the instance that ran it (in a fleet).
+ */
+export interface StartedRecord {
+  action: "started";
+  ts: number;
+  jobId: string;
+  runId: string;
+  dueAtMs?: number;
+  retryOf?: string;
+  by?: string;
+}
+
 /** A line of a job's run log: a run that started (written before it runs) or finished. */
-export type RunRecord = { action: "started"; ts: number; jobId: string; runId: string } | CronRunLogEntry;
+export type RunRecord = StartedRecord | CronRunLogEntry;
+
+/** A run that started and never finished. */
+export type UnfinishedRun = Omit<StartedRecord, "action" | "jobId">;
+
+/** Runs in `records` that started and never finished (the instance running them stopped mid-run). */
+export function unfinishedRuns(records: readonly RunRecord[]): UnfinishedRun[] {
+  const open = new Map<string, UnfinishedRun>();
+  for (const record of records) {
+    if (record.action === "started") {
+      const { action: _action, jobId: _jobId, ...run } = record;
+      open.set(record.runId, run);
+    } else if (record.runId) open.delete(record.runId);
+  }
+  return [...open.values()];
+}
 
 /**
  * `cron/jobs.json` (written atomically; an unreadable file is kept aside, never overwritten) and one run log per job,
  * `cron/runs/<jobId>.jsonl`, appended line by line and trimmed to its newest half when it grows past `maxLogBytes`.
  */
-export class JobStore {
+export class JobStore implements CronStore {
   readonly directory: string;
   readonly jobsPath: string;
   readonly #runsDir: string;
@@ -65,6 +95,10 @@ export class JobStore {
     });
   }
 
+  get location(): string {
+    return this.jobsPath;
+  }
+
   /** Set when jobs.json could not be used at the last load: where it was moved, and why. */
   get problem(): StateFileProblem | undefined {
     return this.#file.problem;
@@ -76,7 +110,7 @@ export class JobStore {
   }
 
   /** Write every job (one write at a time; the newest snapshot wins; a failure reaches the caller). */
-  save(jobs: readonly Job[]): Promise<void> {
+  save(jobs: readonly Job[], _change?: JobChange): Promise<void> {
     return this.#file.write({ version: 1, jobs: structuredClone([...jobs]) });
   }
 
@@ -129,13 +163,8 @@ export class JobStore {
   }
 
   /** Runs that started and never finished (the gateway stopped mid-run). */
-  async unfinished(jobId: string): Promise<Array<{ runId: string; ts: number }>> {
-    const open = new Map<string, number>();
-    for (const record of await this.records(jobId)) {
-      if (record.action === "started") open.set(record.runId, record.ts);
-      else if (record.runId) open.delete(record.runId);
-    }
-    return [...open].map(([runId, ts]) => ({ runId, ts }));
+  async unfinished(jobId: string): Promise<UnfinishedRun[]> {
+    return unfinishedRuns(await this.records(jobId));
   }
 
   /** Remove a job's run log (the job was removed); kept as `<id>.removed-<ts>.jsonl`. */

@@ -234,7 +234,7 @@ describe("cron service", () => {
 
 describe("run log", () => {
   it("is trimmed to its newest half when it grows past maxLogBytes", async () => {
-    const { service, advance } = setup({ maxLogBytes: 4_096 });
+    const { service, advance, dir } = setup({ maxLogBytes: 4_096 });
     await service.start();
     const job = await service.add({
       name: "chatty",
@@ -245,7 +245,7 @@ describe("run log", () => {
     });
     for (let minute = 0; minute < 40; minute++) await advance(60_000);
     const { statSync } = await import("node:fs");
-    const log = join(service.store.directory, "runs", `${job.id}.jsonl`);
+    const log = join(dir, "cron", "runs", `${job.id}.jsonl`);
     expect(statSync(log).size).toBeLessThanOrEqual(4_096 + 1_000);
     const runs = await service.runs({ id: job.id, limit: 200 });
     expect(runs.total).toBeGreaterThan(3);
@@ -330,6 +330,33 @@ describe("restarts", () => {
           expect.stringMatching(/^system agent:main:main next-heartbeat: Cron job "hourly" missed: 3/),
         );
       }
+    });
+  }
+
+  for (const [policy, expected] of [
+    ["once", 1],
+    ["skip", 0],
+  ] as const) {
+    it(`a scheduled run cut short by a crash counts as missed: catch-up "${policy}" runs it ${expected} time(s)`, async () => {
+      const first = setup({ instanceId: "a" });
+      first.host.agentTurn = () => new Promise(() => {}); // the process dies during the turn
+      await first.service.start();
+      const job = await first.service.add(agentJob("hourly", "tick"));
+      first.clock.now = Date.parse("2026-11-22T09:00:00Z");
+      first.service.runDue();
+      await until(async () => (await first.service.store.records(job.id)).length === 1, { message: "the start" });
+      first.service.stop();
+      const second = setup({ catchUp: policy }, first.dir);
+      second.clock.now = Date.parse("2026-11-22T09:20:00Z");
+      await second.service.start();
+      await second.service.idle();
+      expect(second.calls.filter((call) => call.startsWith("turn "))).toHaveLength(expected);
+      const entries = (await second.service.runs({ id: job.id })).entries;
+      expect(entries.find((entry) => entry.error?.startsWith("interrupted"))!.error).toMatch(
+        /^interrupted: the gateway stopped during this run \(started 2026-11-22T09:00:00.000Z on instance a\)/,
+      );
+      expect(entries.filter((entry) => entry.status === "ok")).toHaveLength(expected);
+      expect(second.service.get(job.id)!.state.nextRunAtMs).toBe(Date.parse("2026-11-22T10:00:00Z"));
     });
   }
 

@@ -18,6 +18,8 @@ export const FleetEvent = Type.Object({
 export type FleetEvent = Static<typeof FleetEvent>;
 
 const fleetEventChecker = TypeCompiler.Compile(FleetEvent);
+/** Events of one burst per stream entry at most (a reader's batch stays small). */
+const MAX_EVENTS_PER_ENTRY = 64;
 
 /** Options of the bus. */
 export interface FleetEventBusOptions {
@@ -27,7 +29,7 @@ export interface FleetEventBusOptions {
   keyPrefix: string;
   /** Entries the stream keeps (approximately, `MAXLEN ~`): what a reader that was away can still catch up. @default 10000 */
   maxLength?: number;
-  /** Events kept while Redis is unreachable, published in order when it is back (the oldest dropped first). @default 1000 */
+  /** Entries (bursts of events) kept while Redis is unreachable, published in order when it is back (the oldest dropped first). @default 1000 */
   backlog?: number;
   /** Entries taken per read. @default 512 */
   batch?: number;
@@ -64,6 +66,9 @@ export class FleetEventBus {
   #closed = false;
   #flushing = false;
   #outage = false;
+  /** Fields of the events published in this synchronous burst (one entry). */
+  #batchFields: string[] = [];
+  #batchSize = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -92,18 +97,30 @@ export class FleetEventBus {
     clearTimeout(timer);
   }
 
-  /** Publish an event to the other instances (in order; queued while Redis is away). */
+  /**
+   * Publish an event to the other instances (in order; queued while Redis is away). What is published in one
+   * synchronous burst (a streamed delta's `chat` and `agent` events) goes out as one stream entry: one command.
+   */
   publish(event: string, payloadJson: string | undefined, optionsJson?: string): void {
     if (this.#closed) return;
-    const fields = ["origin", this.options.self, "event", event, "publishedAt", String(Date.now())];
-    if (payloadJson !== undefined) fields.push("payloadJson", payloadJson);
-    if (optionsJson !== undefined) fields.push("optionsJson", optionsJson);
-    if (this.redis.status !== "ready" || this.#backlog.length > 0) {
-      this.#queue(fields);
-      return;
-    }
-    this.#append(fields);
+    const batch = this.#batchFields;
+    batch.push("event", event);
+    if (payloadJson !== undefined) batch.push("payloadJson", payloadJson);
+    if (optionsJson !== undefined) batch.push("optionsJson", optionsJson);
+    this.counts.published++;
+    if (++this.#batchSize === 1) queueMicrotask(this.#flushBatch);
+    else if (this.#batchSize >= MAX_EVENTS_PER_ENTRY) this.#flushBatch();
   }
+
+  readonly #flushBatch = (): void => {
+    if (this.#batchSize === 0) return;
+    const fields = ["origin", this.options.self, "publishedAt", String(Date.now()), ...this.#batchFields];
+    this.#batchFields = [];
+    this.#batchSize = 0;
+    if (this.#closed) return;
+    if (this.redis.status !== "ready" || this.#backlog.length > 0) this.#queue(fields);
+    else this.#append(fields);
+  };
 
   /** Stop reading and publishing. Idempotent. */
   close(): void {
@@ -114,7 +131,6 @@ export class FleetEventBus {
   }
 
   #append(fields: string[]): void {
-    this.counts.published++;
     this.redis
       .xadd(this.#stream, "MAXLEN", "~", this.#maxLength, "*", ...fields)
       .catch((error: Error) => this.#lose(`an event could not be published (${error.message})`));
@@ -146,7 +162,6 @@ export class FleetEventBus {
     const pending = this.#backlog.splice(0);
     const pipeline = this.redis.pipeline();
     for (const fields of pending) pipeline.xadd(this.#stream, "MAXLEN", "~", this.#maxLength, "*", ...fields);
-    this.counts.published += pending.length;
     pipeline
       .exec()
       .then((results) => {
@@ -159,7 +174,7 @@ export class FleetEventBus {
         if (this.#backlog.length > 0 && this.redis.status === "ready") this.#onReady();
       });
     this.#outage = false;
-    this.options.log.warn(`fleet events: Redis is back; ${pending.length} waiting event(s) published`);
+    this.options.log.warn(`fleet events: Redis is back; what waited is published (stream entries: ${pending.length})`);
   };
 
   /** Start after what the stream holds now: history from before this instance started is not replayed. */
@@ -210,18 +225,31 @@ export class FleetEventBus {
   #receive(id: string, fields: string[], onEvent: (event: FleetEvent) => void): void {
     // The origin is the first field we write: our own entries are skipped before anything is parsed.
     if (fields[0] === "origin" && fields[1] === this.options.self) return;
-    const entry: Record<string, unknown> = {};
-    for (let index = 0; index + 1 < fields.length; index += 2) entry[fields[index]!] = fields[index + 1];
-    if (typeof entry.publishedAt === "string") entry.publishedAt = Number(entry.publishedAt);
-    if (!fleetEventChecker.Check(entry)) {
-      this.counts.malformed++;
-      const issue = fleetEventChecker.Errors(entry).First();
-      this.options.log.warn(
-        `fleet events: skipped entry ${id} of ${this.#stream} (${issue ? `${issue.path || "/"}: ${issue.message}` : "malformed"}); something other than a gateway writes to this stream`,
-      );
-      return;
+    // One entry: its origin and time, then each event's name followed by its payload and options.
+    let origin: string | undefined;
+    let publishedAt: number | undefined;
+    const events: Array<Record<string, unknown>> = [];
+    for (let index = 0; index + 1 < fields.length; index += 2) {
+      const name = fields[index]!;
+      const value = fields[index + 1]!;
+      if (name === "origin") origin = value;
+      else if (name === "publishedAt") publishedAt = Number(value);
+      else if (name === "event") events.push({ event: value });
+      else if (events.length > 0) events[events.length - 1]![name] = value;
     }
-    this.counts.received++;
-    onEvent(entry);
+    if (events.length === 0) events.push({});
+    for (const candidate of events) {
+      const entry = { ...candidate, origin, publishedAt };
+      if (!fleetEventChecker.Check(entry)) {
+        this.counts.malformed++;
+        const issue = fleetEventChecker.Errors(entry).First();
+        this.options.log.warn(
+          `fleet events: skipped an event of entry ${id} of ${this.#stream} (${issue ? `${issue.path || "/"}: ${issue.message}` : "malformed"}); something other than a gateway writes to this stream`,
+        );
+        continue;
+      }
+      this.counts.received++;
+      onEvent(entry);
+    }
   }
 }

@@ -16,4 +16,5 @@ export {
   type LeasedSessionPlacementOptions,
   type LocalSessions,
 } from "./leased-session-placement.js";
+export { RedisCronStore, type RedisCronStoreOptions } from "./redis-cron-store.js";
 export { RedisSessionStore, type RedisSessionStoreOptions, StaleSessionWriteError } from "./redis-session-store.js";

@@ -47,6 +47,8 @@ import {
 import { acquireStateLock, type StateLock } from "@gateway/state";
 import pino from "pino";
 import { attachFleet, type FleetMembership } from "./attach-fleet.js";
+import { attachFleetCron } from "./attach-fleet-cron.js";
+import { attachFleetDelivery } from "./attach-fleet-delivery.js";
 import { attachFleetEvents } from "./attach-fleet-events.js";
 import { attachFleetSessions } from "./attach-fleet-sessions.js";
 import { attachRedisBridge } from "./attach-redis-bridge.js";
@@ -316,7 +318,9 @@ function compose(
   let healthPending = false;
   const channels = new ChannelManager({
     stateDir,
-    ...(fleet ? { ownership: fleet.ownership } : {}),
+    ...(fleet
+      ? { ownership: fleet.ownership, forwardSend: attachFleetDelivery(server, fleet, (): ChannelManager => channels) }
+      : {}),
     logger: server.logger,
     onMessage(message) {
       if (message.ok) server.metrics.channelMessage(message.direction, message.channel, message.accountId);
@@ -371,9 +375,12 @@ function compose(
     },
   };
   const cronSection = current().cron ?? {};
+  // In a fleet the jobs live in Redis and one instance at a time runs them (attach-fleet-cron.ts).
+  const fleetCron = fleet ? attachFleetCron(server, fleet, { stateDir }) : undefined;
   const cron = new CronService({
     stateDir,
     host: cronHost,
+    ...(fleet ? { store: fleetCron!.store, instanceId: fleet.id } : {}),
     ...cronOptionsFromConfig(cronSection),
     onRunFinished: (status) => server.metrics.cronRun(status),
   });
@@ -405,10 +412,12 @@ function compose(
   server.registerService({
     name: "cron",
     async start() {
+      if (fleetCron) return fleetCron.start(cron, heartbeat, { runJobs: cronSection.enabled !== false });
       if (cronSection.enabled !== false) await cron.start();
       heartbeat.start();
     },
-    stop() {
+    async stop() {
+      await fleetCron?.stop();
       heartbeat.stop();
       cron.stop();
     },
@@ -467,7 +476,7 @@ function compose(
       },
       channels: Object.keys(current().channels ?? {}),
       redisUrl,
-      cron: { jobs: cron.status().jobs, path: cron.store.jobsPath },
+      cron: { jobs: cron.status().jobs, path: cron.store.location },
       heartbeatEveryMs: heartbeatOptions(current()).everyMs,
       controlUi: server.options.controlUi,
       notices,

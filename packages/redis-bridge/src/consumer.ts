@@ -233,8 +233,21 @@ export class EventConsumer {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
-    await this.#draining?.catch(() => {});
     const cmd = this.#cmd;
+    // A drain finishes what it delivers; but with Redis away its commands wait for Redis forever, and the gateway's
+    // shutdown with them. Then it is left: what it had moved in flight stays there for the next start.
+    if (this.#draining && cmd) {
+      let away: (() => void) | undefined;
+      await Promise.race([
+        this.#draining.catch(() => {}),
+        new Promise<void>((resolve) => {
+          away = resolve;
+          if (cmd.status !== "ready") resolve();
+          cmd.once("reconnecting", resolve);
+        }),
+      ]);
+      if (away) cmd.off("reconnecting", away);
+    }
     if (cmd && this.#options.register && cmd.status === "ready")
       await cmd.srem(this.#keys.sessions, ...this.#options.sessions).catch(() => {});
     this.#sub?.disconnect();

@@ -216,6 +216,27 @@ describe("redis bridge (real Redis)", () => {
     }
   }, 60_000);
 
+  it("stops at once while Redis is away (a drain waiting for Redis does not hold the shutdown)", async (context) => {
+    skipUnlessAvailable(hasRedisServer(), "a redis-server binary (this test kills its own Redis)", () =>
+      context.skip(),
+    );
+    const server = await startRedisServer();
+    try {
+      const { consumer } = consume({ sessions: [`t-${randomUUID()}`] }, server.url);
+      await consumer.start();
+      await server.kill();
+      await until(() => consumer.status().state === "reconnecting", { message: "the consumer to see Redis gone" });
+      // The poll timer starts drains that wait for Redis.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const started = Date.now();
+      await consumer.stop();
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(consumer.status().state).toBe("closed");
+    } finally {
+      rmSync(server.dir, { recursive: true, force: true });
+    }
+  });
+
   it("routes to the central session always and to the origin session when it is live", async (context) => {
     skipUnlessAvailable(redisHandle !== undefined, REDIS, () => context.skip());
     const satellite = `pid-${randomUUID()}`;

@@ -18,7 +18,7 @@ export {
   type ResolvedAccount,
   resolveAccounts,
 } from "./channels/channels-config.js";
-export type { DeliveryTarget } from "./channels/delivery.js";
+export type { AccountMessage, DeliveryTarget, ForwardSend } from "./channels/delivery.js";
 export type { AcceptedMessage, ChannelAgentHost } from "./channels/inbound-pipeline.js";
 export { loadPluginModules } from "./channels/load-plugins.js";
 export { ChannelPluginRegistry, type LazyChannelPlugin, type PluginFailure } from "./channels/plugin-registry.js";

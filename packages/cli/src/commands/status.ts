@@ -96,7 +96,7 @@ export const statusCommand: Command = {
         return 0;
       }
       const ui = controlUiUrl(resolveConnection(global, io, localConfig), localConfig());
-      io.stdout(`${table(statusRows(status, ui))}\n`);
+      io.stdout(`${table([...statusRows(status, ui), ...(await fleetRows(client))])}\n`);
       const warnings = strings(status.warnings);
       if (warnings.length > 0) io.stdout(`\nwhat is missing:\n${warnings.map((line) => `  - ${line}`).join("\n")}\n`);
       return 0;
@@ -105,6 +105,25 @@ export const statusCommand: Command = {
     }
   },
 };
+
+/** What a running gateway runs as a name (`channel:telegram:default` → `telegram:default`). */
+const leaseLabel = (lease: string) => lease.replace(/^channel:/, "");
+
+/** One row on the fleet this gateway is part of; none when it runs alone (or is not ours: no `fleet.status`). */
+async function fleetRows(client: GatewayClient): Promise<string[][]> {
+  const fleet = await client.request("fleet.status").catch(() => undefined);
+  if (!fleet?.enabled) return [];
+  const owns = fleet.members.find((member) => member.id === fleet.self)?.owns ?? [];
+  const others = fleet.members.filter((member) => member.id !== fleet.self).map((member) => member.id);
+  return [
+    [
+      "fleet",
+      `instance ${fleet.self}${others.length > 0 ? ` with ${others.join(", ")}` : ", alone so far"}; runs ${
+        owns.length > 0 ? owns.map(leaseLabel).join(", ") : "nothing (standing by)"
+      } (gateway status --fleet)`,
+    ],
+  ];
+}
 
 async function printFleet(client: GatewayClient, json: boolean, io: CommandContext["io"]): Promise<number> {
   const fleet = await withSpinner(io, "asking the fleet", client.request("fleet.status"));
@@ -122,7 +141,7 @@ async function printFleet(client: GatewayClient, json: boolean, io: CommandConte
     member.url,
     `pid ${member.pid} on ${member.host}`,
     `up ${duration(Date.now() - member.startedAt)}`,
-    member.owns.length > 0 ? member.owns.map((lease) => lease.replace(/^channel:/, "")).join(", ") : "standing by",
+    member.owns.length > 0 ? member.owns.map(leaseLabel).join(", ") : "standing by",
   ]);
   io.stdout(`${table([["instance", "url", "process", "uptime", "runs"], ...rows])}\n`);
   io.stdout(

@@ -28,6 +28,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
+/** A table's header row: `tableHead("Device", "Asked", "")`. */
+export function tableHead(...headers: string[]): HTMLTableSectionElement {
+  return h("thead", {}, h("tr", {}, ...headers.map((header) => h("th", {}, header))));
+}
+
 /** Append children (flattened; falsy ones skipped). */
 export function append(parent: Node, children: (Child | Child[])[]): void {
   for (const child of children.flat()) {

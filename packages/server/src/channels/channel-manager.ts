@@ -6,7 +6,7 @@ import { type AccountOwnership, AccountSupervisor, type DesiredAccount } from ".
 import { ChannelLogins } from "./channel-login.js";
 import { ChannelStatusReporter } from "./channel-status.js";
 import { accountConfigIssues, resolveAccounts } from "./channels-config.js";
-import { ChannelDelivery, type DeliveryTarget } from "./delivery.js";
+import { ChannelDelivery, type DeliveryTarget, type ForwardSend } from "./delivery.js";
 import { type ChannelAgentHost, InboundPipeline } from "./inbound-pipeline.js";
 import { ChannelPluginRegistry, type LazyChannelPlugin } from "./plugin-registry.js";
 
@@ -27,6 +27,8 @@ export interface ChannelManagerOptions {
   stopTimeoutMs?: number;
   /** Fleet mode: accounts run only on the instance holding their lease (see `AccountOwnership`). */
   ownership?: AccountOwnership;
+  /** Fleet mode: how a send for an account another instance runs reaches that instance. */
+  forwardSend?: ForwardSend;
 }
 
 /**
@@ -75,6 +77,7 @@ export class ChannelManager {
       this.#supervisor,
       () => this.registry.setupHints().join("; "),
       (channel, accountId, ok) => options.onMessage?.({ direction: "out", channel, accountId, ok }),
+      options.forwardSend,
     );
     this.#pipeline = new InboundPipeline({
       logger,
@@ -163,8 +166,13 @@ export class ChannelManager {
     this.#delivery.checkTarget(target);
   }
 
-  deliver(target: DeliveryTarget, text: string): Promise<SendResult & { channel: string; accountId: string }> {
-    return this.#delivery.deliver(target, text);
+  /** Send text to a chat (`here: true`: only through an account running on this instance, never forwarded). */
+  deliver(
+    target: DeliveryTarget,
+    text: string,
+    options: { here?: boolean } = {},
+  ): Promise<SendResult & { channel: string; accountId: string }> {
+    return this.#delivery.deliver(target, text, options);
   }
 
   // ---- DM pairing -----------------------------------------------------------------------------------------------

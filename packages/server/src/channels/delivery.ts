@@ -12,6 +12,17 @@ export interface DeliveryTarget {
   replyToMessageId?: string;
 }
 
+/** A message for an account's chat, as `send` takes it. */
+export interface AccountMessage {
+  peer: string;
+  text: string;
+  threadId?: string;
+  replyToMessageId?: string;
+}
+
+/** Fleet mode: send through the instance that runs the account `key` (`<channel>:<account>`) when this one does not. */
+export type ForwardSend = (key: string, message: AccountMessage) => Promise<SendResult>;
+
 /**
  * Outbound messages that do not answer an inbound one (`send`, `agent --deliver`, cron announcements, the
  * heartbeat): which account takes them, with an error that says what to configure when none can, and the send.
@@ -22,6 +33,7 @@ export class ChannelDelivery {
     private readonly setupHint: () => string,
     /** Told of every send to a platform, and whether it went through (for /metrics). */
     private readonly onSend?: (channel: string, accountId: string, ok: boolean) => void,
+    private readonly forwardSend?: ForwardSend,
   ) {}
 
   /** The account for a channel (the only configured one when omitted) and account id (its default when omitted). */
@@ -56,16 +68,18 @@ export class ChannelDelivery {
     if (!target.peer) throw invalidRequest(`deliver to ${target.channel} needs to (the chat id)`);
   }
 
-  /** Send text through a running account (chunked by the plugin). */
-  async send(
-    runtime: AccountRuntime,
-    message: { peer: string; text: string; threadId?: string; replyToMessageId?: string },
-  ): Promise<SendResult> {
+  /**
+   * Send text through a running account (chunked by the plugin) — in a fleet, through the instance that runs it
+   * when that is another one (`here: true`: only here, for a send forwarded from elsewhere).
+   */
+  async send(runtime: AccountRuntime, message: AccountMessage, options: { here?: boolean } = {}): Promise<SendResult> {
     const account = runtime.account;
-    if (runtime.state === "standby")
+    if (runtime.state === "standby") {
+      if (this.forwardSend && !options.here) return this.forwardSend(runtime.key, message);
       throw unavailable(
         `${runtime.key} runs on another instance of the fleet: send through that one (gateway status --fleet)`,
       );
+    }
     if (!account || runtime.state === "fatal" || runtime.state === "stopped")
       throw unavailable(
         `${runtime.key} is not running${runtime.status.lastError ? ` (${runtime.status.lastError})` : ""}`,
@@ -82,15 +96,23 @@ export class ChannelDelivery {
     return result;
   }
 
-  /** Send text to a chat. */
-  async deliver(target: DeliveryTarget, text: string): Promise<SendResult & { channel: string; accountId: string }> {
+  /** Send text to a chat (`here: true`: only through an account running on this instance). */
+  async deliver(
+    target: DeliveryTarget,
+    text: string,
+    options: { here?: boolean } = {},
+  ): Promise<SendResult & { channel: string; accountId: string }> {
     const runtime = this.resolve(target.channel, target.accountId);
-    const result = await this.send(runtime, {
-      peer: target.peer,
-      text,
-      ...(target.threadId ? { threadId: target.threadId } : {}),
-      ...(target.replyToMessageId ? { replyToMessageId: target.replyToMessageId } : {}),
-    });
+    const result = await this.send(
+      runtime,
+      {
+        peer: target.peer,
+        text,
+        ...(target.threadId ? { threadId: target.threadId } : {}),
+        ...(target.replyToMessageId ? { replyToMessageId: target.replyToMessageId } : {}),
+      },
+      options,
+    );
     return { ...result, channel: runtime.channel, accountId: runtime.accountId };
   }
 }

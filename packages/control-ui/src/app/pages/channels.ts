@@ -1,6 +1,6 @@
 // Channels: every account's state and its last error with the fix, a probe, and logout.
 import type { ChannelAccountStatus, ChannelsStatusResult } from "@gateway/protocol";
-import { errorText, formatTime, h, replace } from "../dom.js";
+import { errorText, formatTime, h, replace, tableHead } from "../dom.js";
 import { toast } from "../shell.js";
 import type { Page, PageContext, PageDefinition } from "./page.js";
 
@@ -104,19 +104,7 @@ function create({ connection }: PageContext): Page {
           h(
             "table",
             {},
-            h(
-              "thead",
-              {},
-              h(
-                "tr",
-                {},
-                h("th", {}, "Account"),
-                h("th", {}, "State"),
-                h("th", {}, "Last message"),
-                h("th", {}, "Problem"),
-                h("th", {}, ""),
-              ),
-            ),
+            tableHead("Account", "State", "Last message", "Problem", ""),
             h(
               "tbody",
               {},

@@ -1,6 +1,6 @@
 // Automations: the cron jobs (add, edit, run now, enable/disable, remove, run history) and the heartbeat.
 import type { CronJob, CronRunLogEntry, CronSchedule, LastHeartbeatResult } from "@gateway/protocol";
-import { errorText, formatDuration, formatTime, h, replace } from "../dom.js";
+import { errorText, formatDuration, formatTime, h, replace, tableHead } from "../dom.js";
 import { toast } from "../shell.js";
 import { jobForm } from "./cron-form.js";
 import type { Page, PageContext, PageDefinition } from "./page.js";
@@ -98,20 +98,7 @@ function create({ connection }: PageContext): Page {
         : h(
             "table",
             { class: "jobs" },
-            h(
-              "thead",
-              {},
-              h(
-                "tr",
-                {},
-                h("th", {}, "Name"),
-                h("th", {}, "Schedule"),
-                h("th", {}, "Next run"),
-                h("th", {}, "Last run"),
-                h("th", {}, "Enabled"),
-                h("th", {}, ""),
-              ),
-            ),
+            tableHead("Name", "Schedule", "Next run", "Last run", "Enabled", ""),
             h(
               "tbody",
               {},

@@ -2,7 +2,7 @@
 // ones with their tokens (rotate, revoke) — or forget one altogether (remove: its tokens stop working).
 import type { GatewayClient } from "@gateway/client";
 import type { DevicePairListResult, PairedDevice } from "@gateway/protocol";
-import { errorText, formatTime, h, replace } from "../dom.js";
+import { errorText, formatTime, h, replace, tableHead } from "../dom.js";
 import { toast } from "../shell.js";
 
 /** A section of a page, refreshed by the page. */
@@ -56,19 +56,7 @@ export function devicesSection(client: GatewayClient, ownDeviceId: string | unde
     h(
       "table",
       { "aria-label": "Devices waiting for approval" },
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          h("th", {}, "Device"),
-          h("th", {}, "Asks for"),
-          h("th", {}, "From"),
-          h("th", {}, "Asked"),
-          h("th", {}, ""),
-        ),
-      ),
+      tableHead("Device", "Asks for", "From", "Asked", ""),
       h(
         "tbody",
         {},
@@ -125,11 +113,7 @@ export function devicesSection(client: GatewayClient, ownDeviceId: string | unde
     h(
       "table",
       { "aria-label": "Paired devices" },
-      h(
-        "thead",
-        {},
-        h("tr", {}, h("th", {}, "Device"), h("th", {}, "Scopes"), h("th", {}, "Last seen"), h("th", {}, "Tokens")),
-      ),
+      tableHead("Device", "Scopes", "Last seen", "Tokens"),
       h(
         "tbody",
         {},

@@ -2,7 +2,7 @@
 // commands), the command surfaces waiting for approval, and a form that invokes one command with JSON params.
 import type { GatewayClient } from "@gateway/client";
 import type { NodeListResult, NodePairListResult } from "@gateway/protocol";
-import { errorText, formatTime, h, replace } from "../dom.js";
+import { errorText, formatTime, h, replace, tableHead } from "../dom.js";
 import { toast } from "../shell.js";
 import type { Section } from "./pairing-devices.js";
 
@@ -104,18 +104,7 @@ export function nodesSection(client: GatewayClient): Section {
         : h(
             "table",
             { "aria-label": "Nodes waiting for approval" },
-            h(
-              "thead",
-              {},
-              h(
-                "tr",
-                {},
-                h("th", {}, "Node"),
-                h("th", {}, "Commands it offers"),
-                h("th", {}, "Asked"),
-                h("th", {}, ""),
-              ),
-            ),
+            tableHead("Node", "Commands it offers", "Asked", ""),
             h(
               "tbody",
               {},
@@ -163,7 +152,7 @@ export function nodesSection(client: GatewayClient): Section {
         : h(
             "table",
             { "aria-label": "Nodes" },
-            h("thead", {}, h("tr", {}, h("th", {}, "Node"), h("th", {}, "State"), h("th", {}, "Approved commands"))),
+            tableHead("Node", "State", "Approved commands"),
             h(
               "tbody",
               {},

@@ -1,7 +1,7 @@
 // Pairing: people who wrote to the agent from a channel and got a pairing code, waiting for an operator to let them
 // in; devices (browsers, CLIs, apps) to approve and manage; nodes and their commands.
 import type { ChannelsPairingListResult } from "@gateway/protocol";
-import { errorText, formatTime, h, replace } from "../dom.js";
+import { errorText, formatTime, h, replace, tableHead } from "../dom.js";
 import { toast } from "../shell.js";
 import type { Page, PageContext, PageDefinition } from "./page.js";
 import { devicesSection } from "./pairing-devices.js";
@@ -38,20 +38,7 @@ function create({ connection }: PageContext): Page {
         : h(
             "table",
             {},
-            h(
-              "thead",
-              {},
-              h(
-                "tr",
-                {},
-                h("th", {}, "Channel"),
-                h("th", {}, "Who"),
-                h("th", {}, "Code"),
-                h("th", {}, "Asked"),
-                h("th", {}, "Expires"),
-                h("th", {}, ""),
-              ),
-            ),
+            tableHead("Channel", "Who", "Code", "Asked", "Expires", ""),
             h(
               "tbody",
               {},
