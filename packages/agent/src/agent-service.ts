@@ -209,14 +209,16 @@ export class AgentService {
 
   /** Remove a session and its transcript entirely (an ephemeral one: the OpenAI endpoint's request without `user`). */
   async discardSession(key: string): Promise<void> {
-    this.lanes.abort(key);
+    // Its run may be on another instance: it must not write on after the session changed.
+    await this.abort(key).catch(() => []);
     await this.store.delete(key, { keepTranscript: false });
     await this.lanes.runtime.forget?.(key);
   }
 
   /** Start the session over (new id, old transcript kept) and let the backend forget it. */
   async resetSession(key: string): Promise<SessionEntry> {
-    this.lanes.abort(key);
+    // Its run may be on another instance: it must not write on after the session changed.
+    await this.abort(key).catch(() => []);
     const entry = await this.store.reset(key);
     await this.lanes.runtime.forget?.(key);
     return entry;
@@ -681,7 +683,8 @@ export class AgentService {
     registerSessionMethods(host, this);
     registerUsageMethods(host, this.store);
     host.registerMethod("sessions.delete", async (params) => {
-      this.lanes.abort(params.key);
+      // Its run may be on another instance: it must not write on after the session changed.
+      await this.abort(params.key).catch(() => []);
       const result = await this.store.delete(params.key);
       await this.lanes.runtime.forget?.(params.key);
       return { ok: true as const, key: params.key, deleted: result.deleted, archived: result.archived };

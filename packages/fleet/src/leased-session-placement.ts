@@ -62,6 +62,8 @@ export interface LeasedSessionPlacementOptions {
   /** Longest run (a forwarded run's outcome is awaited that long). */
   runTimeoutMs: number;
   local: LocalSessions;
+  /** Whether the session has a run going or queued here. */
+  busy(sessionKey: string): boolean;
   /** The session's lease was lost while held (another instance may run it now): stop its run here. */
   onLost(sessionKey: string, reason: string): void;
 }
@@ -191,7 +193,9 @@ export class LeasedSessionPlacement implements SessionPlacement {
     if (!held) return;
     clearTimeout(held.idle);
     held.idle = setTimeout(() => {
-      if (this.#held.get(sessionKey) !== held) return;
+      held.idle = undefined;
+      // Busy again without a claim (a reset right before a run): kept; its end says idle again.
+      if (this.#held.get(sessionKey) !== held || this.options.busy(sessionKey)) return;
       this.#held.delete(sessionKey);
       this.#fences.delete(sessionKey);
       void held.lease.release();

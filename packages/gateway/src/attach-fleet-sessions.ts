@@ -60,6 +60,7 @@ export function attachFleetSessions(
               ...(request.eventIds ? { eventIds: request.eventIds } : {}),
             }),
         },
+        busy: (sessionKey) => local.lanes.isBusy(sessionKey),
         onLost(sessionKey, reason) {
           server.logger.warn(`fleet: session ${sessionKey} is no longer this instance's (${reason}); its run stops`);
           local.lanes.abort(sessionKey);

@@ -157,6 +157,12 @@ describe("sessions across a fleet", () => {
     const aborted = await b.client.request("chat.abort", { sessionKey });
     expect(aborted).toEqual({ ok: true, aborted: true, runIds: [third.runId] });
     await until(() => endedOnA.get(third.runId)?.state === "aborted", { message: "the run to end aborted on a" });
+    // A reset on b stops the run going on a (it must not write on into the session's next transcript).
+    fake.script({ kind: "text", chunks: Array.from({ length: 40 }, () => "la "), chunkDelayMs: 200 });
+    const fourth = await a.client.request("chat.send", { sessionKey, message: "four", idempotencyKey: "f4" });
+    await until(() => fake.requests.length === 4, { message: "the fourth run to reach the model" });
+    await b.client.request("sessions.reset", { key: sessionKey });
+    await until(() => endedOnA.get(fourth.runId)?.state === "aborted", { message: "the reset to abort a's run" });
     // A channel's message that lands on b for a session a runs: a runs it, b gets the reply to send back.
     const main = await a.client.request("chat.send", {
       sessionKey: "agent:main:main",
