@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type FakeOpenAI, startFakeOpenAI } from "@gateway/fakes";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { hasRedisServer, startRedisServer } from "@gateway/vitest-preset/redis";
 import { checkAvailable, until } from "@gateway/vitest-preset/wait";
@@ -18,13 +19,17 @@ const prefix = `gateway-test-fleet-events-${randomUUID().slice(0, 8)}:`;
 type RedisServer = { url: string; port: number; dir: string; kill(): Promise<void>; stop(): Promise<void> };
 let redisServer: RedisServer | undefined;
 
+let fake: FakeOpenAI;
+
 beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  onCleanup(() => fake.close());
   if (hasRedisServer()) redisServer = await startRedisServer();
   // Cleanups run in reverse: Redis stops after the gateways.
   onCleanup(() => redisServer?.stop());
 });
 
-/** An instance of the fleet in its own state dir (the echo agent, no channels). */
+/** An instance of the fleet in its own state dir (the fake model, which echoes unless scripted; no channels). */
 async function instance(id: string): Promise<GatewayProcess> {
   const stateDir = tempDir(`gateway-fleet-events-${id}-`);
   writeFileSync(
@@ -33,6 +38,8 @@ async function instance(id: string): Promise<GatewayProcess> {
       gateway: { auth: { mode: "token", token: "${TOKEN}" } },
       redis: { url: "${redisServer!.url}", keyPrefix: "${prefix}bridge:" },
       fleet: { enabled: true, instanceId: "${id}", leaseMs: 2000, keyPrefix: "${prefix}" },
+      models: { providers: { fake: { baseUrl: "${fake.baseUrl}", models: [{ id: "fake-model" }] } } },
+      agents: { defaults: { model: "fake/fake-model", backend: "openai" } },
     }`,
   );
   return startGateway(stateDir, { GATEWAY_TOKEN: TOKEN });
@@ -136,10 +143,16 @@ describe("events across a fleet of three gateways", () => {
     });
     expect(a.child.exitCode).toBeNull();
 
-    // Redis restarts mid-stream: every instance keeps serving its clients; fan-out resumes when it is back.
+    // Redis restarts mid-stream: every instance keeps serving its clients; a run going on ends; fan-out resumes when
+    // it is back. (A new turn waits for Redis, where the sessions are.)
+    fake.script({ kind: "text", chunks: ["while ", "Redis ", "is ", "away"], chunkDelayMs: 150 });
+    const during = await turn("a turn Redis goes away in");
+    await until(() => sender.events("chat").some((event) => event.runId === during && event.state === "delta"), {
+      message: "the run to stream",
+    });
     await redisServer!.kill();
-    const during = await turn("while Redis is away");
     await until(() => finalOf(sender.events("chat"), during), { message: "b to answer with Redis away" });
+    await expect(turn("while Redis is away")).rejects.toThrow(/cannot reach Redis|Redis, which does not answer/);
     redisServer = await startRedisServer({ port: redisServer!.port, dir: redisServer!.dir });
     const after = await turn("after the restart");
     await until(() => finalOf(reader.events("chat"), after), {

@@ -209,14 +209,16 @@ export class AgentService {
 
   /** Remove a session and its transcript entirely (an ephemeral one: the OpenAI endpoint's request without `user`). */
   async discardSession(key: string): Promise<void> {
-    this.lanes.abort(key);
+    // Its run may be on another instance: it must not write on after the session changed.
+    await this.abort(key).catch(() => []);
     await this.store.delete(key, { keepTranscript: false });
     await this.lanes.runtime.forget?.(key);
   }
 
   /** Start the session over (new id, old transcript kept) and let the backend forget it. */
   async resetSession(key: string): Promise<SessionEntry> {
-    this.lanes.abort(key);
+    // Its run may be on another instance: it must not write on after the session changed.
+    await this.abort(key).catch(() => []);
     const entry = await this.store.reset(key);
     await this.lanes.runtime.forget?.(key);
     return entry;
@@ -301,12 +303,16 @@ export class AgentService {
   ): Promise<RunRecord & { status: "started" | "queued" }> {
     const { origin } = options;
     const placement = this.options.placement;
-    if (placement) {
+    // The owner may move on between the claim and the forward (idle, or it died): claim again then.
+    for (let attempt = 0; placement; attempt++) {
       const place = await placement.claim(sessionKey);
-      if (!place.here) {
-        if (options.forwarded)
-          throw new GatewayError(SESSION_MOVED, `session ${sessionKey} runs on instance ${place.owner} now`);
-        return this.#forward(placement, place.owner, sessionKey, message, options);
+      if (place.here) break;
+      if (options.forwarded)
+        throw new GatewayError(SESSION_MOVED, `session ${sessionKey} runs on instance ${place.owner} now`);
+      try {
+        return await this.#forward(placement, place.owner, sessionKey, message, options);
+      } catch (error) {
+        if (attempt >= 2 || (error as GatewayError).code !== SESSION_MOVED) throw error;
       }
     }
     const now = Date.now();
@@ -677,7 +683,8 @@ export class AgentService {
     registerSessionMethods(host, this);
     registerUsageMethods(host, this.store);
     host.registerMethod("sessions.delete", async (params) => {
-      this.lanes.abort(params.key);
+      // Its run may be on another instance: it must not write on after the session changed.
+      await this.abort(params.key).catch(() => []);
       const result = await this.store.delete(params.key);
       await this.lanes.runtime.forget?.(params.key);
       return { ok: true as const, key: params.key, deleted: result.deleted, archived: result.archived };

@@ -256,15 +256,19 @@ export class FleetRpc {
         () => fail(new FleetRpcError("timeout", `instance ${target} did not answer ${method} within ${timeoutMs} ms`)),
         timeoutMs,
       );
-      // A target that dies mid-call stops beating: give up once its alive key is gone, not only at the timeout.
-      watch = setInterval(() => {
-        this.redis.exists(this.#alive(target)).then(
-          (alive) => {
-            if (alive === 0) fail(gone(target, method, "stopped serving during the call"));
-          },
-          () => {}, // Redis away: the timeout decides
-        );
-      }, this.#aliveMs);
+      // A target that dies mid-call stops beating: give up once its alive key is gone (within 1.5 × aliveMs), not only
+      // at the timeout.
+      watch = setInterval(
+        () => {
+          this.redis.exists(this.#alive(target)).then(
+            (alive) => {
+              if (alive === 0) fail(gone(target, method, "stopped serving during the call"));
+            },
+            () => {}, // Redis away: the timeout decides
+          );
+        },
+        Math.max(50, Math.floor(this.#aliveMs / 2)),
+      );
       watch.unref();
       this.redis
         .eval(PUSH_IF_ALIVE, 2, this.#alive(target), this.#queue(target), JSON.stringify(request), timeoutMs + 1_000)
@@ -286,7 +290,11 @@ export class FleetRpc {
     for (const pending of [...this.#pending.values()])
       pending.reject(new FleetRpcError("unavailable", "this instance is stopping"));
     this.#pending.clear();
-    await this.redis.del(this.#alive(this.options.id)).catch(() => {});
+    // Redis away: callers find out by the key's expiry instead; do not hold up the stop.
+    await Promise.race([
+      this.redis.del(this.#alive(this.options.id)).catch(() => {}),
+      new Promise((resolve) => setTimeout(resolve, 1_000).unref()),
+    ]);
     this.#reader?.disconnect();
     await this.#loop;
   }

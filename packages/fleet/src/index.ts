@@ -12,7 +12,13 @@ export {
 } from "./fleet-rpc.js";
 export { Lease, type LeaseHolder, type LeaseOptions } from "./lease.js";
 export { type HeldLease, LeaseManager, type LeaseManagerOptions } from "./lease-manager.js";
+export {
+  LeasedSessionPlacement,
+  type LeasedSessionPlacementOptions,
+  type LocalSessions,
+} from "./leased-session-placement.js";
 export { RedisCronStore, type RedisCronStoreOptions } from "./redis-cron-store.js";
+export { RedisSessionStore, type RedisSessionStoreOptions, StaleSessionWriteError } from "./redis-session-store.js";
 export {
   SharedRecordError,
   type SharedRecordListener,

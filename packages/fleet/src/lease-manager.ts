@@ -53,12 +53,7 @@ export class LeaseManager {
     signal: AbortSignal,
     onWaitError?: (error: Error) => void,
   ): Promise<HeldLease | undefined> {
-    if (this.#held.has(name)) throw new Error(`lease ${name} is already held by this instance`);
-    const lease = new Lease(this.redis, {
-      key: `${this.options.keyPrefix}lease:${name}`,
-      owner: this.options.owner,
-      ttlMs: this.options.ttlMs,
-    });
+    const lease = this.#lease(name);
     const retryMs = this.options.retryMs ?? Math.min(500, Math.floor(this.options.ttlMs / 4));
     for (;;) {
       if (signal.aborted || this.#closed) return undefined;
@@ -75,6 +70,28 @@ export class LeaseManager {
       }
       await abortableDelay(retryMs, signal);
     }
+  }
+
+  /** Take the lease `name` if it is free now (one attempt); undefined when another instance holds it. */
+  async tryAcquire(name: string): Promise<HeldLease | undefined> {
+    const lease = this.#lease(name);
+    const fence = await lease.tryAcquire();
+    if (fence === undefined) return undefined;
+    if (this.#closed) {
+      await lease.release().catch(() => {});
+      return undefined;
+    }
+    return this.#keep(name, lease, fence);
+  }
+
+  /** The Redis key of the lease `name`. */
+  key(name: string): string {
+    return `${this.options.keyPrefix}lease:${name}`;
+  }
+
+  #lease(name: string): Lease {
+    if (this.#held.has(name)) throw new Error(`lease ${name} is already held by this instance`);
+    return new Lease(this.redis, { key: this.key(name), owner: this.options.owner, ttlMs: this.options.ttlMs });
   }
 
   #keep(name: string, lease: Lease, fence: number): HeldLease {

@@ -80,6 +80,8 @@ export function attachFleet(
       const rpc = new fleet.FleetRpc(redis, {
         id,
         keyPrefix,
+        // A caller notices a dead instance within 1.5 × aliveMs: well within the lease.
+        aliveMs: Math.max(1_000, Math.floor(leaseMs / 2)),
         onError: (error) => server.logger.debug({ err: error }, "fleet: rpc"),
       });
       parts = { id, keyPrefix, leaseMs, redis, leases, registry, rpc, claimOnce: fleet.claimOnce };

@@ -53,6 +53,7 @@ import { attachFleetDelivery } from "./attach-fleet-delivery.js";
 import { attachFleetEvents } from "./attach-fleet-events.js";
 import { attachFleetIdempotency } from "./attach-fleet-idempotency.js";
 import { attachFleetPairing } from "./attach-fleet-pairing.js";
+import { attachFleetSessions } from "./attach-fleet-sessions.js";
 import { attachRedisBridge } from "./attach-redis-bridge.js";
 import { builtinChannels } from "./builtin-channels.js";
 import { attachCanvasHost } from "./canvas.js";
@@ -235,6 +236,20 @@ function compose(
     ...(config.session?.maxMessageBytes ? { maxMessageBytes: config.session.maxMessageBytes } : {}),
     ...(config.session?.maxTranscriptBytes ? { maxTranscriptBytes: config.session.maxTranscriptBytes } : {}),
   });
+  // ---- the fleet (fleet.enabled, on the Redis of redis.url): each channel account and each session's turns run on one instance at a time
+  const fleetConfig = current().fleet;
+  let fleet: FleetMembership | undefined;
+  if (fleetConfig?.enabled) {
+    const url = current().redis?.url;
+    if (!url) throw new Error("fleet.enabled needs redis.url: the instances of a fleet meet in Redis");
+    fleet = attachFleet(server, url, fleetConfig, version);
+    attachFleetEvents(server, fleet);
+    attachFleetIdempotency(server, fleet);
+    attachFleetConfig(server, fleet, manager);
+  }
+  const fleetSessions =
+    fleet &&
+    attachFleetSessions(server, fleet, { agentId: "main", runTimeoutMs: () => selected.runTimeoutMs ?? 600_000 });
   const sessionEvents = new SessionEvents(server);
   const agent = new AgentService(
     {
@@ -269,8 +284,10 @@ function compose(
         const contextWindow = contextWindowOf(current().models, target);
         return { provider: target.provider, model: target.model, ...(contextWindow ? { contextWindow } : {}) };
       },
+      ...fleetSessions?.options,
     },
   );
+  fleetSessions?.attach(agent);
   agent.register();
   // A new model or backend applies to the next run; running ones finish on the old. A config that cannot work is
   // refused (rolled back) with the reason.
@@ -297,17 +314,6 @@ function compose(
     stop: () => agent.dispose(),
   });
 
-  // ---- the fleet (fleet.enabled, on the Redis of redis.url): each channel account runs on one instance at a time
-  const fleetConfig = current().fleet;
-  let fleet: FleetMembership | undefined;
-  if (fleetConfig?.enabled) {
-    const url = current().redis?.url;
-    if (!url) throw new Error("fleet.enabled needs redis.url: the instances of a fleet meet in Redis");
-    fleet = attachFleet(server, url, fleetConfig, version);
-    attachFleetEvents(server, fleet);
-    attachFleetIdempotency(server, fleet);
-    attachFleetConfig(server, fleet, manager);
-  }
   const membership = fleet;
   server.registerMethod("fleet.status", () =>
     membership ? membership.status() : { enabled: false, self: hostname(), leaseMs: 0, members: [] },

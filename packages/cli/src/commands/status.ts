@@ -106,8 +106,16 @@ export const statusCommand: Command = {
   },
 };
 
-/** What a running gateway runs as a name (`channel:telegram:default` → `telegram:default`). */
-const leaseLabel = (lease: string) => lease.replace(/^channel:/, "");
+/**
+ * What an instance runs, from its leases: accounts by name (`channel:telegram:default` → `telegram:default`), the
+ * scheduler as `cron`, and its sessions counted (one lease each while they run and a little after).
+ */
+function runsLabel(leases: readonly string[]): string | undefined {
+  const sessions = leases.filter((lease) => lease.startsWith("session:")).length;
+  const named = leases.filter((lease) => !lease.startsWith("session:")).map((lease) => lease.replace(/^channel:/, ""));
+  const parts = [...named, ...(sessions > 0 ? [`${sessions} session${sessions === 1 ? "" : "s"}`] : [])];
+  return parts.length > 0 ? parts.join(", ") : undefined;
+}
 
 /** One row on the fleet this gateway is part of; none when it runs alone (or is not ours: no `fleet.status`). */
 async function fleetRows(client: GatewayClient): Promise<string[][]> {
@@ -119,7 +127,7 @@ async function fleetRows(client: GatewayClient): Promise<string[][]> {
     [
       "fleet",
       `instance ${fleet.self}${others.length > 0 ? ` with ${others.join(", ")}` : ", alone so far"}; runs ${
-        owns.length > 0 ? owns.map(leaseLabel).join(", ") : "nothing (standing by)"
+        runsLabel(owns) ?? "nothing (standing by)"
       } (gateway status --fleet)`,
     ],
   ];
@@ -141,7 +149,7 @@ async function printFleet(client: GatewayClient, json: boolean, io: CommandConte
     member.url,
     `pid ${member.pid} on ${member.host}`,
     `up ${duration(Date.now() - member.startedAt)}`,
-    member.owns.length > 0 ? member.owns.map(leaseLabel).join(", ") : "standing by",
+    runsLabel(member.owns) ?? "standing by",
   ]);
   io.stdout(`${table([["instance", "url", "process", "uptime", "runs"], ...rows])}\n`);
   io.stdout(
