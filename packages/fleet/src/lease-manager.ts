@@ -90,7 +90,12 @@ export class LeaseManager {
   }
 
   #lease(name: string): Lease {
-    if (this.#held.has(name)) throw new Error(`lease ${name} is already held by this instance`);
+    const existing = this.#held.get(name);
+    if (existing?.lease.held()) throw new Error(`lease ${name} is already held by this instance`);
+    // Run out by the clock (Redis was away) before the renewal tick noticed: it is lost, and may be taken again.
+    existing?.stop(
+      `the lease was not renewed within ${this.options.ttlMs} ms (Redis unreachable or this process paused)`,
+    );
     return new Lease(this.redis, { key: this.key(name), owner: this.options.owner, ttlMs: this.options.ttlMs });
   }
 
