@@ -46,19 +46,22 @@ import {
 } from "@gateway/server";
 import { acquireStateLock, type StateLock } from "@gateway/state";
 import pino from "pino";
-import { attachFleet, type FleetMembership } from "./attach-fleet.js";
-import { attachFleetConfig } from "./attach-fleet-config.js";
-import { attachFleetCron } from "./attach-fleet-cron.js";
-import { attachFleetDelivery } from "./attach-fleet-delivery.js";
-import { attachFleetEvents } from "./attach-fleet-events.js";
-import { attachFleetIdempotency } from "./attach-fleet-idempotency.js";
-import { attachFleetPairing } from "./attach-fleet-pairing.js";
-import { attachFleetSessions } from "./attach-fleet-sessions.js";
 import { attachRedisBridge } from "./attach-redis-bridge.js";
 import { builtinChannels } from "./builtin-channels.js";
 import { attachCanvasHost } from "./canvas.js";
 import { type Environment, environmentLayer, gatewayConfigSchema } from "./config.js";
 import { attachDiscovery } from "./discovery.js";
+import {
+  attachFleet,
+  attachFleetConfig,
+  attachFleetCron,
+  attachFleetDelivery,
+  attachFleetEvents,
+  attachFleetIdempotency,
+  attachFleetPairing,
+  attachFleetSessions,
+  type FleetMembership,
+} from "./fleet/index.js";
 import { attachReferenceSurface, contextWindowOf, SessionEvents } from "./reference-surface/index.js";
 import { attachTailscale, checkTailscaleAuth } from "./tailscale.js";
 
@@ -381,7 +384,7 @@ function compose(
     },
   };
   const cronSection = current().cron ?? {};
-  // In a fleet the jobs live in Redis and one instance at a time runs them (attach-fleet-cron.ts).
+  // In a fleet the jobs live in Redis and one instance at a time runs them (fleet/cron.ts).
   const fleetCron = fleet ? attachFleetCron(server, fleet, { stateDir }) : undefined;
   const cron = new CronService({
     stateDir,

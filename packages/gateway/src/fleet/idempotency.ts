@@ -1,5 +1,5 @@
 import type { GatewayServer, SharedIdempotency } from "@gateway/server";
-import type { FleetMembership } from "./attach-fleet.js";
+import type { FleetMembership } from "./membership.js";
 
 /** A Redis problem with idempotency keys is logged at most this often (an outage would log every call). */
 const PROBLEM_LOG_INTERVAL_MS = 10_000;

@@ -4,12 +4,12 @@
 import { compiledChecker, type EventName, EventTable, validateEventPayload } from "@gateway/protocol";
 import type { BroadcastOptions, GatewayServer } from "@gateway/server";
 import { Type } from "@sinclair/typebox";
-import type { FleetMembership } from "./attach-fleet.js";
-import { attachFleetPresence, PRESENCE_CHANGE_EVENT, PRESENCE_SYNC_EVENT } from "./attach-fleet-presence.js";
+import type { FleetMembership } from "./membership.js";
+import { attachFleetPresence, PRESENCE_CHANGE_EVENT, PRESENCE_SYNC_EVENT } from "./presence.js";
 
 /**
  * The events shared with the fleet. Not shared: `tick`, `health`, `shutdown` (they describe the instance that sends
- * them), `presence` (shared as changes, see attach-fleet-presence.ts), `connect.challenge`, `node.invoke.request`,
+ * them), `presence` (shared as changes, see presence.ts), `connect.challenge`, `node.invoke.request`,
  * `session.message`, `session.tool`, `sessions.changed` (addressed to connections of this instance), `config.changed`
  * and `config.error` (each instance applies and announces its own config).
  */

@@ -4,7 +4,7 @@ import type { SendResult } from "@gateway/plugin-sdk";
 import { ErrorCodes, ProtocolError, unavailable } from "@gateway/protocol";
 import type { AccountMessage, ChannelManager, ForwardSend, GatewayServer } from "@gateway/server";
 import { type Static, Type } from "@sinclair/typebox";
-import type { FleetMembership } from "./attach-fleet.js";
+import type { FleetMembership } from "./membership.js";
 
 const SEND_METHOD = "channel.send";
 

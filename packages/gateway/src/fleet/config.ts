@@ -8,7 +8,7 @@ import {
   ProtocolError,
 } from "@gateway/server";
 import { Type } from "@sinclair/typebox";
-import type { FleetMembership } from "./attach-fleet.js";
+import type { FleetMembership } from "./membership.js";
 
 const PrepareParams = Type.Object({
   id: Type.String({ minLength: 1 }),
@@ -32,7 +32,7 @@ const CALL_TIMEOUT_MS = 5_000;
  */
 export function attachFleetConfig(server: GatewayServer, fleet: FleetMembership, manager: ConfigManager): void {
   const prepared = new PreparedConfigEdits(manager);
-  let ready: Promise<import("./attach-fleet.js").FleetParts> | undefined;
+  let ready: Promise<import("./membership.js").FleetParts> | undefined;
   const parts = () => {
     ready ??= fleet.parts().then((fleetParts) => {
       const { rpc } = fleetParts;

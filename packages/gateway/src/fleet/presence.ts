@@ -6,7 +6,7 @@ import type { FleetEvent, FleetEventBus } from "@gateway/fleet";
 import { compiledChecker, PresenceEntry } from "@gateway/protocol";
 import type { GatewayServer } from "@gateway/server";
 import { type Static, Type } from "@sinclair/typebox";
-import type { FleetParts } from "./attach-fleet.js";
+import type { FleetParts } from "./membership.js";
 
 /** The bus event of one change of an instance's presence list. */
 export const PRESENCE_CHANGE_EVENT = "fleet.presence";

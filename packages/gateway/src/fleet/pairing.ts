@@ -1,7 +1,7 @@
 import { DeviceEntry, type DeviceStore, DmPairingAccount, type DmPairingStore } from "@gateway/pairing";
 import type { GatewayServer } from "@gateway/server";
 import type { TSchema } from "@sinclair/typebox";
-import type { FleetMembership } from "./attach-fleet.js";
+import type { FleetMembership } from "./membership.js";
 
 /** A pairing store that can keep its records in a shared storage. */
 interface ShareableStore {

@@ -1,7 +1,7 @@
 import type { AgentService, SessionPlacement, SessionStorage } from "@gateway/agent";
 import type { GatewayServer } from "@gateway/server";
-import type { FleetMembership } from "./attach-fleet.js";
 import { deferredSessionStorage } from "./deferred-session-storage.js";
+import type { FleetMembership } from "./membership.js";
 
 /** The agent options of fleet mode, and the call that connects them to the agent once it exists. */
 export interface FleetSessions {

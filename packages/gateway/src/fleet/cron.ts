@@ -12,7 +12,7 @@ import {
 import type { RedisCronStore } from "@gateway/fleet";
 import { unavailable } from "@gateway/protocol";
 import type { GatewayServer } from "@gateway/server";
-import type { FleetMembership } from "./attach-fleet.js";
+import type { FleetMembership } from "./membership.js";
 
 /** Cron and the heartbeat of an instance in a fleet. */
 export interface FleetCron {
