@@ -449,7 +449,12 @@ function compose(
 
   // ---- background events: with redis.url this gateway is the central consumer
   const redisUrl = current().redis?.url;
-  if (redisUrl) attachRedisBridge(server, agent, redisUrl, () => current().redis ?? {});
+  // In a fleet each instance drains as itself (its in-flight batch must not be another instance's on the same host).
+  if (redisUrl)
+    attachRedisBridge(server, agent, redisUrl, () => {
+      const section = current().redis ?? {};
+      return fleet && !section.consumerId ? { ...section, consumerId: fleet.id } : section;
+    });
 
   let closed = false;
   return {
