@@ -449,11 +449,13 @@ function compose(
 
   // ---- background events: with redis.url this gateway is the central consumer
   const redisUrl = current().redis?.url;
-  // In a fleet each instance drains as itself (its in-flight batch must not be another instance's on the same host).
+  // In a fleet with stable instance ids each instance drains as itself: its in-flight batch is its own, and taken up
+  // again when it restarts under the same id (a generated `<host>-<pid>` id would not come back: the host name stays).
   if (redisUrl)
     attachRedisBridge(server, agent, redisUrl, () => {
       const section = current().redis ?? {};
-      return fleet && !section.consumerId ? { ...section, consumerId: fleet.id } : section;
+      const instanceId = current().fleet?.enabled ? current().fleet?.instanceId : undefined;
+      return instanceId && !section.consumerId ? { ...section, consumerId: instanceId } : section;
     });
 
   let closed = false;
