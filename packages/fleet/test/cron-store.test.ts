@@ -1,39 +1,20 @@
-// The shared cron store against real Redis: two schedulers' views of one job inventory and run log, a due time that
-// starts once however many instances try, fenced state writes, an edit that wins over a run finishing, what Redis
-// holds that this version cannot read, and jobs of a local file copied in once.
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CronHost, CronService, type Job } from "@gateway/cron";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { hasRedisServer, startRedisServer, useRedis } from "@gateway/vitest-preset/redis";
+import { hasRedisServer, startRedisServer } from "@gateway/vitest-preset/redis";
 import { checkAvailable, until } from "@gateway/vitest-preset/wait";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RedisCronStore } from "../src/index.js";
+import { fleetTestRedis } from "./support/redis.js";
 
-const prefix = `gateway-test-cron-store-${randomUUID().slice(0, 8)}:`;
-let redisHandle: { url: string; stop(): Promise<void> } | undefined;
-let redis: Redis;
-const cleanups: Array<() => unknown> = [];
-beforeAll(async () => {
-  redisHandle = await useRedis();
-  if (redisHandle) redis = new Redis(redisHandle.url);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  if (redis) for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
-  redis?.disconnect();
-  await redisHandle?.stop();
-});
-const available = () => checkAvailable(redisHandle !== undefined, "Redis (REDIS_URL, 127.0.0.1:6379 or redis-server)");
-const unique = () => `${prefix}${randomUUID().slice(0, 8)}:`;
+const shared = fleetTestRedis("cron-store");
+const { cleanups, available, unique } = shared;
 
 /** An instance's scheduler on the shared store (its own Redis connection), over a clock the test moves. */
-function instance(keyPrefix: string, clock: { now: number }, id: string, url = redisHandle!.url) {
+function instance(keyPrefix: string, clock: { now: number }, id: string, url = shared.url) {
   const connection = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
   connection.on("error", () => {});
   const warnings: string[] = [];
@@ -111,7 +92,7 @@ describe("RedisCronStore", () => {
   it("a due time starts once however many try; an interrupted run is re-run once, naming it; never an older one", async () => {
     if (!available()) return;
     const keyPrefix = unique();
-    const stores = [0, 1, 2].map(() => new RedisCronStore(redis, { keyPrefix }));
+    const stores = [0, 1, 2].map(() => new RedisCronStore(shared.redis, { keyPrefix }));
     const start = (runId: string, dueAtMs: number, retryOf?: string) =>
       stores.map((store) =>
         store.claimStart({
@@ -142,12 +123,12 @@ describe("RedisCronStore", () => {
     await a.cron.start();
     const job = await a.cron.add(hourly);
     const leaseKey = `${keyPrefix}lease:cron`;
-    await redis.set(leaseKey, "a|7");
+    await shared.redis.set(leaseKey, "a|7");
     a.store.fence({ key: leaseKey, value: "a|7" });
     const stale = structuredClone(job) as Job;
     await a.store.save([], { state: [{ ...stale, state: { lastStatus: "ok" } }] });
     expect((await a.store.load())[0]!.state).toEqual({ lastStatus: "ok" });
-    await redis.set(leaseKey, "b|8"); // another instance took the lease over
+    await shared.redis.set(leaseKey, "b|8"); // another instance took the lease over
     await a.store.save([], { state: [{ ...stale, state: { lastStatus: "error" } }] });
     expect((await a.store.load())[0]!.state).toEqual({ lastStatus: "ok" });
     a.store.fence(undefined);
@@ -169,14 +150,14 @@ describe("RedisCronStore", () => {
     const a = instance(keyPrefix, clock, "a");
     await a.cron.start();
     const job = await a.cron.add(hourly);
-    await redis.hset(`${keyPrefix}cron:jobs`, "broken", '{"id":"broken","name":');
-    await redis.hset(`${keyPrefix}cron:jobs`, "odd", JSON.stringify({ id: "odd", name: "odd", enabled: "yes" }));
-    await redis.rpush(`${keyPrefix}cron:runs:${job.id}`, '{"action":"finished"}');
+    await shared.redis.hset(`${keyPrefix}cron:jobs`, "broken", '{"id":"broken","name":');
+    await shared.redis.hset(`${keyPrefix}cron:jobs`, "odd", JSON.stringify({ id: "odd", name: "odd", enabled: "yes" }));
+    await shared.redis.rpush(`${keyPrefix}cron:runs:${job.id}`, '{"action":"finished"}');
     expect((await a.store.load()).map((loaded) => loaded.id)).toEqual([job.id]);
     expect(await a.store.records(job.id)).toEqual([]);
     expect(a.problems).toHaveLength(3);
     expect(a.problems[0]).toMatch(/^cron: job broken in Redis is not what this version reads/);
-    expect(await redis.hget(`${keyPrefix}cron:jobs`, "broken")).toBe('{"id":"broken","name":');
+    expect(await shared.redis.hget(`${keyPrefix}cron:jobs`, "broken")).toBe('{"id":"broken","name":');
   });
 
   it("jobs of a local file are copied in once per id: two instances with the same file make one job, a removed one stays removed", async () => {

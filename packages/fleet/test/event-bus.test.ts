@@ -1,33 +1,14 @@
-// The fleet's event bus against real Redis: what one instance publishes reaches the others in order and never comes
-// back to itself; a malformed entry is skipped; the stream stays bounded; a Redis restart loses nothing published
-// while it was down (the backlog) and the readers resume where they were.
-import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { hasRedisServer, startRedisServer, useRedis } from "@gateway/vitest-preset/redis";
+import { hasRedisServer, startRedisServer } from "@gateway/vitest-preset/redis";
 import { checkAvailable, until } from "@gateway/vitest-preset/wait";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type FleetEvent, FleetEventBus, type FleetEventBusOptions } from "../src/index.js";
+import { fleetTestRedis } from "./support/redis.js";
 
-const prefix = `gateway-test-fleet-events-${randomUUID().slice(0, 8)}:`;
-let redisHandle: { url: string; stop(): Promise<void> } | undefined;
-let redis: Redis;
-const cleanups: Array<() => unknown> = [];
-beforeAll(async () => {
-  redisHandle = await useRedis();
-  if (redisHandle) redis = new Redis(redisHandle.url);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  if (redis) for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
-  redis?.disconnect();
-  await redisHandle?.stop();
-});
-const available = () => checkAvailable(redisHandle !== undefined, "Redis (REDIS_URL, 127.0.0.1:6379 or redis-server)");
-const unique = () => `${prefix}${randomUUID().slice(0, 8)}:`;
+const shared = fleetTestRedis("fleet-events");
+const { cleanups, available, unique } = shared;
 
 /** A bus of instance `self` on its own connection, collecting what it receives and what it warns about. */
 async function member(url: string, self: string, keyPrefix: string, options: Partial<FleetEventBusOptions> = {}) {
@@ -53,7 +34,7 @@ describe("FleetEventBus", () => {
   it("events reach every other instance in publish order, never their own producer", async () => {
     if (!available()) return;
     const keyPrefix = unique();
-    const [a, b, c] = await Promise.all(["a", "b", "c"].map((id) => member(redisHandle!.url, id, keyPrefix)));
+    const [a, b, c] = await Promise.all(["a", "b", "c"].map((id) => member(shared.url, id, keyPrefix)));
     for (let index = 0; index < 200; index++) {
       a!.bus.publish("chat", JSON.stringify({ n: index, from: "a" }));
       b!.bus.publish("agent", JSON.stringify({ n: index, from: "b" }));
@@ -73,10 +54,10 @@ describe("FleetEventBus", () => {
   it("what the stream held before an instance started is not replayed to it", async () => {
     if (!available()) return;
     const keyPrefix = unique();
-    const a = await member(redisHandle!.url, "a", keyPrefix);
+    const a = await member(shared.url, "a", keyPrefix);
     a.bus.publish("chat", JSON.stringify({ n: "old" }));
-    await until(async () => (await redis.xlen(`${keyPrefix}events`)) === 1, { message: "the old event stored" });
-    const b = await member(redisHandle!.url, "b", keyPrefix);
+    await until(async () => (await shared.redis.xlen(`${keyPrefix}events`)) === 1, { message: "the old event stored" });
+    const b = await member(shared.url, "b", keyPrefix);
     a.bus.publish("chat", JSON.stringify({ n: "new" }));
     await until(() => b.received.length === 1, { message: "b to receive the new event" });
     expect(JSON.parse(b.received[0]!.payloadJson!).n).toBe("new");
@@ -85,10 +66,10 @@ describe("FleetEventBus", () => {
   it("a malformed entry is logged and skipped; the next one is delivered", async () => {
     if (!available()) return;
     const keyPrefix = unique();
-    const b = await member(redisHandle!.url, "b", keyPrefix);
-    await redis.xadd(`${keyPrefix}events`, "*", "origin", "x", "event", "chat", "publishedAt", "soon");
-    await redis.xadd(`${keyPrefix}events`, "*", "junk", "1");
-    await redis.xadd(
+    const b = await member(shared.url, "b", keyPrefix);
+    await shared.redis.xadd(`${keyPrefix}events`, "*", "origin", "x", "event", "chat", "publishedAt", "soon");
+    await shared.redis.xadd(`${keyPrefix}events`, "*", "junk", "1");
+    await shared.redis.xadd(
       `${keyPrefix}events`,
       "*",
       "origin",
@@ -109,19 +90,20 @@ describe("FleetEventBus", () => {
   it("the stream stays bounded (MAXLEN ~)", async () => {
     if (!available()) return;
     const keyPrefix = unique();
-    const a = await member(redisHandle!.url, "a", keyPrefix, { maxLength: 100 });
+    const a = await member(shared.url, "a", keyPrefix, { maxLength: 100 });
     for (let index = 0; index < 2_000; index++) {
       a.bus.publish("chat", `{"n":${index}}`);
       await new Promise((resolve) => setImmediate(resolve)); // one entry each
     }
     await until(
-      async () => (await redis.xrevrange(`${keyPrefix}events`, "+", "-", "COUNT", 1))[0]?.[1].at(-1) === '{"n":1999}',
+      async () =>
+        (await shared.redis.xrevrange(`${keyPrefix}events`, "+", "-", "COUNT", 1))[0]?.[1].at(-1) === '{"n":1999}',
       {
         message: "the last event stored",
       },
     );
     // `~` trims whole radix-tree nodes: a little over the bound, never the 2,000.
-    expect(await redis.xlen(`${keyPrefix}events`)).toBeLessThan(300);
+    expect(await shared.redis.xlen(`${keyPrefix}events`)).toBeLessThan(300);
   });
 
   it("Redis restarts: nothing crashes, events published meanwhile go out when it is back, readers resume", async (context) => {

@@ -1,39 +1,23 @@
 // Against real Redis: calls between instances (results, validation, remote errors), a target that is not there, one
 // that dies mid-call (kill -9 of another process), a timeout, a Redis restart, and no pending call left behind.
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { hasRedisServer, startRedisServer, useRedis } from "@gateway/vitest-preset/redis";
+import { hasRedisServer, startRedisServer } from "@gateway/vitest-preset/redis";
 import { checkAvailable, until } from "@gateway/vitest-preset/wait";
 import { Type } from "@sinclair/typebox";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FleetRpc, FleetRpcError } from "../src/index.js";
+import { fleetTestRedis } from "./support/redis.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const prefix = `gateway-test-rpc-${randomUUID().slice(0, 8)}:`;
-let redisHandle: { url: string; stop(): Promise<void> } | undefined;
-let redis: Redis;
-const cleanups: Array<() => unknown> = [];
-beforeAll(async () => {
-  redisHandle = await useRedis();
-  if (redisHandle) redis = new Redis(redisHandle.url);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  if (redis) for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
-  redis?.disconnect();
-  await redisHandle?.stop();
-});
-const available = () => checkAvailable(redisHandle !== undefined, "Redis (REDIS_URL, 127.0.0.1:6379 or redis-server)");
-const unique = () => `${prefix}${randomUUID().slice(0, 8)}:`;
+const shared = fleetTestRedis("rpc");
+const { cleanups, available, unique } = shared;
 
-async function instance(id: string, keyPrefix: string, connection = redis, aliveMs = 600): Promise<FleetRpc> {
+async function instance(id: string, keyPrefix: string, connection = shared.redis, aliveMs = 600): Promise<FleetRpc> {
   const rpc = new FleetRpc(connection, { id, keyPrefix, aliveMs });
   cleanups.push(() => rpc.close());
   return rpc;
@@ -85,7 +69,7 @@ describe("FleetRpc", () => {
       message: /expected shape/,
     });
     // Garbage in the list is dropped; the next call still works.
-    await redis.rpush(`${keyPrefix}rpc:b`, "not json", JSON.stringify({ hello: 1 }));
+    await shared.redis.rpush(`${keyPrefix}rpc:b`, "not json", JSON.stringify({ hello: 1 }));
     expect(await a.call("b", "add", { x: 1, y: 1 })).toBe(2);
     expect(a.pending).toBe(0);
   });
@@ -119,7 +103,7 @@ describe("FleetRpc", () => {
     const keyPrefix = unique();
     const child: ChildProcess = spawn(
       process.execPath,
-      ["--import", "tsx", join(here, "fixtures", "rpc-server.ts"), redisHandle!.url, keyPrefix, "far", "600"],
+      ["--import", "tsx", join(here, "fixtures", "rpc-server.ts"), shared.url, keyPrefix, "far", "600"],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     cleanups.push(() => child.kill("SIGKILL"));

@@ -1,51 +1,34 @@
 // Against real Redis: leases with fencing tokens (one holder, growing tokens, takeover after expiry, a paused holder
 // finds out it lost the lease, a Redis outage ends a lease at its ttl), the fleet registry, fleet-wide claims.
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { hasRedisServer, startRedisServer, useRedis } from "@gateway/vitest-preset/redis";
+import { hasRedisServer, startRedisServer } from "@gateway/vitest-preset/redis";
 import { checkAvailable, until } from "@gateway/vitest-preset/wait";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { claimOnce, FleetRegistry, Lease, LeaseManager } from "../src/index.js";
+import { fleetTestRedis } from "./support/redis.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-// Every key of this run sits under its own prefix: never a key a user has on a shared Redis.
-const prefix = `gateway-test-fleet-${randomUUID().slice(0, 8)}:`;
-let redisHandle: { url: string; stop(): Promise<void> } | undefined;
-let redis: Redis;
-const cleanups: Array<() => unknown> = [];
-beforeAll(async () => {
-  redisHandle = await useRedis();
-  if (redisHandle) redis = new Redis(redisHandle.url);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  if (redis) for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
-  redis?.disconnect();
-  await redisHandle?.stop();
-});
-const available = () => checkAvailable(redisHandle !== undefined, "Redis (REDIS_URL, 127.0.0.1:6379 or redis-server)");
-const unique = () => `${prefix}${randomUUID().slice(0, 8)}:`;
+const shared = fleetTestRedis("fleet");
+const { cleanups, available, unique } = shared;
 
 describe("Lease", () => {
   it("one holder at a time; each new holder gets a larger fencing token; only the holder renews or releases", async () => {
     if (!available()) return;
     const key = `${unique()}lease`;
-    const a = new Lease(redis, { key, owner: "a", ttlMs: 5_000 });
-    const b = new Lease(redis, { key, owner: "b", ttlMs: 5_000 });
+    const a = new Lease(shared.redis, { key, owner: "a", ttlMs: 5_000 });
+    const b = new Lease(shared.redis, { key, owner: "b", ttlMs: 5_000 });
     const [fenceA, fenceB] = await Promise.all([a.tryAcquire(), b.tryAcquire()]);
     expect([fenceA, fenceB].filter((fence) => fence !== undefined)).toHaveLength(1);
     const [holder, waiter] = fenceA !== undefined ? [a, b] : [b, a];
     expect(holder.held()).toBe(true);
     expect(await waiter.renew()).toBe(false);
     await waiter.release(); // not its lease: nothing happens
-    expect((await Lease.holder(redis, key))?.owner).toBe(holder.options.owner);
+    expect((await Lease.holder(shared.redis, key))?.owner).toBe(holder.options.owner);
     expect(await holder.renew()).toBe(true);
     await holder.release();
     const next = await waiter.tryAcquire();
@@ -55,15 +38,15 @@ describe("Lease", () => {
   it("an expired lease passes on; the old holder's renewal fails and it no longer counts as held", async () => {
     if (!available()) return;
     const key = `${unique()}lease`;
-    const old = new Lease(redis, { key, owner: "old", ttlMs: 150 });
+    const old = new Lease(shared.redis, { key, owner: "old", ttlMs: 150 });
     const first = await old.tryAcquire();
-    await until(async () => (await Lease.holder(redis, key)) === undefined, { message: "the lease to expire" });
+    await until(async () => (await Lease.holder(shared.redis, key)) === undefined, { message: "the lease to expire" });
     expect(old.held()).toBe(false);
-    const fresh = new Lease(redis, { key, owner: "new", ttlMs: 5_000 });
+    const fresh = new Lease(shared.redis, { key, owner: "new", ttlMs: 5_000 });
     const second = await fresh.tryAcquire();
     expect(second).toBe(first! + 1);
     expect(await old.renew()).toBe(false);
-    expect(await Lease.holder(redis, key)).toMatchObject({ owner: "new", fence: second });
+    expect(await Lease.holder(shared.redis, key)).toMatchObject({ owner: "new", fence: second });
   });
 });
 
@@ -71,8 +54,8 @@ describe("LeaseManager", () => {
   it("a waiting instance takes the lease as soon as the holder releases it, and keeps it renewed past its ttl", async () => {
     if (!available()) return;
     const keyPrefix = unique();
-    const a = new LeaseManager(redis, { owner: "a", keyPrefix, ttlMs: 300, retryMs: 20 });
-    const b = new LeaseManager(redis, { owner: "b", keyPrefix, ttlMs: 300, retryMs: 20 });
+    const a = new LeaseManager(shared.redis, { owner: "a", keyPrefix, ttlMs: 300, retryMs: 20 });
+    const b = new LeaseManager(shared.redis, { owner: "b", keyPrefix, ttlMs: 300, retryMs: 20 });
     cleanups.push(
       () => a.close(),
       () => b.close(),
@@ -97,8 +80,8 @@ describe("LeaseManager", () => {
   it("waiting ends when its signal aborts", async () => {
     if (!available()) return;
     const keyPrefix = unique();
-    const a = new LeaseManager(redis, { owner: "a", keyPrefix, ttlMs: 5_000 });
-    const b = new LeaseManager(redis, { owner: "b", keyPrefix, ttlMs: 5_000 });
+    const a = new LeaseManager(shared.redis, { owner: "a", keyPrefix, ttlMs: 5_000 });
+    const b = new LeaseManager(shared.redis, { owner: "b", keyPrefix, ttlMs: 5_000 });
     cleanups.push(
       () => a.close(),
       () => b.close(),
@@ -115,7 +98,7 @@ describe("LeaseManager", () => {
     const keyPrefix = unique();
     const child: ChildProcess = spawn(
       process.execPath,
-      ["--import", "tsx", join(here, "fixtures", "lease-holder.ts"), redisHandle!.url, keyPrefix, "600"],
+      ["--import", "tsx", join(here, "fixtures", "lease-holder.ts"), shared.url, keyPrefix, "600"],
       { stdio: ["pipe", "pipe", "inherit"] },
     );
     cleanups.push(() => child.kill("SIGKILL"));
@@ -126,7 +109,7 @@ describe("LeaseManager", () => {
     await until(() => /HELD \d+/.test(output), { timeoutMs: 15_000, message: "the child to hold the lease" });
     const fence = Number(/HELD (\d+)/.exec(output)![1]);
     child.kill("SIGSTOP");
-    const other = new LeaseManager(redis, { owner: "other", keyPrefix, ttlMs: 5_000, retryMs: 50 });
+    const other = new LeaseManager(shared.redis, { owner: "other", keyPrefix, ttlMs: 5_000, retryMs: 50 });
     cleanups.push(() => other.close());
     const taken = await other.acquire("account", new AbortController().signal);
     expect(taken!.fence).toBe(fence + 1);
@@ -135,7 +118,7 @@ describe("LeaseManager", () => {
     await until(() => /HELD-NOW/.test(output) && /LOST/.test(output), { message: "the woken child to notice" });
     expect(output).toMatch(/HELD-NOW false/);
     expect(output).toMatch(/LOST (the lease was not renewed|another instance holds the lease now)/);
-    expect((await Lease.holder(redis, `${keyPrefix}lease:account`))?.owner).toBe("other");
+    expect((await Lease.holder(shared.redis, `${keyPrefix}lease:account`))?.owner).toBe("other");
   }, 30_000);
 
   it("Redis going away ends a lease once its ttl is up (the holder cannot know it is still its own)", async (context) => {
@@ -162,7 +145,7 @@ describe("FleetRegistry and claimOnce", () => {
     if (!available()) return;
     const keyPrefix = unique();
     const member = (id: string) =>
-      new FleetRegistry(redis, {
+      new FleetRegistry(shared.redis, {
         keyPrefix,
         intervalMs: 100,
         self: () => ({
@@ -195,7 +178,7 @@ describe("FleetRegistry and claimOnce", () => {
   it("claimOnce: exactly one of many concurrent claims of a key wins", async () => {
     if (!available()) return;
     const key = `${unique()}seen:telegram:default:42:7`;
-    const results = await Promise.all(Array.from({ length: 20 }, () => claimOnce(redis, key, 60)));
+    const results = await Promise.all(Array.from({ length: 20 }, () => claimOnce(shared.redis, key, 60)));
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 });

@@ -1,37 +1,17 @@
-// Against real Redis: two instances share one agent's sessions (the index each keeps follows the other's edits,
-// transcripts are read from either), and a stale owner's late append is refused by its fencing token.
-import { randomUUID } from "node:crypto";
 import { textContent } from "@gateway/protocol";
-// @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { useRedis } from "@gateway/vitest-preset/redis";
-import { checkAvailable, until } from "@gateway/vitest-preset/wait";
+import { until } from "@gateway/vitest-preset/wait";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RedisSessionStore, StaleSessionWriteError } from "../src/index.js";
+import { fleetTestRedis } from "./support/redis.js";
 
-const prefix = `gateway-test-sessions-${randomUUID().slice(0, 8)}:`;
-let redisHandle: { url: string; stop(): Promise<void> } | undefined;
-let redis: Redis;
-const cleanups: Array<() => unknown> = [];
-beforeAll(async () => {
-  redisHandle = await useRedis();
-  if (redisHandle) redis = new Redis(redisHandle.url);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  if (redis) for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
-  redis?.disconnect();
-  await redisHandle?.stop();
-});
-const available = () => checkAvailable(redisHandle !== undefined, "Redis (REDIS_URL, 127.0.0.1:6379 or redis-server)");
-const unique = () => `${prefix}${randomUUID().slice(0, 8)}:`;
+const shared = fleetTestRedis("sessions");
+const { cleanups, available, unique } = shared;
 const KEY = "agent:main:main";
 
 /** A store on its own connection, as another instance has it. */
 function store(keyPrefix: string, fences: Map<string, number> = new Map()): RedisSessionStore {
-  const connection = new Redis(redisHandle!.url);
+  const connection = new Redis(shared.url);
   const instance = new RedisSessionStore(connection, {
     keyPrefix,
     agentId: "main",
@@ -117,7 +97,7 @@ describe("RedisSessionStore", () => {
     ]);
     expect(history.map((message) => message.seq)).toEqual(Array.from({ length: 32 }, (_, index) => index + 1));
     // Garbage in the index is dropped at the boundary, not served.
-    await redis.hset(`${keyPrefix}sessions:{main}:index`, "bad", '{"key":"bad"}');
+    await shared.redis.hset(`${keyPrefix}sessions:{main}:index`, "bad", '{"key":"bad"}');
     const reader = store(keyPrefix);
     await reader.ready;
     expect(reader.get("bad")).toBeUndefined();

@@ -4,36 +4,22 @@
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
-import { hasRedisServer, startRedisServer, useRedis } from "@gateway/vitest-preset/redis";
+import { hasRedisServer, startRedisServer } from "@gateway/vitest-preset/redis";
 import { checkAvailable, until } from "@gateway/vitest-preset/wait";
 import { Type } from "@sinclair/typebox";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SharedRecords } from "../src/index.js";
+import { fleetTestRedis } from "./support/redis.js";
 
-const prefix = `gateway-test-shared-${randomUUID().slice(0, 8)}:`;
-let redisHandle: { url: string; stop(): Promise<void> } | undefined;
-let redis: Redis;
-const cleanups: Array<() => unknown> = [];
-beforeAll(async () => {
-  redisHandle = await useRedis();
-  if (redisHandle) redis = new Redis(redisHandle.url);
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  if (redis) for (const key of await redis.keys(`${prefix}*`)) await redis.del(key);
-  redis?.disconnect();
-  await redisHandle?.stop();
-});
-const available = () => checkAvailable(redisHandle !== undefined, "Redis (REDIS_URL, 127.0.0.1:6379 or redis-server)");
+const testRedis = fleetTestRedis("shared");
+const { prefix, cleanups, available } = testRedis;
 
 const Counter = Type.Object({ count: Type.Number(), by: Type.Array(Type.String()) });
 
 /** A second command connection, as another instance has (closed after the test). */
 function connection(): Redis {
-  const other = redis.duplicate();
+  const other = testRedis.redis.duplicate();
   cleanups.push(() => other.disconnect());
   return other;
 }
@@ -54,7 +40,7 @@ describe("SharedRecords", () => {
   it("100 concurrent changes of one record from two instances all land; the other's copy follows with the note", async () => {
     if (!available()) return;
     const keyPrefix = `${prefix}${randomUUID().slice(0, 8)}:`;
-    const a = records(redis, "a", keyPrefix);
+    const a = records(testRedis.redis, "a", keyPrefix);
     const b = records(connection(), "b", keyPrefix);
     await Promise.all([a.load(), b.load()]);
     const seen: Array<[string, string | undefined]> = [];
@@ -65,7 +51,7 @@ describe("SharedRecords", () => {
         by: [...(current?.by ?? []), who],
       }));
     await Promise.all(Array.from({ length: 50 }, (_, index) => [bump(a, `a${index}`), bump(b, `b${index}`)]).flat());
-    const stored = JSON.parse((await redis.hget(`${keyPrefix}counters`, "x"))!.split("|").slice(1).join("|"));
+    const stored = JSON.parse((await testRedis.redis.hget(`${keyPrefix}counters`, "x"))!.split("|").slice(1).join("|"));
     expect(stored.count).toBe(100);
     expect(new Set(stored.by).size).toBe(100);
     await until(() => a.get("x")?.count === 100 && b.get("x")?.count === 100, { message: "both copies at 100" });
@@ -81,7 +67,7 @@ describe("SharedRecords", () => {
   it("the first instance carries its records over; once the fleet has records, a joining instance's stay out", async () => {
     if (!available()) return;
     const keyPrefix = `${prefix}${randomUUID().slice(0, 8)}:`;
-    const first = records(redis, "a", keyPrefix);
+    const first = records(testRedis.redis, "a", keyPrefix);
     expect(await first.seed(new Map([["paired", { count: 1, by: ["file of a"] }]]))).toBe(1);
     await first.load();
     await first.update("paired", () => undefined); // removed in the fleet
@@ -93,16 +79,16 @@ describe("SharedRecords", () => {
   it("a record in Redis that is not what it should be is refused with a clear message and left as it is", async () => {
     if (!available()) return;
     const keyPrefix = `${prefix}${randomUUID().slice(0, 8)}:`;
-    await redis.hset(`${keyPrefix}counters`, "bad", '1|{"count":"many"}', "good", '2|{"count":1,"by":[]}');
+    await testRedis.redis.hset(`${keyPrefix}counters`, "bad", '1|{"count":"many"}', "good", '2|{"count":1,"by":[]}');
     const problems: string[] = [];
-    const shared = records(redis, "a", keyPrefix, problems);
+    const shared = records(testRedis.redis, "a", keyPrefix, problems);
     const loaded = await shared.load();
     expect([...loaded.keys()]).toEqual(["good"]);
     expect(problems.join("\n")).toMatch(/counters field bad is not a valid record/);
     await expect(shared.update("bad", () => ({ count: 1, by: [] }))).rejects.toThrow(/not a valid record/);
-    expect(await redis.hget(`${keyPrefix}counters`, "bad")).toBe('1|{"count":"many"}');
+    expect(await testRedis.redis.hget(`${keyPrefix}counters`, "bad")).toBe('1|{"count":"many"}');
     // a message on the channel that is not a change is ignored, said once in the problems
-    await redis.publish(`${keyPrefix}counters:changes`, "5|{nonsense");
+    await testRedis.redis.publish(`${keyPrefix}counters:changes`, "5|{nonsense");
     await until(() => problems.some((problem) => problem.includes("ignored a message")), { message: "the problem" });
   });
 
