@@ -2,38 +2,14 @@
 // an operator approving it, device tokens on reconnect, rotation and revocation closing open connections.
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import {
-  createGatewayClient,
-  createMemoryKeyStore,
-  type GatewayClient,
-  GatewayClientError,
-  loadDeviceIdentity,
-} from "@gateway/client";
+import { createMemoryKeyStore, loadDeviceIdentity } from "@gateway/client";
 import { eventually } from "@gateway/vitest-preset/wait";
 import { afterEach, describe, expect, it } from "vitest";
-import { startGateway, stopAll, TOKEN } from "./harness.js";
+import { openClient, refusal, startGateway, stopAll, TOKEN } from "./harness.js";
 
 afterEach(stopAll);
 
-const opened: GatewayClient[] = [];
-afterEach(() => {
-  for (const client of opened.splice(0)) client.close();
-});
-
-function open(options: Parameters<typeof createGatewayClient>[0]): GatewayClient {
-  const client = createGatewayClient({ reconnect: false, client: { id: "device-test", mode: "test" }, ...options });
-  opened.push(client);
-  return client;
-}
-
-async function refusal(client: GatewayClient): Promise<GatewayClientError> {
-  const error = await client.ready().then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!GatewayClientError.isInstance(error)) throw new Error(`expected a refusal, got ${String(error)}`);
-  return error;
-}
+const open = openClient;
 
 describe("device pairing", () => {
   it("pending → approved by an operator → a device token that alone reconnects, within the approved scopes", async () => {

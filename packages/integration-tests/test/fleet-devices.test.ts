@@ -3,41 +3,17 @@
 // connections on the other within a second, and the old token is refused everywhere.
 
 import { rmSync } from "node:fs";
-import {
-  createGatewayClient,
-  createMemoryKeyStore,
-  type GatewayClient,
-  GatewayClientError,
-  loadDeviceIdentity,
-} from "@gateway/client";
+import { createMemoryKeyStore, type GatewayClient, loadDeviceIdentity } from "@gateway/client";
 // @ts-expect-error -- a plain .mjs helper of the private vitest preset
 import { hasRedisServer, startRedisServer } from "@gateway/vitest-preset/redis";
 import { checkAvailable, eventually, until } from "@gateway/vitest-preset/wait";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { fleetInstance, fleetPrefix, redisAvailable } from "./fleet-harness.js";
-import { stopAll, TOKEN } from "./harness.js";
+import { openClient, refusal, stopAll, TOKEN } from "./harness.js";
 
 afterEach(stopAll);
 
-const opened: GatewayClient[] = [];
-afterEach(() => {
-  for (const client of opened.splice(0)) client.close();
-});
-
-function open(options: Parameters<typeof createGatewayClient>[0]): GatewayClient {
-  const client = createGatewayClient({ reconnect: false, client: { id: "fleet-device", mode: "test" }, ...options });
-  opened.push(client);
-  return client;
-}
-
-async function refusal(client: GatewayClient): Promise<GatewayClientError> {
-  const error = await client.ready().then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!GatewayClientError.isInstance(error)) throw new Error(`expected a refusal, got ${String(error)}`);
-  return error;
-}
+const open = openClient;
 
 const closedWithin = async (client: GatewayClient, started: number): Promise<number> => {
   await until(() => client.state === "closed", { timeoutMs: 3_000, message: "the connection to close" });

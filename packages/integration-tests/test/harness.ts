@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createGatewayClient, type GatewayClient } from "@gateway/client";
+import { createGatewayClient, type GatewayClient, GatewayClientError } from "@gateway/client";
 import { createGateway, type Gateway } from "@gateway/gateway";
 
 export const TOKEN = "integration-token-0123456789abcdef";
@@ -60,4 +60,25 @@ export async function startGateway(
 /** Stop every gateway and client the test started (in reverse order). */
 export async function stopAll(): Promise<void> {
   for (const stop of running.splice(0).reverse()) await stop();
+}
+
+/** A client that is not waited for (closed by `stopAll()`): for a connect that may be refused. */
+export function openClient(options: Parameters<typeof createGatewayClient>[0]): GatewayClient {
+  const client = createGatewayClient({
+    reconnect: false,
+    client: { id: "integration-test", mode: "test", version: "1.0.0" },
+    ...options,
+  });
+  running.push(async () => client.close());
+  return client;
+}
+
+/** The error a client's connect was refused with (throws when it connected). */
+export async function refusal(client: GatewayClient): Promise<GatewayClientError> {
+  const error = await client.ready().then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (!GatewayClientError.isInstance(error)) throw new Error(`expected a refusal, got ${String(error)}`);
+  return error;
 }
