@@ -868,7 +868,9 @@ const header = ["figure", "target", "gateway", "baseline (bare ws, same run)", "
 const table = [header, header.map(() => "---"), ...rows].map((row) => `| ${row.join(" | ")} |`).join("\n");
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.versions.node}`;
 const report = `# Benchmark results\n\n${new Date().toISOString()} — ${machine}${quick ? " — quick run" : ""}\n\n${table}\n\nClients run in the benchmark process on the same machine, so every figure includes the client's own cost; the baseline pays the same. The chat line runs the real agent path (lanes, transcript appends to disk, chat/agent events) with the echo backend; its target is the one BENCH.md sets for an inbound message reaching a run. The Redis bridge line runs the real consumer against a throwaway redis-server (append-only with appendfsync everysec, Redis's default fsync policy; the restart tests use fsync always): each event is moved atomically, deduplicated and acknowledged. The inbound line runs the built gateway with its Telegram channel (the real grammY, long polling) against the fake Bot API in the benchmark process: from the update's injection (the held getUpdates answers) to the first agent event of its run, through dedupe, access control and the session lane.\n`;
+// Only a full run replaces the recorded results; a quick or partial one goes beside them (not kept in git).
+const resultFile = quick || only ? "partial.md" : "latest.md";
 mkdirSync(join(here, "results"), { recursive: true });
-writeFileSync(join(here, "results", "latest.md"), report);
-process.stdout.write(`\n${report}\nwritten to bench/results/latest.md\n`);
+writeFileSync(join(here, "results", resultFile), report);
+process.stdout.write(`\n${report}\nwritten to bench/results/${resultFile}\n`);
 process.exit(0);
