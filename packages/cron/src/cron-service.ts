@@ -12,67 +12,10 @@ import type {
   CronStatusResult,
 } from "@gateway/protocol";
 import { invalidRequest } from "@gateway/protocol";
+import type { CronServiceOptions } from "./cron-service-options.js";
 import type { CronStore, JobChange } from "./cron-store.js";
 import { type Job, JobStore, type StartedRecord, type UnfinishedRun, unfinishedRuns } from "./job-store.js";
 import { nextRunAt, validateSchedule } from "./schedule.js";
-
-/** Where an announced result goes. */
-export interface DeliveryTarget {
-  channel: string;
-  to?: string;
-  accountId?: string;
-  threadId?: string;
-}
-
-/** What the scheduler needs from the gateway. */
-export interface CronHost {
-  readonly mainSessionKey: string;
-  /** A system event into a session (durable once resolved), waking the agent now or at the next heartbeat. */
-  systemEvent(text: string, options: { sessionKey: string; wake: "now" | "next-heartbeat" }): Promise<void>;
-  /** One agent turn in a session; resolves when it ended. */
-  agentTurn(
-    message: string,
-    options: { sessionKey: string; timeoutMs: number },
-  ): Promise<{ status: "ok" | "error" | "aborted"; text: string; error?: string; runId?: string; sessionId?: string }>;
-  /** Send a result to a channel peer (`announce`); absent until channels exist. */
-  deliver?(target: DeliveryTarget | "last", text: string): Promise<void>;
-  broadcast(event: "cron", payload: CronEvent): void;
-  log?: { info(message: string): void; warn(message: string): void };
-}
-
-/** Options of the scheduler. */
-export interface CronServiceOptions {
-  stateDir: string;
-  host: CronHost;
-  /** Where jobs and run logs live. @default the file store in `<stateDir>/cron` */
-  store?: CronStore;
-  /** This instance's name in a fleet, written into each run's start (an interrupted run says where it ran). */
-  instanceId?: string;
-  /** The clock (tests pass their own). @default Date.now */
-  now?: () => number;
-  /** @default 1 */
-  maxConcurrentRuns?: number;
-  /** Runs missed while the gateway was down: run `once`, `skip` them, or run `all` (at most `catchUpMax`). @default once */
-  catchUp?: "once" | "skip" | "all";
-  /** @default 10 */
-  catchUpMax?: number;
-  /** Timeout of an agent turn without its own. @default 600000 */
-  defaultTimeoutMs?: number;
-  webhook?: { token?: string; attempts?: number; backoffMs?: number; timeoutMs?: number };
-  /** Run log size before trimming. @default 524288 */
-  maxLogBytes?: number;
-  fetch?: typeof fetch;
-  /** Told of each finished run's status (for /metrics). */
-  onRunFinished?: (status: string) => void;
-  /**
-   * The longest the scheduler sleeps before looking at the clock again. Timers count elapsed time, schedules are in
-   * wall-clock time: after the clock jumps (NTP, a resumed laptop or VM), jobs run within this much. @default 60000
-   */
-  recheckMs?: number;
-}
-
-/** The job named by `id` or `jobId` (both spellings are in the protocol). */
-export const jobIdOf = (params: { id?: string; jobId?: string }) => (params.id ?? params.jobId)!;
 
 /**
  * The scheduler: jobs in `cron/jobs.json`, a run log per job with a "started" record written before each run (so a
