@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type {
   CronAddParams,
   CronEvent,
@@ -14,8 +14,12 @@ import type {
 import { invalidRequest } from "@gateway/protocol";
 import type { CronServiceOptions } from "./cron-service-options.js";
 import type { CronStore, JobChange } from "./cron-store.js";
+import { newJob, patchedJob, restoreJob } from "./job-edits.js";
+import { listJobs, nextWakeAt } from "./job-listing.js";
+import { scheduleNext } from "./job-state.js";
 import { type Job, JobStore, type StartedRecord, type UnfinishedRun, unfinishedRuns } from "./job-store.js";
-import { nextRunAt, validateSchedule } from "./schedule.js";
+import { runHistory } from "./run-history.js";
+import { nextRunAt } from "./schedule.js";
 
 /**
  * The scheduler: jobs in `cron/jobs.json`, a run log per job with a "started" record written before each run (so a
@@ -77,7 +81,7 @@ export class CronService {
     for (const job of this.#jobs) {
       const due = job.state.nextRunAtMs;
       if (!job.enabled || due === undefined || due > now) {
-        if (job.enabled && due === undefined) this.#schedule(job, now);
+        if (job.enabled && due === undefined) scheduleNext(job, now);
         continue;
       }
       const dueTimes: number[] = [];
@@ -86,7 +90,7 @@ export class CronService {
       const runs =
         policy === "skip" ? 0 : policy === "all" ? Math.min(dueTimes.length, this.options.catchUpMax ?? 10) : 1;
       await this.#reportMissed(job, dueTimes, runs, policy);
-      if (runs === 0) this.#schedule(job, now);
+      if (runs === 0) scheduleNext(job, now);
       const retry = interrupted.get(job.id)?.dueAtMs === dueTimes[0] ? interrupted.get(job.id) : undefined;
       // `once` stands for every missed due time: it re-runs the interrupted one, else it is the latest.
       const dueOf = (index: number) =>
@@ -241,39 +245,16 @@ export class CronService {
   }
 
   list(params: CronListParams = {}): CronListResult {
-    let jobs = this.#jobs.filter((job) => params.includeDisabled || job.enabled);
-    if (params.query) {
-      const query = params.query.toLowerCase();
-      jobs = jobs.filter((job) => job.name.toLowerCase().includes(query) || job.id.includes(query));
-    }
-    jobs = [...jobs].sort((a, b) => (a.state.nextRunAtMs ?? Infinity) - (b.state.nextRunAtMs ?? Infinity));
-    const { items, ...rest } = page(jobs, params.offset, params.limit ?? 100);
-    return {
-      jobs: items,
-      ...rest,
-      nextOffset: rest.hasMore ? rest.offset + items.length : null,
-      snapshotRevision: this.#revision(),
-    };
-  }
-
-  /** A name for the whole inventory as it is now: the same while no job changes, different once one does. */
-  #revision(): string {
-    return createHash("sha256").update(JSON.stringify(this.#jobs)).digest("base64url").slice(0, 16);
+    return listJobs(this.#jobs, params);
   }
 
   status(): CronStatusResult {
-    const next = this.#jobs
-      .filter((job) => job.enabled && job.state.nextRunAtMs !== undefined)
-      .reduce<number | null>(
-        (min, job) => (min === null ? job.state.nextRunAtMs! : Math.min(min, job.state.nextRunAtMs!)),
-        null,
-      );
     return {
       enabled: this.#mode !== "stopped",
       storePath: this.store.location,
       jobs: this.#jobs.length,
       running: this.#running.size,
-      nextWakeAtMs: next,
+      nextWakeAtMs: nextWakeAt(this.#jobs),
       missedRuns: this.#missedRuns,
     };
   }
@@ -283,25 +264,7 @@ export class CronService {
   }
 
   async add(params: CronAddParams): Promise<Job> {
-    this.#check(params);
-    const now = this.#now();
-    const job: Job = {
-      id: randomUUID(),
-      name: params.name,
-      ...(params.description !== undefined ? { description: params.description } : {}),
-      ...(params.agentId ? { agentId: params.agentId } : {}),
-      enabled: params.enabled ?? true,
-      ...(params.deleteAfterRun !== undefined ? { deleteAfterRun: params.deleteAfterRun } : {}),
-      createdAtMs: now,
-      updatedAtMs: now,
-      schedule: params.schedule,
-      sessionTarget: params.sessionTarget,
-      wakeMode: params.wakeMode,
-      payload: params.payload,
-      ...(params.delivery ? { delivery: params.delivery } : {}),
-      state: {},
-    };
-    this.#schedule(job, now);
+    const job = newJob(params, this.#now());
     this.#jobs.push(job);
     try {
       await this.store.save(this.#jobs, { put: [job] });
@@ -321,34 +284,13 @@ export class CronService {
 
   async update(id: string, patch: CronJobPatch): Promise<Job> {
     const job = this.#require(id);
-    const next = structuredClone(job) as Job & Record<string, unknown>;
-    for (const [key, value] of Object.entries(patch)) {
-      if (value === undefined || key === "payload" || key === "delivery") continue;
-      if (value === null) delete next[key];
-      else next[key] = value;
-    }
-    if (patch.payload) {
-      const merged = patch.payload.kind === job.payload.kind ? { ...job.payload, ...patch.payload } : patch.payload;
-      for (const [key, value] of Object.entries(merged))
-        if (value === null) delete (merged as Record<string, unknown>)[key];
-      next.payload = merged as Job["payload"];
-    }
-    if (patch.delivery) {
-      const merged: Record<string, unknown> = { ...(job.delivery ?? { mode: "none" }), ...patch.delivery };
-      for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
-      next.delivery = merged as Job["delivery"];
-    }
-    this.#check(next as unknown as CronAddParams);
-    next.updatedAtMs = this.#now();
-    if (patch.schedule || patch.enabled !== undefined) this.#schedule(next, this.#now());
+    const next = patchedJob(job, patch, this.#now);
     const previous = structuredClone(job);
     Object.assign(job, next);
-    if (!job.enabled) delete job.state.nextRunAtMs;
     try {
       await this.store.save(this.#jobs, { put: [job] });
     } catch (error) {
-      for (const key of Object.keys(job)) if (!(key in previous)) delete (job as Record<string, unknown>)[key];
-      Object.assign(job, previous);
+      restoreJob(job, previous);
       throw error;
     }
     this.#event({
@@ -395,19 +337,11 @@ export class CronService {
 
   /** Finished runs, newest first. */
   async runs(params: CronRunsParams = {}): Promise<CronRunsResult> {
-    const id = params.id ?? params.jobId;
-    const records =
-      id && params.scope !== "all"
-        ? await this.store.records(id)
-        : params.scope === "all"
-          ? await this.store.allRecords()
-          : (await Promise.all(this.#jobs.map((job) => this.store.records(job.id)))).flat();
-    const entries = records.filter((record): record is CronRunLogEntry => record.action === "finished");
-    const wanted =
-      params.status && params.status !== "all" ? entries.filter((entry) => entry.status === params.status) : entries;
-    wanted.sort((a, b) => b.ts - a.ts);
-    const { items, ...rest } = page(wanted, params.offset, params.limit ?? 50);
-    return { entries: items, ...rest };
+    return runHistory(
+      this.store,
+      this.#jobs.map((job) => job.id),
+      params,
+    );
   }
 
   // ---- running ---------------------------------------------------------------------------------------------------
@@ -517,7 +451,7 @@ export class CronService {
           change = { put: [job] };
         }
         delete state.nextRunAtMs;
-      } else if (state.nextRunAtMs === undefined || state.nextRunAtMs <= finishedAt) this.#schedule(job, finishedAt);
+      } else if (state.nextRunAtMs === undefined || state.nextRunAtMs <= finishedAt) scheduleNext(job, finishedAt);
     }
     const entry: CronRunLogEntry = {
       ts: finishedAt,
@@ -641,7 +575,7 @@ export class CronService {
     });
     if (claimed) return true;
     if (this.get(job.id) === job) {
-      this.#schedule(job, Math.max(dueAtMs, this.#now()));
+      scheduleNext(job, Math.max(dueAtMs, this.#now()));
       await this.#persist("save the jobs", this.store.save(this.#jobs, { state: [job] }));
     }
     return false;
@@ -682,12 +616,6 @@ export class CronService {
 
   // ---- helpers -----------------------------------------------------------------------------------------------------
 
-  #schedule(job: Job, afterMs: number): void {
-    const next = job.enabled ? nextRunAt(job.schedule, afterMs, job.id) : undefined;
-    if (next === undefined) delete job.state.nextRunAtMs;
-    else job.state.nextRunAtMs = next;
-  }
-
   #arm(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -703,18 +631,6 @@ export class CronService {
     const job = this.get(id);
     if (!job) throw invalidRequest(`no cron job with id "${id}" (gateway cron list shows them)`);
     return job;
-  }
-
-  #check(job: Pick<CronAddParams, "schedule" | "delivery" | "payload" | "sessionTarget">): void {
-    try {
-      validateSchedule(job.schedule);
-    } catch (error) {
-      throw invalidRequest((error as Error).message);
-    }
-    if (job.payload.kind === "systemEvent" && job.sessionTarget !== "main")
-      throw invalidRequest('a systemEvent job runs in the main session: set sessionTarget to "main"');
-    if (job.delivery?.mode === "webhook" && !/^https?:\/\/\S+$/.test(job.delivery.to ?? ""))
-      throw invalidRequest("a webhook delivery needs delivery.to: an http(s) URL");
   }
 
   #event(payload: CronEvent): void {
@@ -733,15 +649,4 @@ interface Queued {
   id: string;
   runId: string;
   due?: Due;
-}
-
-/** One page of a list, as the protocol's list results describe it. */
-function page<T>(all: readonly T[], offset = 0, limit: number) {
-  return {
-    items: all.slice(offset, offset + limit),
-    total: all.length,
-    offset,
-    limit,
-    hasMore: offset + limit < all.length,
-  };
 }
