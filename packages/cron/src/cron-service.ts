@@ -19,7 +19,9 @@ import { listJobs, nextWakeAt } from "./job-listing.js";
 import { scheduleNext } from "./job-state.js";
 import { type Job, JobStore, type StartedRecord, type UnfinishedRun, unfinishedRuns } from "./job-store.js";
 import { runHistory } from "./run-history.js";
+import { type Due, RunQueue } from "./run-queue.js";
 import { nextRunAt } from "./schedule.js";
+import { WakeTimer } from "./wake-timer.js";
 
 /**
  * The scheduler: jobs in `cron/jobs.json`, a run log per job with a "started" record written before each run (so a
@@ -30,16 +32,12 @@ import { nextRunAt } from "./schedule.js";
 export class CronService {
   readonly store: CronStore;
   #jobs: Job[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  readonly #running = new Set<string>();
-  /** The run ids going on in this process (not interrupted, whatever the run log says). */
-  readonly #runningRuns = new Set<string>();
-  readonly #waiting: Queued[] = [];
+  readonly #timer: WakeTimer;
+  readonly #queue: RunQueue;
   /** `scheduling`: runs jobs when due; `following`: serves the jobs of a shared store another instance schedules. */
   #mode: "stopped" | "following" | "scheduling" = "stopped";
   #syncing: Promise<void> = Promise.resolve();
   readonly #now: () => number;
-  readonly #idle = new Set<() => void>();
   /** Due times skipped since start (missed while the gateway was down and not caught up). */
   #missedRuns = 0;
 
@@ -53,6 +51,16 @@ export class CronService {
           ),
       });
     this.#now = options.now ?? Date.now;
+    this.#timer = new WakeTimer(() => this.runDue(), options.recheckMs ?? 60_000);
+    this.#queue = new RunQueue({
+      maxConcurrent: options.maxConcurrentRuns ?? 1,
+      find: (id) => this.get(id),
+      execute: (job, runId, due) =>
+        this.#execute(job, runId, due).catch((error: unknown) =>
+          options.host.log?.warn(`cron: ${job.name}: the run failed: ${(error as Error).message}`),
+        ),
+      ended: () => this.#arm(),
+    });
   }
 
   /**
@@ -96,7 +104,7 @@ export class CronService {
       const dueOf = (index: number) =>
         policy === "once" && !retry ? dueTimes[dueTimes.length - 1]! : dueTimes[index]!;
       for (let index = 0; index < runs; index++)
-        this.#enqueue(job.id, randomUUID(), {
+        this.#queue.enqueue(job.id, randomUUID(), {
           dueAtMs: dueOf(index),
           ...(index === 0 && retry ? { retryOf: retry.runId } : {}),
         });
@@ -138,7 +146,7 @@ export class CronService {
     }
     if (this.#mode === "scheduling" && this.store.takeRunRequests)
       for (const request of await this.store.takeRunRequests())
-        if (this.get(request.jobId)) this.#enqueue(request.jobId, request.runId);
+        if (this.get(request.jobId)) this.#queue.enqueue(request.jobId, request.runId);
   }
 
   /**
@@ -150,7 +158,7 @@ export class CronService {
     this.#jobs = fresh.map((next) => {
       const current = known.get(next.id);
       if (!current) return next;
-      const runningAtMs = this.#running.has(next.id) ? current.state.runningAtMs : undefined;
+      const runningAtMs = this.#queue.isRunning(next.id) ? current.state.runningAtMs : undefined;
       const state =
         this.#mode === "scheduling" && current.updatedAtMs === next.updatedAtMs ? current.state : next.state;
       for (const key of Object.keys(current)) delete (current as Record<string, unknown>)[key];
@@ -161,7 +169,7 @@ export class CronService {
 
   async #unfinished(jobId: string): Promise<UnfinishedRun[]> {
     const records = await this.store.records(jobId);
-    return unfinishedRuns(records).filter((run) => !this.#runningRuns.has(run.runId));
+    return unfinishedRuns(records).filter((run) => !this.#queue.isRunningRun(run.runId));
   }
 
   /**
@@ -217,14 +225,12 @@ export class CronService {
   /** Stop the timer; running jobs finish on their own. */
   stop(): void {
     this.#mode = "stopped";
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.clear();
   }
 
   /** Resolves when no run is going or waiting (tests, shutdown). */
   idle(): Promise<void> {
-    if (this.#running.size === 0 && this.#waiting.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.add(resolve));
+    return this.#queue.idle();
   }
 
   /** Run every job that is due now (the timer calls this; tests with a fake clock call it directly). */
@@ -235,11 +241,11 @@ export class CronService {
         job.enabled &&
         job.state.nextRunAtMs !== undefined &&
         job.state.nextRunAtMs <= now &&
-        !this.#isQueued(job.id)
+        !this.#queue.has(job.id)
       ) {
         const dueAtMs = job.state.nextRunAtMs;
         delete job.state.nextRunAtMs; // taken: the next one is computed when this run ends
-        this.#enqueue(job.id, randomUUID(), { dueAtMs });
+        this.#queue.enqueue(job.id, randomUUID(), { dueAtMs });
       }
     this.#arm();
   }
@@ -253,7 +259,7 @@ export class CronService {
       enabled: this.#mode !== "stopped",
       storePath: this.store.location,
       jobs: this.#jobs.length,
-      running: this.#running.size,
+      running: this.#queue.running,
       nextWakeAtMs: nextWakeAt(this.#jobs),
       missedRuns: this.#missedRuns,
     };
@@ -324,14 +330,14 @@ export class CronService {
     mode: "force" | "due" | "if-enabled" = "force",
   ): Promise<{ ran: boolean; runId?: string; reason?: "not-due" | "disabled" | "already-running" }> {
     const job = this.#require(id);
-    if (this.#running.has(id)) return { ran: false, reason: "already-running" };
+    if (this.#queue.isRunning(id)) return { ran: false, reason: "already-running" };
     if (mode === "if-enabled" && !job.enabled) return { ran: false, reason: "disabled" };
     if (mode === "due" && !(job.state.nextRunAtMs !== undefined && job.state.nextRunAtMs <= this.#now()))
       return { ran: false, reason: "not-due" };
     const runId = randomUUID();
     // In a fleet, runs happen where the scheduler runs (so a run in progress is never taken for an interrupted one).
     if (this.#mode === "following" && this.store.requestRun) await this.store.requestRun({ jobId: id, runId });
-    else this.#enqueue(id, runId);
+    else this.#queue.enqueue(id, runId);
     return { ran: true, runId };
   }
 
@@ -345,43 +351,6 @@ export class CronService {
   }
 
   // ---- running ---------------------------------------------------------------------------------------------------
-
-  #isQueued(id: string): boolean {
-    return this.#running.has(id) || this.#waiting.some((entry) => entry.id === id);
-  }
-
-  #enqueue(id: string, runId: string = randomUUID(), due?: Due): void {
-    this.#waiting.push({ id, runId, ...(due ? { due } : {}) });
-    this.#pump();
-  }
-
-  #pump(): void {
-    const max = this.options.maxConcurrentRuns ?? 1;
-    while (this.#running.size < max) {
-      // The first waiting run whose job is not already running (a job never runs twice at once).
-      const index = this.#waiting.findIndex((entry) => !this.#running.has(entry.id));
-      if (index < 0) break;
-      const [{ id, runId, due }] = this.#waiting.splice(index, 1) as [Queued];
-      const job = this.get(id);
-      if (!job) continue;
-      this.#running.add(job.id);
-      this.#runningRuns.add(runId);
-      void this.#execute(job, runId, due)
-        .catch((error: unknown) =>
-          this.options.host.log?.warn(`cron: ${job.name}: the run failed: ${(error as Error).message}`),
-        )
-        .finally(() => {
-          this.#running.delete(job.id);
-          this.#runningRuns.delete(runId);
-          this.#pump();
-          this.#arm();
-          if (this.#running.size === 0 && this.#waiting.length === 0) {
-            for (const resolve of this.#idle) resolve();
-            this.#idle.clear();
-          }
-        });
-    }
-  }
 
   async #execute(job: Job, runId: string, due: Due | undefined): Promise<void> {
     const host = this.options.host;
@@ -617,14 +586,8 @@ export class CronService {
   // ---- helpers -----------------------------------------------------------------------------------------------------
 
   #arm(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#mode !== "scheduling") return;
-    const next = this.status().nextWakeAtMs;
-    if (next === null) return;
-    const recheckMs = this.options.recheckMs ?? 60_000;
-    this.#timer = setTimeout(() => this.runDue(), Math.min(Math.max(0, next - this.#now()), recheckMs));
-    this.#timer.unref();
+    if (this.#mode !== "scheduling") this.#timer.clear();
+    else this.#timer.set(nextWakeAt(this.#jobs), this.#now());
   }
 
   #require(id: string): Job {
@@ -636,17 +599,4 @@ export class CronService {
   #event(payload: CronEvent): void {
     this.options.host.broadcast("cron", payload);
   }
-}
-
-/** The due time a scheduled run stands for, and the interrupted run it re-runs. */
-interface Due {
-  dueAtMs?: number;
-  retryOf?: string;
-}
-
-/** A run waiting for its turn. */
-interface Queued {
-  id: string;
-  runId: string;
-  due?: Due;
 }
