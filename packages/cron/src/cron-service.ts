@@ -5,21 +5,21 @@ import type {
   CronJobPatch,
   CronListParams,
   CronListResult,
-  CronRunLogEntry,
-  CronRunStatus,
   CronRunsParams,
   CronRunsResult,
   CronStatusResult,
 } from "@gateway/protocol";
 import { invalidRequest } from "@gateway/protocol";
+import type { CronContext } from "./cron-context.js";
 import type { CronServiceOptions } from "./cron-service-options.js";
-import type { CronStore, JobChange } from "./cron-store.js";
+import type { CronStore } from "./cron-store.js";
 import { newJob, patchedJob, restoreJob } from "./job-edits.js";
 import { listJobs, nextWakeAt } from "./job-listing.js";
-import { scheduleNext } from "./job-state.js";
-import { type Job, JobStore, type StartedRecord, type UnfinishedRun, unfinishedRuns } from "./job-store.js";
+import { executeRun } from "./job-run.js";
+import { recordInterrupted, scheduleNext } from "./job-state.js";
+import { type Job, JobStore, type UnfinishedRun, unfinishedRuns } from "./job-store.js";
 import { runHistory } from "./run-history.js";
-import { type Due, RunQueue } from "./run-queue.js";
+import { RunQueue } from "./run-queue.js";
 import { nextRunAt } from "./schedule.js";
 import { WakeTimer } from "./wake-timer.js";
 
@@ -34,6 +34,7 @@ export class CronService {
   #jobs: Job[] = [];
   readonly #timer: WakeTimer;
   readonly #queue: RunQueue;
+  readonly #context: CronContext;
   /** `scheduling`: runs jobs when due; `following`: serves the jobs of a shared store another instance schedules. */
   #mode: "stopped" | "following" | "scheduling" = "stopped";
   #syncing: Promise<void> = Promise.resolve();
@@ -51,12 +52,21 @@ export class CronService {
           ),
       });
     this.#now = options.now ?? Date.now;
+    this.#context = {
+      options,
+      store: this.store,
+      now: () => this.#now(),
+      jobs: () => this.#jobs,
+      get: (id) => this.get(id),
+      event: (payload) => this.#event(payload),
+      persist: (what, write) => this.#persist(what, write),
+    };
     this.#timer = new WakeTimer(() => this.runDue(), options.recheckMs ?? 60_000);
     this.#queue = new RunQueue({
       maxConcurrent: options.maxConcurrentRuns ?? 1,
       find: (id) => this.get(id),
       execute: (job, runId, due) =>
-        this.#execute(job, runId, due).catch((error: unknown) =>
+        executeRun(this.#context, job, runId, due).catch((error: unknown) =>
           options.host.log?.warn(`cron: ${job.name}: the run failed: ${(error as Error).message}`),
         ),
       ended: () => this.#arm(),
@@ -350,206 +360,6 @@ export class CronService {
     );
   }
 
-  // ---- running ---------------------------------------------------------------------------------------------------
-
-  async #execute(job: Job, runId: string, due: Due | undefined): Promise<void> {
-    const host = this.options.host;
-    const startedAt = this.#now();
-    const start: StartedRecord = {
-      action: "started",
-      ts: startedAt,
-      jobId: job.id,
-      runId,
-      ...(due?.dueAtMs !== undefined ? { dueAtMs: due.dueAtMs } : {}),
-      ...(due?.retryOf ? { retryOf: due.retryOf } : {}),
-      ...(this.options.instanceId ? { by: this.options.instanceId } : {}),
-    };
-    if (!(await this.#claim(job, start))) return;
-    job.state.runningAtMs = startedAt;
-    await this.#persist("save the jobs", this.store.save(this.#jobs, { state: [job] }));
-    this.#event({ jobId: job.id, action: "started", runId, runAtMs: startedAt });
-    let status: CronRunStatus = "ok";
-    let error: string | undefined;
-    let summary = "";
-    let sessionKey = host.mainSessionKey;
-    let sessionId: string | undefined;
-    try {
-      if (job.payload.kind === "systemEvent") {
-        summary = job.payload.text;
-        await host.systemEvent(job.payload.text, { sessionKey, wake: job.wakeMode });
-      } else {
-        if (job.sessionTarget === "isolated") sessionKey = `cron:${job.id}`;
-        const timeoutMs =
-          job.payload.timeoutSeconds !== undefined && job.payload.timeoutSeconds > 0
-            ? job.payload.timeoutSeconds * 1000
-            : (this.options.defaultTimeoutMs ?? 600_000);
-        const result = await host.agentTurn(job.payload.message, { sessionKey, timeoutMs });
-        summary = result.text;
-        sessionId = result.sessionId;
-        if (result.status !== "ok") {
-          status = "error";
-          error = result.error ?? `the agent turn ${result.status === "aborted" ? "was aborted (timeout?)" : "failed"}`;
-        }
-      }
-    } catch (failure) {
-      status = "error";
-      error = (failure as Error).message;
-    }
-    const finishedAt = this.#now();
-    const delivery =
-      status === "ok" ? await this.#deliver(job, { runId, summary, status, startedAt, finishedAt }) : undefined;
-    const stillThere = this.get(job.id) === job;
-    let change: JobChange = {};
-    if (stillThere) {
-      change = { state: [job] };
-      const state = job.state;
-      delete state.runningAtMs;
-      state.lastRunAtMs = startedAt;
-      state.lastStatus = status;
-      state.lastRunStatus = status;
-      state.lastDurationMs = Math.max(0, finishedAt - startedAt);
-      state.consecutiveErrors = status === "error" ? (state.consecutiveErrors ?? 0) + 1 : 0;
-      if (error) state.lastError = error;
-      else delete state.lastError;
-      if (job.schedule.kind === "at") {
-        if (status === "ok" && job.deleteAfterRun !== false) {
-          this.#jobs.splice(this.#jobs.indexOf(job), 1);
-          change = { removed: [job.id] };
-        } else {
-          job.enabled = false;
-          change = { put: [job] };
-        }
-        delete state.nextRunAtMs;
-      } else if (state.nextRunAtMs === undefined || state.nextRunAtMs <= finishedAt) scheduleNext(job, finishedAt);
-    }
-    const entry: CronRunLogEntry = {
-      ts: finishedAt,
-      jobId: job.id,
-      jobName: job.name,
-      action: "finished",
-      status,
-      ...(error ? { error } : {}),
-      ...(summary ? { summary: summary.slice(0, 2_000) } : {}),
-      ...(delivery ?? { deliveryStatus: "not-requested" as const }),
-      sessionKey,
-      ...(sessionId ? { sessionId } : {}),
-      runId,
-      runAtMs: startedAt,
-      durationMs: Math.max(0, finishedAt - startedAt),
-      ...(job.state.nextRunAtMs ? { nextRunAtMs: job.state.nextRunAtMs } : {}),
-    };
-    await this.#persist("record the run", this.store.append(entry));
-    await this.#persist("save the jobs", this.store.save(this.#jobs, change));
-    this.options.onRunFinished?.(status);
-    this.#event({
-      jobId: job.id,
-      action: "finished",
-      runId,
-      runAtMs: startedAt,
-      durationMs: entry.durationMs!,
-      status,
-      ...(error ? { error } : {}),
-      ...(summary ? { summary: summary.slice(0, 500) } : {}),
-      ...(job.state.nextRunAtMs ? { nextRunAtMs: job.state.nextRunAtMs } : {}),
-    });
-    if (stillThere && job.schedule.kind === "at" && status === "ok" && job.deleteAfterRun !== false)
-      this.#event({ jobId: job.id, action: "removed" });
-  }
-
-  async #deliver(
-    job: Job,
-    run: { runId: string; summary: string; status: CronRunStatus; startedAt: number; finishedAt: number },
-  ): Promise<Pick<CronRunLogEntry, "delivered" | "deliveryStatus" | "deliveryError"> | undefined> {
-    const delivery = job.delivery;
-    if (!delivery || delivery.mode === "none") return { deliveryStatus: "not-requested" };
-    try {
-      if (delivery.mode === "announce") {
-        if (!this.options.host.deliver) throw new Error("no channels are configured to announce to");
-        const target =
-          !delivery.channel || delivery.channel === "last"
-            ? "last"
-            : {
-                channel: delivery.channel,
-                ...(delivery.to ? { to: delivery.to } : {}),
-                ...(delivery.accountId ? { accountId: delivery.accountId } : {}),
-                ...(delivery.threadId !== undefined ? { threadId: String(delivery.threadId) } : {}),
-              };
-        await this.options.host.deliver(target, run.summary);
-      } else await this.#postWebhook(delivery.to!, job, run);
-      return { delivered: true, deliveryStatus: "delivered" };
-    } catch (error) {
-      this.options.host.log?.warn(`cron: ${job.name}: delivery failed: ${(error as Error).message}`);
-      return { delivered: false, deliveryStatus: "not-delivered", deliveryError: (error as Error).message };
-    }
-  }
-
-  /** POST the finished run as JSON (bearer token when configured); 5xx, 429 and network errors are retried. */
-  async #postWebhook(
-    url: string,
-    job: Job,
-    run: { runId: string; summary: string; status: CronRunStatus; startedAt: number; finishedAt: number },
-  ): Promise<void> {
-    const settings = this.options.webhook ?? {};
-    const attempts = settings.attempts ?? 4;
-    const doFetch = this.options.fetch ?? fetch;
-    const body = JSON.stringify({
-      jobId: job.id,
-      jobName: job.name,
-      runId: run.runId,
-      status: run.status,
-      summary: run.summary,
-      runAtMs: run.startedAt,
-      finishedAtMs: run.finishedAt,
-      durationMs: run.finishedAt - run.startedAt,
-    });
-    let lastError = "";
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0)
-        await new Promise((resolve) => setTimeout(resolve, (settings.backoffMs ?? 1_000) * 2 ** (attempt - 1)));
-      try {
-        const response = await doFetch(url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            ...(settings.token ? { authorization: `Bearer ${settings.token}` } : {}),
-          },
-          body,
-          signal: AbortSignal.timeout(settings.timeoutMs ?? 10_000),
-        });
-        if (response.ok) return;
-        lastError = `${url} answered ${response.status}`;
-        if (response.status < 500 && response.status !== 429) break;
-      } catch (error) {
-        lastError = `${url}: ${(error as Error).message}`;
-      }
-    }
-    throw new Error(`webhook failed after retries: ${lastError}`);
-  }
-
-  /**
-   * Record the start of a run. A scheduled run of a shared store first claims its due time fleet-wide: when the
-   * claim fails (another instance ran it, or the store cannot say), the run does not happen and the job moves on.
-   */
-  async #claim(job: Job, start: StartedRecord): Promise<boolean> {
-    const { dueAtMs } = start;
-    if (dueAtMs === undefined || !this.store.claimStart) {
-      await this.#persist("record the run's start", this.store.append(start));
-      return true;
-    }
-    const claimed = await this.store.claimStart({ ...start, dueAtMs }).catch((error: Error) => {
-      this.options.host.log?.warn(
-        `cron: ${job.name}: not run at ${new Date(dueAtMs).toISOString()}: cannot claim the run in the shared store (${error.message}); the next due time is tried as usual`,
-      );
-      return false;
-    });
-    if (claimed) return true;
-    if (this.get(job.id) === job) {
-      scheduleNext(job, Math.max(dueAtMs, this.#now()));
-      await this.#persist("save the jobs", this.store.save(this.#jobs, { state: [job] }));
-    }
-    return false;
-  }
-
   async #reportInterrupted(job: Job, run: UnfinishedRun): Promise<void> {
     const now = this.#now();
     const where = run.by ? ` on instance ${run.by}` : "";
@@ -568,11 +378,7 @@ export class CronService {
         deliveryStatus: "unknown",
       }),
     );
-    job.state.lastStatus = "error";
-    job.state.lastRunStatus = "error";
-    job.state.lastError = error;
-    job.state.lastRunAtMs = run.ts;
-    job.state.consecutiveErrors = (job.state.consecutiveErrors ?? 0) + 1;
+    recordInterrupted(job, run, error);
     this.options.host.log?.warn(`cron: ${job.name}: ${error}`);
     this.#event({ jobId: job.id, action: "finished", runId: run.runId, runAtMs: run.ts, status: "error", error });
     await this.options.host
