@@ -10,17 +10,18 @@ import type {
   CronStatusResult,
 } from "@gateway/protocol";
 import { invalidRequest } from "@gateway/protocol";
+import { catchUpRuns } from "./catch-up.js";
 import type { CronContext } from "./cron-context.js";
 import type { CronServiceOptions } from "./cron-service-options.js";
 import type { CronStore } from "./cron-store.js";
+import { recoverInterrupted } from "./interrupted-runs.js";
 import { newJob, patchedJob, restoreJob } from "./job-edits.js";
 import { listJobs, nextWakeAt } from "./job-listing.js";
+import { mergeJobs } from "./job-merge.js";
 import { executeRun } from "./job-run.js";
-import { recordInterrupted, scheduleNext } from "./job-state.js";
-import { type Job, JobStore, type UnfinishedRun, unfinishedRuns } from "./job-store.js";
+import { type Job, JobStore, type UnfinishedRun } from "./job-store.js";
 import { runHistory } from "./run-history.js";
 import { RunQueue } from "./run-queue.js";
-import { nextRunAt } from "./schedule.js";
 import { WakeTimer } from "./wake-timer.js";
 
 /**
@@ -80,44 +81,19 @@ export class CronService {
   async start(): Promise<void> {
     this.#merge(await this.store.load());
     const now = this.#now();
-    /** Per job, the interrupted scheduled run whose due time is caught up (its re-run names it). */
+    /** Per job, its earliest interrupted scheduled run (a caught-up run of its due time names it). */
     const interrupted = new Map<string, UnfinishedRun>();
     for (const job of this.#jobs) {
-      for (const run of await this.#unfinished(job.id)) {
-        await this.#reportInterrupted(job, run);
-        if (run.dueAtMs === undefined || job.schedule.kind === "at" || !job.enabled) continue;
-        const earliest = interrupted.get(job.id);
-        if (earliest === undefined || run.dueAtMs < earliest.dueAtMs!) interrupted.set(job.id, run);
-      }
-      if (job.state.runningAtMs !== undefined) delete job.state.runningAtMs;
-      const retry = interrupted.get(job.id);
-      if (retry && (job.state.nextRunAtMs === undefined || retry.dueAtMs! < job.state.nextRunAtMs))
-        job.state.nextRunAtMs = retry.dueAtMs!;
+      const run = await recoverInterrupted(this.#context, job, (runId) => this.#queue.isRunningRun(runId));
+      if (run) interrupted.set(job.id, run);
     }
     this.#mode = "scheduling";
-    const policy = this.options.catchUp ?? "once";
+    const skipped = (count: number) => {
+      this.#missedRuns += count;
+    };
     for (const job of this.#jobs) {
-      const due = job.state.nextRunAtMs;
-      if (!job.enabled || due === undefined || due > now) {
-        if (job.enabled && due === undefined) scheduleNext(job, now);
-        continue;
-      }
-      const dueTimes: number[] = [];
-      for (let at: number | undefined = due; at !== undefined && at <= now && dueTimes.length < 1_000; )
-        dueTimes.push(at), (at = nextRunAt(job.schedule, at, job.id));
-      const runs =
-        policy === "skip" ? 0 : policy === "all" ? Math.min(dueTimes.length, this.options.catchUpMax ?? 10) : 1;
-      await this.#reportMissed(job, dueTimes, runs, policy);
-      if (runs === 0) scheduleNext(job, now);
-      const retry = interrupted.get(job.id)?.dueAtMs === dueTimes[0] ? interrupted.get(job.id) : undefined;
-      // `once` stands for every missed due time: it re-runs the interrupted one, else it is the latest.
-      const dueOf = (index: number) =>
-        policy === "once" && !retry ? dueTimes[dueTimes.length - 1]! : dueTimes[index]!;
-      for (let index = 0; index < runs; index++)
-        this.#queue.enqueue(job.id, randomUUID(), {
-          dueAtMs: dueOf(index),
-          ...(index === 0 && retry ? { retryOf: retry.runId } : {}),
-        });
+      for (const due of await catchUpRuns(this.#context, job, now, interrupted.get(job.id), skipped))
+        this.#queue.enqueue(job.id, randomUUID(), due);
     }
     await this.#persist("save the jobs", this.store.save(this.#jobs, { state: this.#jobs }));
     this.#arm();
@@ -159,65 +135,12 @@ export class CronService {
         if (this.get(request.jobId)) this.#queue.enqueue(request.jobId, request.runId);
   }
 
-  /**
-   * Take in the jobs as the store has them, keeping the objects of jobs already known (runs in progress hold them).
-   * The scheduler keeps its own state of a job whose definition did not change: it is the only one that writes it.
-   */
+  /** Take in the jobs as the store has them (see mergeJobs). */
   #merge(fresh: Job[]): void {
-    const known = new Map(this.#jobs.map((job) => [job.id, job]));
-    this.#jobs = fresh.map((next) => {
-      const current = known.get(next.id);
-      if (!current) return next;
-      const runningAtMs = this.#queue.isRunning(next.id) ? current.state.runningAtMs : undefined;
-      const state =
-        this.#mode === "scheduling" && current.updatedAtMs === next.updatedAtMs ? current.state : next.state;
-      for (const key of Object.keys(current)) delete (current as Record<string, unknown>)[key];
-      Object.assign(current, next, { state: runningAtMs === undefined ? state : { ...state, runningAtMs } });
-      return current;
+    this.#jobs = mergeJobs(this.#jobs, fresh, {
+      keepState: this.#mode === "scheduling",
+      isRunning: (jobId) => this.#queue.isRunning(jobId),
     });
-  }
-
-  async #unfinished(jobId: string): Promise<UnfinishedRun[]> {
-    const records = await this.store.records(jobId);
-    return unfinishedRuns(records).filter((run) => !this.#queue.isRunningRun(run.runId));
-  }
-
-  /**
-   * Due times that passed while the gateway was down and will not run (all of them for `skip`, all but one for
-   * `once`, those past `catchUpMax` for `all`): one `skipped` entry in the run log saying how many and why, a `cron`
-   * event, the log, and a system event for the next heartbeat. Nothing is skipped in silence.
-   */
-  async #reportMissed(job: Job, dueTimes: readonly number[], runs: number, policy: string): Promise<void> {
-    const skipped = dueTimes.length - runs;
-    if (skipped <= 0) return;
-    this.#missedRuns += skipped;
-    const first = new Date(dueTimes[0]!).toISOString();
-    const last = new Date(dueTimes[dueTimes.length - 1]!).toISOString();
-    const span = dueTimes.length === 1 ? `at ${first}` : `from ${first} to ${last}`;
-    const ran = runs === 0 ? "none run" : `${runs} run now`;
-    const error = `missed: ${dueTimes.length} due time(s) ${span} passed while the gateway was down; ${skipped} skipped, ${ran} (catchUp: ${policy})`;
-    const ts = this.#now();
-    await this.#persist(
-      "record missed runs",
-      this.store.append({
-        ts,
-        jobId: job.id,
-        jobName: job.name,
-        action: "finished",
-        status: "skipped",
-        error,
-        runAtMs: dueTimes[0]!,
-        deliveryStatus: "not-requested",
-      }),
-    );
-    this.options.host.log?.warn(`cron: ${job.name}: ${error}`);
-    this.#event({ jobId: job.id, action: "finished", runAtMs: dueTimes[0]!, status: "skipped", error });
-    await this.options.host
-      .systemEvent(`Cron job "${job.name}" ${error}.`, {
-        sessionKey: this.options.host.mainSessionKey,
-        wake: "next-heartbeat",
-      })
-      .catch(() => {});
   }
 
   /**
@@ -300,7 +223,7 @@ export class CronService {
 
   async update(id: string, patch: CronJobPatch): Promise<Job> {
     const job = this.#require(id);
-    const next = patchedJob(job, patch, this.#now);
+    const next = patchedJob(job, patch, this.#context.now);
     const previous = structuredClone(job);
     Object.assign(job, next);
     try {
@@ -358,35 +281,6 @@ export class CronService {
       this.#jobs.map((job) => job.id),
       params,
     );
-  }
-
-  async #reportInterrupted(job: Job, run: UnfinishedRun): Promise<void> {
-    const now = this.#now();
-    const where = run.by ? ` on instance ${run.by}` : "";
-    const error = `interrupted: the gateway stopped during this run (started ${new Date(run.ts).toISOString()}${where})`;
-    await this.#persist(
-      "record the interrupted run",
-      this.store.append({
-        ts: now,
-        jobId: job.id,
-        jobName: job.name,
-        action: "finished",
-        status: "error",
-        error,
-        runId: run.runId,
-        runAtMs: run.ts,
-        deliveryStatus: "unknown",
-      }),
-    );
-    recordInterrupted(job, run, error);
-    this.options.host.log?.warn(`cron: ${job.name}: ${error}`);
-    this.#event({ jobId: job.id, action: "finished", runId: run.runId, runAtMs: run.ts, status: "error", error });
-    await this.options.host
-      .systemEvent(`Cron job "${job.name}" was ${error}; it did not finish.`, {
-        sessionKey: this.options.host.mainSessionKey,
-        wake: "next-heartbeat",
-      })
-      .catch(() => {});
   }
 
   // ---- helpers -----------------------------------------------------------------------------------------------------
