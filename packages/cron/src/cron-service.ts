@@ -28,7 +28,8 @@ import { WakeTimer } from "./wake-timer.js";
  * The scheduler: jobs in `cron/jobs.json`, a run log per job with a "started" record written before each run (so a
  * run cut short by a crash is reported after the restart, never silently lost), catch-up for runs missed while down,
  * a concurrency cap, per-job timeouts, delivery to a channel or a webhook (retried with backoff), and the job state
- * the protocol exposes. One timer, armed for the next due job.
+ * the protocol exposes. One timer, armed for the next due job. This class coordinates: a run is `executeRun`
+ * (job-run.ts), a restart's recovery `recoverInterrupted` and `catchUpRuns`, the queue `RunQueue`, the timer `WakeTimer`.
  */
 export class CronService {
   readonly store: CronStore;
