@@ -1,98 +1,46 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type {
   CronAddParams,
   CronEvent,
   CronJobPatch,
   CronListParams,
   CronListResult,
-  CronRunLogEntry,
-  CronRunStatus,
   CronRunsParams,
   CronRunsResult,
   CronStatusResult,
 } from "@gateway/protocol";
 import { invalidRequest } from "@gateway/protocol";
-import type { CronStore, JobChange } from "./cron-store.js";
-import { type Job, JobStore, type StartedRecord, type UnfinishedRun, unfinishedRuns } from "./job-store.js";
-import { nextRunAt, validateSchedule } from "./schedule.js";
-
-/** Where an announced result goes. */
-export interface DeliveryTarget {
-  channel: string;
-  to?: string;
-  accountId?: string;
-  threadId?: string;
-}
-
-/** What the scheduler needs from the gateway. */
-export interface CronHost {
-  readonly mainSessionKey: string;
-  /** A system event into a session (durable once resolved), waking the agent now or at the next heartbeat. */
-  systemEvent(text: string, options: { sessionKey: string; wake: "now" | "next-heartbeat" }): Promise<void>;
-  /** One agent turn in a session; resolves when it ended. */
-  agentTurn(
-    message: string,
-    options: { sessionKey: string; timeoutMs: number },
-  ): Promise<{ status: "ok" | "error" | "aborted"; text: string; error?: string; runId?: string; sessionId?: string }>;
-  /** Send a result to a channel peer (`announce`); absent until channels exist. */
-  deliver?(target: DeliveryTarget | "last", text: string): Promise<void>;
-  broadcast(event: "cron", payload: CronEvent): void;
-  log?: { info(message: string): void; warn(message: string): void };
-}
-
-/** Options of the scheduler. */
-export interface CronServiceOptions {
-  stateDir: string;
-  host: CronHost;
-  /** Where jobs and run logs live. @default the file store in `<stateDir>/cron` */
-  store?: CronStore;
-  /** This instance's name in a fleet, written into each run's start (an interrupted run says where it ran). */
-  instanceId?: string;
-  /** The clock (tests pass their own). @default Date.now */
-  now?: () => number;
-  /** @default 1 */
-  maxConcurrentRuns?: number;
-  /** Runs missed while the gateway was down: run `once`, `skip` them, or run `all` (at most `catchUpMax`). @default once */
-  catchUp?: "once" | "skip" | "all";
-  /** @default 10 */
-  catchUpMax?: number;
-  /** Timeout of an agent turn without its own. @default 600000 */
-  defaultTimeoutMs?: number;
-  webhook?: { token?: string; attempts?: number; backoffMs?: number; timeoutMs?: number };
-  /** Run log size before trimming. @default 524288 */
-  maxLogBytes?: number;
-  fetch?: typeof fetch;
-  /** Told of each finished run's status (for /metrics). */
-  onRunFinished?: (status: string) => void;
-  /**
-   * The longest the scheduler sleeps before looking at the clock again. Timers count elapsed time, schedules are in
-   * wall-clock time: after the clock jumps (NTP, a resumed laptop or VM), jobs run within this much. @default 60000
-   */
-  recheckMs?: number;
-}
-
-/** The job named by `id` or `jobId` (both spellings are in the protocol). */
-export const jobIdOf = (params: { id?: string; jobId?: string }) => (params.id ?? params.jobId)!;
+import { catchUpRuns } from "./catch-up.js";
+import type { CronContext } from "./cron-context.js";
+import type { CronServiceOptions } from "./cron-service-options.js";
+import type { CronStore } from "./cron-store.js";
+import { recoverInterrupted } from "./interrupted-runs.js";
+import { newJob, patchedJob, restoreJob } from "./job-edits.js";
+import { listJobs, nextWakeAt } from "./job-listing.js";
+import { mergeJobs } from "./job-merge.js";
+import { executeRun } from "./job-run.js";
+import { type Job, JobStore, type UnfinishedRun } from "./job-store.js";
+import { runHistory } from "./run-history.js";
+import { RunQueue } from "./run-queue.js";
+import { WakeTimer } from "./wake-timer.js";
 
 /**
  * The scheduler: jobs in `cron/jobs.json`, a run log per job with a "started" record written before each run (so a
  * run cut short by a crash is reported after the restart, never silently lost), catch-up for runs missed while down,
  * a concurrency cap, per-job timeouts, delivery to a channel or a webhook (retried with backoff), and the job state
- * the protocol exposes. One timer, armed for the next due job.
+ * the protocol exposes. One timer, armed for the next due job. This class coordinates: a run is `executeRun`
+ * (job-run.ts), a restart's recovery `recoverInterrupted` and `catchUpRuns`, the queue `RunQueue`, the timer `WakeTimer`.
  */
 export class CronService {
   readonly store: CronStore;
   #jobs: Job[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  readonly #running = new Set<string>();
-  /** The run ids going on in this process (not interrupted, whatever the run log says). */
-  readonly #runningRuns = new Set<string>();
-  readonly #waiting: Queued[] = [];
+  readonly #timer: WakeTimer;
+  readonly #queue: RunQueue;
+  readonly #context: CronContext;
   /** `scheduling`: runs jobs when due; `following`: serves the jobs of a shared store another instance schedules. */
   #mode: "stopped" | "following" | "scheduling" = "stopped";
   #syncing: Promise<void> = Promise.resolve();
   readonly #now: () => number;
-  readonly #idle = new Set<() => void>();
   /** Due times skipped since start (missed while the gateway was down and not caught up). */
   #missedRuns = 0;
 
@@ -106,6 +54,25 @@ export class CronService {
           ),
       });
     this.#now = options.now ?? Date.now;
+    this.#context = {
+      options,
+      store: this.store,
+      now: () => this.#now(),
+      jobs: () => this.#jobs,
+      get: (id) => this.get(id),
+      event: (payload) => this.#event(payload),
+      persist: (what, write) => this.#persist(what, write),
+    };
+    this.#timer = new WakeTimer(() => this.runDue(), options.recheckMs ?? 60_000);
+    this.#queue = new RunQueue({
+      maxConcurrent: options.maxConcurrentRuns ?? 1,
+      find: (id) => this.get(id),
+      execute: (job, runId, due) =>
+        executeRun(this.#context, job, runId, due).catch((error: unknown) =>
+          options.host.log?.warn(`cron: ${job.name}: the run failed: ${(error as Error).message}`),
+        ),
+      ended: () => this.#arm(),
+    });
   }
 
   /**
@@ -115,44 +82,19 @@ export class CronService {
   async start(): Promise<void> {
     this.#merge(await this.store.load());
     const now = this.#now();
-    /** Per job, the interrupted scheduled run whose due time is caught up (its re-run names it). */
+    /** Per job, its earliest interrupted scheduled run (a caught-up run of its due time names it). */
     const interrupted = new Map<string, UnfinishedRun>();
     for (const job of this.#jobs) {
-      for (const run of await this.#unfinished(job.id)) {
-        await this.#reportInterrupted(job, run);
-        if (run.dueAtMs === undefined || job.schedule.kind === "at" || !job.enabled) continue;
-        const earliest = interrupted.get(job.id);
-        if (earliest === undefined || run.dueAtMs < earliest.dueAtMs!) interrupted.set(job.id, run);
-      }
-      if (job.state.runningAtMs !== undefined) delete job.state.runningAtMs;
-      const retry = interrupted.get(job.id);
-      if (retry && (job.state.nextRunAtMs === undefined || retry.dueAtMs! < job.state.nextRunAtMs))
-        job.state.nextRunAtMs = retry.dueAtMs!;
+      const run = await recoverInterrupted(this.#context, job, (runId) => this.#queue.isRunningRun(runId));
+      if (run) interrupted.set(job.id, run);
     }
     this.#mode = "scheduling";
-    const policy = this.options.catchUp ?? "once";
+    const skipped = (count: number) => {
+      this.#missedRuns += count;
+    };
     for (const job of this.#jobs) {
-      const due = job.state.nextRunAtMs;
-      if (!job.enabled || due === undefined || due > now) {
-        if (job.enabled && due === undefined) this.#schedule(job, now);
-        continue;
-      }
-      const dueTimes: number[] = [];
-      for (let at: number | undefined = due; at !== undefined && at <= now && dueTimes.length < 1_000; )
-        dueTimes.push(at), (at = nextRunAt(job.schedule, at, job.id));
-      const runs =
-        policy === "skip" ? 0 : policy === "all" ? Math.min(dueTimes.length, this.options.catchUpMax ?? 10) : 1;
-      await this.#reportMissed(job, dueTimes, runs, policy);
-      if (runs === 0) this.#schedule(job, now);
-      const retry = interrupted.get(job.id)?.dueAtMs === dueTimes[0] ? interrupted.get(job.id) : undefined;
-      // `once` stands for every missed due time: it re-runs the interrupted one, else it is the latest.
-      const dueOf = (index: number) =>
-        policy === "once" && !retry ? dueTimes[dueTimes.length - 1]! : dueTimes[index]!;
-      for (let index = 0; index < runs; index++)
-        this.#enqueue(job.id, randomUUID(), {
-          dueAtMs: dueOf(index),
-          ...(index === 0 && retry ? { retryOf: retry.runId } : {}),
-        });
+      for (const due of await catchUpRuns(this.#context, job, now, interrupted.get(job.id), skipped))
+        this.#queue.enqueue(job.id, randomUUID(), due);
     }
     await this.#persist("save the jobs", this.store.save(this.#jobs, { state: this.#jobs }));
     this.#arm();
@@ -191,68 +133,15 @@ export class CronService {
     }
     if (this.#mode === "scheduling" && this.store.takeRunRequests)
       for (const request of await this.store.takeRunRequests())
-        if (this.get(request.jobId)) this.#enqueue(request.jobId, request.runId);
+        if (this.get(request.jobId)) this.#queue.enqueue(request.jobId, request.runId);
   }
 
-  /**
-   * Take in the jobs as the store has them, keeping the objects of jobs already known (runs in progress hold them).
-   * The scheduler keeps its own state of a job whose definition did not change: it is the only one that writes it.
-   */
+  /** Take in the jobs as the store has them (see mergeJobs). */
   #merge(fresh: Job[]): void {
-    const known = new Map(this.#jobs.map((job) => [job.id, job]));
-    this.#jobs = fresh.map((next) => {
-      const current = known.get(next.id);
-      if (!current) return next;
-      const runningAtMs = this.#running.has(next.id) ? current.state.runningAtMs : undefined;
-      const state =
-        this.#mode === "scheduling" && current.updatedAtMs === next.updatedAtMs ? current.state : next.state;
-      for (const key of Object.keys(current)) delete (current as Record<string, unknown>)[key];
-      Object.assign(current, next, { state: runningAtMs === undefined ? state : { ...state, runningAtMs } });
-      return current;
+    this.#jobs = mergeJobs(this.#jobs, fresh, {
+      keepState: this.#mode === "scheduling",
+      isRunning: (jobId) => this.#queue.isRunning(jobId),
     });
-  }
-
-  async #unfinished(jobId: string): Promise<UnfinishedRun[]> {
-    const records = await this.store.records(jobId);
-    return unfinishedRuns(records).filter((run) => !this.#runningRuns.has(run.runId));
-  }
-
-  /**
-   * Due times that passed while the gateway was down and will not run (all of them for `skip`, all but one for
-   * `once`, those past `catchUpMax` for `all`): one `skipped` entry in the run log saying how many and why, a `cron`
-   * event, the log, and a system event for the next heartbeat. Nothing is skipped in silence.
-   */
-  async #reportMissed(job: Job, dueTimes: readonly number[], runs: number, policy: string): Promise<void> {
-    const skipped = dueTimes.length - runs;
-    if (skipped <= 0) return;
-    this.#missedRuns += skipped;
-    const first = new Date(dueTimes[0]!).toISOString();
-    const last = new Date(dueTimes[dueTimes.length - 1]!).toISOString();
-    const span = dueTimes.length === 1 ? `at ${first}` : `from ${first} to ${last}`;
-    const ran = runs === 0 ? "none run" : `${runs} run now`;
-    const error = `missed: ${dueTimes.length} due time(s) ${span} passed while the gateway was down; ${skipped} skipped, ${ran} (catchUp: ${policy})`;
-    const ts = this.#now();
-    await this.#persist(
-      "record missed runs",
-      this.store.append({
-        ts,
-        jobId: job.id,
-        jobName: job.name,
-        action: "finished",
-        status: "skipped",
-        error,
-        runAtMs: dueTimes[0]!,
-        deliveryStatus: "not-requested",
-      }),
-    );
-    this.options.host.log?.warn(`cron: ${job.name}: ${error}`);
-    this.#event({ jobId: job.id, action: "finished", runAtMs: dueTimes[0]!, status: "skipped", error });
-    await this.options.host
-      .systemEvent(`Cron job "${job.name}" ${error}.`, {
-        sessionKey: this.options.host.mainSessionKey,
-        wake: "next-heartbeat",
-      })
-      .catch(() => {});
   }
 
   /**
@@ -270,14 +159,12 @@ export class CronService {
   /** Stop the timer; running jobs finish on their own. */
   stop(): void {
     this.#mode = "stopped";
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#timer.clear();
   }
 
   /** Resolves when no run is going or waiting (tests, shutdown). */
   idle(): Promise<void> {
-    if (this.#running.size === 0 && this.#waiting.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.add(resolve));
+    return this.#queue.idle();
   }
 
   /** Run every job that is due now (the timer calls this; tests with a fake clock call it directly). */
@@ -288,49 +175,26 @@ export class CronService {
         job.enabled &&
         job.state.nextRunAtMs !== undefined &&
         job.state.nextRunAtMs <= now &&
-        !this.#isQueued(job.id)
+        !this.#queue.has(job.id)
       ) {
         const dueAtMs = job.state.nextRunAtMs;
         delete job.state.nextRunAtMs; // taken: the next one is computed when this run ends
-        this.#enqueue(job.id, randomUUID(), { dueAtMs });
+        this.#queue.enqueue(job.id, randomUUID(), { dueAtMs });
       }
     this.#arm();
   }
 
   list(params: CronListParams = {}): CronListResult {
-    let jobs = this.#jobs.filter((job) => params.includeDisabled || job.enabled);
-    if (params.query) {
-      const query = params.query.toLowerCase();
-      jobs = jobs.filter((job) => job.name.toLowerCase().includes(query) || job.id.includes(query));
-    }
-    jobs = [...jobs].sort((a, b) => (a.state.nextRunAtMs ?? Infinity) - (b.state.nextRunAtMs ?? Infinity));
-    const { items, ...rest } = page(jobs, params.offset, params.limit ?? 100);
-    return {
-      jobs: items,
-      ...rest,
-      nextOffset: rest.hasMore ? rest.offset + items.length : null,
-      snapshotRevision: this.#revision(),
-    };
-  }
-
-  /** A name for the whole inventory as it is now: the same while no job changes, different once one does. */
-  #revision(): string {
-    return createHash("sha256").update(JSON.stringify(this.#jobs)).digest("base64url").slice(0, 16);
+    return listJobs(this.#jobs, params);
   }
 
   status(): CronStatusResult {
-    const next = this.#jobs
-      .filter((job) => job.enabled && job.state.nextRunAtMs !== undefined)
-      .reduce<number | null>(
-        (min, job) => (min === null ? job.state.nextRunAtMs! : Math.min(min, job.state.nextRunAtMs!)),
-        null,
-      );
     return {
       enabled: this.#mode !== "stopped",
       storePath: this.store.location,
       jobs: this.#jobs.length,
-      running: this.#running.size,
-      nextWakeAtMs: next,
+      running: this.#queue.running,
+      nextWakeAtMs: nextWakeAt(this.#jobs),
       missedRuns: this.#missedRuns,
     };
   }
@@ -340,25 +204,7 @@ export class CronService {
   }
 
   async add(params: CronAddParams): Promise<Job> {
-    this.#check(params);
-    const now = this.#now();
-    const job: Job = {
-      id: randomUUID(),
-      name: params.name,
-      ...(params.description !== undefined ? { description: params.description } : {}),
-      ...(params.agentId ? { agentId: params.agentId } : {}),
-      enabled: params.enabled ?? true,
-      ...(params.deleteAfterRun !== undefined ? { deleteAfterRun: params.deleteAfterRun } : {}),
-      createdAtMs: now,
-      updatedAtMs: now,
-      schedule: params.schedule,
-      sessionTarget: params.sessionTarget,
-      wakeMode: params.wakeMode,
-      payload: params.payload,
-      ...(params.delivery ? { delivery: params.delivery } : {}),
-      state: {},
-    };
-    this.#schedule(job, now);
+    const job = newJob(params, this.#now());
     this.#jobs.push(job);
     try {
       await this.store.save(this.#jobs, { put: [job] });
@@ -378,34 +224,13 @@ export class CronService {
 
   async update(id: string, patch: CronJobPatch): Promise<Job> {
     const job = this.#require(id);
-    const next = structuredClone(job) as Job & Record<string, unknown>;
-    for (const [key, value] of Object.entries(patch)) {
-      if (value === undefined || key === "payload" || key === "delivery") continue;
-      if (value === null) delete next[key];
-      else next[key] = value;
-    }
-    if (patch.payload) {
-      const merged = patch.payload.kind === job.payload.kind ? { ...job.payload, ...patch.payload } : patch.payload;
-      for (const [key, value] of Object.entries(merged))
-        if (value === null) delete (merged as Record<string, unknown>)[key];
-      next.payload = merged as Job["payload"];
-    }
-    if (patch.delivery) {
-      const merged: Record<string, unknown> = { ...(job.delivery ?? { mode: "none" }), ...patch.delivery };
-      for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
-      next.delivery = merged as Job["delivery"];
-    }
-    this.#check(next as unknown as CronAddParams);
-    next.updatedAtMs = this.#now();
-    if (patch.schedule || patch.enabled !== undefined) this.#schedule(next, this.#now());
+    const next = patchedJob(job, patch, this.#context.now);
     const previous = structuredClone(job);
     Object.assign(job, next);
-    if (!job.enabled) delete job.state.nextRunAtMs;
     try {
       await this.store.save(this.#jobs, { put: [job] });
     } catch (error) {
-      for (const key of Object.keys(job)) if (!(key in previous)) delete (job as Record<string, unknown>)[key];
-      Object.assign(job, previous);
+      restoreJob(job, previous);
       throw error;
     }
     this.#event({
@@ -439,321 +264,31 @@ export class CronService {
     mode: "force" | "due" | "if-enabled" = "force",
   ): Promise<{ ran: boolean; runId?: string; reason?: "not-due" | "disabled" | "already-running" }> {
     const job = this.#require(id);
-    if (this.#running.has(id)) return { ran: false, reason: "already-running" };
+    if (this.#queue.isRunning(id)) return { ran: false, reason: "already-running" };
     if (mode === "if-enabled" && !job.enabled) return { ran: false, reason: "disabled" };
     if (mode === "due" && !(job.state.nextRunAtMs !== undefined && job.state.nextRunAtMs <= this.#now()))
       return { ran: false, reason: "not-due" };
     const runId = randomUUID();
     // In a fleet, runs happen where the scheduler runs (so a run in progress is never taken for an interrupted one).
     if (this.#mode === "following" && this.store.requestRun) await this.store.requestRun({ jobId: id, runId });
-    else this.#enqueue(id, runId);
+    else this.#queue.enqueue(id, runId);
     return { ran: true, runId };
   }
 
   /** Finished runs, newest first. */
   async runs(params: CronRunsParams = {}): Promise<CronRunsResult> {
-    const id = params.id ?? params.jobId;
-    const records =
-      id && params.scope !== "all"
-        ? await this.store.records(id)
-        : params.scope === "all"
-          ? await this.store.allRecords()
-          : (await Promise.all(this.#jobs.map((job) => this.store.records(job.id)))).flat();
-    const entries = records.filter((record): record is CronRunLogEntry => record.action === "finished");
-    const wanted =
-      params.status && params.status !== "all" ? entries.filter((entry) => entry.status === params.status) : entries;
-    wanted.sort((a, b) => b.ts - a.ts);
-    const { items, ...rest } = page(wanted, params.offset, params.limit ?? 50);
-    return { entries: items, ...rest };
-  }
-
-  // ---- running ---------------------------------------------------------------------------------------------------
-
-  #isQueued(id: string): boolean {
-    return this.#running.has(id) || this.#waiting.some((entry) => entry.id === id);
-  }
-
-  #enqueue(id: string, runId: string = randomUUID(), due?: Due): void {
-    this.#waiting.push({ id, runId, ...(due ? { due } : {}) });
-    this.#pump();
-  }
-
-  #pump(): void {
-    const max = this.options.maxConcurrentRuns ?? 1;
-    while (this.#running.size < max) {
-      // The first waiting run whose job is not already running (a job never runs twice at once).
-      const index = this.#waiting.findIndex((entry) => !this.#running.has(entry.id));
-      if (index < 0) break;
-      const [{ id, runId, due }] = this.#waiting.splice(index, 1) as [Queued];
-      const job = this.get(id);
-      if (!job) continue;
-      this.#running.add(job.id);
-      this.#runningRuns.add(runId);
-      void this.#execute(job, runId, due)
-        .catch((error: unknown) =>
-          this.options.host.log?.warn(`cron: ${job.name}: the run failed: ${(error as Error).message}`),
-        )
-        .finally(() => {
-          this.#running.delete(job.id);
-          this.#runningRuns.delete(runId);
-          this.#pump();
-          this.#arm();
-          if (this.#running.size === 0 && this.#waiting.length === 0) {
-            for (const resolve of this.#idle) resolve();
-            this.#idle.clear();
-          }
-        });
-    }
-  }
-
-  async #execute(job: Job, runId: string, due: Due | undefined): Promise<void> {
-    const host = this.options.host;
-    const startedAt = this.#now();
-    const start: StartedRecord = {
-      action: "started",
-      ts: startedAt,
-      jobId: job.id,
-      runId,
-      ...(due?.dueAtMs !== undefined ? { dueAtMs: due.dueAtMs } : {}),
-      ...(due?.retryOf ? { retryOf: due.retryOf } : {}),
-      ...(this.options.instanceId ? { by: this.options.instanceId } : {}),
-    };
-    if (!(await this.#claim(job, start))) return;
-    job.state.runningAtMs = startedAt;
-    await this.#persist("save the jobs", this.store.save(this.#jobs, { state: [job] }));
-    this.#event({ jobId: job.id, action: "started", runId, runAtMs: startedAt });
-    let status: CronRunStatus = "ok";
-    let error: string | undefined;
-    let summary = "";
-    let sessionKey = host.mainSessionKey;
-    let sessionId: string | undefined;
-    try {
-      if (job.payload.kind === "systemEvent") {
-        summary = job.payload.text;
-        await host.systemEvent(job.payload.text, { sessionKey, wake: job.wakeMode });
-      } else {
-        if (job.sessionTarget === "isolated") sessionKey = `cron:${job.id}`;
-        const timeoutMs =
-          job.payload.timeoutSeconds !== undefined && job.payload.timeoutSeconds > 0
-            ? job.payload.timeoutSeconds * 1000
-            : (this.options.defaultTimeoutMs ?? 600_000);
-        const result = await host.agentTurn(job.payload.message, { sessionKey, timeoutMs });
-        summary = result.text;
-        sessionId = result.sessionId;
-        if (result.status !== "ok") {
-          status = "error";
-          error = result.error ?? `the agent turn ${result.status === "aborted" ? "was aborted (timeout?)" : "failed"}`;
-        }
-      }
-    } catch (failure) {
-      status = "error";
-      error = (failure as Error).message;
-    }
-    const finishedAt = this.#now();
-    const delivery =
-      status === "ok" ? await this.#deliver(job, { runId, summary, status, startedAt, finishedAt }) : undefined;
-    const stillThere = this.get(job.id) === job;
-    let change: JobChange = {};
-    if (stillThere) {
-      change = { state: [job] };
-      const state = job.state;
-      delete state.runningAtMs;
-      state.lastRunAtMs = startedAt;
-      state.lastStatus = status;
-      state.lastRunStatus = status;
-      state.lastDurationMs = Math.max(0, finishedAt - startedAt);
-      state.consecutiveErrors = status === "error" ? (state.consecutiveErrors ?? 0) + 1 : 0;
-      if (error) state.lastError = error;
-      else delete state.lastError;
-      if (job.schedule.kind === "at") {
-        if (status === "ok" && job.deleteAfterRun !== false) {
-          this.#jobs.splice(this.#jobs.indexOf(job), 1);
-          change = { removed: [job.id] };
-        } else {
-          job.enabled = false;
-          change = { put: [job] };
-        }
-        delete state.nextRunAtMs;
-      } else if (state.nextRunAtMs === undefined || state.nextRunAtMs <= finishedAt) this.#schedule(job, finishedAt);
-    }
-    const entry: CronRunLogEntry = {
-      ts: finishedAt,
-      jobId: job.id,
-      jobName: job.name,
-      action: "finished",
-      status,
-      ...(error ? { error } : {}),
-      ...(summary ? { summary: summary.slice(0, 2_000) } : {}),
-      ...(delivery ?? { deliveryStatus: "not-requested" as const }),
-      sessionKey,
-      ...(sessionId ? { sessionId } : {}),
-      runId,
-      runAtMs: startedAt,
-      durationMs: Math.max(0, finishedAt - startedAt),
-      ...(job.state.nextRunAtMs ? { nextRunAtMs: job.state.nextRunAtMs } : {}),
-    };
-    await this.#persist("record the run", this.store.append(entry));
-    await this.#persist("save the jobs", this.store.save(this.#jobs, change));
-    this.options.onRunFinished?.(status);
-    this.#event({
-      jobId: job.id,
-      action: "finished",
-      runId,
-      runAtMs: startedAt,
-      durationMs: entry.durationMs!,
-      status,
-      ...(error ? { error } : {}),
-      ...(summary ? { summary: summary.slice(0, 500) } : {}),
-      ...(job.state.nextRunAtMs ? { nextRunAtMs: job.state.nextRunAtMs } : {}),
-    });
-    if (stillThere && job.schedule.kind === "at" && status === "ok" && job.deleteAfterRun !== false)
-      this.#event({ jobId: job.id, action: "removed" });
-  }
-
-  async #deliver(
-    job: Job,
-    run: { runId: string; summary: string; status: CronRunStatus; startedAt: number; finishedAt: number },
-  ): Promise<Pick<CronRunLogEntry, "delivered" | "deliveryStatus" | "deliveryError"> | undefined> {
-    const delivery = job.delivery;
-    if (!delivery || delivery.mode === "none") return { deliveryStatus: "not-requested" };
-    try {
-      if (delivery.mode === "announce") {
-        if (!this.options.host.deliver) throw new Error("no channels are configured to announce to");
-        const target =
-          !delivery.channel || delivery.channel === "last"
-            ? "last"
-            : {
-                channel: delivery.channel,
-                ...(delivery.to ? { to: delivery.to } : {}),
-                ...(delivery.accountId ? { accountId: delivery.accountId } : {}),
-                ...(delivery.threadId !== undefined ? { threadId: String(delivery.threadId) } : {}),
-              };
-        await this.options.host.deliver(target, run.summary);
-      } else await this.#postWebhook(delivery.to!, job, run);
-      return { delivered: true, deliveryStatus: "delivered" };
-    } catch (error) {
-      this.options.host.log?.warn(`cron: ${job.name}: delivery failed: ${(error as Error).message}`);
-      return { delivered: false, deliveryStatus: "not-delivered", deliveryError: (error as Error).message };
-    }
-  }
-
-  /** POST the finished run as JSON (bearer token when configured); 5xx, 429 and network errors are retried. */
-  async #postWebhook(
-    url: string,
-    job: Job,
-    run: { runId: string; summary: string; status: CronRunStatus; startedAt: number; finishedAt: number },
-  ): Promise<void> {
-    const settings = this.options.webhook ?? {};
-    const attempts = settings.attempts ?? 4;
-    const doFetch = this.options.fetch ?? fetch;
-    const body = JSON.stringify({
-      jobId: job.id,
-      jobName: job.name,
-      runId: run.runId,
-      status: run.status,
-      summary: run.summary,
-      runAtMs: run.startedAt,
-      finishedAtMs: run.finishedAt,
-      durationMs: run.finishedAt - run.startedAt,
-    });
-    let lastError = "";
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0)
-        await new Promise((resolve) => setTimeout(resolve, (settings.backoffMs ?? 1_000) * 2 ** (attempt - 1)));
-      try {
-        const response = await doFetch(url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            ...(settings.token ? { authorization: `Bearer ${settings.token}` } : {}),
-          },
-          body,
-          signal: AbortSignal.timeout(settings.timeoutMs ?? 10_000),
-        });
-        if (response.ok) return;
-        lastError = `${url} answered ${response.status}`;
-        if (response.status < 500 && response.status !== 429) break;
-      } catch (error) {
-        lastError = `${url}: ${(error as Error).message}`;
-      }
-    }
-    throw new Error(`webhook failed after retries: ${lastError}`);
-  }
-
-  /**
-   * Record the start of a run. A scheduled run of a shared store first claims its due time fleet-wide: when the
-   * claim fails (another instance ran it, or the store cannot say), the run does not happen and the job moves on.
-   */
-  async #claim(job: Job, start: StartedRecord): Promise<boolean> {
-    const { dueAtMs } = start;
-    if (dueAtMs === undefined || !this.store.claimStart) {
-      await this.#persist("record the run's start", this.store.append(start));
-      return true;
-    }
-    const claimed = await this.store.claimStart({ ...start, dueAtMs }).catch((error: Error) => {
-      this.options.host.log?.warn(
-        `cron: ${job.name}: not run at ${new Date(dueAtMs).toISOString()}: cannot claim the run in the shared store (${error.message}); the next due time is tried as usual`,
-      );
-      return false;
-    });
-    if (claimed) return true;
-    if (this.get(job.id) === job) {
-      this.#schedule(job, Math.max(dueAtMs, this.#now()));
-      await this.#persist("save the jobs", this.store.save(this.#jobs, { state: [job] }));
-    }
-    return false;
-  }
-
-  async #reportInterrupted(job: Job, run: UnfinishedRun): Promise<void> {
-    const now = this.#now();
-    const where = run.by ? ` on instance ${run.by}` : "";
-    const error = `interrupted: the gateway stopped during this run (started ${new Date(run.ts).toISOString()}${where})`;
-    await this.#persist(
-      "record the interrupted run",
-      this.store.append({
-        ts: now,
-        jobId: job.id,
-        jobName: job.name,
-        action: "finished",
-        status: "error",
-        error,
-        runId: run.runId,
-        runAtMs: run.ts,
-        deliveryStatus: "unknown",
-      }),
+    return runHistory(
+      this.store,
+      this.#jobs.map((job) => job.id),
+      params,
     );
-    job.state.lastStatus = "error";
-    job.state.lastRunStatus = "error";
-    job.state.lastError = error;
-    job.state.lastRunAtMs = run.ts;
-    job.state.consecutiveErrors = (job.state.consecutiveErrors ?? 0) + 1;
-    this.options.host.log?.warn(`cron: ${job.name}: ${error}`);
-    this.#event({ jobId: job.id, action: "finished", runId: run.runId, runAtMs: run.ts, status: "error", error });
-    await this.options.host
-      .systemEvent(`Cron job "${job.name}" was ${error}; it did not finish.`, {
-        sessionKey: this.options.host.mainSessionKey,
-        wake: "next-heartbeat",
-      })
-      .catch(() => {});
   }
 
   // ---- helpers -----------------------------------------------------------------------------------------------------
 
-  #schedule(job: Job, afterMs: number): void {
-    const next = job.enabled ? nextRunAt(job.schedule, afterMs, job.id) : undefined;
-    if (next === undefined) delete job.state.nextRunAtMs;
-    else job.state.nextRunAtMs = next;
-  }
-
   #arm(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#mode !== "scheduling") return;
-    const next = this.status().nextWakeAtMs;
-    if (next === null) return;
-    const recheckMs = this.options.recheckMs ?? 60_000;
-    this.#timer = setTimeout(() => this.runDue(), Math.min(Math.max(0, next - this.#now()), recheckMs));
-    this.#timer.unref();
+    if (this.#mode !== "scheduling") this.#timer.clear();
+    else this.#timer.set(nextWakeAt(this.#jobs), this.#now());
   }
 
   #require(id: string): Job {
@@ -762,43 +297,7 @@ export class CronService {
     return job;
   }
 
-  #check(job: Pick<CronAddParams, "schedule" | "delivery" | "payload" | "sessionTarget">): void {
-    try {
-      validateSchedule(job.schedule);
-    } catch (error) {
-      throw invalidRequest((error as Error).message);
-    }
-    if (job.payload.kind === "systemEvent" && job.sessionTarget !== "main")
-      throw invalidRequest('a systemEvent job runs in the main session: set sessionTarget to "main"');
-    if (job.delivery?.mode === "webhook" && !/^https?:\/\/\S+$/.test(job.delivery.to ?? ""))
-      throw invalidRequest("a webhook delivery needs delivery.to: an http(s) URL");
-  }
-
   #event(payload: CronEvent): void {
     this.options.host.broadcast("cron", payload);
   }
-}
-
-/** The due time a scheduled run stands for, and the interrupted run it re-runs. */
-interface Due {
-  dueAtMs?: number;
-  retryOf?: string;
-}
-
-/** A run waiting for its turn. */
-interface Queued {
-  id: string;
-  runId: string;
-  due?: Due;
-}
-
-/** One page of a list, as the protocol's list results describe it. */
-function page<T>(all: readonly T[], offset = 0, limit: number) {
-  return {
-    items: all.slice(offset, offset + limit),
-    total: all.length,
-    offset,
-    limit,
-    hasMore: offset + limit < all.length,
-  };
 }

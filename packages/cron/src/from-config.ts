@@ -1,5 +1,6 @@
 import type { CronConfigSection, HeartbeatConfigSection } from "./config.js";
-import type { CronHost, CronServiceOptions } from "./cron-service.js";
+import type { CronHost } from "./cron-host.js";
+import type { CronServiceOptions } from "./cron-service-options.js";
 import type { HeartbeatOptions } from "./heartbeat.js";
 import { parseDuration } from "./schedule.js";
 

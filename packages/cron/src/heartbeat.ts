@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { HeartbeatEvent } from "@gateway/protocol";
-import type { CronHost, DeliveryTarget } from "./cron-service.js";
+import type { CronHost, DeliveryTarget } from "./cron-host.js";
 
 /** The reply that means "nothing needs attention". */
 export const HEARTBEAT_TOKEN = "HEARTBEAT_OK";

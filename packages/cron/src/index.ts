@@ -1,12 +1,8 @@
 // @gateway/cron — the public surface.
 export { CronConfigSection, cronConfigSections, HeartbeatConfigSection } from "./config.js";
-export {
-  type CronHost,
-  CronService,
-  type CronServiceOptions,
-  type DeliveryTarget,
-  jobIdOf,
-} from "./cron-service.js";
+export type { CronHost, DeliveryTarget } from "./cron-host.js";
+export { CronService } from "./cron-service.js";
+export type { CronServiceOptions } from "./cron-service-options.js";
 export type { CronStore, JobChange, RunRequest } from "./cron-store.js";
 export {
   agentTurnRunner,
@@ -25,6 +21,7 @@ export {
   isEffectivelyEmpty,
   stripHeartbeatToken,
 } from "./heartbeat.js";
+export { jobIdOf } from "./job-id.js";
 export {
   type Job,
   JobStore,

@@ -1,6 +1,7 @@
 import { type GatewayHost, invalidRequest, type MethodParams, type MethodResult } from "@gateway/protocol";
-import { type CronService, jobIdOf } from "./cron-service.js";
+import type { CronService } from "./cron-service.js";
 import type { HeartbeatService } from "./heartbeat.js";
+import { jobIdOf } from "./job-id.js";
 
 /** How the methods get onto the gateway: the protocol's host contract (the server implements it). */
 export type MethodHost = Pick<GatewayHost, "registerMethod">;
