@@ -5,7 +5,6 @@ import type {
   ChatEvent,
   ChatHistoryResult,
   ChatMessage,
-  GatewayHost,
   SessionDefaultsView,
   SessionSummary,
   SessionsListParams,
@@ -13,34 +12,19 @@ import type {
 } from "@gateway/protocol";
 import { chatMessageText, GatewayError, invalidRequest, textContent } from "@gateway/protocol";
 import type { StateFileProblem } from "@gateway/state";
-import type { AgentRunEvent, AgentRuntime, AgentTool, ConversationMessage } from "./runtime.js";
+import type { AgentHost } from "./agent-host.js";
+import { checkRoom } from "./message-limits.js";
+import { isStale, type ResetPolicy, resetTrigger } from "./reset-policy.js";
+import type { AgentRunEvent, AgentRuntime, AgentTool } from "./runtime.js";
+import { conversationOf, sessionHistoryTool } from "./session-history.js";
 import { type DmScope, type MessageSource, sessionKeyFor } from "./session-keys.js";
 import { type QueueMode, type RunOutcome, SessionLanes } from "./session-lanes.js";
 import { registerSessionMethods } from "./session-methods.js";
 import { SESSION_MOVED, type SessionPlacement } from "./session-placement.js";
 import type { SessionStorage } from "./session-storage.js";
 import { type SessionEntry, type SessionOrigin, SessionStore, type TranscriptMessage } from "./session-store.js";
+import { SystemEventQueue } from "./system-events.js";
 import { registerUsageMethods } from "./usage-methods.js";
-
-/** What the service needs from the gateway: the host contract (methods, events), delivery and system events. */
-export interface AgentHost extends GatewayHost {
-  /** Refuse a delivery target that no channel serves (throw with what to do); absent: every target is refused. */
-  checkDeliveryTarget?(target: SessionOrigin): void;
-  /** Send an answer to a channel (`agent` with `deliver`). */
-  deliver?(target: SessionOrigin, text: string): Promise<void>;
-  /** System events queued by `system-event` for the main session; they go into its next run. */
-  drainSystemEvents?(): Array<{ text: string; ts: number; sessionKey?: string }>;
-}
-
-/** When a session starts over by itself (its old transcript is kept). */
-export interface ResetPolicy {
-  /** `daily`: the first message after `atHour` (local time) starts a new session; `idle`: after `idleMinutes`. */
-  mode: "off" | "daily" | "idle";
-  /** @default 4 */
-  atHour?: number;
-  /** @default 240 */
-  idleMinutes?: number;
-}
 
 /** Options of the agent service. */
 export interface AgentServiceOptions {
@@ -123,7 +107,7 @@ export class AgentService {
   readonly lanes: SessionLanes;
   readonly agentId: string;
   readonly #runs = new Map<string, RunRecord>();
-  readonly #systemEvents = new Map<string, Array<{ text: string; ts: number }>>();
+  readonly #systemEvents: SystemEventQueue;
   /** The tools every run is offered (the agent's own and the host's). */
   readonly tools: readonly AgentTool[];
 
@@ -132,7 +116,6 @@ export class AgentService {
     private options: AgentServiceOptions,
   ) {
     this.agentId = options.agentId ?? "main";
-    this.tools = [this.#historyTool(), ...(options.tools ?? [])];
     this.store =
       options.store ??
       new SessionStore(
@@ -140,13 +123,15 @@ export class AgentService {
         this.agentId,
         options.onStateProblem ? { onProblem: options.onStateProblem } : {},
       );
+    this.tools = [sessionHistoryTool(this.store), ...(options.tools ?? [])];
+    this.#systemEvents = new SystemEventQueue(host, this.mainSessionKey);
     this.lanes = new SessionLanes(options.runtime, {
       ...(options.defaultQueueMode ? { defaultMode: options.defaultQueueMode } : {}),
       ...(options.maxConcurrentRuns ? { maxConcurrentRuns: options.maxConcurrentRuns } : {}),
       runTimeoutMs: options.runTimeoutMs ?? 600_000,
       tools: this.tools,
       sessionId: (key) => this.store.get(key)?.sessionId,
-      history: (key) => this.#conversation(key),
+      history: (key) => conversationOf(this.store, key),
     });
   }
 
@@ -158,53 +143,6 @@ export class AgentService {
   /** Use another runtime for new runs (the model config changed); running ones finish on the old. */
   replaceRuntime(runtime: AgentRuntime): Promise<void> {
     return this.lanes.replaceRuntime(runtime);
-  }
-
-  /** The session's answered messages, for backends that keep no conversation across restarts. */
-  async #conversation(key: string): Promise<ConversationMessage[]> {
-    const messages = (await this.store.history(key, 200)).filter(
-      (message): message is typeof message & { role: "user" | "assistant" } =>
-        message.role === "user" || message.role === "assistant",
-    );
-    // Trailing user messages are this run's input and queued ones: not history yet.
-    while (messages.at(-1)?.role === "user") messages.pop();
-    return messages
-      .map((message) => ({ role: message.role, text: chatMessageText(message) }))
-      .filter((message) => message.role === "user" || message.text !== "");
-  }
-
-  /** The agent's own tool: read earlier messages of the session it runs in. */
-  #historyTool(): AgentTool {
-    return {
-      name: "session_history",
-      description: "Read the most recent messages of this conversation (oldest first), with their times.",
-      parameters: {
-        type: "object",
-        properties: { limit: { type: "integer", minimum: 1, maximum: 200, description: "How many (default 20)" } },
-        additionalProperties: false,
-      },
-      execute: async (args, { sessionKey }) => {
-        const limit = typeof args.limit === "number" ? Math.min(Math.max(1, args.limit), 200) : 20;
-        const messages = await this.store.history(sessionKey, limit);
-        if (messages.length === 0) return "(no messages yet)";
-        return messages
-          .map(
-            (message) => `[${new Date(message.timestamp).toISOString()}] ${message.role}: ${chatMessageText(message)}`,
-          )
-          .join("\n");
-      },
-    };
-  }
-
-  /** Whether the session is due for a new one under the reset policy. */
-  #isStale(entry: SessionEntry, now: number): boolean {
-    const policy = this.options.resetPolicy;
-    if (!policy || policy.mode === "off") return false;
-    if (policy.mode === "idle") return now - entry.updatedAt > (policy.idleMinutes ?? 240) * 60_000;
-    const boundary = new Date(now);
-    boundary.setHours(policy.atHour ?? 4, 0, 0, 0);
-    if (boundary.getTime() > now) boundary.setDate(boundary.getDate() - 1);
-    return entry.updatedAt < boundary.getTime();
   }
 
   /** Remove a session and its transcript entirely (an ephemeral one: the OpenAI endpoint's request without `user`). */
@@ -226,23 +164,12 @@ export class AgentService {
 
   /** Queue a line of text for the session's next run (`wake` with next-heartbeat, background events). */
   enqueueSystemEvent(text: string, sessionKey = this.mainSessionKey): void {
-    const queue = this.#systemEvents.get(sessionKey) ?? [];
-    queue.push({ text, ts: Date.now() });
-    this.#systemEvents.set(sessionKey, queue.slice(-100));
+    this.#systemEvents.enqueue(text, sessionKey);
   }
 
   /** The system events waiting for the main session's next run (as `status` lists them). */
   pendingSystemEvents(sessionKey = this.mainSessionKey): string[] {
-    return (this.#systemEvents.get(sessionKey) ?? []).map((event) => event.text);
-  }
-
-  /** Pending system events of a session, as lines that open its next input. */
-  #takeSystemEvents(sessionKey: string): string {
-    for (const event of this.host.drainSystemEvents?.() ?? []) this.enqueueSystemEvent(event.text, event.sessionKey);
-    const queue = this.#systemEvents.get(sessionKey);
-    if (!queue?.length) return "";
-    this.#systemEvents.delete(sessionKey);
-    return `${queue.map((event) => `System: [${new Date(event.ts).toISOString()}] ${event.text}`).join("\n")}\n\n`;
+    return this.#systemEvents.pending(sessionKey);
   }
 
   /** The main session key of this agent. */
@@ -317,23 +244,22 @@ export class AgentService {
     }
     const now = Date.now();
     const existing = this.store.get(sessionKey);
-    if (existing && !this.lanes.isBusy(sessionKey) && this.#isStale(existing, now)) await this.resetSession(sessionKey);
-    const trigger = (this.options.resetTriggers ?? ["/new", "/reset"]).find(
-      (candidate) => message === candidate || message.startsWith(`${candidate} `),
-    );
+    if (existing && !this.lanes.isBusy(sessionKey) && isStale(existing, now, this.options.resetPolicy))
+      await this.resetSession(sessionKey);
+    const trigger = resetTrigger(message, this.options.resetTriggers);
     if (trigger) {
       await this.resetSession(sessionKey);
       message = message.slice(trigger.length).trim();
       if (!message) return this.#notice(sessionKey, "Started a new session.", origin);
     }
-    await this.#checkRoom(sessionKey, message);
+    await checkRoom(this.store, sessionKey, message, this.options);
     await this.store.ensure(sessionKey, origin);
     await this.store.append(sessionKey, {
       role: "user",
       content: textContent(message),
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
     });
-    return this.#run(sessionKey, `${this.#takeSystemEvents(sessionKey)}${message}`, options);
+    return this.#run(sessionKey, `${this.#systemEvents.take(sessionKey)}${message}`, options);
   }
 
   /** Send to the instance that runs the session; its events reach clients through the fleet's event fan-out. */
@@ -397,21 +323,6 @@ export class AgentService {
       return this.lanes.abort(sessionKey, runId);
     }
     return placement.abort(place.owner, sessionKey, runId);
-  }
-
-  /** Refuse a message too large for one message, or for what is left of the session's transcript. */
-  async #checkRoom(sessionKey: string, message: string): Promise<void> {
-    const bytes = Buffer.byteLength(message);
-    const maxMessage = this.options.maxMessageBytes ?? 1_048_576;
-    if (bytes > maxMessage)
-      throw invalidRequest(
-        `message too large: ${formatBytes(bytes)}; the limit is ${formatBytes(maxMessage)} (session.maxMessageBytes)`,
-      );
-    const maxTranscript = this.options.maxTranscriptBytes ?? 67_108_864;
-    if ((await this.store.transcriptBytes(sessionKey)) + bytes > maxTranscript)
-      throw invalidRequest(
-        `this session's transcript is full (${formatBytes(maxTranscript)}, session.maxTranscriptBytes): send /new to start a new session`,
-      );
   }
 
   /** Submit an input to the session's lane, stream its events, keep the answer in the transcript. */
@@ -723,7 +634,7 @@ export class AgentService {
     });
     this.enqueueSystemEvent(text, sessionKey);
     if ((options.wake ?? "now") === "now")
-      this.#run(sessionKey, this.#takeSystemEvents(sessionKey).trimEnd(), { mode: "followup" });
+      this.#run(sessionKey, this.#systemEvents.take(sessionKey).trimEnd(), { mode: "followup" });
     else if (!this.lanes.isBusy(sessionKey)) placement?.idle(sessionKey);
   }
 
@@ -851,13 +762,6 @@ export class AgentService {
     await this.lanes.dispose();
     await this.store.flush();
   }
-}
-
-/** 1.5 MB, 512 KB, 900 B. */
-function formatBytes(bytes: number): string {
-  if (bytes >= 1_048_576) return `${(bytes / 1_048_576).toFixed(1).replace(/\.0$/, "")} MB`;
-  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${bytes} B`;
 }
 
 /**

@@ -1,10 +1,9 @@
 // @gateway/agent — the public surface.
+export type { AgentHost } from "./agent-host.js";
 export {
-  type AgentHost,
   AgentService,
   type AgentServiceOptions,
   type ChannelMessageSource,
-  type ResetPolicy,
   type SendOptions,
   wireMessage,
 } from "./agent-service.js";
@@ -37,6 +36,7 @@ export {
   chatCompletionsRoutes,
   SESSION_HEADER,
 } from "./openai-http.js";
+export type { ResetPolicy } from "./reset-policy.js";
 export type {
   AgentCapabilities,
   AgentRunEvent,

@@ -2,7 +2,8 @@
 // `sessions.create`, `sessions.send`, `sessions.abort` and `sessions.compact`, on the same sessions and lanes.
 import { randomUUID } from "node:crypto";
 import { invalidRequest } from "@gateway/protocol";
-import type { AgentHost, AgentService } from "./agent-service.js";
+import type { AgentHost } from "./agent-host.js";
+import type { AgentService } from "./agent-service.js";
 
 /** Register `sessions.describe|create|send|abort|compact`. */
 export function registerSessionMethods(host: AgentHost, service: AgentService): void {
