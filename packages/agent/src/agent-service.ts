@@ -3,7 +3,6 @@ import type {
   AgentResult,
   AgentWaitResult,
   ChatEvent,
-  ChatHistoryResult,
   ChatMessage,
   SessionDefaultsView,
   SessionSummary,
@@ -22,7 +21,14 @@ import { type QueueMode, type RunOutcome, SessionLanes } from "./session-lanes.j
 import { registerSessionMethods } from "./session-methods.js";
 import { SESSION_MOVED, type SessionPlacement } from "./session-placement.js";
 import type { SessionStorage } from "./session-storage.js";
-import { type SessionEntry, type SessionOrigin, SessionStore, type TranscriptMessage } from "./session-store.js";
+import { type SessionEntry, type SessionOrigin, SessionStore } from "./session-store.js";
+import {
+  chatHistory,
+  listSessions,
+  sessionDefaultsView,
+  sessionSummary,
+  sessionSummaryWithPreview,
+} from "./session-views.js";
 import { SystemEventQueue } from "./system-events.js";
 import { registerUsageMethods } from "./usage-methods.js";
 
@@ -484,9 +490,9 @@ export class AgentService {
           this.#runs.get(first.runId)?.outcome === undefined ? { runId: first.runId, status: "in_flight" } : first,
       },
     );
-    host.registerMethod("chat.history", (params) => this.#history(params.sessionKey, params.limit));
+    host.registerMethod("chat.history", (params) => chatHistory(this, params.sessionKey, params.limit));
     // The reference's Control UI opens a chat with `chat.startup`: the same answer.
-    host.registerMethod("chat.startup", (params) => this.#history(params.sessionKey, params.limit));
+    host.registerMethod("chat.startup", (params) => chatHistory(this, params.sessionKey, params.limit));
     host.registerMethod("chat.abort", async (params) => {
       const runIds = await this.abort(params.sessionKey, params.runId);
       return { ok: true as const, aborted: runIds.length > 0, runIds };
@@ -645,53 +651,13 @@ export class AgentService {
   }
 
   /** `sessions.list`: the sessions, newest first, filtered and paged. */
-  async listSessions(params: SessionsListParams): Promise<SessionsListResult> {
-    await this.store.ready;
-    let sessions = this.store.list();
-    if (params.activeMinutes)
-      sessions = sessions.filter((entry) => Date.now() - entry.updatedAt <= params.activeMinutes! * 60_000);
-    if (params.search)
-      sessions = sessions.filter(
-        (entry) => entry.key.includes(params.search!) || entry.label?.includes(params.search!),
-      );
-    const offset = params.offset ?? 0;
-    const page = sessions.slice(offset, offset + (params.limit ?? 100));
-    return {
-      ts: Date.now(),
-      path: this.store.indexPath,
-      count: sessions.length,
-      defaults: this.sessionDefaults(),
-      sessions: await Promise.all(
-        page.map(async (entry) => (params.includeLastMessage ? this.summaryWithPreview(entry) : this.summary(entry))),
-      ),
-    };
+  listSessions(params: SessionsListParams): Promise<SessionsListResult> {
+    return listSessions(this, params);
   }
 
   /** The model new runs use when a session sets none. */
   sessionDefaults(): SessionDefaultsView {
-    const model = this.options.defaultModel?.();
-    return {
-      modelProvider: model?.provider ?? null,
-      model: model?.model ?? null,
-      contextTokens: model?.contextWindow ?? null,
-      modelSelectionTarget: "session",
-    };
-  }
-
-  /** `chat.history` / `chat.startup`: the newest messages and the session's state. */
-  async #history(sessionKey: string, limit = 200): Promise<ChatHistoryResult> {
-    await this.store.ready;
-    const messages = await this.store.history(sessionKey, limit);
-    const entry = this.store.get(sessionKey);
-    return {
-      sessionKey,
-      ...(entry ? { sessionId: entry.sessionId } : {}),
-      messages: messages.map(wireMessage),
-      pendingInputs: { items: [], total: 0 },
-      defaults: this.sessionDefaults(),
-      ...(entry ? { sessionInfo: this.summary(entry) } : {}),
-      ...(entry?.thinkingLevel ? { thinkingLevel: entry.thinkingLevel } : {}),
-    };
+    return sessionDefaultsView(this.options.defaultModel?.());
   }
 
   /** A tool call of a run, kept in the transcript as the model's call and the tool's result. */
@@ -721,40 +687,13 @@ export class AgentService {
   }
 
   /** A session with its last message's text (`sessions.list` with `includeLastMessage`). */
-  async summaryWithPreview(entry: SessionEntry): Promise<SessionSummary> {
-    const last = (await this.store.history(entry.key, 20)).findLast(
-      (message) => message.role !== "toolResult" && chatMessageText(message) !== "",
-    );
-    return { ...this.summary(entry), ...(last ? { lastMessagePreview: chatMessageText(last).slice(0, 200) } : {}) };
+  summaryWithPreview(entry: SessionEntry): Promise<SessionSummary> {
+    return sessionSummaryWithPreview(this, entry);
   }
 
   /** A session as the protocol lists it (`sessions.list`, `sessions.patch`, `sessions.describe`). */
   summary(entry: SessionEntry): SessionSummary {
-    const busy = this.lanes.isBusy(entry.key);
-    const group = /:(group|channel):/.test(entry.key);
-    const defaults = this.sessionDefaults();
-    return {
-      key: entry.key,
-      kind: group ? "group" : "direct",
-      sessionId: entry.sessionId,
-      agentId: this.agentId,
-      updatedAt: entry.updatedAt,
-      ...(entry.label ? { label: entry.label } : {}),
-      ...(entry.origin ? { origin: entry.origin } : {}),
-      inputTokens: entry.inputTokens,
-      outputTokens: entry.outputTokens,
-      totalTokens: entry.inputTokens + entry.outputTokens,
-      ...(entry.thinkingLevel ? { thinkingLevel: entry.thinkingLevel } : {}),
-      ...(entry.model ? { model: entry.model } : defaults.model ? { model: defaults.model } : {}),
-      ...(!entry.model && defaults.modelProvider ? { modelProvider: defaults.modelProvider } : {}),
-      ...(entry.sendPolicy ? { sendPolicy: entry.sendPolicy } : {}),
-      ...(entry.label ? { displayName: entry.label } : {}),
-      ...(entry.origin ? { channel: entry.origin.channel } : {}),
-      chatType: group ? "group" : "direct",
-      isMain: entry.key === this.mainSessionKey,
-      hasActiveRun: busy,
-      ...(busy ? { status: "running" as const } : {}),
-    };
+    return sessionSummary(this, entry);
   }
 
   /** Abort every run, release the backend, and write what the session index has pending. */
@@ -762,12 +701,4 @@ export class AgentService {
     await this.lanes.dispose();
     await this.store.flush();
   }
-}
-
-/**
- * A transcript line as the wire carries it: without what only the store uses, with its id and place in the
- * transcript where the reference's clients read them (`__openclaw.id`, `__openclaw.seq`).
- */
-export function wireMessage({ eventIds: _eventIds, seq, ...message }: TranscriptMessage): ChatMessage {
-  return { ...message, __openclaw: { id: message.id, ...(seq !== undefined ? { seq } : {}) } };
 }

@@ -5,7 +5,6 @@ export {
   type AgentServiceOptions,
   type ChannelMessageSource,
   type SendOptions,
-  wireMessage,
 } from "./agent-service.js";
 export { childEnvironment } from "./backends/child-environment.js";
 export { CLI_PRESETS, type CliBackendOptions, createCliBackend } from "./backends/cli.js";
@@ -75,3 +74,4 @@ export {
   SessionStore,
   type TranscriptMessage,
 } from "./session-store.js";
+export { wireMessage } from "./session-views.js";
