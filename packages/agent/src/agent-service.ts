@@ -1,9 +1,6 @@
-import { randomUUID } from "node:crypto";
 import type {
   AgentResult,
   AgentWaitResult,
-  ChatEvent,
-  ChatMessage,
   SessionDefaultsView,
   SessionSummary,
   SessionsListParams,
@@ -14,12 +11,15 @@ import type { StateFileProblem } from "@gateway/state";
 import type { AgentHost } from "./agent-host.js";
 import { checkRoom } from "./message-limits.js";
 import { isStale, type ResetPolicy, resetTrigger } from "./reset-policy.js";
+import { RunRegistry, type StartedRun } from "./run-registry.js";
 import type { AgentRunEvent, AgentRuntime, AgentTool } from "./runtime.js";
+import { abortWhereRunning, forwardSend, forwardSystemEvent } from "./session-forwarding.js";
 import { conversationOf, sessionHistoryTool } from "./session-history.js";
 import { type DmScope, type MessageSource, sessionKeyFor } from "./session-keys.js";
-import { type QueueMode, type RunOutcome, SessionLanes } from "./session-lanes.js";
+import { type QueueMode, SessionLanes } from "./session-lanes.js";
 import { registerSessionMethods } from "./session-methods.js";
-import { SESSION_MOVED, type SessionPlacement } from "./session-placement.js";
+import type { SessionPlacement } from "./session-placement.js";
+import { type RunParts, startNotice, startRun } from "./session-runs.js";
 import type { SessionStorage } from "./session-storage.js";
 import { type SessionEntry, type SessionOrigin, SessionStore } from "./session-store.js";
 import {
@@ -84,25 +84,6 @@ export interface SendOptions {
   forwarded?: boolean;
 }
 
-interface RunRecord {
-  runId: string;
-  sessionKey: string;
-  origin?: SessionOrigin;
-  startedAt: number;
-  endedAt?: number;
-  outcome?: RunOutcome;
-  done: Promise<RunOutcome>;
-}
-
-const RECENT_RUNS = 1000;
-
-/** A `chat` event without the fields every one of a run has (per state: the union stays discriminated). */
-type ChatEventBody = ChatEvent extends infer Event
-  ? Event extends unknown
-    ? Omit<Event, "runId" | "sessionKey" | "seq">
-    : never
-  : never;
-
 /**
  * The agent behind the protocol: `chat.send/history/abort/inject`, `agent` (ack then final), `agent.wait` and
  * `sessions.list/preview/patch/reset/delete`, with output streamed as `chat` and `agent` events and every message kept
@@ -112,7 +93,8 @@ export class AgentService {
   readonly store: SessionStorage;
   readonly lanes: SessionLanes;
   readonly agentId: string;
-  readonly #runs = new Map<string, RunRecord>();
+  readonly #runs = new RunRegistry();
+  readonly #parts: RunParts;
   readonly #systemEvents: SystemEventQueue;
   /** The tools every run is offered (the agent's own and the host's). */
   readonly tools: readonly AgentTool[];
@@ -139,6 +121,13 @@ export class AgentService {
       sessionId: (key) => this.store.get(key)?.sessionId,
       history: (key) => conversationOf(this.store, key),
     });
+    this.#parts = {
+      host,
+      store: this.store,
+      lanes: this.lanes,
+      runs: this.#runs,
+      options: () => this.options,
+    };
   }
 
   /** Change the session settings while running (a config edit). */
@@ -199,7 +188,7 @@ export class AgentService {
       peer: source.peer,
       ...(source.threadId ? { threadId: source.threadId } : {}),
     };
-    let run: RunRecord;
+    let run: StartedRun;
     try {
       run = await this.send(sessionKey, text, { origin });
     } catch (error) {
@@ -229,24 +218,12 @@ export class AgentService {
   }
 
   /** Start a run for a message: record it, stream its events, keep the transcript. */
-  async send(
-    sessionKey: string,
-    message: string,
-    options: SendOptions = {},
-  ): Promise<RunRecord & { status: "started" | "queued" }> {
+  async send(sessionKey: string, message: string, options: SendOptions = {}): Promise<StartedRun> {
     const { origin } = options;
     const placement = this.options.placement;
-    // The owner may move on between the claim and the forward (idle, or it died): claim again then.
-    for (let attempt = 0; placement; attempt++) {
-      const place = await placement.claim(sessionKey);
-      if (place.here) break;
-      if (options.forwarded)
-        throw new GatewayError(SESSION_MOVED, `session ${sessionKey} runs on instance ${place.owner} now`);
-      try {
-        return await this.#forward(placement, place.owner, sessionKey, message, options);
-      } catch (error) {
-        if (attempt >= 2 || (error as GatewayError).code !== SESSION_MOVED) throw error;
-      }
+    if (placement) {
+      const forwarded = await forwardSend(this.host, this.#runs, placement, sessionKey, message, options);
+      if (forwarded) return forwarded;
     }
     const now = Date.now();
     const existing = this.store.get(sessionKey);
@@ -256,7 +233,7 @@ export class AgentService {
     if (trigger) {
       await this.resetSession(sessionKey);
       message = message.slice(trigger.length).trim();
-      if (!message) return this.#notice(sessionKey, "Started a new session.", origin);
+      if (!message) return startNotice(this.#parts, sessionKey, "Started a new session.", origin);
     }
     await checkRoom(this.store, sessionKey, message, this.options);
     await this.store.ensure(sessionKey, origin);
@@ -265,210 +242,12 @@ export class AgentService {
       content: textContent(message),
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
     });
-    return this.#run(sessionKey, `${this.#systemEvents.take(sessionKey)}${message}`, options);
-  }
-
-  /** Send to the instance that runs the session; its events reach clients through the fleet's event fan-out. */
-  async #forward(
-    placement: SessionPlacement,
-    owner: string,
-    sessionKey: string,
-    message: string,
-    options: SendOptions,
-  ): Promise<RunRecord & { status: "started" | "queued" }> {
-    const forwarded = await placement.send(owner, {
-      sessionKey,
-      message,
-      ...(options.mode ? { mode: options.mode } : {}),
-      ...(options.origin ? { origin: options.origin } : {}),
-      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
-    });
-    const { runId } = forwarded;
-    const record: RunRecord = {
-      runId,
-      sessionKey,
-      ...(options.origin ? { origin: options.origin } : {}),
-      startedAt: forwarded.startedAt,
-      done: forwarded.done.then((outcome) => {
-        record.endedAt = Date.now();
-        record.outcome = outcome;
-        // The owner died mid-run: nobody else will end the run for the clients that follow it.
-        if (outcome.ownerLost) {
-          const errorMessage = outcome.error ?? "the instance running this turn stopped";
-          // Past any seq the owner sent: this is the run's last event.
-          this.host.broadcast("chat", {
-            runId,
-            sessionKey,
-            seq: Number.MAX_SAFE_INTEGER,
-            state: "error",
-            errorMessage,
-          });
-          this.host.broadcast("agent", {
-            runId,
-            seq: Number.MAX_SAFE_INTEGER,
-            stream: "lifecycle",
-            ts: Date.now(),
-            data: { phase: "error", stopReason: "error", error: errorMessage },
-          });
-        }
-        return outcome;
-      }),
-    };
-    this.#runs.set(runId, record);
-    if (this.#runs.size > RECENT_RUNS) this.#runs.delete(this.#runs.keys().next().value!);
-    return { ...record, status: forwarded.status };
+    return startRun(this.#parts, sessionKey, `${this.#systemEvents.take(sessionKey)}${message}`, options);
   }
 
   /** Abort the session's run here, or on the instance that runs it. Returns the aborted run ids. */
-  async abort(sessionKey: string, runId?: string): Promise<string[]> {
-    const placement = this.options.placement;
-    if (!placement || this.lanes.isBusy(sessionKey)) return this.lanes.abort(sessionKey, runId);
-    const place = await placement.claim(sessionKey);
-    if (place.here) {
-      placement.idle(sessionKey);
-      return this.lanes.abort(sessionKey, runId);
-    }
-    return placement.abort(place.owner, sessionKey, runId);
-  }
-
-  /** Submit an input to the session's lane, stream its events, keep the answer in the transcript. */
-  #run(
-    sessionKey: string,
-    input: string,
-    { mode, origin, onEvent: listener }: SendOptions,
-  ): RunRecord & { status: "started" | "queued" } {
-    let chatSeq = 0;
-    let agentSeq = 0;
-    let runId = "";
-    let finalMessage: ChatMessage | undefined;
-    const toolInputs = new Map<string, unknown>();
-    const chat = (payload: ChatEventBody) =>
-      this.host.broadcast("chat", { runId, sessionKey, seq: chatSeq++, ...payload });
-    const agent = (stream: string, data: Record<string, unknown>) =>
-      this.host.broadcast("agent", { runId, seq: agentSeq++, stream, ts: Date.now(), data });
-    const onEvent = (event: AgentRunEvent) => {
-      listener?.(event);
-      switch (event.type) {
-        case "run_start":
-          agent("lifecycle", { phase: "start", sessionKey });
-          break;
-        case "text_delta":
-          chat({ state: "delta", deltaText: event.text });
-          agent("assistant", { delta: event.text });
-          break;
-        case "tool_start":
-          toolInputs.set(event.toolCallId, event.input);
-          agent("tool", { phase: "start", name: event.name, toolCallId: event.toolCallId });
-          break;
-        case "tool_end":
-          agent("tool", { phase: "result", name: event.name, toolCallId: event.toolCallId, isError: event.isError });
-          this.#keepToolCall(sessionKey, runId, event, toolInputs.get(event.toolCallId));
-          break;
-        case "run_end":
-          if (event.stopReason === "aborted") chat({ state: "aborted", stopReason: "aborted" });
-          else if (event.stopReason === "error")
-            chat({ state: "error", errorMessage: event.error ?? "the run failed" });
-          else {
-            finalMessage = {
-              role: "assistant",
-              content: textContent(event.text),
-              timestamp: Date.now(),
-              runId,
-              stopReason: event.stopReason,
-              ...(event.usage
-                ? {
-                    usage: {
-                      input: event.usage.inputTokens,
-                      output: event.usage.outputTokens,
-                      totalTokens: event.usage.inputTokens + event.usage.outputTokens,
-                    },
-                  }
-                : {}),
-            };
-            chat({ state: "final", message: finalMessage, stopReason: event.stopReason });
-          }
-          agent("lifecycle", { phase: event.stopReason === "error" ? "error" : "end", stopReason: event.stopReason });
-          break;
-        default:
-          break;
-      }
-    };
-    const submission = this.lanes.submit(sessionKey, input, { ...(mode ? { mode } : {}), onEvent });
-    runId = submission.runId;
-    const known = this.#runs.get(runId);
-    const record: RunRecord = known ?? {
-      runId,
-      sessionKey,
-      ...(origin ? { origin } : {}),
-      startedAt: Date.now(),
-      done: submission.done.then(async (outcome) => {
-        record.endedAt = Date.now();
-        record.outcome = outcome;
-        try {
-          if (outcome.text || outcome.stopReason === "stop") {
-            await this.store.append(
-              sessionKey,
-              finalMessage ?? {
-                role: "assistant",
-                content: textContent(outcome.text),
-                runId,
-                stopReason: outcome.stopReason,
-              },
-            );
-          }
-          if (outcome.usage)
-            await this.store.addUsage(sessionKey, outcome.usage.inputTokens, outcome.usage.outputTokens);
-        } catch (error) {
-          // The reply was streamed; only keeping it failed (a full disk). Nobody may be awaiting `done`: say it here.
-          this.options.onSaveFailure?.(error as Error, { sessionKey, runId });
-        }
-        if (!this.lanes.isBusy(sessionKey)) this.options.placement?.idle(sessionKey);
-        return outcome;
-      }),
-    };
-    this.#runs.set(runId, record);
-    if (this.#runs.size > RECENT_RUNS) this.#runs.delete(this.#runs.keys().next().value!);
-    return { ...record, status: submission.status };
-  }
-
-  /** A reply from the gateway itself (no model run): recorded and streamed like one. */
-  async #notice(
-    sessionKey: string,
-    text: string,
-    origin: SessionOrigin | undefined,
-  ): Promise<RunRecord & { status: "started" }> {
-    await this.store.ensure(sessionKey, origin);
-    const message = await this.store.append(sessionKey, { role: "system", content: textContent(text) });
-    const runId = randomUUID();
-    const outcome: RunOutcome = { runId, stopReason: "stop", text };
-    const record: RunRecord = {
-      runId,
-      sessionKey,
-      ...(origin ? { origin } : {}),
-      startedAt: message.timestamp,
-      endedAt: message.timestamp,
-      outcome,
-      done: Promise.resolve(outcome),
-    };
-    this.#runs.set(runId, record);
-    // After the caller has the run id, like a real run's events.
-    setImmediate(() =>
-      this.host.broadcast("chat", {
-        runId,
-        sessionKey,
-        seq: 0,
-        state: "final",
-        message: {
-          role: "assistant",
-          content: textContent(text),
-          timestamp: message.timestamp,
-          runId,
-          stopReason: "stop",
-        },
-        stopReason: "stop",
-      }),
-    );
-    return { ...record, status: "started" };
+  abort(sessionKey: string, runId?: string): Promise<string[]> {
+    return abortWhereRunning(this.lanes, this.options.placement, sessionKey, runId);
   }
 
   /** Register every method on the host. */
@@ -623,16 +402,7 @@ export class AgentService {
   ): Promise<void> {
     const sessionKey = options.sessionKey ?? this.mainSessionKey;
     const placement = this.options.placement;
-    if (placement) {
-      const place = await placement.claim(sessionKey);
-      if (!place.here)
-        return placement.event(place.owner, {
-          sessionKey,
-          text,
-          ...(options.wake ? { wake: options.wake } : {}),
-          ...(options.eventIds ? { eventIds: options.eventIds } : {}),
-        });
-    }
+    if (placement && (await forwardSystemEvent(placement, sessionKey, text, options))) return;
     await this.store.append(sessionKey, {
       role: "system",
       content: textContent(text),
@@ -640,7 +410,7 @@ export class AgentService {
     });
     this.enqueueSystemEvent(text, sessionKey);
     if ((options.wake ?? "now") === "now")
-      this.#run(sessionKey, this.#systemEvents.take(sessionKey).trimEnd(), { mode: "followup" });
+      startRun(this.#parts, sessionKey, this.#systemEvents.take(sessionKey).trimEnd(), { mode: "followup" });
     else if (!this.lanes.isBusy(sessionKey)) placement?.idle(sessionKey);
   }
 
@@ -658,32 +428,6 @@ export class AgentService {
   /** The model new runs use when a session sets none. */
   sessionDefaults(): SessionDefaultsView {
     return sessionDefaultsView(this.options.defaultModel?.());
-  }
-
-  /** A tool call of a run, kept in the transcript as the model's call and the tool's result. */
-  #keepToolCall(
-    sessionKey: string,
-    runId: string,
-    call: { toolCallId: string; name: string; output: unknown; isError: boolean },
-    input: unknown,
-  ): void {
-    const output = typeof call.output === "string" ? call.output : JSON.stringify(call.output ?? null);
-    const keep = async () => {
-      await this.store.append(sessionKey, {
-        role: "assistant",
-        content: [{ type: "toolCall", id: call.toolCallId, name: call.name, arguments: input ?? {} }],
-        runId,
-      });
-      await this.store.append(sessionKey, {
-        role: "toolResult",
-        toolCallId: call.toolCallId,
-        toolName: call.name,
-        content: textContent(output),
-        isError: call.isError,
-        runId,
-      });
-    };
-    keep().catch((error: Error) => this.options.onSaveFailure?.(error, { sessionKey, runId }));
   }
 
   /** A session with its last message's text (`sessions.list` with `includeLastMessage`). */
