@@ -1,34 +1,24 @@
-import type {
-  AgentResult,
-  AgentWaitResult,
-  SessionDefaultsView,
-  SessionSummary,
-  SessionsListParams,
-  SessionsListResult,
-} from "@gateway/protocol";
-import { chatMessageText, GatewayError, invalidRequest, textContent } from "@gateway/protocol";
+import type { SessionDefaultsView, SessionSummary, SessionsListParams, SessionsListResult } from "@gateway/protocol";
+import { textContent } from "@gateway/protocol";
 import type { StateFileProblem } from "@gateway/state";
 import type { AgentHost } from "./agent-host.js";
+import { registerAgentMethods } from "./agent-methods.js";
+import { answerChannelMessage, type ChannelMessageSource, lastOriginOf } from "./channel-replies.js";
+import { registerChatMethods } from "./chat-methods.js";
 import { checkRoom } from "./message-limits.js";
 import { isStale, type ResetPolicy, resetTrigger } from "./reset-policy.js";
 import { RunRegistry, type StartedRun } from "./run-registry.js";
 import type { AgentRunEvent, AgentRuntime, AgentTool } from "./runtime.js";
 import { abortWhereRunning, forwardSend, forwardSystemEvent } from "./session-forwarding.js";
 import { conversationOf, sessionHistoryTool } from "./session-history.js";
-import { type DmScope, type MessageSource, sessionKeyFor } from "./session-keys.js";
+import type { DmScope } from "./session-keys.js";
 import { type QueueMode, SessionLanes } from "./session-lanes.js";
 import { registerSessionMethods } from "./session-methods.js";
 import type { SessionPlacement } from "./session-placement.js";
 import { type RunParts, startNotice, startRun } from "./session-runs.js";
 import type { SessionStorage } from "./session-storage.js";
 import { type SessionEntry, type SessionOrigin, SessionStore } from "./session-store.js";
-import {
-  chatHistory,
-  listSessions,
-  sessionDefaultsView,
-  sessionSummary,
-  sessionSummaryWithPreview,
-} from "./session-views.js";
+import { sessionDefaultsView, sessionList, sessionSummary, sessionSummaryWithPreview } from "./session-views.js";
 import { SystemEventQueue } from "./system-events.js";
 import { registerUsageMethods } from "./usage-methods.js";
 
@@ -66,11 +56,6 @@ export interface AgentServiceOptions {
   placement?: SessionPlacement;
 }
 
-/** A message from a channel, as far as answering it is concerned. */
-export interface ChannelMessageSource extends MessageSource {
-  accountId: string;
-}
-
 /** Options of one message sent to the agent. */
 export interface SendOptions {
   mode?: QueueMode;
@@ -85,9 +70,10 @@ export interface SendOptions {
 }
 
 /**
- * The agent behind the protocol: `chat.send/history/abort/inject`, `agent` (ack then final), `agent.wait` and
- * `sessions.list/preview/patch/reset/delete`, with output streamed as `chat` and `agent` events and every message kept
- * in the session's transcript.
+ * The agent behind the protocol: `chat.*`, `agent` (ack then final), `agent.wait`, `wake`, `sessions.*` and `usage.*`,
+ * with output streamed as `chat` and `agent` events and every message kept in the session's transcript. It holds the
+ * sessions, the lanes and the recent runs, and decides where a message goes (forwarded, reset, run); the work is done
+ * in the files beside it (session-runs, session-forwarding, session-views, the *-methods registrations).
  */
 export class AgentService {
   readonly store: SessionStorage;
@@ -177,29 +163,8 @@ export class AgentService {
    * (so "last" and the reply find the chat), and resolves with the reply to send back — a sentence saying what failed
    * when the run failed, nothing when it was aborted.
    */
-  async answer(source: ChannelMessageSource, text: string): Promise<string | undefined> {
-    const sessionKey = sessionKeyFor(source, {
-      agentId: this.agentId,
-      ...(this.options.dmScope ? { dmScope: this.options.dmScope } : {}),
-    });
-    const origin: SessionOrigin = {
-      channel: source.channel,
-      accountId: source.accountId,
-      peer: source.peer,
-      ...(source.threadId ? { threadId: source.threadId } : {}),
-    };
-    let run: StartedRun;
-    try {
-      run = await this.send(sessionKey, text, { origin });
-    } catch (error) {
-      // Too large, a full transcript, a full disk: the sender is told in words, nothing was run.
-      if (GatewayError.isInstance(error)) return `Sorry, I could not take that message: ${error.message}`;
-      throw error;
-    }
-    const outcome = await run.done;
-    if (outcome.stopReason === "error") return `Sorry, I could not answer: ${outcome.error ?? "the agent failed"}`;
-    if (outcome.stopReason === "aborted") return undefined;
-    return outcome.text;
+  answer(source: ChannelMessageSource, text: string): Promise<string | undefined> {
+    return answerChannelMessage(this, this.options.dmScope, source, text);
   }
 
   /** The session a recent run belongs to (the last 1000 runs are known). */
@@ -209,12 +174,7 @@ export class AgentService {
 
   /** Where "last" points: the main session's chat, else the most recently active chat; undefined before any. */
   lastOrigin(): SessionOrigin | undefined {
-    const main = this.store.get(this.mainSessionKey)?.origin;
-    if (main?.peer) return main;
-    return this.store
-      .list()
-      .filter((entry) => entry.origin?.peer)
-      .sort((a, b) => b.updatedAt - a.updatedAt)[0]?.origin;
+    return lastOriginOf(this);
   }
 
   /** Start a run for a message: record it, stream its events, keep the transcript. */
@@ -252,139 +212,10 @@ export class AgentService {
 
   /** Register every method on the host. */
   register(): void {
-    const host = this.host;
-    host.registerMethod(
-      "chat.send",
-      async (params) => {
-        const run = await this.send(params.sessionKey, params.message, {
-          ...(params.queueMode ? { mode: params.queueMode } : {}),
-          idempotencyKey: params.idempotencyKey,
-        });
-        return { runId: run.runId, status: run.status };
-      },
-      {
-        // A retry while the first call is still starting the run waits for it (it only starts the run) and gets
-        // its real run id; a retry while the run goes on is told so, instead of "started" again.
-        replayResult: (_params, first) =>
-          this.#runs.get(first.runId)?.outcome === undefined ? { runId: first.runId, status: "in_flight" } : first,
-      },
-    );
-    host.registerMethod("chat.history", (params) => chatHistory(this, params.sessionKey, params.limit));
-    // The reference's Control UI opens a chat with `chat.startup`: the same answer.
-    host.registerMethod("chat.startup", (params) => chatHistory(this, params.sessionKey, params.limit));
-    host.registerMethod("chat.abort", async (params) => {
-      const runIds = await this.abort(params.sessionKey, params.runId);
-      return { ok: true as const, aborted: runIds.length > 0, runIds };
-    });
-    host.registerMethod("chat.inject", async (params) => {
-      const message = await this.store.append(params.sessionKey, {
-        role: "assistant",
-        content: textContent(params.message),
-      });
-      return { ok: true as const, messageId: message.id };
-    });
-    host.registerMethod(
-      "agent",
-      async (params, context): Promise<AgentResult> => {
-        const sessionKey = params.sessionKey || this.mainSessionKey;
-        const target: SessionOrigin | undefined =
-          params.deliver && params.channel
-            ? {
-                channel: params.channel,
-                ...(params.accountId ? { accountId: params.accountId } : {}),
-                ...(params.to ? { peer: params.to } : {}),
-                ...(params.threadId ? { threadId: params.threadId } : {}),
-              }
-            : undefined;
-        if (params.deliver && !target) throw invalidRequest("deliver needs channel (and usually to)");
-        if (target) {
-          if (!this.host.checkDeliveryTarget)
-            throw invalidRequest(`cannot deliver to ${target.channel}: no channels are configured`);
-          this.host.checkDeliveryTarget(target);
-        }
-        const run = await this.send(sessionKey, params.message, target ? { origin: target } : {});
-        context.accept({ runId: run.runId, status: "accepted", acceptedAt: run.startedAt });
-        const outcome = await run.done;
-        if (target && outcome.stopReason === "stop" && outcome.text) await this.host.deliver?.(target, outcome.text);
-        const status =
-          outcome.stopReason === "error" ? "error" : outcome.stopReason === "aborted" ? "aborted" : ("ok" as const);
-        return {
-          runId: run.runId,
-          status,
-          summary: outcome.text,
-          sessionKey,
-          ...(outcome.error ? { error: outcome.error } : {}),
-        };
-      },
-      { timeoutMs: (this.options.runTimeoutMs ?? 600_000) + 5_000 },
-    );
-    host.registerMethod("wake", async (params) => {
-      await this.wake(params.text, params.mode, params.sessionKey || this.mainSessionKey);
-      return { ok: true as const, mode: params.mode };
-    });
-    host.registerMethod(
-      "agent.wait",
-      async (params): Promise<AgentWaitResult> => {
-        const run = this.#runs.get(params.runId);
-        if (!run)
-          return { runId: params.runId, status: "error", error: "unknown run id (runs are kept for the last 1000)" };
-        const timeoutMs = params.timeoutMs ?? 30_000;
-        const outcome = await Promise.race([
-          run.done,
-          new Promise<undefined>((resolve) => {
-            const timer = setTimeout(resolve, timeoutMs);
-            (timer as { unref?: () => void }).unref?.();
-          }),
-        ]);
-        if (!outcome) return { runId: run.runId, status: "timeout", startedAt: run.startedAt };
-        return {
-          runId: run.runId,
-          status: outcome.stopReason === "error" ? "error" : "ok",
-          startedAt: run.startedAt,
-          endedAt: run.endedAt ?? Date.now(),
-          ...(outcome.error ? { error: outcome.error } : {}),
-        };
-      },
-      { timeoutMs: 600_000 },
-    );
-    host.registerMethod("sessions.list", (params) => this.listSessions(params));
-    host.registerMethod("sessions.preview", async (params) => ({
-      ts: Date.now(),
-      previews: await Promise.all(
-        params.keys.map(async (key) => {
-          if (!this.store.get(key)) return { key, status: "missing" as const, items: [] };
-          const messages = (await this.store.history(key, params.limit ?? 3)).filter(
-            (message) => message.role !== "toolResult" && chatMessageText(message) !== "",
-          );
-          return {
-            key,
-            status: messages.length > 0 ? ("ok" as const) : ("empty" as const),
-            items: messages.map((message) => ({
-              role: message.role as "user" | "assistant" | "system",
-              text: chatMessageText(message).slice(0, params.maxChars ?? 200),
-            })),
-          };
-        }),
-      ),
-    }));
-    host.registerMethod("sessions.patch", async (params) => {
-      const { key, agentId: _agentId, ...changes } = params;
-      const entry = await this.store.patch(key, changes);
-      return { ok: true as const, key, entry: this.summary(entry) };
-    });
-    host.registerMethod("sessions.reset", async (params) => {
-      const entry = await this.resetSession(params.key);
-      return { ok: true as const, key: params.key, sessionId: entry.sessionId };
-    });
-    registerSessionMethods(host, this);
-    registerUsageMethods(host, this.store);
-    host.registerMethod("sessions.delete", async (params) => {
-      // Its run may be on another instance: it must not write on after the session changed.
-      await this.abort(params.key).catch(() => []);
-      const result = await this.store.delete(params.key);
-      await this.lanes.runtime.forget?.(params.key);
-      return { ok: true as const, key: params.key, deleted: result.deleted, archived: result.archived };
-    });
+    registerChatMethods(this.host, this, this.#runs);
+    registerAgentMethods(this.host, this, this.#runs, this.options.runTimeoutMs ?? 600_000);
+    registerSessionMethods(this.host, this);
+    registerUsageMethods(this.host, this.store);
   }
 
   /** `wake`: a line for the main session (or the one named), run now or kept for the next heartbeat. */
@@ -422,7 +253,7 @@ export class AgentService {
 
   /** `sessions.list`: the sessions, newest first, filtered and paged. */
   listSessions(params: SessionsListParams): Promise<SessionsListResult> {
-    return listSessions(this, params);
+    return sessionList(this, params);
   }
 
   /** The model new runs use when a session sets none. */

@@ -1,16 +1,12 @@
 // @gateway/agent — the public surface.
 export type { AgentHost } from "./agent-host.js";
-export {
-  AgentService,
-  type AgentServiceOptions,
-  type ChannelMessageSource,
-  type SendOptions,
-} from "./agent-service.js";
+export { AgentService, type AgentServiceOptions, type SendOptions } from "./agent-service.js";
 export { childEnvironment } from "./backends/child-environment.js";
 export { CLI_PRESETS, type CliBackendOptions, createCliBackend } from "./backends/cli.js";
 export { createEchoBackend, type EchoBackendOptions } from "./backends/echo.js";
 export { createOpenAIBackend, type OpenAIBackendOptions } from "./backends/openai.js";
 export { createPiBackend, type PiBackendOptions, type PiProvider } from "./backends/pi.js";
+export type { ChannelMessageSource } from "./channel-replies.js";
 export {
   AgentsConfigSection,
   agentConfigSections,

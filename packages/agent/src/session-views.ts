@@ -61,7 +61,7 @@ export async function sessionSummaryWithPreview(service: AgentService, entry: Se
 }
 
 /** `sessions.list`: the sessions, newest first, filtered and paged. */
-export async function listSessions(service: AgentService, params: SessionsListParams): Promise<SessionsListResult> {
+export async function sessionList(service: AgentService, params: SessionsListParams): Promise<SessionsListResult> {
   const store = service.store;
   await store.ready;
   let sessions = store.list();
