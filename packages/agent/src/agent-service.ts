@@ -1,46 +1,26 @@
-import { randomUUID } from "node:crypto";
-import type {
-  AgentResult,
-  AgentWaitResult,
-  ChatEvent,
-  ChatHistoryResult,
-  ChatMessage,
-  GatewayHost,
-  SessionDefaultsView,
-  SessionSummary,
-  SessionsListParams,
-  SessionsListResult,
-} from "@gateway/protocol";
-import { chatMessageText, GatewayError, invalidRequest, textContent } from "@gateway/protocol";
+import type { SessionDefaultsView, SessionSummary, SessionsListParams, SessionsListResult } from "@gateway/protocol";
+import { textContent } from "@gateway/protocol";
 import type { StateFileProblem } from "@gateway/state";
-import type { AgentRunEvent, AgentRuntime, AgentTool, ConversationMessage } from "./runtime.js";
-import { type DmScope, type MessageSource, sessionKeyFor } from "./session-keys.js";
-import { type QueueMode, type RunOutcome, SessionLanes } from "./session-lanes.js";
+import type { AgentHost } from "./agent-host.js";
+import { registerAgentMethods } from "./agent-methods.js";
+import { answerChannelMessage, type ChannelMessageSource, lastOriginOf } from "./channel-replies.js";
+import { registerChatMethods } from "./chat-methods.js";
+import { checkRoom } from "./message-limits.js";
+import { isStale, type ResetPolicy, resetTrigger } from "./reset-policy.js";
+import { RunRegistry, type StartedRun } from "./run-registry.js";
+import type { AgentRunEvent, AgentRuntime, AgentTool } from "./runtime.js";
+import { abortWhereRunning, forwardSend, forwardSystemEvent } from "./session-forwarding.js";
+import { conversationOf, sessionHistoryTool } from "./session-history.js";
+import type { DmScope } from "./session-keys.js";
+import { type QueueMode, SessionLanes } from "./session-lanes.js";
 import { registerSessionMethods } from "./session-methods.js";
-import { SESSION_MOVED, type SessionPlacement } from "./session-placement.js";
+import type { SessionPlacement } from "./session-placement.js";
+import { type RunParts, startNotice, startRun } from "./session-runs.js";
 import type { SessionStorage } from "./session-storage.js";
-import { type SessionEntry, type SessionOrigin, SessionStore, type TranscriptMessage } from "./session-store.js";
+import { type SessionEntry, type SessionOrigin, SessionStore } from "./session-store.js";
+import { sessionDefaultsView, sessionList, sessionSummary, sessionSummaryWithPreview } from "./session-views.js";
+import { SystemEventQueue } from "./system-events.js";
 import { registerUsageMethods } from "./usage-methods.js";
-
-/** What the service needs from the gateway: the host contract (methods, events), delivery and system events. */
-export interface AgentHost extends GatewayHost {
-  /** Refuse a delivery target that no channel serves (throw with what to do); absent: every target is refused. */
-  checkDeliveryTarget?(target: SessionOrigin): void;
-  /** Send an answer to a channel (`agent` with `deliver`). */
-  deliver?(target: SessionOrigin, text: string): Promise<void>;
-  /** System events queued by `system-event` for the main session; they go into its next run. */
-  drainSystemEvents?(): Array<{ text: string; ts: number; sessionKey?: string }>;
-}
-
-/** When a session starts over by itself (its old transcript is kept). */
-export interface ResetPolicy {
-  /** `daily`: the first message after `atHour` (local time) starts a new session; `idle`: after `idleMinutes`. */
-  mode: "off" | "daily" | "idle";
-  /** @default 4 */
-  atHour?: number;
-  /** @default 240 */
-  idleMinutes?: number;
-}
 
 /** Options of the agent service. */
 export interface AgentServiceOptions {
@@ -76,11 +56,6 @@ export interface AgentServiceOptions {
   placement?: SessionPlacement;
 }
 
-/** A message from a channel, as far as answering it is concerned. */
-export interface ChannelMessageSource extends MessageSource {
-  accountId: string;
-}
-
 /** Options of one message sent to the agent. */
 export interface SendOptions {
   mode?: QueueMode;
@@ -94,36 +69,19 @@ export interface SendOptions {
   forwarded?: boolean;
 }
 
-interface RunRecord {
-  runId: string;
-  sessionKey: string;
-  origin?: SessionOrigin;
-  startedAt: number;
-  endedAt?: number;
-  outcome?: RunOutcome;
-  done: Promise<RunOutcome>;
-}
-
-const RECENT_RUNS = 1000;
-
-/** A `chat` event without the fields every one of a run has (per state: the union stays discriminated). */
-type ChatEventBody = ChatEvent extends infer Event
-  ? Event extends unknown
-    ? Omit<Event, "runId" | "sessionKey" | "seq">
-    : never
-  : never;
-
 /**
- * The agent behind the protocol: `chat.send/history/abort/inject`, `agent` (ack then final), `agent.wait` and
- * `sessions.list/preview/patch/reset/delete`, with output streamed as `chat` and `agent` events and every message kept
- * in the session's transcript.
+ * The agent behind the protocol: `chat.*`, `agent` (ack then final), `agent.wait`, `wake`, `sessions.*` and `usage.*`,
+ * with output streamed as `chat` and `agent` events and every message kept in the session's transcript. It holds the
+ * sessions, the lanes and the recent runs, and decides where a message goes (forwarded, reset, run); the work is done
+ * in the files beside it (session-runs, session-forwarding, session-views, the *-methods registrations).
  */
 export class AgentService {
   readonly store: SessionStorage;
   readonly lanes: SessionLanes;
   readonly agentId: string;
-  readonly #runs = new Map<string, RunRecord>();
-  readonly #systemEvents = new Map<string, Array<{ text: string; ts: number }>>();
+  readonly #runs = new RunRegistry();
+  readonly #parts: RunParts;
+  readonly #systemEvents: SystemEventQueue;
   /** The tools every run is offered (the agent's own and the host's). */
   readonly tools: readonly AgentTool[];
 
@@ -132,7 +90,6 @@ export class AgentService {
     private options: AgentServiceOptions,
   ) {
     this.agentId = options.agentId ?? "main";
-    this.tools = [this.#historyTool(), ...(options.tools ?? [])];
     this.store =
       options.store ??
       new SessionStore(
@@ -140,14 +97,23 @@ export class AgentService {
         this.agentId,
         options.onStateProblem ? { onProblem: options.onStateProblem } : {},
       );
+    this.tools = [sessionHistoryTool(this.store), ...(options.tools ?? [])];
+    this.#systemEvents = new SystemEventQueue(host, this.mainSessionKey);
     this.lanes = new SessionLanes(options.runtime, {
       ...(options.defaultQueueMode ? { defaultMode: options.defaultQueueMode } : {}),
       ...(options.maxConcurrentRuns ? { maxConcurrentRuns: options.maxConcurrentRuns } : {}),
       runTimeoutMs: options.runTimeoutMs ?? 600_000,
       tools: this.tools,
       sessionId: (key) => this.store.get(key)?.sessionId,
-      history: (key) => this.#conversation(key),
+      history: (key) => conversationOf(this.store, key),
     });
+    this.#parts = {
+      host,
+      store: this.store,
+      lanes: this.lanes,
+      runs: this.#runs,
+      options: () => this.options,
+    };
   }
 
   /** Change the session settings while running (a config edit). */
@@ -158,53 +124,6 @@ export class AgentService {
   /** Use another runtime for new runs (the model config changed); running ones finish on the old. */
   replaceRuntime(runtime: AgentRuntime): Promise<void> {
     return this.lanes.replaceRuntime(runtime);
-  }
-
-  /** The session's answered messages, for backends that keep no conversation across restarts. */
-  async #conversation(key: string): Promise<ConversationMessage[]> {
-    const messages = (await this.store.history(key, 200)).filter(
-      (message): message is typeof message & { role: "user" | "assistant" } =>
-        message.role === "user" || message.role === "assistant",
-    );
-    // Trailing user messages are this run's input and queued ones: not history yet.
-    while (messages.at(-1)?.role === "user") messages.pop();
-    return messages
-      .map((message) => ({ role: message.role, text: chatMessageText(message) }))
-      .filter((message) => message.role === "user" || message.text !== "");
-  }
-
-  /** The agent's own tool: read earlier messages of the session it runs in. */
-  #historyTool(): AgentTool {
-    return {
-      name: "session_history",
-      description: "Read the most recent messages of this conversation (oldest first), with their times.",
-      parameters: {
-        type: "object",
-        properties: { limit: { type: "integer", minimum: 1, maximum: 200, description: "How many (default 20)" } },
-        additionalProperties: false,
-      },
-      execute: async (args, { sessionKey }) => {
-        const limit = typeof args.limit === "number" ? Math.min(Math.max(1, args.limit), 200) : 20;
-        const messages = await this.store.history(sessionKey, limit);
-        if (messages.length === 0) return "(no messages yet)";
-        return messages
-          .map(
-            (message) => `[${new Date(message.timestamp).toISOString()}] ${message.role}: ${chatMessageText(message)}`,
-          )
-          .join("\n");
-      },
-    };
-  }
-
-  /** Whether the session is due for a new one under the reset policy. */
-  #isStale(entry: SessionEntry, now: number): boolean {
-    const policy = this.options.resetPolicy;
-    if (!policy || policy.mode === "off") return false;
-    if (policy.mode === "idle") return now - entry.updatedAt > (policy.idleMinutes ?? 240) * 60_000;
-    const boundary = new Date(now);
-    boundary.setHours(policy.atHour ?? 4, 0, 0, 0);
-    if (boundary.getTime() > now) boundary.setDate(boundary.getDate() - 1);
-    return entry.updatedAt < boundary.getTime();
   }
 
   /** Remove a session and its transcript entirely (an ephemeral one: the OpenAI endpoint's request without `user`). */
@@ -226,23 +145,12 @@ export class AgentService {
 
   /** Queue a line of text for the session's next run (`wake` with next-heartbeat, background events). */
   enqueueSystemEvent(text: string, sessionKey = this.mainSessionKey): void {
-    const queue = this.#systemEvents.get(sessionKey) ?? [];
-    queue.push({ text, ts: Date.now() });
-    this.#systemEvents.set(sessionKey, queue.slice(-100));
+    this.#systemEvents.enqueue(text, sessionKey);
   }
 
   /** The system events waiting for the main session's next run (as `status` lists them). */
   pendingSystemEvents(sessionKey = this.mainSessionKey): string[] {
-    return (this.#systemEvents.get(sessionKey) ?? []).map((event) => event.text);
-  }
-
-  /** Pending system events of a session, as lines that open its next input. */
-  #takeSystemEvents(sessionKey: string): string {
-    for (const event of this.host.drainSystemEvents?.() ?? []) this.enqueueSystemEvent(event.text, event.sessionKey);
-    const queue = this.#systemEvents.get(sessionKey);
-    if (!queue?.length) return "";
-    this.#systemEvents.delete(sessionKey);
-    return `${queue.map((event) => `System: [${new Date(event.ts).toISOString()}] ${event.text}`).join("\n")}\n\n`;
+    return this.#systemEvents.pending(sessionKey);
   }
 
   /** The main session key of this agent. */
@@ -255,29 +163,8 @@ export class AgentService {
    * (so "last" and the reply find the chat), and resolves with the reply to send back — a sentence saying what failed
    * when the run failed, nothing when it was aborted.
    */
-  async answer(source: ChannelMessageSource, text: string): Promise<string | undefined> {
-    const sessionKey = sessionKeyFor(source, {
-      agentId: this.agentId,
-      ...(this.options.dmScope ? { dmScope: this.options.dmScope } : {}),
-    });
-    const origin: SessionOrigin = {
-      channel: source.channel,
-      accountId: source.accountId,
-      peer: source.peer,
-      ...(source.threadId ? { threadId: source.threadId } : {}),
-    };
-    let run: RunRecord;
-    try {
-      run = await this.send(sessionKey, text, { origin });
-    } catch (error) {
-      // Too large, a full transcript, a full disk: the sender is told in words, nothing was run.
-      if (GatewayError.isInstance(error)) return `Sorry, I could not take that message: ${error.message}`;
-      throw error;
-    }
-    const outcome = await run.done;
-    if (outcome.stopReason === "error") return `Sorry, I could not answer: ${outcome.error ?? "the agent failed"}`;
-    if (outcome.stopReason === "aborted") return undefined;
-    return outcome.text;
+  answer(source: ChannelMessageSource, text: string): Promise<string | undefined> {
+    return answerChannelMessage(this, this.options.dmScope, source, text);
   }
 
   /** The session a recent run belongs to (the last 1000 runs are known). */
@@ -287,408 +174,48 @@ export class AgentService {
 
   /** Where "last" points: the main session's chat, else the most recently active chat; undefined before any. */
   lastOrigin(): SessionOrigin | undefined {
-    const main = this.store.get(this.mainSessionKey)?.origin;
-    if (main?.peer) return main;
-    return this.store
-      .list()
-      .filter((entry) => entry.origin?.peer)
-      .sort((a, b) => b.updatedAt - a.updatedAt)[0]?.origin;
+    return lastOriginOf(this);
   }
 
   /** Start a run for a message: record it, stream its events, keep the transcript. */
-  async send(
-    sessionKey: string,
-    message: string,
-    options: SendOptions = {},
-  ): Promise<RunRecord & { status: "started" | "queued" }> {
+  async send(sessionKey: string, message: string, options: SendOptions = {}): Promise<StartedRun> {
     const { origin } = options;
     const placement = this.options.placement;
-    // The owner may move on between the claim and the forward (idle, or it died): claim again then.
-    for (let attempt = 0; placement; attempt++) {
-      const place = await placement.claim(sessionKey);
-      if (place.here) break;
-      if (options.forwarded)
-        throw new GatewayError(SESSION_MOVED, `session ${sessionKey} runs on instance ${place.owner} now`);
-      try {
-        return await this.#forward(placement, place.owner, sessionKey, message, options);
-      } catch (error) {
-        if (attempt >= 2 || (error as GatewayError).code !== SESSION_MOVED) throw error;
-      }
+    if (placement) {
+      const forwarded = await forwardSend(this.host, this.#runs, placement, sessionKey, message, options);
+      if (forwarded) return forwarded;
     }
     const now = Date.now();
     const existing = this.store.get(sessionKey);
-    if (existing && !this.lanes.isBusy(sessionKey) && this.#isStale(existing, now)) await this.resetSession(sessionKey);
-    const trigger = (this.options.resetTriggers ?? ["/new", "/reset"]).find(
-      (candidate) => message === candidate || message.startsWith(`${candidate} `),
-    );
+    if (existing && !this.lanes.isBusy(sessionKey) && isStale(existing, now, this.options.resetPolicy))
+      await this.resetSession(sessionKey);
+    const trigger = resetTrigger(message, this.options.resetTriggers);
     if (trigger) {
       await this.resetSession(sessionKey);
       message = message.slice(trigger.length).trim();
-      if (!message) return this.#notice(sessionKey, "Started a new session.", origin);
+      if (!message) return startNotice(this.#parts, sessionKey, "Started a new session.", origin);
     }
-    await this.#checkRoom(sessionKey, message);
+    await checkRoom(this.store, sessionKey, message, this.options);
     await this.store.ensure(sessionKey, origin);
     await this.store.append(sessionKey, {
       role: "user",
       content: textContent(message),
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
     });
-    return this.#run(sessionKey, `${this.#takeSystemEvents(sessionKey)}${message}`, options);
-  }
-
-  /** Send to the instance that runs the session; its events reach clients through the fleet's event fan-out. */
-  async #forward(
-    placement: SessionPlacement,
-    owner: string,
-    sessionKey: string,
-    message: string,
-    options: SendOptions,
-  ): Promise<RunRecord & { status: "started" | "queued" }> {
-    const forwarded = await placement.send(owner, {
-      sessionKey,
-      message,
-      ...(options.mode ? { mode: options.mode } : {}),
-      ...(options.origin ? { origin: options.origin } : {}),
-      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
-    });
-    const { runId } = forwarded;
-    const record: RunRecord = {
-      runId,
-      sessionKey,
-      ...(options.origin ? { origin: options.origin } : {}),
-      startedAt: forwarded.startedAt,
-      done: forwarded.done.then((outcome) => {
-        record.endedAt = Date.now();
-        record.outcome = outcome;
-        // The owner died mid-run: nobody else will end the run for the clients that follow it.
-        if (outcome.ownerLost) {
-          const errorMessage = outcome.error ?? "the instance running this turn stopped";
-          // Past any seq the owner sent: this is the run's last event.
-          this.host.broadcast("chat", {
-            runId,
-            sessionKey,
-            seq: Number.MAX_SAFE_INTEGER,
-            state: "error",
-            errorMessage,
-          });
-          this.host.broadcast("agent", {
-            runId,
-            seq: Number.MAX_SAFE_INTEGER,
-            stream: "lifecycle",
-            ts: Date.now(),
-            data: { phase: "error", stopReason: "error", error: errorMessage },
-          });
-        }
-        return outcome;
-      }),
-    };
-    this.#runs.set(runId, record);
-    if (this.#runs.size > RECENT_RUNS) this.#runs.delete(this.#runs.keys().next().value!);
-    return { ...record, status: forwarded.status };
+    return startRun(this.#parts, sessionKey, `${this.#systemEvents.take(sessionKey)}${message}`, options);
   }
 
   /** Abort the session's run here, or on the instance that runs it. Returns the aborted run ids. */
-  async abort(sessionKey: string, runId?: string): Promise<string[]> {
-    const placement = this.options.placement;
-    if (!placement || this.lanes.isBusy(sessionKey)) return this.lanes.abort(sessionKey, runId);
-    const place = await placement.claim(sessionKey);
-    if (place.here) {
-      placement.idle(sessionKey);
-      return this.lanes.abort(sessionKey, runId);
-    }
-    return placement.abort(place.owner, sessionKey, runId);
-  }
-
-  /** Refuse a message too large for one message, or for what is left of the session's transcript. */
-  async #checkRoom(sessionKey: string, message: string): Promise<void> {
-    const bytes = Buffer.byteLength(message);
-    const maxMessage = this.options.maxMessageBytes ?? 1_048_576;
-    if (bytes > maxMessage)
-      throw invalidRequest(
-        `message too large: ${formatBytes(bytes)}; the limit is ${formatBytes(maxMessage)} (session.maxMessageBytes)`,
-      );
-    const maxTranscript = this.options.maxTranscriptBytes ?? 67_108_864;
-    if ((await this.store.transcriptBytes(sessionKey)) + bytes > maxTranscript)
-      throw invalidRequest(
-        `this session's transcript is full (${formatBytes(maxTranscript)}, session.maxTranscriptBytes): send /new to start a new session`,
-      );
-  }
-
-  /** Submit an input to the session's lane, stream its events, keep the answer in the transcript. */
-  #run(
-    sessionKey: string,
-    input: string,
-    { mode, origin, onEvent: listener }: SendOptions,
-  ): RunRecord & { status: "started" | "queued" } {
-    let chatSeq = 0;
-    let agentSeq = 0;
-    let runId = "";
-    let finalMessage: ChatMessage | undefined;
-    const toolInputs = new Map<string, unknown>();
-    const chat = (payload: ChatEventBody) =>
-      this.host.broadcast("chat", { runId, sessionKey, seq: chatSeq++, ...payload });
-    const agent = (stream: string, data: Record<string, unknown>) =>
-      this.host.broadcast("agent", { runId, seq: agentSeq++, stream, ts: Date.now(), data });
-    const onEvent = (event: AgentRunEvent) => {
-      listener?.(event);
-      switch (event.type) {
-        case "run_start":
-          agent("lifecycle", { phase: "start", sessionKey });
-          break;
-        case "text_delta":
-          chat({ state: "delta", deltaText: event.text });
-          agent("assistant", { delta: event.text });
-          break;
-        case "tool_start":
-          toolInputs.set(event.toolCallId, event.input);
-          agent("tool", { phase: "start", name: event.name, toolCallId: event.toolCallId });
-          break;
-        case "tool_end":
-          agent("tool", { phase: "result", name: event.name, toolCallId: event.toolCallId, isError: event.isError });
-          this.#keepToolCall(sessionKey, runId, event, toolInputs.get(event.toolCallId));
-          break;
-        case "run_end":
-          if (event.stopReason === "aborted") chat({ state: "aborted", stopReason: "aborted" });
-          else if (event.stopReason === "error")
-            chat({ state: "error", errorMessage: event.error ?? "the run failed" });
-          else {
-            finalMessage = {
-              role: "assistant",
-              content: textContent(event.text),
-              timestamp: Date.now(),
-              runId,
-              stopReason: event.stopReason,
-              ...(event.usage
-                ? {
-                    usage: {
-                      input: event.usage.inputTokens,
-                      output: event.usage.outputTokens,
-                      totalTokens: event.usage.inputTokens + event.usage.outputTokens,
-                    },
-                  }
-                : {}),
-            };
-            chat({ state: "final", message: finalMessage, stopReason: event.stopReason });
-          }
-          agent("lifecycle", { phase: event.stopReason === "error" ? "error" : "end", stopReason: event.stopReason });
-          break;
-        default:
-          break;
-      }
-    };
-    const submission = this.lanes.submit(sessionKey, input, { ...(mode ? { mode } : {}), onEvent });
-    runId = submission.runId;
-    const known = this.#runs.get(runId);
-    const record: RunRecord = known ?? {
-      runId,
-      sessionKey,
-      ...(origin ? { origin } : {}),
-      startedAt: Date.now(),
-      done: submission.done.then(async (outcome) => {
-        record.endedAt = Date.now();
-        record.outcome = outcome;
-        try {
-          if (outcome.text || outcome.stopReason === "stop") {
-            await this.store.append(
-              sessionKey,
-              finalMessage ?? {
-                role: "assistant",
-                content: textContent(outcome.text),
-                runId,
-                stopReason: outcome.stopReason,
-              },
-            );
-          }
-          if (outcome.usage)
-            await this.store.addUsage(sessionKey, outcome.usage.inputTokens, outcome.usage.outputTokens);
-        } catch (error) {
-          // The reply was streamed; only keeping it failed (a full disk). Nobody may be awaiting `done`: say it here.
-          this.options.onSaveFailure?.(error as Error, { sessionKey, runId });
-        }
-        if (!this.lanes.isBusy(sessionKey)) this.options.placement?.idle(sessionKey);
-        return outcome;
-      }),
-    };
-    this.#runs.set(runId, record);
-    if (this.#runs.size > RECENT_RUNS) this.#runs.delete(this.#runs.keys().next().value!);
-    return { ...record, status: submission.status };
-  }
-
-  /** A reply from the gateway itself (no model run): recorded and streamed like one. */
-  async #notice(
-    sessionKey: string,
-    text: string,
-    origin: SessionOrigin | undefined,
-  ): Promise<RunRecord & { status: "started" }> {
-    await this.store.ensure(sessionKey, origin);
-    const message = await this.store.append(sessionKey, { role: "system", content: textContent(text) });
-    const runId = randomUUID();
-    const outcome: RunOutcome = { runId, stopReason: "stop", text };
-    const record: RunRecord = {
-      runId,
-      sessionKey,
-      ...(origin ? { origin } : {}),
-      startedAt: message.timestamp,
-      endedAt: message.timestamp,
-      outcome,
-      done: Promise.resolve(outcome),
-    };
-    this.#runs.set(runId, record);
-    // After the caller has the run id, like a real run's events.
-    setImmediate(() =>
-      this.host.broadcast("chat", {
-        runId,
-        sessionKey,
-        seq: 0,
-        state: "final",
-        message: {
-          role: "assistant",
-          content: textContent(text),
-          timestamp: message.timestamp,
-          runId,
-          stopReason: "stop",
-        },
-        stopReason: "stop",
-      }),
-    );
-    return { ...record, status: "started" };
+  abort(sessionKey: string, runId?: string): Promise<string[]> {
+    return abortWhereRunning(this.lanes, this.options.placement, sessionKey, runId);
   }
 
   /** Register every method on the host. */
   register(): void {
-    const host = this.host;
-    host.registerMethod(
-      "chat.send",
-      async (params) => {
-        const run = await this.send(params.sessionKey, params.message, {
-          ...(params.queueMode ? { mode: params.queueMode } : {}),
-          idempotencyKey: params.idempotencyKey,
-        });
-        return { runId: run.runId, status: run.status };
-      },
-      {
-        // A retry while the first call is still starting the run waits for it (it only starts the run) and gets
-        // its real run id; a retry while the run goes on is told so, instead of "started" again.
-        replayResult: (_params, first) =>
-          this.#runs.get(first.runId)?.outcome === undefined ? { runId: first.runId, status: "in_flight" } : first,
-      },
-    );
-    host.registerMethod("chat.history", (params) => this.#history(params.sessionKey, params.limit));
-    // The reference's Control UI opens a chat with `chat.startup`: the same answer.
-    host.registerMethod("chat.startup", (params) => this.#history(params.sessionKey, params.limit));
-    host.registerMethod("chat.abort", async (params) => {
-      const runIds = await this.abort(params.sessionKey, params.runId);
-      return { ok: true as const, aborted: runIds.length > 0, runIds };
-    });
-    host.registerMethod("chat.inject", async (params) => {
-      const message = await this.store.append(params.sessionKey, {
-        role: "assistant",
-        content: textContent(params.message),
-      });
-      return { ok: true as const, messageId: message.id };
-    });
-    host.registerMethod(
-      "agent",
-      async (params, context): Promise<AgentResult> => {
-        const sessionKey = params.sessionKey || this.mainSessionKey;
-        const target: SessionOrigin | undefined =
-          params.deliver && params.channel
-            ? {
-                channel: params.channel,
-                ...(params.accountId ? { accountId: params.accountId } : {}),
-                ...(params.to ? { peer: params.to } : {}),
-                ...(params.threadId ? { threadId: params.threadId } : {}),
-              }
-            : undefined;
-        if (params.deliver && !target) throw invalidRequest("deliver needs channel (and usually to)");
-        if (target) {
-          if (!this.host.checkDeliveryTarget)
-            throw invalidRequest(`cannot deliver to ${target.channel}: no channels are configured`);
-          this.host.checkDeliveryTarget(target);
-        }
-        const run = await this.send(sessionKey, params.message, target ? { origin: target } : {});
-        context.accept({ runId: run.runId, status: "accepted", acceptedAt: run.startedAt });
-        const outcome = await run.done;
-        if (target && outcome.stopReason === "stop" && outcome.text) await this.host.deliver?.(target, outcome.text);
-        const status =
-          outcome.stopReason === "error" ? "error" : outcome.stopReason === "aborted" ? "aborted" : ("ok" as const);
-        return {
-          runId: run.runId,
-          status,
-          summary: outcome.text,
-          sessionKey,
-          ...(outcome.error ? { error: outcome.error } : {}),
-        };
-      },
-      { timeoutMs: (this.options.runTimeoutMs ?? 600_000) + 5_000 },
-    );
-    host.registerMethod("wake", async (params) => {
-      await this.wake(params.text, params.mode, params.sessionKey || this.mainSessionKey);
-      return { ok: true as const, mode: params.mode };
-    });
-    host.registerMethod(
-      "agent.wait",
-      async (params): Promise<AgentWaitResult> => {
-        const run = this.#runs.get(params.runId);
-        if (!run)
-          return { runId: params.runId, status: "error", error: "unknown run id (runs are kept for the last 1000)" };
-        const timeoutMs = params.timeoutMs ?? 30_000;
-        const outcome = await Promise.race([
-          run.done,
-          new Promise<undefined>((resolve) => {
-            const timer = setTimeout(resolve, timeoutMs);
-            (timer as { unref?: () => void }).unref?.();
-          }),
-        ]);
-        if (!outcome) return { runId: run.runId, status: "timeout", startedAt: run.startedAt };
-        return {
-          runId: run.runId,
-          status: outcome.stopReason === "error" ? "error" : "ok",
-          startedAt: run.startedAt,
-          endedAt: run.endedAt ?? Date.now(),
-          ...(outcome.error ? { error: outcome.error } : {}),
-        };
-      },
-      { timeoutMs: 600_000 },
-    );
-    host.registerMethod("sessions.list", (params) => this.listSessions(params));
-    host.registerMethod("sessions.preview", async (params) => ({
-      ts: Date.now(),
-      previews: await Promise.all(
-        params.keys.map(async (key) => {
-          if (!this.store.get(key)) return { key, status: "missing" as const, items: [] };
-          const messages = (await this.store.history(key, params.limit ?? 3)).filter(
-            (message) => message.role !== "toolResult" && chatMessageText(message) !== "",
-          );
-          return {
-            key,
-            status: messages.length > 0 ? ("ok" as const) : ("empty" as const),
-            items: messages.map((message) => ({
-              role: message.role as "user" | "assistant" | "system",
-              text: chatMessageText(message).slice(0, params.maxChars ?? 200),
-            })),
-          };
-        }),
-      ),
-    }));
-    host.registerMethod("sessions.patch", async (params) => {
-      const { key, agentId: _agentId, ...changes } = params;
-      const entry = await this.store.patch(key, changes);
-      return { ok: true as const, key, entry: this.summary(entry) };
-    });
-    host.registerMethod("sessions.reset", async (params) => {
-      const entry = await this.resetSession(params.key);
-      return { ok: true as const, key: params.key, sessionId: entry.sessionId };
-    });
-    registerSessionMethods(host, this);
-    registerUsageMethods(host, this.store);
-    host.registerMethod("sessions.delete", async (params) => {
-      // Its run may be on another instance: it must not write on after the session changed.
-      await this.abort(params.key).catch(() => []);
-      const result = await this.store.delete(params.key);
-      await this.lanes.runtime.forget?.(params.key);
-      return { ok: true as const, key: params.key, deleted: result.deleted, archived: result.archived };
-    });
+    registerChatMethods(this.host, this, this.#runs);
+    registerAgentMethods(this.host, this, this.#runs, this.options.runTimeoutMs ?? 600_000);
+    registerSessionMethods(this.host, this);
+    registerUsageMethods(this.host, this.store);
   }
 
   /** `wake`: a line for the main session (or the one named), run now or kept for the next heartbeat. */
@@ -706,16 +233,7 @@ export class AgentService {
   ): Promise<void> {
     const sessionKey = options.sessionKey ?? this.mainSessionKey;
     const placement = this.options.placement;
-    if (placement) {
-      const place = await placement.claim(sessionKey);
-      if (!place.here)
-        return placement.event(place.owner, {
-          sessionKey,
-          text,
-          ...(options.wake ? { wake: options.wake } : {}),
-          ...(options.eventIds ? { eventIds: options.eventIds } : {}),
-        });
-    }
+    if (placement && (await forwardSystemEvent(placement, sessionKey, text, options))) return;
     await this.store.append(sessionKey, {
       role: "system",
       content: textContent(text),
@@ -723,7 +241,7 @@ export class AgentService {
     });
     this.enqueueSystemEvent(text, sessionKey);
     if ((options.wake ?? "now") === "now")
-      this.#run(sessionKey, this.#takeSystemEvents(sessionKey).trimEnd(), { mode: "followup" });
+      startRun(this.#parts, sessionKey, this.#systemEvents.take(sessionKey).trimEnd(), { mode: "followup" });
     else if (!this.lanes.isBusy(sessionKey)) placement?.idle(sessionKey);
   }
 
@@ -734,116 +252,23 @@ export class AgentService {
   }
 
   /** `sessions.list`: the sessions, newest first, filtered and paged. */
-  async listSessions(params: SessionsListParams): Promise<SessionsListResult> {
-    await this.store.ready;
-    let sessions = this.store.list();
-    if (params.activeMinutes)
-      sessions = sessions.filter((entry) => Date.now() - entry.updatedAt <= params.activeMinutes! * 60_000);
-    if (params.search)
-      sessions = sessions.filter(
-        (entry) => entry.key.includes(params.search!) || entry.label?.includes(params.search!),
-      );
-    const offset = params.offset ?? 0;
-    const page = sessions.slice(offset, offset + (params.limit ?? 100));
-    return {
-      ts: Date.now(),
-      path: this.store.indexPath,
-      count: sessions.length,
-      defaults: this.sessionDefaults(),
-      sessions: await Promise.all(
-        page.map(async (entry) => (params.includeLastMessage ? this.summaryWithPreview(entry) : this.summary(entry))),
-      ),
-    };
+  listSessions(params: SessionsListParams): Promise<SessionsListResult> {
+    return sessionList(this, params);
   }
 
   /** The model new runs use when a session sets none. */
   sessionDefaults(): SessionDefaultsView {
-    const model = this.options.defaultModel?.();
-    return {
-      modelProvider: model?.provider ?? null,
-      model: model?.model ?? null,
-      contextTokens: model?.contextWindow ?? null,
-      modelSelectionTarget: "session",
-    };
-  }
-
-  /** `chat.history` / `chat.startup`: the newest messages and the session's state. */
-  async #history(sessionKey: string, limit = 200): Promise<ChatHistoryResult> {
-    await this.store.ready;
-    const messages = await this.store.history(sessionKey, limit);
-    const entry = this.store.get(sessionKey);
-    return {
-      sessionKey,
-      ...(entry ? { sessionId: entry.sessionId } : {}),
-      messages: messages.map(wireMessage),
-      pendingInputs: { items: [], total: 0 },
-      defaults: this.sessionDefaults(),
-      ...(entry ? { sessionInfo: this.summary(entry) } : {}),
-      ...(entry?.thinkingLevel ? { thinkingLevel: entry.thinkingLevel } : {}),
-    };
-  }
-
-  /** A tool call of a run, kept in the transcript as the model's call and the tool's result. */
-  #keepToolCall(
-    sessionKey: string,
-    runId: string,
-    call: { toolCallId: string; name: string; output: unknown; isError: boolean },
-    input: unknown,
-  ): void {
-    const output = typeof call.output === "string" ? call.output : JSON.stringify(call.output ?? null);
-    const keep = async () => {
-      await this.store.append(sessionKey, {
-        role: "assistant",
-        content: [{ type: "toolCall", id: call.toolCallId, name: call.name, arguments: input ?? {} }],
-        runId,
-      });
-      await this.store.append(sessionKey, {
-        role: "toolResult",
-        toolCallId: call.toolCallId,
-        toolName: call.name,
-        content: textContent(output),
-        isError: call.isError,
-        runId,
-      });
-    };
-    keep().catch((error: Error) => this.options.onSaveFailure?.(error, { sessionKey, runId }));
+    return sessionDefaultsView(this.options.defaultModel?.());
   }
 
   /** A session with its last message's text (`sessions.list` with `includeLastMessage`). */
-  async summaryWithPreview(entry: SessionEntry): Promise<SessionSummary> {
-    const last = (await this.store.history(entry.key, 20)).findLast(
-      (message) => message.role !== "toolResult" && chatMessageText(message) !== "",
-    );
-    return { ...this.summary(entry), ...(last ? { lastMessagePreview: chatMessageText(last).slice(0, 200) } : {}) };
+  summaryWithPreview(entry: SessionEntry): Promise<SessionSummary> {
+    return sessionSummaryWithPreview(this, entry);
   }
 
   /** A session as the protocol lists it (`sessions.list`, `sessions.patch`, `sessions.describe`). */
   summary(entry: SessionEntry): SessionSummary {
-    const busy = this.lanes.isBusy(entry.key);
-    const group = /:(group|channel):/.test(entry.key);
-    const defaults = this.sessionDefaults();
-    return {
-      key: entry.key,
-      kind: group ? "group" : "direct",
-      sessionId: entry.sessionId,
-      agentId: this.agentId,
-      updatedAt: entry.updatedAt,
-      ...(entry.label ? { label: entry.label } : {}),
-      ...(entry.origin ? { origin: entry.origin } : {}),
-      inputTokens: entry.inputTokens,
-      outputTokens: entry.outputTokens,
-      totalTokens: entry.inputTokens + entry.outputTokens,
-      ...(entry.thinkingLevel ? { thinkingLevel: entry.thinkingLevel } : {}),
-      ...(entry.model ? { model: entry.model } : defaults.model ? { model: defaults.model } : {}),
-      ...(!entry.model && defaults.modelProvider ? { modelProvider: defaults.modelProvider } : {}),
-      ...(entry.sendPolicy ? { sendPolicy: entry.sendPolicy } : {}),
-      ...(entry.label ? { displayName: entry.label } : {}),
-      ...(entry.origin ? { channel: entry.origin.channel } : {}),
-      chatType: group ? "group" : "direct",
-      isMain: entry.key === this.mainSessionKey,
-      hasActiveRun: busy,
-      ...(busy ? { status: "running" as const } : {}),
-    };
+    return sessionSummary(this, entry);
   }
 
   /** Abort every run, release the backend, and write what the session index has pending. */
@@ -851,19 +276,4 @@ export class AgentService {
     await this.lanes.dispose();
     await this.store.flush();
   }
-}
-
-/** 1.5 MB, 512 KB, 900 B. */
-function formatBytes(bytes: number): string {
-  if (bytes >= 1_048_576) return `${(bytes / 1_048_576).toFixed(1).replace(/\.0$/, "")} MB`;
-  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
-  return `${bytes} B`;
-}
-
-/**
- * A transcript line as the wire carries it: without what only the store uses, with its id and place in the
- * transcript where the reference's clients read them (`__openclaw.id`, `__openclaw.seq`).
- */
-export function wireMessage({ eventIds: _eventIds, seq, ...message }: TranscriptMessage): ChatMessage {
-  return { ...message, __openclaw: { id: message.id, ...(seq !== undefined ? { seq } : {}) } };
 }

@@ -1,18 +1,12 @@
 // @gateway/agent — the public surface.
-export {
-  type AgentHost,
-  AgentService,
-  type AgentServiceOptions,
-  type ChannelMessageSource,
-  type ResetPolicy,
-  type SendOptions,
-  wireMessage,
-} from "./agent-service.js";
+export type { AgentHost } from "./agent-host.js";
+export { AgentService, type AgentServiceOptions, type SendOptions } from "./agent-service.js";
 export { childEnvironment } from "./backends/child-environment.js";
 export { CLI_PRESETS, type CliBackendOptions, createCliBackend } from "./backends/cli.js";
 export { createEchoBackend, type EchoBackendOptions } from "./backends/echo.js";
 export { createOpenAIBackend, type OpenAIBackendOptions } from "./backends/openai.js";
 export { createPiBackend, type PiBackendOptions, type PiProvider } from "./backends/pi.js";
+export type { ChannelMessageSource } from "./channel-replies.js";
 export {
   AgentsConfigSection,
   agentConfigSections,
@@ -37,6 +31,7 @@ export {
   chatCompletionsRoutes,
   SESSION_HEADER,
 } from "./openai-http.js";
+export type { ResetPolicy } from "./reset-policy.js";
 export type {
   AgentCapabilities,
   AgentRunEvent,
@@ -75,3 +70,4 @@ export {
   SessionStore,
   type TranscriptMessage,
 } from "./session-store.js";
+export { wireMessage } from "./session-views.js";

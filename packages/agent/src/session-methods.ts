@@ -1,11 +1,52 @@
-// The reference's session methods beyond `sessions.list|preview|patch|reset|delete`: `sessions.describe`,
-// `sessions.create`, `sessions.send`, `sessions.abort` and `sessions.compact`, on the same sessions and lanes.
+// The `sessions.*` methods, on the service's sessions and lanes.
 import { randomUUID } from "node:crypto";
-import { invalidRequest } from "@gateway/protocol";
-import type { AgentHost, AgentService } from "./agent-service.js";
+import { chatMessageText, invalidRequest } from "@gateway/protocol";
+import type { AgentHost } from "./agent-host.js";
+import type { AgentService } from "./agent-service.js";
 
-/** Register `sessions.describe|create|send|abort|compact`. */
+/** Register `sessions.list|preview|patch|reset|delete|describe|create|send|abort|compact`. */
 export function registerSessionMethods(host: AgentHost, service: AgentService): void {
+  host.registerMethod("sessions.list", (params) => service.listSessions(params));
+
+  host.registerMethod("sessions.preview", async (params) => ({
+    ts: Date.now(),
+    previews: await Promise.all(
+      params.keys.map(async (key) => {
+        if (!service.store.get(key)) return { key, status: "missing" as const, items: [] };
+        const messages = (await service.store.history(key, params.limit ?? 3)).filter(
+          (message) => message.role !== "toolResult" && chatMessageText(message) !== "",
+        );
+        return {
+          key,
+          status: messages.length > 0 ? ("ok" as const) : ("empty" as const),
+          items: messages.map((message) => ({
+            role: message.role as "user" | "assistant" | "system",
+            text: chatMessageText(message).slice(0, params.maxChars ?? 200),
+          })),
+        };
+      }),
+    ),
+  }));
+
+  host.registerMethod("sessions.patch", async (params) => {
+    const { key, agentId: _agentId, ...changes } = params;
+    const entry = await service.store.patch(key, changes);
+    return { ok: true as const, key, entry: service.summary(entry) };
+  });
+
+  host.registerMethod("sessions.reset", async (params) => {
+    const entry = await service.resetSession(params.key);
+    return { ok: true as const, key: params.key, sessionId: entry.sessionId };
+  });
+
+  host.registerMethod("sessions.delete", async (params) => {
+    // Its run may be on another instance: it must not write on after the session changed.
+    await service.abort(params.key).catch(() => []);
+    const result = await service.store.delete(params.key);
+    await service.lanes.runtime.forget?.(params.key);
+    return { ok: true as const, key: params.key, deleted: result.deleted, archived: result.archived };
+  });
+
   host.registerMethod("sessions.describe", async (params) => {
     const entry = service.store.get(params.key);
     if (!entry) return { session: null };

@@ -1,7 +1,7 @@
 // `usage.status` and `usage.cost` from what was recorded: the token counts each session keeps, and the usage each
 // assistant message of a transcript carries (messages from before usage was recorded per message count as none).
 import type { UsageCostResult, UsageStatusResult } from "@gateway/protocol";
-import type { AgentHost } from "./agent-service.js";
+import type { AgentHost } from "./agent-host.js";
 import type { SessionStorage } from "./session-storage.js";
 
 const DAY_MS = 86_400_000;
