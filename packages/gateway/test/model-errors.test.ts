@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGatewayClient } from "@gateway/client";
+import { eventually } from "@gateway/vitest-preset/wait";
 import { afterEach, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../src/index.js";
 
@@ -63,9 +64,12 @@ it("a model that is down is named, logged, shown in status/health and counted in
     client.close();
   }
 
-  const log = readFileSync(join(stateDir, "logs", "gateway.log"), "utf8");
-  expect(log).toMatch(/"level":50.*"provider":"ollama".*model ollama\/llama3\.1 at .* failed/);
-  expect(log).toMatch(/heartbeat failed: model ollama/);
+  // The log file is written asynchronously: what was logged is there a moment later.
+  await eventually(() => {
+    const log = readFileSync(join(stateDir, "logs", "gateway.log"), "utf8");
+    expect(log).toMatch(/"level":50.*"provider":"ollama".*model ollama\/llama3\.1 at .* failed/);
+    expect(log).toMatch(/heartbeat failed: model ollama/);
+  });
 
   const metrics = await (
     await fetch(`http://127.0.0.1:${address.port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
