@@ -11,8 +11,9 @@ const server = createGatewayServer({
   auth: { mode: "token", token: "bench-token-0123456789" },
   version: "bench",
   logging: { level: "warn", stdout: false, file: false },
-  // 10,000 connections come from one loopback address in the benchmark.
+  // 10,000 connections come from one loopback address in the benchmark, 250 handshakes at a time.
   maxConnectionsPerAddress: 20_000,
+  maxPendingPerAddress: 1_000,
 });
 server.registerMethod(
   "bench.broadcast",

@@ -77,11 +77,17 @@ class Client {
       }
     });
     this.socket.on("error", () => {});
+    // A socket the gateway closes (a limit, a refused handshake) answers what waits, so the bench fails loudly.
+    this.socket.on("close", (code) => {
+      for (const resolve of this.pending.values()) resolve({ ok: false, error: { message: `closed (${code})` } });
+      this.pending.clear();
+    });
   }
   opened() {
     return new Promise((resolve, reject) => {
       this.socket.once("open", resolve);
       this.socket.once("error", reject);
+      this.socket.once("close", (code) => reject(new Error(`closed before it opened (${code})`)));
     });
   }
   request(method, params = {}) {
@@ -91,15 +97,15 @@ class Client {
       this.socket.send(JSON.stringify({ type: "req", id, method, params }));
     });
   }
-  /** `scopes`: what to ask for (the built app grants none unasked; the bench's own server grants all). */
-  async connect(scopes) {
+  /** `scopes`: what to ask for (a gateway grants none unasked). @default operator read, write and admin */
+  async connect(scopes = ["operator.read", "operator.write", "operator.admin"]) {
     await this.opened();
     const hello = await this.request("connect", {
       minProtocol: 4,
       maxProtocol: 4,
       client: { id: "test", version: "1", platform: "linux", mode: "test" },
       auth: { token: TOKEN },
-      ...(scopes ? { scopes } : {}),
+      scopes,
     });
     if (!hello.ok) throw new Error(`connect refused: ${JSON.stringify(hello.error)}`);
     return this;
@@ -141,11 +147,12 @@ async function chatToFirstDelta(client, count) {
         if (text.includes('"state":"final"')) resolve();
       };
     });
-    await client.request("chat.send", {
+    const sent = await client.request("chat.send", {
       sessionKey: "agent:main:bench",
       message: `benchmark message ${index} with a few words`,
       idempotencyKey: `bench-${index}-${started}`,
     });
+    if (!sent.ok) throw new Error(`chat.send refused: ${JSON.stringify(sent.error)}`);
     await finished;
     latencies.push(firstDelta - started);
   }
